@@ -1,0 +1,389 @@
+"""Read typed columns out of a user's table, naming every bad row.
+
+The user's table may come from a CSV file (all cells are text, rows are
+labelled by line number) or from a DataFrame (any dtypes, rows labelled by the
+index). :class:`ColumnReader` turns one column at a time into a NumPy array,
+and on bad values raises an :class:`~tutormatch.errors.InputError` that names
+the table, the column, every offending row with its id, what was expected and
+how to fix it. Nothing is coerced silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from tutormatch.errors import InputError
+
+__all__ = ["ColumnReader"]
+
+_TRUE = frozenset({"true", "1", "yes", "y", "oui", "o", "vrai", "t", "x"})
+_FALSE = frozenset({"false", "0", "no", "n", "non", "faux", "f", ""})
+_SHOWN = 5  # offending rows listed in a message; the error object keeps all
+
+
+def _is_blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _as_text(value: Any) -> str:
+    if _is_blank(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _as_float(value: Any) -> float | None:
+    """Parse a number written with a decimal point or a decimal comma."""
+    if _is_blank(value):
+        return np.nan
+    if isinstance(value, bool | np.bool_):
+        return None
+    if isinstance(value, int | float | np.integer | np.floating):
+        return float(value)
+    text = str(value).strip().replace("\u00a0", "").replace(" ", "")
+    if text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+class ColumnReader:
+    """Typed access to the columns of one input table.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The user's table; it is not modified.
+    table : str
+        How messages name the table (``"tutors"`` or a file name).
+    id_column : str
+        Canonical name of the id column, used to name rows in messages.
+    row_word : str
+        ``"line"`` for CSV files (the index holds line numbers) or ``"row"``.
+    aliases : mapping, optional
+        Canonical name -> other accepted spellings (matched case-insensitively).
+    """
+
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        *,
+        table: str,
+        id_column: str,
+        row_word: str = "row",
+        aliases: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
+        self.frame = frame
+        self.table = table
+        self.row_word = row_word
+        self.id_column = id_column
+        self._columns: dict[str, str] = {}
+        seen: dict[str, str] = {}
+        for column in frame.columns:
+            key = str(column).strip().lower()
+            if key in seen:
+                raise _duplicate_column(table, seen[key], str(column))
+            seen[key] = str(column)
+        alias_map = {k: [k, *v] for k, v in (aliases or {}).items()}
+        self._aliases = alias_map
+        for canonical, spellings in alias_map.items():
+            for spelling in spellings:
+                if spelling.lower() in seen:
+                    self._columns[canonical] = seen[spelling.lower()]
+                    break
+        for key, column in seen.items():
+            self._columns.setdefault(key, column)
+        self._ids: npt.NDArray[np.object_] | None = None
+
+    # -- helpers ---------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def has(self, name: str) -> bool:
+        """Tell whether the table has column ``name`` (or one of its aliases)."""
+        return name in self._columns
+
+    def spelled(self, name: str) -> str:
+        """Return the column name as the user spelled it."""
+        return self._columns.get(name, name)
+
+    def used_columns(self, names: Iterable[str]) -> set[str]:
+        """Return the user's spellings of the canonical ``names`` present."""
+        return {self._columns[n] for n in names if n in self._columns}
+
+    def _raw(self, name: str) -> list[Any]:
+        return self.frame[self._columns[name]].tolist()
+
+    def set_ids(self, ids: npt.NDArray[np.object_]) -> None:
+        """Record the row ids, so that later messages name rows by id too."""
+        self._ids = ids
+
+    def row_labels(self, mask: npt.NDArray[np.bool_]) -> list[Any]:
+        """Return the row labels (line numbers or index labels) under ``mask``."""
+        return [_plain(label) for label in self.frame.index[mask]]
+
+    def fail(
+        self,
+        name: str,
+        mask: npt.NDArray[np.bool_],
+        expectation: str,
+        fix: str = "Correct or drop these rows.",
+        values: Iterable[Any] | None = None,
+        *,
+        shown: Iterable[str] | None = None,
+        error: type[InputError] = InputError,
+    ) -> InputError:
+        """Build the error for the rows under ``mask`` of column ``name``.
+
+        Parameters
+        ----------
+        name : str
+            Canonical column name; messages use the user's spelling.
+        mask : ndarray of bool
+            The offending rows.
+        expectation : str
+            What the column must hold, completing "column 'x' ...".
+        fix : str, optional
+            The last sentence: how to correct the rows.
+        values : iterable, optional
+            The offending values, aligned with the rows of ``mask``. Default:
+            the cells of column ``name``.
+        shown : iterable of str, optional
+            How to show each value in the message (default: its repr).
+        error : type, default InputError
+            The class of the error (e.g. :class:`~tutormatch.errors.CRSError`).
+
+        Returns
+        -------
+        InputError
+            Naming every offending row in ``rows`` and value in ``values``;
+            the message lists the first five.
+        """
+        rows = self.row_labels(mask)
+        positions = np.flatnonzero(mask)
+        if values is not None:
+            found = list(values)
+        elif self.has(name):
+            raw = self._raw(name)
+            found = [raw[i] for i in positions]
+        else:
+            found = [None] * len(rows)
+        texts = list(shown) if shown is not None else [_show(v) for v in found]
+        column = self.spelled(name)
+        message = (
+            f"{self.table}: column {column!r} {expectation}; found in {self.where(mask, texts, name)}. {fix}"
+        )
+        return error(message, table=self.table, column=column, rows=rows, values=found)
+
+    def fail_rows(self, mask: npt.NDArray[np.bool_], problem: str, fix: str) -> InputError:
+        """Build the error for rows at fault as a whole (no single column to blame).
+
+        The message reads ``"<table>: <problem> on 2 rows: row 3 (uai X),
+        row 7 (uai Y). <fix>"``.
+        """
+        rows = self.row_labels(mask)
+        values = list(self._ids[mask]) if self._ids is not None else []
+        return InputError(
+            f"{self.table}: {problem} on {self.where(mask)}. {fix}",
+            table=self.table,
+            rows=rows,
+            values=values,
+        )
+
+    def where(
+        self,
+        mask: npt.NDArray[np.bool_],
+        shown: list[str] | None = None,
+        name: str = "",
+    ) -> str:
+        """Describe the rows under ``mask`` for a message, the first five in full.
+
+        Parameters
+        ----------
+        mask : ndarray of bool
+            The rows to describe.
+        shown : list of str, optional
+            One text per row under ``mask`` (its value), put before the row.
+        name : str, optional
+            The column at fault; rows are not named by id when it is the id
+            column (the value already is the id).
+
+        Returns
+        -------
+        str
+            E.g. ``"2 rows: -1 on line 3 (tutor_id T1), 'x' on line 5 (tutor_id T4)"``.
+        """
+        rows = self.row_labels(mask)
+        ids = self._ids[mask] if self._ids is not None else [None] * len(rows)
+        items = []
+        for k, (row, rid) in enumerate(zip(rows[:_SHOWN], ids[:_SHOWN], strict=True)):
+            value = f"{shown[k]} on " if shown is not None else ""
+            items.append(f"{value}{self.row_word} {row}{self._who(rid, name)}")
+        more = f" and {len(rows) - _SHOWN} more" if len(rows) > _SHOWN else ""
+        count = f"{len(rows)} row{'s' if len(rows) != 1 else ''}"
+        return f"{count}: {', '.join(items)}{more}"
+
+    def _who(self, rid: Any, name: str) -> str:
+        if rid in (None, "") or name == self.id_column:
+            return ""
+        return f" ({self.id_column} {rid})"
+
+    def require(self, *names: str) -> None:
+        """Raise if any of ``names`` is missing from the table."""
+        missing = [n for n in names if not self.has(n)]
+        if missing:
+            name = missing[0]
+            present = ", ".join(repr(str(c)) for c in self.frame.columns) or "none"
+            others = [a for a in self._aliases.get(name, [name]) if a != name]
+            also = f" (or one of {', '.join(map(repr, others))})" if others else ""
+            raise InputError(
+                f"{self.table}: required column {name!r}{also} is missing; columns "
+                f"found: {present}. Add it, or rename the matching column; names "
+                "are matched ignoring case.",
+                table=self.table,
+                column=name,
+            )
+
+    # -- typed columns ---------------------------------------------------
+
+    def text(self, name: str, default: str = "") -> npt.NDArray[np.object_]:
+        """Return column ``name`` as stripped strings (``default`` if absent)."""
+        if not self.has(name):
+            return np.full(len(self), default, dtype=object)
+        values = [_as_text(v) or default for v in self._raw(name)]
+        return np.array(values, dtype=object) if values else np.empty(0, dtype=object)
+
+    def number(
+        self,
+        name: str,
+        *,
+        default: float = np.nan,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        strict_minimum: bool = False,
+        expectation: str | None = None,
+    ) -> npt.NDArray[np.float64]:
+        """Return column ``name`` as floats; blanks become ``default``."""
+        if not self.has(name):
+            return np.full(len(self), default, dtype=np.float64)
+        parsed = [_as_float(v) for v in self._raw(name)]
+        bad = np.array([p is None for p in parsed], dtype=bool)
+        values = np.array([np.nan if p is None else p for p in parsed], dtype=np.float64)
+        blank = np.isnan(values) & ~bad
+        # Infinite values typed by the user are refused; a blank cell takes
+        # the default, which may be inf (no limit).
+        bad |= np.isinf(values)
+        values[blank] = default
+        finite = np.isfinite(values)
+        if minimum is not None:
+            bad |= finite & ((values <= minimum) if strict_minimum else (values < minimum))
+        if maximum is not None:
+            bad |= finite & (values > maximum)
+        if bad.any():
+            if expectation is None:
+                bounds = []
+                if minimum is not None:
+                    bounds.append(f"{'>' if strict_minimum else '>='} {minimum:g}")
+                if maximum is not None:
+                    bounds.append(f"<= {maximum:g}")
+                expectation = "must be a number" + (" " + " and ".join(bounds) if bounds else "")
+            raise self.fail(name, bad, expectation)
+        return values
+
+    def integer(self, name: str, *, default: int, minimum: int | None = None) -> npt.NDArray[np.int64]:
+        """Return column ``name`` as integers; blanks become ``default``."""
+        expectation = "must be a whole number" + (f" >= {minimum}" if minimum is not None else "")
+        values = self.number(name, default=float(default), expectation=expectation)
+        bad = np.isnan(values) | (values != np.round(values))
+        if minimum is not None:
+            bad |= values < minimum
+        if bad.any():
+            raise self.fail(name, bad, expectation)
+        return values.astype(np.int64)
+
+    def boolean(self, name: str, *, default: bool) -> npt.NDArray[np.bool_]:
+        """Return column ``name`` as booleans (true/false, oui/non, 1/0...)."""
+        if not self.has(name):
+            return np.full(len(self), default, dtype=bool)
+        out = np.empty(len(self), dtype=bool)
+        bad = np.zeros(len(self), dtype=bool)
+        for i, value in enumerate(self._raw(name)):
+            if isinstance(value, bool | np.bool_):
+                out[i] = bool(value)
+                continue
+            text = _as_text(value).lower()
+            if text == "":
+                out[i] = default
+            elif text in _TRUE:
+                out[i] = True
+            elif text in _FALSE:
+                out[i] = False
+            else:
+                bad[i] = True
+        if bad.any():
+            raise self.fail(name, bad, "must be true or false (also accepted: oui/non, 1/0, yes/no)")
+        return out
+
+    def choice(self, name: str, choices: Mapping[str, str], *, what: str) -> npt.NDArray[np.object_]:
+        """Return column ``name`` mapped through ``choices`` (keys lower-case).
+
+        Blank cells give ``""`` (unknown).
+        """
+        raw = self.text(name)
+        out = np.empty(len(raw), dtype=object)
+        bad = np.zeros(len(raw), dtype=bool)
+        for i, value in enumerate(raw):
+            if value == "":
+                out[i] = ""
+            elif value.lower() in choices:
+                out[i] = choices[value.lower()]
+            else:
+                bad[i] = True
+        if bad.any():
+            valid = sorted(set(choices.values()))
+            raise self.fail(
+                name,
+                bad,
+                f"must be one of {', '.join(valid)} ({what}), or empty when unknown",
+            )
+        return out
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _show(value: Any) -> str:
+    if _is_blank(value):
+        return "empty"
+    if isinstance(value, str) and _as_float(value) is not None:
+        return value.strip()  # a number in a CSV cell: quotes would only confuse
+    return repr(_plain(value))
+
+
+def _duplicate_column(table: str, first: str, second: str) -> InputError:
+    if first.strip() == second.strip():
+        problem = f"column {first!r} appears twice"
+    else:
+        problem = f"columns {first!r} and {second!r} have the same name once case is ignored"
+    return InputError(
+        f"{table}: {problem}. Rename or drop one of them.",
+        table=table,
+        column=second,
+    )

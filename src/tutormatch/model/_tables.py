@@ -1,0 +1,806 @@
+"""The tutor and establishment tables, validated and in canonical order.
+
+Each table is a frozen dataclass of read-only NumPy arrays, sorted by id so
+that the same rows in any order give the same problem (and the same plan).
+Building one from a user's table checks every column and raises an
+:class:`~tutormatch.errors.InputError` naming the rows at fault; nothing is
+dropped or coerced silently.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from tutormatch.errors import CRSError, InputError, TutormatchWarning
+from tutormatch.io._uai import is_valid_uai, uai_check_letter, uai_departement
+from tutormatch.model._columns import ColumnReader
+from tutormatch.model._rules import NEED_ALIASES
+
+__all__ = ["EstablishmentTable", "TableSource", "TutorTable"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+ObjArray = npt.NDArray[np.object_]
+
+TUTOR_ALIASES: Mapping[str, tuple[str, ...]] = {
+    "tutor_id": ("id", "tuteur", "tutor"),
+    "lon": ("longitude", "lng"),
+    "lat": ("latitude",),
+    "insee": ("code_insee", "insee_code", "commune_insee"),
+    "home_uai": ("uai_home", "uai_rattachement", "own_uai", "uai", "rne"),
+    "max_km": ("max_distance_km",),
+    "vehicle_cv": ("cv", "puissance_fiscale"),
+}
+ESTABLISHMENT_ALIASES: Mapping[str, tuple[str, ...]] = {
+    "uai": ("code_uai", "rne", "uai_code"),
+    "lon": ("longitude", "lng"),
+    "lat": ("latitude",),
+    "insee": ("code_insee", "insee_code", "commune_insee"),
+    "name": ("nom", "appellation"),
+    "kind": ("type", "nature"),
+    "visits_per_year": ("visits",),
+    "agence_comptable": ("agency", "accounting_office"),
+}
+
+# Boxes (lon_min, lon_max, lat_min, lat_max) around metropolitan France with
+# Corsica and the overseas départements that have an académie.
+_ESTABLISHMENT_COLUMNS = (
+    "uai", "name", "kind", "lon", "lat", "wave", "priority", "need",
+    "remote_ok", "visits_per_year", "agence_comptable",
+)  # fmt: skip
+_TUTOR_COLUMNS = (
+    "tutor_id", "name", "role", "lon", "lat", "home_uai", "capacity",
+    "min_load", "wave", "remote_ok", "max_km", "vehicle_cv", "cia_eur",
+)  # fmt: skip
+
+_FRANCE_BOXES = np.array(
+    [
+        (-5.5, 9.8, 41.2, 51.3),  # metropolitan France and Corsica
+        (-61.95, -60.9, 15.8, 16.6),  # Guadeloupe
+        (-61.3, -60.7, 14.35, 14.95),  # Martinique
+        (-54.7, -51.5, 2.0, 6.0),  # Guyane
+        (55.1, 56.0, -21.5, -20.8),  # La Réunion
+        (44.9, 45.4, -13.1, -12.5),  # Mayotte
+    ]
+)
+
+
+# Municipal arrondissements (first code, last code, commune): Marseille, Lyon, Paris.
+_ARRONDISSEMENTS = (
+    (13201, 13216, "13055"),
+    (69381, 69389, "69123"),
+    (75101, 75120, "75056"),
+)
+_PACKAGE_DIR = str(Path(__file__).parent.parent) + os.sep
+
+
+@dataclass(frozen=True, slots=True)
+class TableSource:
+    """A user's table and how to name its rows in messages.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        The table (a GeoDataFrame is accepted).
+    name : str
+        How messages name it: ``"tutors"`` or a file name.
+    row_word : str
+        ``"row"`` (DataFrame index labels) or ``"line"`` (CSV line numbers).
+    """
+
+    frame: pd.DataFrame
+    name: str
+    row_word: str = "row"
+
+
+def in_france(lon: FloatArray, lat: FloatArray) -> BoolArray:
+    """Tell which points fall in metropolitan or overseas France (coarse boxes).
+
+    Parameters
+    ----------
+    lon, lat : ndarray of float
+        WGS84 degrees.
+
+    Returns
+    -------
+    ndarray of bool
+    """
+    lon = np.asarray(lon)[:, None]
+    lat = np.asarray(lat)[:, None]
+    box = _FRANCE_BOXES
+    inside = (lon >= box[:, 0]) & (lon <= box[:, 1]) & (lat >= box[:, 2]) & (lat <= box[:, 3])
+    return np.asarray(inside.any(axis=1), dtype=bool)
+
+
+def _user_stacklevel() -> int:
+    """Return the ``stacklevel`` that makes a warning point at the user's line.
+
+    Call it from the function that calls :func:`warnings.warn`; it counts the
+    frames that belong to tutormatch, whichever constructor was used.
+    """
+    frame = sys._getframe(1)
+    level = 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+def _freeze(obj: Any) -> None:
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)
+
+
+def _labels(index: pd.Index) -> ObjArray:
+    # np.array(list(index)) would split tuple labels (a MultiIndex) into columns.
+    out = np.empty(len(index), dtype=object)
+    out[:] = list(index)
+    return out
+
+
+def _is_blank_table(frame: pd.DataFrame) -> bool:
+    return len(frame) == 0 and len(frame.columns) == 0
+
+
+def _geo_column(frame: pd.DataFrame) -> str | None:
+    """Return the active geometry column of a GeoDataFrame, or ``None``."""
+    geopandas = sys.modules.get("geopandas")
+    if geopandas is None or not isinstance(frame, geopandas.GeoDataFrame):
+        return None
+    try:
+        return str(frame.geometry.name)
+    except AttributeError:  # a GeoDataFrame without an active geometry column
+        return None
+
+
+def _geo_lonlat(source: TableSource) -> tuple[FloatArray, FloatArray] | None:
+    if _geo_column(source.frame) is None:
+        return None
+    from tutormatch.geo._crs import points_to_lonlat
+
+    return points_to_lonlat(source.frame, source.name)
+
+
+def _extra(frame: pd.DataFrame, known: set[str], order: IntArray) -> pd.DataFrame:
+    """Return the user's other columns, as a plain DataFrame in canonical order."""
+    skip = known | {c for c in [_geo_column(frame)] if c is not None}
+    columns = [c for c in frame.columns if str(c) not in skip]
+    return pd.DataFrame(frame[columns]).iloc[order].reset_index(drop=True)
+
+
+def _check_ids(reader: ColumnReader, name: str, what: str, *, upper: bool = False) -> ObjArray:
+    ids = reader.text(name)
+    if upper and len(ids):
+        ids = np.array([i.upper() for i in ids], dtype=object)
+    blank = ids == ""
+    if blank.any():
+        raise reader.fail(name, blank, f"must give every {what} an id", "Fill in or drop these rows.")
+    values, counts = np.unique(ids.astype(str), return_counts=True)
+    dupes = values[counts > 1]
+    if len(dupes):
+        mask = np.isin(ids.astype(str), dupes)
+        raise reader.fail(
+            name,
+            mask,
+            "must hold unique ids",
+            "Each id must appear once: merge or rename the duplicated rows.",
+            values=ids[mask],
+        )
+    return ids
+
+
+def _uai_hint(uai: str) -> str | None:
+    """Suggest the right code for a wrong UAI, when one can be guessed."""
+    if len(uai) == 8 and uai[:7].isdigit():
+        return f"{uai[:7]}{uai_check_letter(uai[:7])} instead of {uai}"
+    if len(uai) == 7 and uai.isdigit():
+        return f"{uai}{uai_check_letter(uai)} (check letter missing) instead of {uai}"
+    if len(uai) == 7 and uai[:6].isdigit() and is_valid_uai("0" + uai):
+        return f"0{uai} (leading zero lost) instead of {uai}"
+    return None
+
+
+def _check_uai(reader: ColumnReader, name: str, uais: ObjArray, *, allow_blank: bool) -> None:
+    bad = np.array(
+        [not (allow_blank and u == "") and not is_valid_uai(u) for u in uais],
+        dtype=bool,
+    )
+    if not bad.any():
+        return
+    hints = [h for h in (_uai_hint(u) for u in uais[bad][:5]) if h]
+    hint = f" (right codes: {', '.join(hints)})" if hints else ""
+    raise reader.fail(
+        name,
+        bad,
+        "must hold UAI codes: 7 digits then the check letter 'ABCDEFGHJKLMNPRSTUVWXYZ'[first seven % 23]",
+        f"Correct the codes{hint}.",
+        values=uais[bad],
+    )
+
+
+def _show_points(lon: FloatArray, lat: FloatArray) -> list[str]:
+    return [f"lon {x:g}, lat {y:g}" for x, y in zip(lon.tolist(), lat.tolist(), strict=True)]
+
+
+def _column_lonlat(reader: ColumnReader) -> tuple[FloatArray, FloatArray]:
+    """Read columns lon and lat: both or neither, on every row too, in range."""
+    if reader.has("lon") != reader.has("lat"):
+        given, absent = ("lon", "lat") if reader.has("lon") else ("lat", "lon")
+        raise InputError(
+            f"{reader.table}: column {reader.spelled(given)!r} is given without column "
+            f"{absent!r}. Add column {absent!r} (WGS84 degrees), or drop "
+            f"{reader.spelled(given)!r} and locate the rows another way.",
+            table=reader.table,
+            column=absent,
+        )
+    lon = reader.number("lon", expectation="must be a number (WGS84 longitude in degrees)")
+    lat = reader.number("lat", expectation="must be a number (WGS84 latitude in degrees)")
+    for name, other, mask in (
+        ("lat", "lon", np.isnan(lat) & ~np.isnan(lon)),
+        ("lon", "lat", np.isnan(lon) & ~np.isnan(lat)),
+    ):
+        if mask.any():
+            raise reader.fail(
+                name,
+                mask,
+                f"must be given with column {reader.spelled(other)!r} (both or neither)",
+                "Fill in the missing coordinate, or leave both empty and give an INSEE commune code instead.",
+            )
+    for name, limit, values in (("lon", 180, lon), ("lat", 90, lat)):
+        bad = np.abs(values) > limit
+        if bad.any():
+            projected = bool((np.abs(values[bad]) > 1000).all())
+            fix = (
+                "These look like projected coordinates in metres (e.g. Lambert-93): "
+                "convert them to WGS84 degrees, or pass a GeoDataFrame with its CRS "
+                "(set_crs) and tutormatch reprojects it."
+                if projected
+                else "Give WGS84 degrees: lon in [-180, 180], lat in [-90, 90]."
+            )
+            raise reader.fail(name, bad, f"must hold WGS84 degrees in [-{limit}, {limit}]", fix)
+    return lon, lat
+
+
+def _check_geometry_range(
+    reader: ColumnReader,
+    source: TableSource,
+    lon: FloatArray,
+    lat: FloatArray,
+    use: BoolArray,
+) -> None:
+    bad = use & ((np.abs(lon) > 180) | (np.abs(lat) > 90))
+    if not bad.any():
+        return
+    from tutormatch.geo._crs import describe_crs
+
+    crs = describe_crs(source.frame.crs)
+    raise reader.fail(
+        "geometry",
+        bad,
+        f"holds points that are not on Earth once read in the GeoDataFrame's CRS ({crs})",
+        "The CRS is probably wrong: set the right one with "
+        "set_crs(..., allow_override=True) (e.g. 'EPSG:2154' for Lambert-93 "
+        "metres), then tutormatch reprojects with to_crs.",
+        values=list(zip(lon[bad].tolist(), lat[bad].tolist(), strict=True)),
+        shown=_show_points(lon[bad], lat[bad]),
+        error=CRSError,
+    )
+
+
+def _check_in_france(reader: ColumnReader, lon: FloatArray, lat: FloatArray, how: ObjArray) -> None:
+    """Refuse swapped lon/lat; warn about points outside France among points inside."""
+    located = how != ""
+    given = (how == "lonlat") | (how == "geometry")
+    inside = located & in_france(np.where(located, lon, 0.0), np.where(located, lat, 0.0))
+    outside = given & ~inside
+    if not outside.any():
+        return
+    swapped = outside & in_france(np.where(outside, lat, 0.0), np.where(outside, lon, 0.0))
+    for kind, column in (("lonlat", "lon"), ("geometry", "geometry")):
+        mask = swapped & (how == kind)
+        if mask.any():
+            what = (
+                f"and column {reader.spelled('lat')!r} look swapped"
+                if kind == "lonlat"
+                else "holds points whose x and y look swapped"
+            )
+            raise reader.fail(
+                column,
+                mask,
+                f"{what}: these points are outside France but would be inside with lon and lat exchanged",
+                "Exchange lon and lat on these rows: lon (x) is about -5 to 10 in "
+                "metropolitan France, lat (y) about 41 to 51.",
+                values=list(zip(lon[mask].tolist(), lat[mask].tolist(), strict=True)),
+                shown=_show_points(lon[mask], lat[mask]),
+            )
+    if inside.any():
+        where = reader.where(outside, _show_points(lon[outside], lat[outside]))
+        warnings.warn(
+            f"{reader.table}: points outside France while the others are inside, in "
+            f"{where}. Check these coordinates (WGS84 degrees, lon first); ignore this "
+            "warning if they are right.",
+            TutormatchWarning,
+            stacklevel=_user_stacklevel(),
+        )
+
+
+def _commune_code(code: str, known: pd.Index) -> str:
+    """Return the gazetteer code of an INSEE code as users write it.
+
+    Spreadsheets drop the leading zero of 01xxx-09xxx codes, and HR files
+    give the municipal arrondissements of Paris, Lyon and Marseille, which the
+    gazetteer lists as their commune.
+    """
+    if code.isdigit() and len(code) == 4:
+        code = code.zfill(5)
+    if code in known or not code.isdigit():
+        return code
+    number = int(code)
+    for first, last, commune in _ARRONDISSEMENTS:
+        if first <= number <= last:
+            return commune
+    return code
+
+
+def _resolve_insee(
+    reader: ColumnReader, codes: ObjArray, need: BoolArray, gazetteer: pd.DataFrame
+) -> tuple[FloatArray, FloatArray]:
+    lon = np.full(len(codes), np.nan)
+    lat = np.full(len(codes), np.nan)
+    if not need.any():
+        return lon, lat
+    index = pd.Index(gazetteer.index)
+    fixed = np.array([_commune_code(str(c), index) for c in codes[need]], dtype=object)
+    position = index.get_indexer(fixed)
+    unknown = need.copy()
+    unknown[need] = position < 0
+    if unknown.any():
+        raise reader.fail(
+            "insee",
+            unknown,
+            "must hold INSEE commune codes known to the gazetteer (5 characters, e.g. 13055)",
+            "Correct the codes, give lon/lat instead, or pass your own gazetteer.",
+        )
+    coords = gazetteer[["lon", "lat"]].to_numpy(dtype=np.float64)[position]
+    no_point = np.isnan(coords).any(axis=1)
+    if no_point.any():
+        mask = need.copy()
+        mask[need] = no_point
+        raise reader.fail(
+            "insee",
+            mask,
+            "names communes without coordinates in the gazetteer",
+            "Give lon and lat for these rows.",
+        )
+    lon[need], lat[need] = coords[:, 0], coords[:, 1]
+    return lon, lat
+
+
+def _require_location_columns(reader: ColumnReader, source: TableSource, also: tuple[str, ...]) -> None:
+    if len(reader) == 0 or _geo_column(source.frame) is not None:
+        return
+    if any(reader.has(name) for name in ("lon", "lat", "insee", *also)):
+        return
+    present = ", ".join(repr(str(c)) for c in source.frame.columns)
+    extra = "".join(f", or {name!r}" for name in also)
+    raise InputError(
+        f"{reader.table}: no location column; columns found: {present}. Add columns "
+        f"'lon' and 'lat' (WGS84 degrees), or 'insee' (INSEE commune codes){extra}; "
+        "or pass a GeoDataFrame of points.",
+        table=reader.table,
+        column="lon",
+    )
+
+
+def _locate(
+    reader: ColumnReader, source: TableSource, gazetteer: pd.DataFrame
+) -> tuple[FloatArray, FloatArray, ObjArray]:
+    """Return lon, lat and how each row was located.
+
+    How is ``"lonlat"``, ``"geometry"``, ``"insee"`` or ``""`` (not located).
+    """
+    lon, lat = _column_lonlat(reader)
+    how = np.full(len(reader), "", dtype=object)
+    how[~np.isnan(lon) & ~np.isnan(lat)] = "lonlat"
+    # Point geometries locate the rows without lon/lat; a GeoDataFrame whose
+    # rows all have lon/lat needs no CRS.
+    geo = _geo_lonlat(source) if (how == "").any() else None
+    if geo is not None:
+        use = (how == "") & ~np.isnan(geo[0])
+        _check_geometry_range(reader, source, geo[0], geo[1], use)
+        lon[use], lat[use] = geo[0][use], geo[1][use]
+        how[use] = "geometry"
+    codes = reader.text("insee")
+    need = (how == "") & (codes != "")
+    ilon, ilat = _resolve_insee(reader, codes, need, gazetteer)
+    lon[need], lat[need] = ilon[need], ilat[need]
+    how[need] = "insee"
+    _check_in_france(reader, lon, lat, how)
+    return lon, lat, how
+
+
+@dataclass(frozen=True, eq=False)
+class EstablishmentTable:
+    """Establishments to tutor, sorted by UAI. Arrays are read-only.
+
+    Attributes
+    ----------
+    id : ndarray of str
+        UAI codes (or other ids for problems built from arrays), sorted.
+    name, kind, departement : ndarray of str
+        ``""`` when unknown.
+    lon, lat : ndarray of float
+        WGS84 degrees (``nan`` for problems built from a distance matrix alone).
+    wave : ndarray of float
+        Deployment wave (``nan`` when unknown).
+    priority : ndarray of float
+        Weight of covering the establishment (> 0).
+    need : ndarray of str
+        ``"management"``, ``"accounting"``, ``"both"`` or ``""`` (unknown).
+    remote_ok : ndarray of bool
+    visits_per_year : ndarray of float
+    agence_comptable : ndarray of str
+    source_row : ndarray
+        Row label of each establishment in the user's table.
+    extra : pandas.DataFrame
+        The user's other columns, in canonical order, for reports.
+    """
+
+    id: ObjArray
+    name: ObjArray
+    kind: ObjArray
+    departement: ObjArray
+    lon: FloatArray
+    lat: FloatArray
+    wave: FloatArray
+    priority: FloatArray
+    need: ObjArray
+    remote_ok: BoolArray
+    visits_per_year: FloatArray
+    agence_comptable: ObjArray
+    source_row: ObjArray
+    extra: pd.DataFrame = field(repr=False)
+
+    def __post_init__(self) -> None:
+        _freeze(self)
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the table as a DataFrame (one row per establishment, in order)."""
+        frame = pd.DataFrame(
+            {
+                "uai": self.id,
+                "name": self.name,
+                "kind": self.kind,
+                "departement": self.departement,
+                "lon": self.lon,
+                "lat": self.lat,
+                "wave": self.wave,
+                "priority": self.priority,
+                "need": self.need,
+                "remote_ok": self.remote_ok,
+                "visits_per_year": self.visits_per_year,
+                "agence_comptable": self.agence_comptable,
+            }
+        )
+        return frame
+
+    @classmethod
+    def from_source(
+        cls,
+        source: TableSource,
+        *,
+        id_column: str,
+        gazetteer: pd.DataFrame,
+        default_visits_per_year: float,
+        check_uai: bool = True,
+    ) -> EstablishmentTable:
+        """Validate a user's establishments table (see :meth:`Problem.from_frames`).
+
+        Parameters
+        ----------
+        source : TableSource
+            The table and how to name its rows.
+        id_column : str
+            The user's name of the UAI column.
+        gazetteer : pandas.DataFrame
+            Communes indexed by INSEE code, with ``lon`` and ``lat``.
+        default_visits_per_year : float
+            Visits of an establishment whose ``visits_per_year`` is blank.
+        check_uai : bool, default True
+            Verify the UAI check letters (ids are upper-cased first).
+
+        Returns
+        -------
+        EstablishmentTable
+
+        Raises
+        ------
+        InputError
+            Naming the table, column and rows of the first problem found.
+        """
+        if _is_blank_table(source.frame):
+            return cls._empty()
+        aliases = dict(ESTABLISHMENT_ALIASES)
+        if id_column != "uai":
+            aliases["uai"] = (id_column, *ESTABLISHMENT_ALIASES["uai"])
+        reader = ColumnReader(
+            source.frame,
+            table=source.name,
+            id_column="uai",
+            row_word=source.row_word,
+            aliases=aliases,
+        )
+        reader.require("uai")
+        ids = _check_ids(reader, "uai", "establishment", upper=check_uai)
+        reader.set_ids(ids)
+        if check_uai:
+            _check_uai(reader, "uai", ids, allow_blank=False)
+        _require_location_columns(reader, source, ())
+        lon, lat, how = _locate(reader, source, gazetteer)
+        missing = how == ""
+        if missing.any():
+            raise reader.fail_rows(
+                missing,
+                "no location (neither lon/lat nor an INSEE code)",
+                "Give lon and lat (WGS84 degrees), or an INSEE commune code in column 'insee'.",
+            )
+        columns = dict(  # noqa: C408 - keyword names match the fields
+            id=ids,
+            name=reader.text("name"),
+            kind=reader.text("kind"),
+            departement=np.array(
+                [uai_departement(u) if is_valid_uai(u) else "" for u in ids],
+                dtype=object,
+            ),
+            lon=lon,
+            lat=lat,
+            wave=_read_wave(reader),
+            priority=reader.number("priority", default=1.0, minimum=0.0, strict_minimum=True),
+            need=reader.choice("need", NEED_ALIASES, what="the kind of help needed"),
+            remote_ok=reader.boolean("remote_ok", default=True),
+            visits_per_year=reader.number("visits_per_year", default=default_visits_per_year, minimum=0.0),
+            agence_comptable=reader.text("agence_comptable"),
+            source_row=_labels(source.frame.index),
+        )
+        known = reader.used_columns([*_ESTABLISHMENT_COLUMNS, "insee", "geometry"])
+        order = np.argsort(ids.astype(str), kind="stable")
+        arrays = {k: np.asarray(v)[order] for k, v in columns.items()}
+        return cls(**arrays, extra=_extra(source.frame, known, order))
+
+    @classmethod
+    def _empty(cls) -> EstablishmentTable:
+        o = np.empty(0, dtype=object)
+        f = np.empty(0, dtype=np.float64)
+        return cls(
+            o, o.copy(), o.copy(), o.copy(), f, f.copy(), f.copy(), f.copy(), o.copy(),
+            np.empty(0, dtype=bool), f.copy(), o.copy(), o.copy(), pd.DataFrame(),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)
+class TutorTable:
+    """Tutors, sorted by id. Arrays are read-only.
+
+    Attributes
+    ----------
+    id : ndarray of str
+    name : ndarray of str
+    role : ndarray of str
+        One of the known roles, or ``""`` (unknown: may give any help).
+    lon, lat : ndarray of float
+        Résidence administrative, WGS84 degrees.
+    capacity : ndarray of int
+        Most establishments the tutor can take.
+    min_load : ndarray of int
+        Fewest establishments the tutor must take (0 by default).
+    wave : ndarray of float
+        Wave of the tutor's own establishment (``nan`` when unknown).
+    remote_ok : ndarray of bool
+    max_km : ndarray of float
+        Personal on-site distance limit (``inf`` when none).
+    home_uai : ndarray of str
+        The tutor's own establishment, ``""`` when unknown.
+    home : ndarray of int
+        Index of ``home_uai`` in the establishments table, -1 if absent.
+    vehicle_cv : ndarray of float
+        Fiscal horsepower of the tutor's car (``nan``: not given).
+    cia_eur : ndarray of float
+        Variable part of the annual bonus (``nan``: not given).
+    source_row : ndarray
+    extra : pandas.DataFrame
+    """
+
+    id: ObjArray
+    name: ObjArray
+    role: ObjArray
+    lon: FloatArray
+    lat: FloatArray
+    capacity: IntArray
+    min_load: IntArray
+    wave: FloatArray
+    remote_ok: BoolArray
+    max_km: FloatArray
+    home_uai: ObjArray
+    home: IntArray
+    vehicle_cv: FloatArray
+    cia_eur: FloatArray
+    source_row: ObjArray
+    extra: pd.DataFrame = field(repr=False)
+
+    def __post_init__(self) -> None:
+        _freeze(self)
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the table as a DataFrame (one row per tutor, canonical order)."""
+        return pd.DataFrame(
+            {
+                "tutor_id": self.id,
+                "name": self.name,
+                "role": self.role,
+                "lon": self.lon,
+                "lat": self.lat,
+                "capacity": self.capacity,
+                "min_load": self.min_load,
+                "wave": self.wave,
+                "remote_ok": self.remote_ok,
+                "max_km": self.max_km,
+                "home_uai": self.home_uai,
+                "vehicle_cv": self.vehicle_cv,
+                "cia_eur": self.cia_eur,
+            }
+        )
+
+    @classmethod
+    def from_source(
+        cls,
+        source: TableSource,
+        *,
+        id_column: str,
+        establishments: EstablishmentTable,
+        gazetteer: pd.DataFrame,
+        roles: Mapping[str, frozenset[str]],
+        default_capacity: int,
+    ) -> TutorTable:
+        """Validate a user's tutors table (see :meth:`Problem.from_frames`).
+
+        Parameters
+        ----------
+        source : TableSource
+            The table and how to name its rows.
+        id_column : str
+            The user's name of the tutor id column.
+        establishments : EstablishmentTable
+            The validated establishments, to locate tutors by ``home_uai``.
+        gazetteer : pandas.DataFrame
+            Communes indexed by INSEE code, with ``lon`` and ``lat``.
+        roles : mapping
+            Known roles (keys) and the help they give.
+        default_capacity : int
+            Capacity of a tutor whose ``capacity`` is blank.
+
+        Returns
+        -------
+        TutorTable
+
+        Raises
+        ------
+        InputError
+            Naming the table, column and rows of the first problem found.
+        """
+        if _is_blank_table(source.frame):
+            return cls._empty()
+        aliases = dict(TUTOR_ALIASES)
+        if id_column != "tutor_id":
+            aliases["tutor_id"] = (id_column, *TUTOR_ALIASES["tutor_id"])
+        reader = ColumnReader(
+            source.frame,
+            table=source.name,
+            id_column="tutor_id",
+            row_word=source.row_word,
+            aliases=aliases,
+        )
+        reader.require("tutor_id")
+        ids = _check_ids(reader, "tutor_id", "tutor")
+        reader.set_ids(ids)
+        role = reader.choice("role", {r.lower(): r for r in roles}, what="the tutor's function")
+        home_uai = np.array([u.upper() for u in reader.text("home_uai")], dtype=object)
+        _check_uai(reader, "home_uai", home_uai, allow_blank=True)
+        home = _home_index(home_uai, establishments)
+        _require_location_columns(reader, source, ("home_uai",))
+        lon, lat, how = _locate(reader, source, gazetteer)
+        by_home = (how == "") & (home >= 0)
+        lon[by_home] = establishments.lon[home[by_home]]
+        lat[by_home] = establishments.lat[home[by_home]]
+        _check_tutor_located(reader, (how == "") & ~by_home, home_uai)
+        capacity = reader.integer("capacity", default=default_capacity, minimum=0)
+        min_load = reader.integer("min_load", default=0, minimum=0)
+        over = min_load > capacity
+        if over.any():
+            raise reader.fail("min_load", over, "must not exceed the tutor's capacity")
+        columns = dict(  # noqa: C408 - keyword names match the fields
+            id=ids,
+            name=reader.text("name"),
+            role=role,
+            lon=lon,
+            lat=lat,
+            capacity=capacity,
+            min_load=min_load,
+            wave=_read_wave(reader),
+            remote_ok=reader.boolean("remote_ok", default=True),
+            max_km=reader.number("max_km", default=np.inf, minimum=0.0),
+            home_uai=home_uai,
+            home=home,
+            vehicle_cv=reader.number("vehicle_cv", minimum=1.0),
+            cia_eur=reader.number("cia_eur", minimum=0.0),
+            source_row=_labels(source.frame.index),
+        )
+        known = reader.used_columns([*_TUTOR_COLUMNS, "insee", "geometry"])
+        order = np.argsort(ids.astype(str), kind="stable")
+        arrays = {k: np.asarray(v)[order] for k, v in columns.items()}
+        return cls(**arrays, extra=_extra(source.frame, known, order))
+
+    @classmethod
+    def _empty(cls) -> TutorTable:
+        o = np.empty(0, dtype=object)
+        f = np.empty(0, dtype=np.float64)
+        i = np.empty(0, dtype=np.int64)
+        b = np.empty(0, dtype=bool)
+        return cls(
+            o, o.copy(), o.copy(), f, f.copy(), i, i.copy(), f.copy(), b, f.copy(),
+            o.copy(), i.copy(), f.copy(), f.copy(), o.copy(), pd.DataFrame(),
+        )  # fmt: skip
+
+
+def _read_wave(reader: ColumnReader) -> FloatArray:
+    expectation = "must be a whole number (the deployment wave)"
+    wave = reader.number("wave", expectation=expectation)
+    fractional = ~np.isnan(wave) & (wave != np.round(wave))
+    if fractional.any():
+        raise reader.fail("wave", fractional, expectation)
+    return wave
+
+
+def _home_index(home_uai: ObjArray, establishments: EstablishmentTable) -> IntArray:
+    """Return the row of each tutor's own establishment, -1 when absent."""
+    if not len(establishments) or not len(home_uai):
+        return np.full(len(home_uai), -1, dtype=np.int64)
+    return np.asarray(pd.Index(establishments.id).get_indexer(pd.Index(home_uai)), dtype=np.int64)
+
+
+def _check_tutor_located(reader: ColumnReader, missing: BoolArray, home_uai: ObjArray) -> None:
+    unknown_home = missing & (home_uai != "")
+    if unknown_home.any():
+        raise reader.fail(
+            "home_uai",
+            unknown_home,
+            "must name an establishment of the establishments table when it is the tutor's only location",
+            "Add these establishments to the establishments table, or give lon and lat "
+            "or an INSEE code for these tutors.",
+        )
+    if missing.any():
+        raise reader.fail_rows(
+            missing,
+            "no location (neither lon/lat, an INSEE code nor a known home_uai)",
+            "Give lon and lat (WGS84 degrees), an INSEE commune code in column "
+            "'insee', or the UAI of the tutor's own establishment in 'home_uai' "
+            "when that establishment is in the establishments table.",
+        )

@@ -1,0 +1,16 @@
+"""Scenarios: the shipped example académie and synthetic instances for benchmarks."""
+
+from tutormatch.scenarios._example import example_frames, example_problem, write_example
+from tutormatch.scenarios._synthetic import example_academie, synthetic_instance
+
+__all__ = [
+    "example_academie",
+    "example_frames",
+    "example_problem",
+    "synthetic_instance",
+    "write_example",
+]
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

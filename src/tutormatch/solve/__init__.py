@@ -1,0 +1,28 @@
+"""Solving: the exact backends behind :func:`tutormatch.solve`, and the plan they return."""
+
+from tutormatch.solve._assignment import Assignment
+from tutormatch.solve._backend import Backend, BackendResult, Capabilities
+from tutormatch.solve._evaluate import evaluate
+from tutormatch.solve._network import Network
+from tutormatch.solve._options import SolveOptions
+from tutormatch.solve._reasons import REASONS
+from tutormatch.solve._solve import SOLVERS, solve
+from tutormatch.solve._status import Status
+
+__all__ = [
+    "REASONS",
+    "SOLVERS",
+    "Assignment",
+    "Backend",
+    "BackendResult",
+    "Capabilities",
+    "Network",
+    "SolveOptions",
+    "Status",
+    "evaluate",
+    "solve",
+]
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -1,0 +1,321 @@
+"""The :class:`Assignment`: an immutable plan, with every establishment accounted for."""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from tutormatch.errors import InfeasibleError, SolveError
+from tutormatch.model._eligibility import MODE_NAMES, MODE_ONSITE, MODE_REMOTE
+from tutormatch.model._problem import Problem
+from tutormatch.solve._status import Status
+
+__all__ = ["Assignment"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class Assignment:
+    """A plan: who tutors whom, in which mode, and what it costs.
+
+    Every establishment of the problem appears exactly once: in :attr:`pairs`
+    or in :attr:`uncovered` with a reason. Rows are sorted by id, so the same
+    problem gives the same tables. Arrays are read-only.
+
+    Attributes
+    ----------
+    problem : Problem
+    status : Status
+    solver : str
+        The backend that ran (``"flow"`` or ``"cpsat"``).
+    message : str
+        The backend's own words.
+    tutor, establishment : ndarray of int
+        Row indices of each chosen pair, sorted by establishment.
+    mode : ndarray of int8
+        0 on-site, 1 remote.
+    distance_km : ndarray of float
+        Distance of each pair (great-circle, or from the user's matrix).
+    cost_km : ndarray of float
+        Yearly cost of each pair in km-equivalent: on-site travel
+        ``2 x visits x distance``, or the remote penalty.
+    is_fixed : ndarray of bool
+        Pair imposed by the user.
+    uncovered_establishment : ndarray of int
+    uncovered_reason, uncovered_detail : ndarray of str
+        A reason code (see :data:`tutormatch.solve.REASONS`) and a sentence.
+    objective : float
+        Total cost in km-equivalent (the second criterion, minimised once the
+        covered priority is maximal). ``nan`` without a plan.
+    bound : float
+        Proven lower bound on ``objective`` at this coverage (``nan`` when
+        coverage itself is not proven maximal).
+    gap : float
+        Relative gap: on coverage when it is not proven maximal, else on cost.
+        0 for a proven optimum.
+    covered_priority : float
+    priority_bound : float
+        Proven upper bound on the priority any plan can cover.
+    solve_seconds : float
+        Wall-clock time of :func:`~tutormatch.solve`, model building included.
+    stats : mapping
+        Backend statistics (sizes, times, rounds).
+    """
+
+    problem: Problem
+    status: Status
+    solver: str
+    message: str
+    tutor: IntArray
+    establishment: IntArray
+    mode: npt.NDArray[np.int8]
+    distance_km: FloatArray
+    cost_km: FloatArray
+    is_fixed: npt.NDArray[np.bool_]
+    uncovered_establishment: IntArray
+    uncovered_reason: npt.NDArray[np.object_]
+    uncovered_detail: npt.NDArray[np.object_]
+    objective: float
+    bound: float
+    gap: float
+    covered_priority: float
+    priority_bound: float
+    solve_seconds: float
+    stats: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in (
+            "tutor",
+            "establishment",
+            "mode",
+            "distance_km",
+            "cost_km",
+            "is_fixed",
+            "uncovered_establishment",
+            "uncovered_reason",
+            "uncovered_detail",
+        ):
+            getattr(self, name).setflags(write=False)
+
+    # -- counts and totals -------------------------------------------------
+
+    @property
+    def n_pairs(self) -> int:
+        """Number of tutored establishments."""
+        return len(self.tutor)
+
+    @property
+    def n_covered(self) -> int:
+        """Number of tutored establishments (same as :attr:`n_pairs`)."""
+        return len(self.tutor)
+
+    @property
+    def n_uncovered(self) -> int:
+        """Number of establishments left without a tutor."""
+        return len(self.uncovered_establishment)
+
+    @property
+    def n_tutors_used(self) -> int:
+        """Number of tutors with at least one establishment."""
+        return len(np.unique(self.tutor))
+
+    @property
+    def loads(self) -> IntArray:
+        """Establishments per tutor, in the problem's tutor order."""
+        return np.bincount(self.tutor, minlength=self.problem.n_tutors).astype(np.int64)
+
+    @property
+    def onsite(self) -> npt.NDArray[np.bool_]:
+        """Mask of on-site pairs."""
+        return np.asarray(self.mode == MODE_ONSITE, dtype=bool)
+
+    @property
+    def total_distance_km(self) -> float:
+        """Sum of the one-way distances of on-site pairs."""
+        return float(self.distance_km[self.onsite].sum())
+
+    @property
+    def max_distance_km(self) -> float:
+        """Longest on-site pair (0 when there is none)."""
+        onsite = self.distance_km[self.onsite]
+        return float(onsite.max()) if len(onsite) else 0.0
+
+    @property
+    def yearly_travel_km(self) -> float:
+        """Yearly on-site travel, ``sum of 2 x visits x distance``."""
+        return float(self.cost_km[self.onsite].sum())
+
+    @property
+    def n_remote(self) -> int:
+        """Number of remote pairs."""
+        return int((self.mode == MODE_REMOTE).sum())
+
+    # -- tables ------------------------------------------------------------
+
+    @property
+    def pairs(self) -> pd.DataFrame:
+        """One row per tutored establishment, sorted by UAI.
+
+        Columns: ``uai, tutor_id, mode, distance_km, road_km, yearly_km,
+        cost_km, fixed``. ``road_km`` is the distance times the problem's
+        detour factor (or the matrix distance); ``yearly_km`` the yearly
+        on-site travel (0 for remote pairs).
+        """
+        p = self.problem
+        road = self.distance_km * (p.detour_factor if p.distance_matrix is None else 1.0)
+        return pd.DataFrame(
+            {
+                "uai": p.establishments.id[self.establishment],
+                "tutor_id": p.tutors.id[self.tutor],
+                "mode": np.array([MODE_NAMES[int(m)] for m in self.mode], dtype=object),
+                "distance_km": self.distance_km,
+                "road_km": road,
+                "yearly_km": np.where(self.onsite, self.cost_km, 0.0),
+                "cost_km": self.cost_km,
+                "fixed": self.is_fixed,
+            }
+        )
+
+    @property
+    def uncovered(self) -> pd.DataFrame:
+        """One row per establishment left without a tutor: ``uai, reason, detail``."""
+        return pd.DataFrame(
+            {
+                "uai": self.problem.establishments.id[self.uncovered_establishment],
+                "reason": self.uncovered_reason,
+                "detail": self.uncovered_detail,
+            }
+        )
+
+    def table(self) -> pd.DataFrame:
+        """Return one row per input establishment, in UAI order, covered or not.
+
+        Columns: ``uai, tutor_id`` (empty when uncovered), ``mode`` (``onsite``,
+        ``remote`` or ``none``), ``distance_km``, ``reason_code`` and
+        ``reason`` (empty when covered).
+        """
+        est = self.problem.establishments
+        n = len(est)
+        tutor_id = np.full(n, "", dtype=object)
+        mode = np.full(n, "none", dtype=object)
+        distance = np.full(n, np.nan)
+        code = np.full(n, "", dtype=object)
+        reason = np.full(n, "", dtype=object)
+        tutor_id[self.establishment] = self.problem.tutors.id[self.tutor]
+        mode[self.establishment] = [MODE_NAMES[int(m)] for m in self.mode]
+        distance[self.establishment] = self.distance_km
+        code[self.uncovered_establishment] = self.uncovered_reason
+        reason[self.uncovered_establishment] = self.uncovered_detail
+        return pd.DataFrame(
+            {
+                "uai": est.id,
+                "tutor_id": tutor_id,
+                "mode": mode,
+                "distance_km": distance,
+                "reason_code": code,
+                "reason": reason,
+            }
+        )
+
+    def tutor_loads(self) -> pd.DataFrame:
+        """Return one row per tutor with their load and on-site distances.
+
+        Columns: ``tutor_id, capacity, load, n_onsite, n_remote, distance_km,
+        yearly_km``.
+        """
+        t = self.problem.tutors
+        n = len(t)
+        onsite = self.onsite
+        return pd.DataFrame(
+            {
+                "tutor_id": t.id,
+                "capacity": t.capacity,
+                "load": self.loads,
+                "n_onsite": np.bincount(self.tutor[onsite], minlength=n),
+                "n_remote": np.bincount(self.tutor[~onsite], minlength=n),
+                "distance_km": np.bincount(self.tutor[onsite], weights=self.distance_km[onsite], minlength=n),
+                "yearly_km": np.bincount(self.tutor[onsite], weights=self.cost_km[onsite], minlength=n),
+            }
+        )
+
+    # -- status --------------------------------------------------------------
+
+    def raise_for_status(self) -> Assignment:
+        """Return the plan if it has one, else raise.
+
+        Raises
+        ------
+        InfeasibleError
+            The constraints admit no plan.
+        SolveError
+            No plan for another reason (limit reached, backend failure).
+        """
+        if self.status.has_solution:
+            return self
+        text = f"no plan: status {self.status.value} ({self.message})"
+        if self.status is Status.INFEASIBLE:
+            raise InfeasibleError(text, status=self.status.value)
+        raise SolveError(text, status=self.status.value)
+
+    def summary(self) -> dict[str, Any]:
+        """Return the headline figures as a flat dict (the CLI's ``summary.json``)."""
+        p = self.problem
+        return {
+            "status": self.status.value,
+            "solver": self.solver,
+            "message": self.message,
+            "n_establishments": p.n_establishments,
+            "n_covered": self.n_covered,
+            "n_uncovered": self.n_uncovered,
+            "n_remote": self.n_remote,
+            "n_tutors": p.n_tutors,
+            "n_tutors_used": self.n_tutors_used,
+            "covered_priority": self.covered_priority,
+            "total_priority": float(p.establishments.priority.sum()),
+            "priority_bound": self.priority_bound,
+            "total_distance_km": round(self.total_distance_km, 3),
+            "max_distance_km": round(self.max_distance_km, 3),
+            "yearly_travel_km": round(self.yearly_travel_km, 3),
+            "objective_km": _finite_or_none(self.objective),
+            "bound_km": _finite_or_none(self.bound),
+            "gap": _finite_or_none(self.gap),
+            "max_distance_limit_km": p.max_distance_km if math.isfinite(p.max_distance_km) else None,
+            "allow_remote": p.allow_remote,
+            "solve_seconds": round(self.solve_seconds, 4),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the summary plus the pairs and the uncovered establishments as records."""
+        out = self.summary()
+        out["pairs"] = self.pairs.to_dict(orient="records")
+        out["uncovered"] = self.uncovered.to_dict(orient="records")
+        return out
+
+    def __repr__(self) -> str:
+        p = self.problem
+        return (
+            f"<Assignment {self.status.value} by {self.solver}: {self.n_covered}/"
+            f"{p.n_establishments} establishments covered, {self.n_tutors_used} tutors used, "
+            f"{self.total_distance_km:.1f} km on-site, worst {self.max_distance_km:.1f} km>"
+        )
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
+            for k, v in self.summary().items()
+            if k != "message"
+        )
+        return f"<table><caption>{html.escape(repr(self))}</caption>{rows}</table>"
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None

@@ -1,0 +1,85 @@
+"""What every backend receives and returns, and what each can do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from tutormatch.solve._network import Network
+from tutormatch.solve._options import SolveOptions
+from tutormatch.solve._status import Status
+
+__all__ = ["Backend", "BackendResult", "Capabilities"]
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a backend supports; ``solver="auto"`` picks the simplest that fits.
+
+    Attributes
+    ----------
+    all_or_nothing : bool
+        Loads restricted to 0 or the capacity.
+    time_limit : bool
+        Stops at ``SolveOptions.time_limit`` with the best plan and a gap.
+    """
+
+    all_or_nothing: bool
+    time_limit: bool
+
+
+@dataclass(frozen=True)
+class BackendResult:
+    """A backend's raw answer on a :class:`~tutormatch.solve._network.Network`.
+
+    Attributes
+    ----------
+    status : Status
+    message : str
+        The backend's own words.
+    arc_used : ndarray of bool, per direct arc
+    z : ndarray of bool, per establishment (remote through its class)
+    y : ndarray of int, per link (remote load)
+    objective : int or None
+        Composite integer objective of the plan.
+    bound : float
+        Proven lower bound on the composite objective (``-inf`` if none).
+    stats : dict
+    """
+
+    status: Status
+    message: str
+    arc_used: npt.NDArray[np.bool_]
+    z: npt.NDArray[np.bool_]
+    y: npt.NDArray[np.int64]
+    objective: int | None
+    bound: float
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def without_solution(cls, network: Network, status: Status, message: str, **stats: Any) -> BackendResult:
+        """Build a result that carries no plan."""
+        return cls(
+            status=status,
+            message=message,
+            arc_used=np.zeros(network.n_arcs, dtype=bool),
+            z=np.zeros(network.n_establishments, dtype=bool),
+            y=np.zeros(len(network.link_class), dtype=np.int64),
+            objective=None,
+            bound=-np.inf,
+            stats=dict(stats),
+        )
+
+
+class Backend(Protocol):
+    """A solver adapter."""
+
+    name: str
+    capabilities: Capabilities
+
+    def solve(self, network: Network, options: SolveOptions) -> BackendResult:
+        """Solve the network; never raise for a solver outcome."""
+        ...

@@ -1,0 +1,257 @@
+r"""The integer network that every backend solves, built in one place.
+
+Notes
+-----
+Let :math:`E` be the establishments still to decide (not fixed), :math:`T`
+the tutors, :math:`A` the direct arcs (eligible on-site pairs, plus remote
+pairs of classes made explicit), :math:`C` the remote classes with their
+links :math:`L \\subseteq C \\times T`. With :math:`x_a \\in \\{0,1\\}` per
+direct arc, :math:`z_e \\in \\{0,1\\}` "tutored remotely through its class",
+:math:`y_{ct} \\in \\mathbb{Z}_{\\ge 0}` remote load of tutor :math:`t` from
+class :math:`c` and :math:`u_e \\in \\{0,1\\}` "uncovered":
+
+.. math::
+
+    \\min \\; & \\sum_a c_a x_a + \\sum_e r_e z_e + \\sum_e M p_e u_e \\\\
+    \\text{s.t. } & \\sum_{a \\ni e} x_a + z_e + u_e = 1 && \\forall e \\\\
+    & \\sum_{e \\in c} z_e = \\sum_{t:(c,t) \\in L} y_{ct} && \\forall c \\\\
+    & m_t \\le \\sum_{a \\ni t} x_a + \\sum_c y_{ct} \\le k_t && \\forall t
+
+where :math:`c_a` is the yearly on-site travel ``2 x visits x distance`` (or
+the remote penalty on explicit remote arcs), :math:`r_e` the remote penalty,
+:math:`p_e` the integer priority, :math:`k_t` and :math:`m_t` the capacity
+and minimum load left after fixed pairs. :math:`M` exceeds the cost of any
+plan, so the single objective is lexicographic: most covered priority first,
+then least cost. Without side constraints this is a min-cost flow
+(establishments -> classes/tutors -> sink) and its LP is integral.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from tutormatch.errors import TutormatchWarning
+from tutormatch.model._eligibility import MODE_ONSITE, MODE_REMOTE, pair_keys
+from tutormatch.model._problem import Problem
+
+__all__ = ["Network", "build_network"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+# Budget for |cost| x (nodes + 1) and for any objective total: OR-Tools'
+# cost-scaling min-cost flow multiplies costs by the node count internally.
+_INT_BUDGET = 2**62
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """Integer data of the model in the module docstring (see there)."""
+
+    n_tutors: int
+    n_establishments: int
+    active: npt.NDArray[np.bool_]
+    arc_tutor: IntArray
+    arc_establishment: IntArray
+    arc_mode: npt.NDArray[np.int8]
+    arc_cost: IntArray
+    remote_class: IntArray
+    remote_cost: IntArray
+    link_class: IntArray
+    link_tutor: IntArray
+    n_classes: int
+    uncovered_cost: IntArray
+    capacity: IntArray
+    min_load: IntArray
+    fixed_load: IntArray
+    full_capacity: IntArray
+    all_or_nothing: bool
+    bad_remote_keys: IntArray
+    explicit_classes: frozenset[int]
+    cost_unit_km: float
+    priority_int: IntArray
+    priority_scale: float
+    big_m: int
+
+    @property
+    def n_arcs(self) -> int:
+        """Number of direct arcs."""
+        return len(self.arc_tutor)
+
+    @property
+    def has_side_constraints(self) -> bool:
+        """Whether the model leaves the min-cost-flow structure."""
+        return self.all_or_nothing
+
+    def uncovered_priority_int(self, uncovered: npt.NDArray[np.bool_]) -> int:
+        """Integer priority left uncovered by a plan."""
+        return int(self.priority_int[uncovered & self.active].sum())
+
+
+def _integer_priorities(priority: FloatArray) -> tuple[IntArray, float]:
+    """Scale priorities to small integers, exactly when they have few decimals."""
+    if len(priority) == 0:
+        return np.zeros(0, dtype=np.int64), 1.0
+    for digits in range(7):
+        scaled = priority * 10.0**digits
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, scaled)):
+            break
+    else:
+        digits = 6
+        scaled = priority * 1e6
+        if len(np.unique(np.round(scaled))) < len(np.unique(priority)):
+            warnings.warn(
+                "priorities differ by less than 1e-6 and were rounded to the same "
+                "value; scale them so that they differ by more.",
+                TutormatchWarning,
+                stacklevel=4,
+            )
+    ints = np.maximum(np.round(scaled), 1).astype(np.int64)
+    divisor = int(np.gcd.reduce(ints))
+    return ints // divisor, 10.0**digits / divisor
+
+
+def _scaled_costs(km: FloatArray, unit: float) -> IntArray:
+    return np.round(km / unit).astype(np.int64)
+
+
+def build_network(
+    problem: Problem,
+    *,
+    cost_resolution_km: float = 0.001,
+    explicit_classes: frozenset[int] = frozenset(),
+) -> Network:
+    """Scale a problem to the integer network solved by the backends.
+
+    Parameters
+    ----------
+    problem : Problem
+    cost_resolution_km : float
+        Integer cost unit, in km of yearly travel; coarsened (with a warning)
+        only if the objective could overflow 64-bit integers.
+    explicit_classes : frozenset of int
+        Remote classes to expand into explicit (establishment, tutor) arcs
+        because their class loads could not be split into allowed pairs.
+    """
+    cand = problem.candidates
+    t, e = problem.tutors, problem.establishments
+    n_t, n_e = len(t), len(e)
+    fixed = problem.fixed
+    active = np.ones(n_e, dtype=bool)
+    active[fixed[:, 1]] = False
+    fixed_load = np.bincount(fixed[:, 0], minlength=n_t).astype(np.int64) if n_t else np.zeros(0, np.int64)
+    capacity = t.capacity - fixed_load
+    min_load = np.maximum(t.min_load - fixed_load, 0)
+
+    keep = active[cand.establishment] & (capacity[cand.tutor] > 0)
+    arc_t, arc_e, arc_d = cand.tutor[keep], cand.establishment[keep], cand.distance_km[keep]
+    arc_km = problem.pair_cost_km(arc_e, arc_d)
+    arc_mode = np.full(len(arc_t), MODE_ONSITE, dtype=np.int8)
+    remote_km = problem.remote_cost_km
+
+    remote_class = np.where(active, cand.remote_class, -1)
+    in_link = np.ones(len(cand.link_class), dtype=bool)
+    own = np.flatnonzero(t.home >= 0)
+    bad = [pair_keys(own, t.home[own], n_e)]
+    if len(problem.forbidden):
+        bad.append(pair_keys(problem.forbidden[:, 0], problem.forbidden[:, 1], n_e))
+    # A near pair whose on-site travel costs more than remote may not be made
+    # remote through a class: near pairs are on-site by the rules.
+    dear = arc_km > remote_km[arc_e] + 1e-9
+    bad.append(pair_keys(arc_t[dear], arc_e[dear], n_e))
+    bad_keys = np.unique(np.concatenate(bad)) if bad else np.empty(0, np.int64)
+
+    extra_t: list[IntArray] = []
+    extra_e: list[IntArray] = []
+    near_keys = pair_keys(arc_t, arc_e, n_e)
+    for c in sorted(explicit_classes):
+        members = np.flatnonzero(remote_class == c)
+        tutors = cand.link_tutor[cand.link_class == c]
+        tutors = tutors[capacity[tutors] > 0]
+        tt, ee = np.meshgrid(tutors, members)
+        tt, ee = tt.ravel().astype(np.int64), ee.ravel().astype(np.int64)
+        keys = pair_keys(tt, ee, n_e)
+        ok = ~np.isin(keys, bad_keys) & ~np.isin(keys, near_keys)
+        extra_t.append(tt[ok])
+        extra_e.append(ee[ok])
+        remote_class[members] = -1
+        in_link &= cand.link_class != c
+    if extra_t:
+        rt, re = np.concatenate(extra_t), np.concatenate(extra_e)
+        arc_t = np.concatenate((arc_t, rt))
+        arc_e = np.concatenate((arc_e, re))
+        arc_km = np.concatenate((arc_km, remote_km[re]))
+        arc_mode = np.concatenate((arc_mode, np.full(len(rt), MODE_REMOTE, dtype=np.int8)))
+        arc_d = np.concatenate((arc_d, np.full(len(rt), np.nan)))
+        order = np.lexsort((arc_t, arc_e))
+        arc_t, arc_e, arc_km, arc_mode = arc_t[order], arc_e[order], arc_km[order], arc_mode[order]
+    link_class, link_tutor = cand.link_class[in_link], cand.link_tutor[in_link]
+    live = capacity[link_tutor] > 0
+    link_class, link_tutor = link_class[live], link_tutor[live]
+    # Classes whose tutors are all full lose their establishments' remote path.
+    served = np.zeros(cand.n_classes + 1, dtype=bool)
+    served[link_class] = True
+    remote_class = np.where(served[remote_class], remote_class, -1)  # -1 reads the False sentinel
+
+    priority_int, priority_scale = _integer_priorities(e.priority)
+    n_nodes = n_e + cand.n_classes + n_t + 2
+    unit = cost_resolution_km
+    while True:
+        arc_cost = _scaled_costs(arc_km, unit)
+        remote_cost = _scaled_costs(remote_km, unit)
+        worst = np.zeros(n_e, dtype=np.int64)
+        if len(arc_cost):
+            np.maximum.at(worst, arc_e, arc_cost)
+        worst = np.where(remote_class >= 0, np.maximum(worst, remote_cost), worst)
+        big_m = int(worst[active].sum()) + 1
+        top = big_m * int(priority_int.max(initial=1))
+        total = big_m * int(priority_int[active].sum()) + big_m
+        if top * (n_nodes + 1) < _INT_BUDGET and total < _INT_BUDGET:
+            break
+        unit *= 10.0
+    if unit != cost_resolution_km:
+        warnings.warn(
+            f"costs were scaled to integers in units of {unit:g} km (not {cost_resolution_km:g}) "
+            "to stay within 64-bit arithmetic; plans are optimal at that resolution.",
+            TutormatchWarning,
+            stacklevel=3,
+        )
+    return Network(
+        n_tutors=n_t,
+        n_establishments=n_e,
+        active=active,
+        arc_tutor=arc_t,
+        arc_establishment=arc_e,
+        arc_mode=arc_mode,
+        arc_cost=arc_cost,
+        remote_class=remote_class,
+        remote_cost=remote_cost,
+        link_class=link_class,
+        link_tutor=link_tutor,
+        n_classes=cand.n_classes,
+        uncovered_cost=big_m * priority_int,
+        capacity=capacity,
+        min_load=min_load,
+        fixed_load=fixed_load,
+        full_capacity=t.capacity.astype(np.int64),
+        all_or_nothing=problem.all_or_nothing,
+        bad_remote_keys=bad_keys,
+        explicit_classes=frozenset(explicit_classes),
+        cost_unit_km=unit,
+        priority_int=priority_int,
+        priority_scale=priority_scale,
+        big_m=big_m,
+    )
+
+
+def composite_to_levels(network: Network, value: float) -> tuple[int, float]:
+    """Split a composite objective into (uncovered priority, cost) integer levels."""
+    if not math.isfinite(value):
+        return 0, value
+    uncovered = int(value // network.big_m)
+    return uncovered, value - uncovered * network.big_m

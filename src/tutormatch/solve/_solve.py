@@ -1,0 +1,285 @@
+"""``tutormatch.solve``: pick a backend, solve exactly, assemble the plan."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from tutormatch.errors import InputError
+from tutormatch.model._eligibility import MODE_ONSITE, MODE_REMOTE, pair_keys
+from tutormatch.model._problem import Problem
+from tutormatch.solve._assignment import Assignment
+from tutormatch.solve._backend import Backend, BackendResult
+from tutormatch.solve._cpsat import CpSatBackend
+from tutormatch.solve._flow import FlowBackend
+from tutormatch.solve._network import Network, build_network
+from tutormatch.solve._options import SolveOptions
+from tutormatch.solve._reasons import explain_uncovered
+from tutormatch.solve._remote import split_remote
+from tutormatch.solve._status import Status
+
+__all__ = ["SOLVERS", "solve"]
+
+SolverName = Literal["auto", "flow", "cpsat"]
+#: Valid values of ``solver``.
+SOLVERS = ("auto", "flow", "cpsat")
+
+IntArray = npt.NDArray[np.int64]
+
+
+def _backend(name: str | Backend, problem: Problem) -> Backend:
+    if not isinstance(name, str):
+        return name  # a Backend object (tests script outcomes with a fake one)
+    if name not in SOLVERS:
+        raise InputError(f"solver must be one of {', '.join(map(repr, SOLVERS))}; got {name!r}.")
+    if name == "flow" and problem.all_or_nothing:
+        raise InputError(
+            "solver='flow' cannot enforce all_or_nothing loads (they break the flow "
+            "structure); use solver='cpsat' or solver='auto'."
+        )
+    if name == "cpsat" or (name == "auto" and problem.all_or_nothing):
+        return CpSatBackend()
+    return FlowBackend()
+
+
+def solve(
+    problem: Problem,
+    *,
+    solver: SolverName | Backend = "auto",
+    time_limit: float | None = None,
+    options: SolveOptions | None = None,
+) -> Assignment:
+    """Assign tutors to establishments, exactly.
+
+    The objective is lexicographic: first cover as much priority as possible,
+    then spend the least yearly travel (``2 x visits x distance`` per on-site
+    pair, the remote penalty per remote pair).
+
+    Parameters
+    ----------
+    problem : Problem
+    solver : {"auto", "flow", "cpsat"}, default "auto"
+        ``"flow"``: OR-Tools min-cost flow, exact and fastest, for problems
+        without side constraints. ``"cpsat"``: OR-Tools CP-SAT, also carries
+        all-or-nothing loads. ``"auto"`` picks the flow whenever it applies;
+        :attr:`Assignment.solver` says which ran. An object following the
+        ``Backend`` protocol of :mod:`tutormatch.solve` is used as given.
+    time_limit : float, optional
+        Seconds; shortcut for ``options.time_limit`` (CP-SAT only: the flow
+        always finishes, exactly).
+    options : SolveOptions, optional
+
+    Returns
+    -------
+    Assignment
+        With a status; a solver outcome (infeasible, limit reached) is a
+        status, never an exception. Call :meth:`Assignment.raise_for_status`
+        to turn it into one.
+
+    Raises
+    ------
+    InputError
+        For an unknown ``solver``, or a backend that cannot carry the
+        problem's constraints.
+
+    Examples
+    --------
+    >>> import tutormatch as tm
+    >>> problem = tm.example_problem()
+    >>> plan = tm.solve(problem)
+    >>> plan.status.is_optimal, plan.n_covered == problem.n_establishments - plan.n_uncovered
+    (True, True)
+    """
+    started = time.perf_counter()
+    options = options or SolveOptions()
+    if time_limit is not None:
+        options = dataclasses.replace(options, time_limit=time_limit)
+    backend = _backend(solver, problem)
+    explicit: frozenset[int] = frozenset()
+    rounds = 0
+    while True:
+        rounds += 1
+        network = build_network(
+            problem, cost_resolution_km=options.cost_resolution_km, explicit_classes=explicit
+        )
+        if math.isfinite(options.time_limit):
+            left = options.time_limit - (time.perf_counter() - started)
+            round_options = dataclasses.replace(options, time_limit=max(left, 0.01))
+        else:
+            round_options = options
+        result = backend.solve(network, round_options)
+        if not result.status.has_solution:
+            break
+        split = split_remote(network, result.z, result.y)
+        if not split.failed_classes:
+            break
+        # The class loads cannot be split into allowed pairs: expand those
+        # classes into explicit pairs and solve again (exact in every case).
+        explicit = explicit | split.failed_classes
+    stats = dict(
+        result.stats,
+        rounds=rounds,
+        explicit_classes=len(explicit),
+        cost_unit_km=network.cost_unit_km,
+        backend_status=result.message,
+    )
+    if not result.status.has_solution:
+        return _no_plan(problem, backend.name, result, stats, time.perf_counter() - started)
+    return _assemble(problem, backend.name, network, result, split.tutor, split.establishment, stats, started)
+
+
+def _no_plan(
+    problem: Problem, solver: str, result: BackendResult, stats: dict[str, object], seconds: float
+) -> Assignment:
+    n_e = problem.n_establishments
+    empty_i = np.empty(0, dtype=np.int64)
+    empty_f = np.empty(0, dtype=np.float64)
+    return Assignment(
+        problem=problem,
+        status=result.status,
+        solver=solver,
+        message=result.message,
+        tutor=empty_i,
+        establishment=empty_i.copy(),
+        mode=np.empty(0, dtype=np.int8),
+        distance_km=empty_f,
+        cost_km=empty_f.copy(),
+        is_fixed=np.empty(0, dtype=bool),
+        uncovered_establishment=np.arange(n_e, dtype=np.int64),
+        uncovered_reason=np.full(n_e, "no_plan", dtype=object),
+        uncovered_detail=np.full(n_e, f"no plan: {result.message}", dtype=object),
+        objective=math.nan,
+        bound=math.nan,
+        gap=math.nan,
+        covered_priority=0.0,
+        priority_bound=math.nan,
+        solve_seconds=seconds,
+        stats=stats,
+    )
+
+
+def plan_from_pairs(
+    problem: Problem,
+    tutor: IntArray,
+    establishment: IntArray,
+    is_fixed: npt.NDArray[np.bool_],
+    *,
+    status: Status,
+    solver: str,
+    message: str,
+    stats: dict[str, object],
+    started: float,
+) -> Assignment:
+    """Build the plan of chosen pairs: modes, distances, costs, uncovered reasons.
+
+    The returned plan claims a proven optimum (bound = objective, gap 0) when
+    ``status`` is OPTIMAL; callers with a weaker status replace the bound,
+    gap and priority bound.
+    """
+    n_e = problem.n_establishments
+    order = np.argsort(establishment, kind="stable")
+    tutor, establishment, is_fixed = tutor[order], establishment[order], is_fixed[order]
+
+    # Mode: on-site when the pair is an eligible on-site pair (this also turns
+    # a class-routed pair that happens to be near into on-site, at no extra cost).
+    cand = problem.candidates
+    near_keys = pair_keys(cand.tutor, cand.establishment, n_e)
+    key_order = np.argsort(near_keys)
+    near_sorted = near_keys[key_order]
+    keys = pair_keys(tutor, establishment, n_e)
+    pos = np.minimum(np.searchsorted(near_sorted, keys), max(len(near_sorted) - 1, 0))
+    hit = near_sorted[pos] == keys if len(near_sorted) else np.zeros(len(keys), dtype=bool)
+    mode = np.where(hit, MODE_ONSITE, MODE_REMOTE).astype(np.int8)
+    distance = problem.distance_km(tutor, establishment)
+    distance[hit] = cand.distance_km[key_order[pos[hit]]]
+    distance = np.where(np.isfinite(distance), distance, np.nan)
+    cost = np.where(
+        hit,
+        problem.pair_cost_km(establishment, np.nan_to_num(distance)),
+        problem.remote_cost_km[establishment],
+    )
+
+    covered = np.zeros(n_e, dtype=bool)
+    covered[establishment] = True
+    uncovered = np.flatnonzero(~covered).astype(np.int64)
+    codes, details = explain_uncovered(problem, uncovered, all_or_nothing=problem.all_or_nothing)
+    covered_priority = float(problem.establishments.priority[covered].sum())
+    objective = float(cost.sum())
+    return Assignment(
+        problem=problem,
+        status=status,
+        solver=solver,
+        message=message,
+        tutor=tutor,
+        establishment=establishment,
+        mode=mode,
+        distance_km=distance,
+        cost_km=cost,
+        is_fixed=is_fixed,
+        uncovered_establishment=uncovered,
+        uncovered_reason=codes,
+        uncovered_detail=details,
+        objective=objective,
+        bound=objective,
+        gap=0.0,
+        covered_priority=covered_priority,
+        priority_bound=covered_priority,
+        solve_seconds=time.perf_counter() - started,
+        stats=stats,
+    )
+
+
+def _assemble(
+    problem: Problem,
+    solver: str,
+    network: Network,
+    result: BackendResult,
+    remote_tutor: IntArray,
+    remote_establishment: IntArray,
+    stats: dict[str, object],
+    started: float,
+) -> Assignment:
+    used = result.arc_used
+    fixed = problem.fixed
+    tutor = np.concatenate((network.arc_tutor[used], remote_tutor, fixed[:, 0]))
+    establishment = np.concatenate((network.arc_establishment[used], remote_establishment, fixed[:, 1]))
+    is_fixed = np.concatenate(
+        (np.zeros(len(tutor) - len(fixed), dtype=bool), np.ones(len(fixed), dtype=bool))
+    )
+    plan = plan_from_pairs(
+        problem,
+        tutor,
+        establishment,
+        is_fixed,
+        status=result.status,
+        solver=solver,
+        message=result.message,
+        stats=stats,
+        started=started,
+    )
+    if result.status is Status.OPTIMAL:
+        return plan
+    # Translate the composite bound M x uncovered + cost into the two levels.
+    priority = problem.establishments.priority
+    covered = np.zeros(problem.n_establishments, dtype=bool)
+    covered[plan.establishment] = True
+    lower = max(result.bound, 0.0)
+    uncovered_lb = int(lower // network.big_m)
+    uncovered_now = network.uncovered_priority_int(~covered)
+    priority_bound = float(priority.sum()) - uncovered_lb / network.priority_scale
+    objective = plan.objective
+    if uncovered_lb >= uncovered_now:
+        fixed_cost = float(plan.cost_km[plan.is_fixed].sum())
+        cost_lb = max(lower - network.big_m * uncovered_now, 0.0) * network.cost_unit_km
+        bound = min(cost_lb + fixed_cost, objective)
+        gap = (objective - bound) / objective if objective > 0 else 0.0
+        priority_bound = plan.covered_priority
+    else:
+        bound = math.nan
+        gap = (priority_bound - plan.covered_priority) / priority_bound if priority_bound > 0 else 0.0
+    return dataclasses.replace(plan, bound=bound, gap=gap, priority_bound=priority_bound)

@@ -1,0 +1,48 @@
+"""The backends agree on seeded medium instances: same optimum, same infeasibility."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from tests.conftest import random_frames
+
+import tutormatch as tm
+from tutormatch.testing import assert_valid_plan
+
+CASES = [
+    pytest.param(
+        seed, n_t, n_e, km, remote, id=f"seed{seed}-{n_t}x{n_e}-{km:g}km-{'remote' if remote else 'onsite'}"
+    )
+    for seed, n_t, n_e, km, remote in [
+        (1, 40, 80, 30.0, True),
+        (2, 60, 100, 25.0, False),
+        (3, 80, 120, 40.0, True),
+        (4, 50, 60, 15.0, True),
+    ]
+]
+
+
+@pytest.mark.parametrize(("seed", "n_tutors", "n_establishments", "max_km", "remote"), CASES)
+def test_flow_and_cpsat_reach_the_same_optimum(
+    seed: int, n_tutors: int, n_establishments: int, max_km: float, remote: bool
+) -> None:
+    tutors, establishments = random_frames(n_tutors, n_establishments, seed)
+    problem = tm.Problem.from_frames(tutors, establishments, max_distance_km=max_km, allow_remote=remote)
+    flow = tm.solve(problem, solver="flow")
+    cpsat = tm.solve(problem, solver="cpsat")
+    for plan in (flow, cpsat):
+        assert_valid_plan(plan)
+        assert plan.status is tm.Status.OPTIMAL
+    assert flow.solver == "flow"
+    assert cpsat.solver == "cpsat"
+    assert flow.covered_priority == cpsat.covered_priority
+    assert math.isclose(flow.objective, cpsat.objective, rel_tol=1e-9, abs_tol=1e-3 * n_establishments)
+
+
+def test_backends_agree_on_infeasible_minimum_loads() -> None:
+    tutors, establishments = random_frames(30, 20, seed=5)
+    tutors["min_load"] = 1  # 30 tutors must each take one of 20 establishments
+    problem = tm.Problem.from_frames(tutors, establishments, max_distance_km=30.0)
+    assert tm.solve(problem, solver="flow").status is tm.Status.INFEASIBLE
+    assert tm.solve(problem, solver="cpsat").status is tm.Status.INFEASIBLE

@@ -1,0 +1,51 @@
+"""Both backends reach the brute-force optimum on tiny random problems."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import event, given
+
+import tutormatch as tm
+from tutormatch.testing import assert_valid_plan, brute_force, tiny_problems
+
+BACKENDS = ["flow", "cpsat"]
+CPSAT_SINGLE = tm.SolveOptions(num_workers=1)
+
+
+def _check_against_brute_force(problem: tm.Problem, solver: str) -> None:
+    expected = brute_force(problem)
+    plan = tm.solve(problem, solver=solver, options=CPSAT_SINGLE)
+    assert_valid_plan(plan)
+    if not expected.feasible:
+        assert plan.status is tm.Status.INFEASIBLE
+        return
+    assert plan.status is tm.Status.OPTIMAL, plan.message
+    event(f"remote pairs: {plan.n_remote > 0}")
+    event(f"uncovered: {plan.n_uncovered > 0}")
+    event(f"fixed pairs: {len(problem.fixed) > 0}")
+    event(f"classes expanded: {plan.stats['explicit_classes'] > 0}")
+    assert math.isclose(plan.covered_priority, expected.covered_priority, abs_tol=1e-9), (
+        f"covered priority: expected {expected.covered_priority}, observed {plan.covered_priority}"
+    )
+    # Costs are optimised in integer metres, so allow half a metre per pair.
+    assert math.isclose(plan.objective, expected.cost_km, abs_tol=1e-3 * (problem.n_establishments + 1)), (
+        f"cost: expected {expected.cost_km}, observed {plan.objective}"
+    )
+
+
+@pytest.mark.parametrize("solver", BACKENDS)
+@given(problem=tiny_problems())
+def test_backends_match_brute_force(problem: tm.Problem, solver: str) -> None:
+    _check_against_brute_force(problem, solver)
+
+
+@pytest.mark.parametrize("solver", ["flow", "cpsat"])
+@given(problem=tiny_problems(side_constraints=True))
+def test_side_constraints_match_brute_force(problem: tm.Problem, solver: str) -> None:
+    if solver == "flow" and problem.all_or_nothing:
+        with pytest.raises(tm.InputError, match="cannot enforce all_or_nothing"):
+            tm.solve(problem, solver=solver)
+        return
+    _check_against_brute_force(problem, solver)

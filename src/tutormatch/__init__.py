@@ -6,7 +6,7 @@
 <Status.OPTIMAL: 'optimal'>
 """
 
-from tutormatch import errors, geo, io, model, scenarios
+from tutormatch import errors, geo, io, model, report, scenarios
 from tutormatch.errors import (
     BackendUnavailableError,
     CRSError,
@@ -42,6 +42,7 @@ __all__ = [
     "geo",
     "io",
     "model",
+    "report",
     "scenarios",
     "solve",
 ]

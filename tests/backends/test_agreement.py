@@ -46,3 +46,20 @@ def test_backends_agree_on_infeasible_minimum_loads() -> None:
     problem = tm.Problem.from_frames(tutors, establishments, max_distance_km=30.0)
     assert tm.solve(problem, solver="flow").status is tm.Status.INFEASIBLE
     assert tm.solve(problem, solver="cpsat").status is tm.Status.INFEASIBLE
+
+
+@pytest.mark.parametrize(("seed", "n_tutors", "n_establishments", "max_km", "remote"), CASES)
+@pytest.mark.parametrize("candidate_k", [1, 3, 8])
+def test_pricing_from_a_partial_pool_reaches_the_full_optimum(
+    seed: int, n_tutors: int, n_establishments: int, max_km: float, remote: bool, candidate_k: int
+) -> None:
+    tutors, establishments = random_frames(n_tutors, n_establishments, seed)
+    problem = tm.Problem.from_frames(tutors, establishments, max_distance_km=max_km, allow_remote=remote)
+    full = tm.solve(problem, options=tm.SolveOptions(candidate_k=None))
+    priced = tm.solve(problem, options=tm.SolveOptions(candidate_k=candidate_k))
+    assert_valid_plan(priced)
+    assert full.stats["pool_complete"]
+    if candidate_k == 1:
+        assert not priced.stats["pool_complete"]
+    assert priced.covered_priority == full.covered_priority
+    assert math.isclose(priced.objective, full.objective, rel_tol=1e-12, abs_tol=1e-6)

@@ -49,3 +49,19 @@ def test_side_constraints_match_brute_force(problem: tm.Problem, solver: str) ->
             tm.solve(problem, solver=solver)
         return
     _check_against_brute_force(problem, solver)
+
+
+@pytest.mark.parametrize("candidate_k", [1, 2])
+@given(problem=tiny_problems(side_constraints=True))
+def test_flow_with_a_partial_pool_proves_the_same_optimum(problem: tm.Problem, candidate_k: int) -> None:
+    if problem.all_or_nothing:
+        return
+    expected = brute_force(problem)
+    plan = tm.solve(problem, solver="flow", options=tm.SolveOptions(candidate_k=candidate_k))
+    assert_valid_plan(plan)
+    if not expected.feasible:
+        assert plan.status is tm.Status.INFEASIBLE
+        return
+    event(f"pairs added by pricing: {plan.stats['priced_pairs'] > 0}")
+    assert math.isclose(plan.covered_priority, expected.covered_priority, abs_tol=1e-9)
+    assert math.isclose(plan.objective, expected.cost_km, abs_tol=1e-3 * (problem.n_establishments + 1))

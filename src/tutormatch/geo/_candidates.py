@@ -57,9 +57,9 @@ def pairs_within_km(
 
     Notes
     -----
-    Building the trees costs :math:`O((T + E)\\log(T + E))` and the query
-    :math:`O(E \\log T + P)` for :math:`P` pairs found, so the cost grows with
-    the number of pairs within the radius, not with :math:`T \\times E`.
+    Building the trees costs :math:`O((T + E)\log(T + E))` and the query
+    :math:`O(E \log T + P)` for :math:`P` pairs found, so the cost grows with
+    the number of pairs within the radius, not with :math:`T \times E`.
     """
     empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64))
     if len(tutor_lon) == 0 or len(establishment_lon) == 0 or not radius_km >= 0:
@@ -90,7 +90,7 @@ def k_nearest_pairs(
 
     Notes
     -----
-    :math:`O((T + E)\\log T + E k \\log T)`.
+    :math:`O((T + E)\log T + E k \log T)`.
     """
     n_t = len(tutor_lon)
     if n_t == 0 or len(establishment_lon) == 0 or k <= 0:

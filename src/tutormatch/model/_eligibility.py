@@ -176,63 +176,145 @@ def rejection_reason(problem: Problem, tutor: int, establishment: int, distance_
     return f"{uai} is {distance_km:.1f} km from tutor {tid}, beyond the {limit:g} km limit, and {why}"
 
 
-def _remote_classes(problem: Problem) -> tuple[IntArray, IntArray, IntArray, int]:
+@dataclass(frozen=True, eq=False)
+class RemoteClasses:
+    """Establishments that may be tutored remotely, grouped by (wave, need).
+
+    Attributes
+    ----------
+    remote_class : ndarray of int
+        Per establishment, its class, or -1 when it cannot be tutored remotely
+        (remote not allowed or not accepted, or no tutor may serve it).
+    link_class, link_tutor : ndarray of int
+        Which tutors (with capacity, accepting remote) may serve each class.
+    n_classes : int
+    """
+
+    remote_class: IntArray
+    link_class: IntArray
+    link_tutor: IntArray
+    n_classes: int
+
+
+def build_remote_classes(problem: Problem) -> RemoteClasses:
+    r"""Group remote-friendly establishments by (wave, need) and link their tutors.
+
+    Notes
+    -----
+    :math:`O(E + C\,T)` for :math:`C` classes: the distinct (wave, need)
+    among remote-friendly establishments, a few dozen at most.
+    """
     t = problem.tutors
     e = problem.establishments
     n_e = len(e)
     remote_class = np.full(n_e, -1, dtype=np.int64)
     empty = np.empty(0, dtype=np.int64)
     if not problem.allow_remote or n_e == 0 or len(t) == 0:
-        return remote_class, empty, empty, 0
+        return RemoteClasses(remote_class, empty, empty, 0)
     candidates = np.flatnonzero(e.remote_ok)
     # NaN waves cannot be dictionary keys reliably; encode unknown as +inf.
     wave_key = np.where(np.isnan(e.wave), np.inf, e.wave)
     keys = sorted({(float(wave_key[i]), str(e.need[i])) for i in candidates})
     serving = np.flatnonzero(t.remote_ok & (t.capacity > 0))
+    roles, role_code = np.unique(t.role[serving].astype(str), return_inverse=True)
     link_class: list[IntArray] = []
     link_tutor: list[IntArray] = []
-    kept = 0
     class_of_key: dict[tuple[float, str], int] = {}
+    tw = t.wave[serving]
     for wave, need in keys:
-        tw = t.wave[serving]
         wave_ok = np.isnan(tw) | np.isinf(wave) | (tw < wave)
-        role_ok = np.fromiter(
-            (role_covers(problem.role_help, r, need) for r in t.role[serving]), dtype=bool, count=len(serving)
-        )
-        tutors = serving[wave_ok & role_ok]
+        covers = np.array([role_covers(problem.role_help, r, need) for r in roles], dtype=bool)
+        tutors = serving[wave_ok & covers[role_code]] if len(serving) else serving
         if len(tutors) == 0:
             continue
-        class_of_key[(wave, need)] = kept
-        link_class.append(np.full(len(tutors), kept, dtype=np.int64))
+        class_of_key[(wave, need)] = len(link_class)
+        link_class.append(np.full(len(tutors), len(link_class), dtype=np.int64))
         link_tutor.append(tutors.astype(np.int64))
-        kept += 1
     for i in candidates:
         remote_class[i] = class_of_key.get((float(wave_key[i]), str(e.need[i])), -1)
-    if kept == 0:
-        return remote_class, empty, empty, 0
-    return remote_class, np.concatenate(link_class), np.concatenate(link_tutor), kept
+    if not link_class:
+        return RemoteClasses(remote_class, empty, empty, 0)
+    return RemoteClasses(remote_class, np.concatenate(link_class), np.concatenate(link_tutor), len(link_class))
+
+
+def onsite_pairs_near(
+    problem: Problem, establishments: IntArray, radius_km: FloatArray | float
+) -> tuple[IntArray, IntArray, FloatArray]:
+    r"""Return the eligible on-site pairs of some establishments within a radius.
+
+    Parameters
+    ----------
+    problem : Problem
+    establishments : ndarray of int
+        Rows of the establishments to look around.
+    radius_km : float or ndarray of float
+        Per establishment (capped by the on-site limit).
+
+    Returns
+    -------
+    tutor, establishment, distance_km : ndarray
+        Unsorted.
+
+    Notes
+    -----
+    One KD-tree ball query per establishment: :math:`O(\log T + P_e)`.
+    """
+    establishments = np.asarray(establishments, dtype=np.int64)
+    radius = np.minimum(np.broadcast_to(np.asarray(radius_km, dtype=np.float64), establishments.shape),
+                        problem.max_distance_km)
+    empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64))
+    if len(establishments) == 0 or problem.n_tutors == 0:
+        return empty
+    if problem.distance_matrix is not None:
+        matrix = problem.distance_matrix.tocsc()
+        parts = []
+        for e, r in zip(establishments.tolist(), radius.tolist(), strict=True):
+            rows = matrix.indices[matrix.indptr[e] : matrix.indptr[e + 1]]
+            dist = matrix.data[matrix.indptr[e] : matrix.indptr[e + 1]]
+            near = dist <= r
+            parts.append((rows[near].astype(np.int64), np.full(int(near.sum()), e, np.int64), dist[near]))
+        if not parts:
+            return empty
+        tutor, establishment, distance = (np.concatenate(x) for x in zip(*parts, strict=True))
+    else:
+        from tutormatch.geo._distance import chord_for_km, unit_vectors
+
+        e = problem.establishments
+        xyz = unit_vectors(e.lon[establishments], e.lat[establishments])
+        finite = np.where(np.isfinite(radius), radius, 2.1e4)  # beyond half the Earth's circumference
+        chords = np.array([chord_for_km(r) for r in finite]) * (1 + 1e-9) + 1e-12
+        hits = problem.tutor_tree.query_ball_point(xyz, chords, return_sorted=False)
+        counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+        if counts.sum() == 0:
+            return empty
+        tutor = np.concatenate([np.asarray(h, dtype=np.int64) for h in hits if len(h)])
+        establishment = np.repeat(establishments, counts)
+        distance = problem.distance_km(tutor, establishment)
+        keep = distance <= np.repeat(radius, counts)
+        tutor, establishment, distance = tutor[keep], establishment[keep], distance[keep]
+    keep = rule_mask(problem, tutor, establishment) & (distance <= pair_limit_km(problem, tutor))
+    return tutor[keep], establishment[keep], distance[keep]
 
 
 def build_candidates(problem: Problem) -> Candidates:
-    r"""Compute the sparse eligibility structure of ``problem``.
+    r"""Compute every eligible on-site pair and the remote classes of ``problem``.
 
     Notes
     -----
     On-site pairs come from :meth:`Problem.pairs_within` (a KD-tree radius
-    query, :math:`O((T + E)\\log(T + E) + P)` for :math:`P` pairs within the
-    limit) and are then filtered by the rules, in :math:`O(P)`. Remote
-    classes cost :math:`O(E + C\\,T)` for :math:`C` classes (distinct
-    (wave, need) among remote-friendly establishments, a few dozen at most).
+    query, :math:`O((T + E)\log(T + E) + P)` for :math:`P` pairs within the
+    limit) and are then filtered by the rules, in :math:`O(P)`. Solves do not
+    need all of them: see :mod:`tutormatch.solve._pool`.
     """
     tutor, establishment, distance = problem.pairs_within(problem.max_distance_km)
     keep = rule_mask(problem, tutor, establishment) & (distance <= pair_limit_km(problem, tutor))
-    remote_class, link_class, link_tutor, n_classes = _remote_classes(problem)
+    remote = problem.remote_classes
     return Candidates(
         tutor=tutor[keep],
         establishment=establishment[keep],
         distance_km=distance[keep],
-        remote_class=remote_class,
-        link_class=link_class,
-        link_tutor=link_tutor,
-        n_classes=n_classes,
+        remote_class=remote.remote_class,
+        link_class=remote.link_class,
+        link_tutor=remote.link_tutor,
+        n_classes=remote.n_classes,
     )

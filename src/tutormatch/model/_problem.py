@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
+from scipy.spatial import cKDTree
 
 from tutormatch.errors import InputError
 from tutormatch.io._csv import read_csv_table
@@ -22,7 +23,9 @@ from tutormatch.io._gazetteer import load_communes
 from tutormatch.model._columns import ColumnReader
 from tutormatch.model._eligibility import (
     Candidates,
+    RemoteClasses,
     build_candidates,
+    build_remote_classes,
     classify_pairs,
     pair_keys,
     rejection_reason,
@@ -666,8 +669,36 @@ class Problem:
 
     @functools.cached_property
     def candidates(self) -> Candidates:
-        """The sparse eligibility structure (on-site pairs and remote classes)."""
+        """Every eligible on-site pair and the remote classes (see :mod:`~tutormatch.model`)."""
         return build_candidates(self)
+
+    @functools.cached_property
+    def remote_classes(self) -> RemoteClasses:
+        """Remote-friendly establishments grouped by (wave, need), with their tutors."""
+        return build_remote_classes(self)
+
+    @functools.cached_property
+    def tutor_xyz(self) -> FloatArray:
+        """Tutors as unit vectors (see :func:`tutormatch.geo.unit_vectors`)."""
+        from tutormatch.geo._distance import unit_vectors
+
+        xyz = unit_vectors(np.nan_to_num(self.tutors.lon), np.nan_to_num(self.tutors.lat))
+        xyz.setflags(write=False)
+        return xyz
+
+    @functools.cached_property
+    def establishment_xyz(self) -> FloatArray:
+        """Establishments as unit vectors."""
+        from tutormatch.geo._distance import unit_vectors
+
+        xyz = unit_vectors(np.nan_to_num(self.establishments.lon), np.nan_to_num(self.establishments.lat))
+        xyz.setflags(write=False)
+        return xyz
+
+    @functools.cached_property
+    def tutor_tree(self) -> cKDTree:
+        """A KD-tree of the tutors on the unit sphere (built once, on first use)."""
+        return cKDTree(self.tutor_xyz)
 
     @functools.cached_property
     def remote_cost_km(self) -> FloatArray:
@@ -700,17 +731,18 @@ class Problem:
         e = np.asarray(establishment, dtype=np.int64)
         if self.distance_matrix is not None:
             m = self.distance_matrix
-            out = np.full(len(t), np.inf)
-            for i, (ti, ei) in enumerate(zip(t.tolist(), e.tolist(), strict=True)):
-                start, stop = m.indptr[ti], m.indptr[ti + 1]
-                pos = np.searchsorted(m.indices[start:stop], ei)
-                if pos < stop - start and m.indices[start + pos] == ei:
-                    out[i] = m.data[start + pos]
-            return out
-        from tutormatch.geo._distance import haversine_km
+            # CSR with sorted indices lists stored pairs in (row, column) order.
+            rows = np.repeat(np.arange(m.shape[0], dtype=np.int64), np.diff(m.indptr))
+            stored = rows * m.shape[1] + m.indices.astype(np.int64)
+            wanted = t * m.shape[1] + e
+            pos = np.minimum(np.searchsorted(stored, wanted), max(len(stored) - 1, 0))
+            found = stored[pos] == wanted if len(stored) else np.zeros(len(t), dtype=bool)
+            return np.where(found, m.data[pos] if len(stored) else 0.0, np.inf)
+        from tutormatch.geo._distance import chord_to_km
 
-        tu, es = self.tutors, self.establishments
-        return haversine_km(tu.lon[t], tu.lat[t], es.lon[e], es.lat[e])
+        # Chord of unit vectors -> great-circle km: same as the haversine to
+        # about 1e-12, and much cheaper on millions of pairs.
+        return chord_to_km(np.linalg.norm(self.tutor_xyz[t] - self.establishment_xyz[e], axis=1))
 
     def pairs_within(self, radius_km: float) -> tuple[IntArray, IntArray, FloatArray]:
         """Return all pairs within ``radius_km``, sorted by establishment then tutor."""

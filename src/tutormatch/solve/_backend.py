@@ -48,6 +48,10 @@ class BackendResult:
     bound : float
         Proven lower bound on the composite objective (``-inf`` if none).
     stats : dict
+    potentials : (ndarray, ndarray) or None
+        Flow potentials of the establishment and tutor nodes, certifying the
+        optimum (see :mod:`tutormatch.solve._duals`); backends without duals
+        give ``None``.
     """
 
     status: Status
@@ -58,6 +62,7 @@ class BackendResult:
     objective: int | None
     bound: float
     stats: dict[str, Any] = field(default_factory=dict)
+    potentials: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None
 
     @classmethod
     def without_solution(cls, network: Network, status: Status, message: str, **stats: Any) -> BackendResult:

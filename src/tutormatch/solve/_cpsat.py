@@ -6,7 +6,7 @@ Variables and constraints are those of :mod:`tutormatch.solve._network`:
 one boolean per direct arc and per remote-capable establishment, one
 integer per (class, tutor) link, one "uncovered" boolean per establishment.
 All-or-nothing loads add one boolean :math:`w_t` per tutor with
-:math:`\\text{load}_t = k_t w_t` (or :math:`= k_t` when the tutor already has
+:math:`\text{load}_t = k_t w_t` (or :math:`= k_t` when the tutor already has
 fixed pairs). The search is seeded with a hint, and CP-SAT proves optimality
 or stops at the time limit with its best plan and bound.
 """

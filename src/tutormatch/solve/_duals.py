@@ -5,7 +5,7 @@ Notes
 A flow is optimal if and only if its residual graph has no negative cycle;
 then the shortest-path distances :math:`d` from a virtual root joined to every
 node by a zero-cost arc are *potentials*: every residual arc
-:math:`u \\to v` of cost :math:`c` has a non-negative reduced cost
+:math:`u \to v` of cost :math:`c` has a non-negative reduced cost
 :math:`c + d_u - d_v`. An arc left out of the model (an establishment ->
 tutor pair that was not a candidate) can only improve the plan if its reduced
 cost is negative, so checking the left-out pairs against :math:`d` proves
@@ -60,7 +60,7 @@ def residual_potentials(
     Returns
     -------
     ndarray of int64
-        :math:`d_v \\le 0` per node, with :math:`c + d_u - d_v \\ge 0` on every
+        :math:`d_v \le 0` per node, with :math:`c + d_u - d_v \ge 0` on every
         residual arc.
 
     Raises

@@ -5,17 +5,17 @@ Notes
 Let :math:`E` be the establishments still to decide (not fixed), :math:`T`
 the tutors, :math:`A` the direct arcs (eligible on-site pairs, plus remote
 pairs of classes made explicit), :math:`C` the remote classes with their
-links :math:`L \\subseteq C \\times T`. With :math:`x_a \\in \\{0,1\\}` per
-direct arc, :math:`z_e \\in \\{0,1\\}` "tutored remotely through its class",
-:math:`y_{ct} \\in \\mathbb{Z}_{\\ge 0}` remote load of tutor :math:`t` from
-class :math:`c` and :math:`u_e \\in \\{0,1\\}` "uncovered":
+links :math:`L \subseteq C \times T`. With :math:`x_a \in \{0,1\}` per
+direct arc, :math:`z_e \in \{0,1\}` "tutored remotely through its class",
+:math:`y_{ct} \in \mathbb{Z}_{\ge 0}` remote load of tutor :math:`t` from
+class :math:`c` and :math:`u_e \in \{0,1\}` "uncovered":
 
 .. math::
 
-    \\min \\; & \\sum_a c_a x_a + \\sum_e r_e z_e + \\sum_e M p_e u_e \\\\
-    \\text{s.t. } & \\sum_{a \\ni e} x_a + z_e + u_e = 1 && \\forall e \\\\
-    & \\sum_{e \\in c} z_e = \\sum_{t:(c,t) \\in L} y_{ct} && \\forall c \\\\
-    & m_t \\le \\sum_{a \\ni t} x_a + \\sum_c y_{ct} \\le k_t && \\forall t
+    \min \; & \sum_a c_a x_a + \sum_e r_e z_e + \sum_e M p_e u_e \\
+    \text{s.t. } & \sum_{a \ni e} x_a + z_e + u_e = 1 && \forall e \\
+    & \sum_{e \in c} z_e = \sum_{t:(c,t) \in L} y_{ct} && \forall c \\
+    & m_t \le \sum_{a \ni t} x_a + \sum_c y_{ct} \le k_t && \forall t
 
 where :math:`c_a` is the yearly on-site travel ``2 x visits x distance`` (or
 the remote penalty on explicit remote arcs), :math:`r_e` the remote penalty,
@@ -36,8 +36,10 @@ import numpy as np
 import numpy.typing as npt
 
 from tutormatch.errors import TutormatchWarning
-from tutormatch.model._eligibility import MODE_ONSITE, MODE_REMOTE, pair_keys
+from tutormatch.geo._distance import chord_to_km
+from tutormatch.model._eligibility import MODE_ONSITE, MODE_REMOTE, onsite_pairs_near, pair_keys
 from tutormatch.model._problem import Problem
+from tutormatch.solve._pool import OnsitePool
 
 __all__ = ["Network", "build_network"]
 
@@ -120,8 +122,50 @@ def _scaled_costs(km: FloatArray, unit: float) -> IntArray:
     return np.round(km / unit).astype(np.int64)
 
 
+def _dear_pair_keys(problem: Problem, members: IntArray) -> IntArray:
+    """Keys of near pairs whose on-site travel costs more than remote.
+
+    Such pairs are on-site by the rules, so a remote class must not hand them
+    out as remote pairs. Under the default penalty (on-site at the limit)
+    there are none and nothing is queried.
+    """
+    e = problem.establishments
+    remote_km = problem.remote_cost_km[members]
+    visits = e.visits_per_year[members]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cheap_below_km = np.where(visits > 0, remote_km / (2.0 * visits), np.inf)
+    ask = members[cheap_below_km < problem.max_distance_km]
+    if len(ask) == 0:
+        return np.empty(0, dtype=np.int64)
+    tutor, establishment, distance = onsite_pairs_near(problem, ask, problem.max_distance_km)
+    dear = problem.pair_cost_km(establishment, distance) > problem.remote_cost_km[establishment] + 1e-9
+    return pair_keys(tutor[dear], establishment[dear], problem.n_establishments)
+
+
+def _costliest_pair_km(problem: Problem) -> FloatArray:
+    """Bound the yearly cost of any eligible on-site pair, per establishment."""
+    e = problem.establishments
+    if problem.n_tutors == 0 or problem.n_establishments == 0:
+        return np.zeros(problem.n_establishments)
+    if problem.distance_matrix is not None:
+        matrix = problem.distance_matrix
+        farthest = np.zeros(problem.n_establishments)
+        if matrix.nnz:
+            np.maximum.at(farthest, matrix.indices, matrix.data)
+    else:
+        # Triangle inequality through tutor 0: dist(e, t) <= dist(e, t0) + dist(t0, t).
+        to_first = problem.distance_km(
+            np.zeros(problem.n_establishments, dtype=np.int64), np.arange(problem.n_establishments)
+        )
+        spread = chord_to_km(np.linalg.norm(problem.tutor_xyz - problem.tutor_xyz[0], axis=1))
+        farthest = to_first + float(spread.max())
+    limit = min(problem.max_distance_km, float(np.max(problem.tutors.max_km)))
+    return np.asarray(2.0 * e.visits_per_year * np.minimum(farthest, limit), dtype=np.float64)
+
+
 def build_network(
     problem: Problem,
+    pool: OnsitePool,
     *,
     cost_resolution_km: float = 0.001,
     explicit_classes: frozenset[int] = frozenset(),
@@ -131,6 +175,9 @@ def build_network(
     Parameters
     ----------
     problem : Problem
+    pool : OnsitePool
+        The on-site pairs to model (all of them, or a pool proven sufficient
+        by pricing, see :mod:`tutormatch.solve._pool`).
     cost_resolution_km : float
         Integer cost unit, in km of yearly travel; coarsened (with a warning)
         only if the objective could overflow 64-bit integers.
@@ -138,7 +185,7 @@ def build_network(
         Remote classes to expand into explicit (establishment, tutor) arcs
         because their class loads could not be split into allowed pairs.
     """
-    cand = problem.candidates
+    remote = problem.remote_classes
     t, e = problem.tutors, problem.establishments
     n_t, n_e = len(t), len(e)
     fixed = problem.fixed
@@ -148,66 +195,63 @@ def build_network(
     capacity = t.capacity - fixed_load
     min_load = np.maximum(t.min_load - fixed_load, 0)
 
-    keep = active[cand.establishment] & (capacity[cand.tutor] > 0)
-    arc_t, arc_e, arc_d = cand.tutor[keep], cand.establishment[keep], cand.distance_km[keep]
+    keep = active[pool.establishment] & (capacity[pool.tutor] > 0)
+    arc_t, arc_e, arc_d = pool.tutor[keep], pool.establishment[keep], pool.distance_km[keep]
     arc_km = problem.pair_cost_km(arc_e, arc_d)
     arc_mode = np.full(len(arc_t), MODE_ONSITE, dtype=np.int8)
     remote_km = problem.remote_cost_km
 
-    remote_class = np.where(active, cand.remote_class, -1)
-    in_link = np.ones(len(cand.link_class), dtype=bool)
+    remote_class = np.where(active, remote.remote_class, -1)
+    in_link = np.ones(len(remote.link_class), dtype=bool)
     own = np.flatnonzero(t.home >= 0)
-    bad = [pair_keys(own, t.home[own], n_e)]
+    bad = [pair_keys(own, t.home[own], n_e), _dear_pair_keys(problem, np.flatnonzero(remote_class >= 0))]
     if len(problem.forbidden):
         bad.append(pair_keys(problem.forbidden[:, 0], problem.forbidden[:, 1], n_e))
-    # A near pair whose on-site travel costs more than remote may not be made
-    # remote through a class: near pairs are on-site by the rules.
-    dear = arc_km > remote_km[arc_e] + 1e-9
-    bad.append(pair_keys(arc_t[dear], arc_e[dear], n_e))
-    bad_keys = np.unique(np.concatenate(bad)) if bad else np.empty(0, np.int64)
+    bad_keys = np.unique(np.concatenate(bad))
 
     extra_t: list[IntArray] = []
     extra_e: list[IntArray] = []
-    near_keys = pair_keys(arc_t, arc_e, n_e)
     for c in sorted(explicit_classes):
         members = np.flatnonzero(remote_class == c)
-        tutors = cand.link_tutor[cand.link_class == c]
+        tutors = remote.link_tutor[remote.link_class == c]
         tutors = tutors[capacity[tutors] > 0]
         tt, ee = np.meshgrid(tutors, members)
         tt, ee = tt.ravel().astype(np.int64), ee.ravel().astype(np.int64)
         keys = pair_keys(tt, ee, n_e)
-        ok = ~np.isin(keys, bad_keys) & ~np.isin(keys, near_keys)
+        # Near pairs are on-site (or bad): never explicit remote arcs.
+        near_t, near_e, _ = onsite_pairs_near(problem, members, problem.max_distance_km)
+        ok = ~np.isin(keys, bad_keys) & ~np.isin(keys, pair_keys(near_t, near_e, n_e))
         extra_t.append(tt[ok])
         extra_e.append(ee[ok])
         remote_class[members] = -1
-        in_link &= cand.link_class != c
+        in_link &= remote.link_class != c
     if extra_t:
         rt, re = np.concatenate(extra_t), np.concatenate(extra_e)
         arc_t = np.concatenate((arc_t, rt))
         arc_e = np.concatenate((arc_e, re))
         arc_km = np.concatenate((arc_km, remote_km[re]))
         arc_mode = np.concatenate((arc_mode, np.full(len(rt), MODE_REMOTE, dtype=np.int8)))
-        arc_d = np.concatenate((arc_d, np.full(len(rt), np.nan)))
         order = np.lexsort((arc_t, arc_e))
         arc_t, arc_e, arc_km, arc_mode = arc_t[order], arc_e[order], arc_km[order], arc_mode[order]
-    link_class, link_tutor = cand.link_class[in_link], cand.link_tutor[in_link]
+    link_class, link_tutor = remote.link_class[in_link], remote.link_tutor[in_link]
     live = capacity[link_tutor] > 0
     link_class, link_tutor = link_class[live], link_tutor[live]
     # Classes whose tutors are all full lose their establishments' remote path.
-    served = np.zeros(cand.n_classes + 1, dtype=bool)
+    served = np.zeros(remote.n_classes + 1, dtype=bool)
     served[link_class] = True
     remote_class = np.where(served[remote_class], remote_class, -1)  # -1 reads the False sentinel
 
     priority_int, priority_scale = _integer_priorities(e.priority)
-    n_nodes = n_e + cand.n_classes + n_t + 2
+    n_nodes = n_e + remote.n_classes + n_t + 2
     unit = cost_resolution_km
     while True:
         arc_cost = _scaled_costs(arc_km, unit)
         remote_cost = _scaled_costs(remote_km, unit)
-        worst = np.zeros(n_e, dtype=np.int64)
+        # M must exceed the cost of any plan over *every* eligible pair, not
+        # only the pool's: pricing may bring in dearer pairs later.
+        worst = np.maximum(_scaled_costs(_costliest_pair_km(problem), unit), remote_cost)
         if len(arc_cost):
             np.maximum.at(worst, arc_e, arc_cost)
-        worst = np.where(remote_class >= 0, np.maximum(worst, remote_cost), worst)
         big_m = int(worst[active].sum()) + 1
         top = big_m * int(priority_int.max(initial=1))
         total = big_m * int(priority_int[active].sum()) + big_m
@@ -233,7 +277,7 @@ def build_network(
         remote_cost=remote_cost,
         link_class=link_class,
         link_tutor=link_tutor,
-        n_classes=cand.n_classes,
+        n_classes=remote.n_classes,
         uncovered_cost=big_m * priority_int,
         capacity=capacity,
         min_load=min_load,

@@ -33,6 +33,12 @@ class SolveOptions:
         Costs are scaled to integers in units of this many km of yearly travel
         (1 m by default). The optimum is exact for the rounded costs; every
         reported figure is recomputed from the chosen pairs in floating point.
+    candidate_k : int or None, default 24
+        The min-cost flow starts from each establishment's ``candidate_k``
+        nearest eligible tutors and adds any other pair within the limit
+        that its dual prices show could improve the plan, until none can:
+        the plan is optimal over every pair within the limit. ``None``
+        models every pair from the start (same plan, more memory).
     """
 
     time_limit: float = math.inf
@@ -42,6 +48,7 @@ class SolveOptions:
     random_seed: int = 0
     log: bool = False
     cost_resolution_km: float = 0.001
+    candidate_k: int | None = 24
 
     def __post_init__(self) -> None:
         if not self.time_limit > 0:
@@ -50,5 +57,7 @@ class SolveOptions:
             raise InputError(f"relative_gap must be in [0, 1); got {self.relative_gap!r}.")
         if self.num_workers < 1:
             raise InputError(f"num_workers must be >= 1; got {self.num_workers!r}.")
+        if self.candidate_k is not None and self.candidate_k < 1:
+            raise InputError(f"candidate_k must be >= 1 or None; got {self.candidate_k!r}.")
         if not self.cost_resolution_km > 0:
             raise InputError(f"cost_resolution_km must be > 0; got {self.cost_resolution_km!r}.")

@@ -8,9 +8,9 @@ therefore starts from each establishment's ``k`` nearest eligible tutors and,
 after each flow solve, *prices* the pairs left out with the flow's
 potentials (:mod:`tutormatch.solve._duals`): a left-out pair (t, e) can
 improve the plan only if its reduced cost :math:`c_{te} + d_e - d_t` is
-negative. Since :math:`c_{te} = 2 v_e \\, \\mathrm{dist}(t, e)` grows with
+negative. Since :math:`c_{te} = 2 v_e \, \mathrm{dist}(t, e)` grows with
 distance, such a tutor lies within
-:math:`r_e = (\\max_t d_t - d_e) / (2 v_e)` of :math:`e`: one radius query per
+:math:`r_e = (\max_t d_t - d_e) / (2 v_e)` of :math:`e`: one radius query per
 establishment whose radius exceeds what the pool already holds finds every
 candidate, and the pairs found are added before solving again. When no pair
 is found the plan is optimal for the full problem. With a positive
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from tutormatch.geo._distance import chord_for_km, chord_to_km, unit_vectors
+from tutormatch.geo._distance import chord_for_km, chord_to_km
 from tutormatch.model._eligibility import pair_keys, pair_limit_km, rule_mask
 from tutormatch.model._problem import Problem
 
@@ -43,7 +43,7 @@ class OnsitePool:
     Attributes
     ----------
     tutor, establishment : ndarray of int
-        Pairs, sorted by establishment then tutor.
+        Pairs, in a deterministic order.
     distance_km : ndarray of float
     complete_km : ndarray of float, per establishment
         Every eligible on-site pair of the establishment closer than this is
@@ -67,11 +67,12 @@ class OnsitePool:
 
     def extended(self, tutor: IntArray, establishment: IntArray, distance_km: FloatArray) -> OnsitePool:
         """Return the pool with more pairs (assumed new)."""
-        t = np.concatenate((self.tutor, tutor))
-        e = np.concatenate((self.establishment, establishment))
-        d = np.concatenate((self.distance_km, distance_km))
-        order = np.argsort(e * (int(t.max(initial=0)) + 1) + t, kind="stable")
-        return OnsitePool(t[order], e[order], d[order], self.complete_km)
+        return OnsitePool(
+            np.concatenate((self.tutor, tutor)),
+            np.concatenate((self.establishment, establishment)),
+            np.concatenate((self.distance_km, distance_km)),
+            self.complete_km,
+        )
 
 
 def _eligible(
@@ -100,17 +101,15 @@ def initial_pool(problem: Problem, k: int | None) -> OnsitePool:
     limit = problem.max_distance_km
     tree = problem.tutor_tree
     bound = chord_for_km(limit) * (1 + 1e-9) + 1e-12 if math.isfinite(limit) else np.inf
-    e_xyz = unit_vectors(problem.establishments.lon, problem.establishments.lat)
-    chord, idx = tree.query(e_xyz, k=k, distance_upper_bound=bound)
+    chord, idx = tree.query(problem.establishment_xyz, k=k, distance_upper_bound=bound)
+    chord, idx = np.reshape(chord, (n_e, k)), np.reshape(idx, (n_e, k))  # k=1 gives 1-D arrays
     found = idx < n_t
     complete = np.where(found[:, -1], chord_to_km(np.where(found[:, -1], chord[:, -1], 0.0)), np.inf)
     establishment = np.repeat(np.arange(n_e, dtype=np.int64), k)[found.ravel()]
     tutor = idx.ravel()[found.ravel()].astype(np.int64)
     distance = chord_to_km(chord.ravel()[found.ravel()])
     keep = (distance <= limit) & _eligible(problem, tutor, establishment, distance)
-    tutor, establishment, distance = tutor[keep], establishment[keep], distance[keep]
-    order = np.argsort(establishment * n_t + tutor, kind="stable")
-    return OnsitePool(tutor[order], establishment[order], distance[order], complete)
+    return OnsitePool(tutor[keep], establishment[keep], distance[keep], complete)
 
 
 def price_pool(
@@ -156,23 +155,26 @@ def price_pool(
     ask = np.flatnonzero(active & (radius >= pool.complete_km) & (reach > 0))
     if len(ask) == 0:
         return empty
-    xyz = unit_vectors(est.lon[ask], est.lat[ask])
     chords = np.array([chord_for_km(r) for r in radius[ask]]) * (1 + 1e-9) + 1e-12
-    hits = problem.tutor_tree.query_ball_point(xyz, chords, return_sorted=False)
+    hits = problem.tutor_tree.query_ball_point(problem.establishment_xyz[ask], chords, return_sorted=False)
     counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
     if counts.sum() == 0:
         return empty
     tutor = np.concatenate([np.asarray(h, dtype=np.int64) for h in hits if len(h)])
     establishment = np.repeat(ask, counts)
+    room = tutor_room[tutor]
+    tutor, establishment = tutor[room], establishment[room]
+    # Reduced costs first (cheap, vectorised); rules and pool membership only
+    # for the few pairs that could improve the plan.
+    distance = problem.distance_km(tutor, establishment)
+    cost = np.round(problem.pair_cost_km(establishment, distance) / cost_unit_km).astype(np.int64)
+    reduced = cost + establishment_potential[establishment] - tutor_potential[tutor]
+    take = reduced < slack
+    tutor, establishment, distance = tutor[take], establishment[take], distance[take]
+    keep = _eligible(problem, tutor, establishment, distance)
+    tutor, establishment, distance = tutor[keep], establishment[keep], distance[keep]
     new = ~np.isin(
         pair_keys(tutor, establishment, problem.n_establishments),
         pair_keys(pool.tutor, pool.establishment, problem.n_establishments),
     )
-    tutor, establishment = tutor[new], establishment[new]
-    distance = problem.distance_km(tutor, establishment)
-    keep = tutor_room[tutor] & _eligible(problem, tutor, establishment, distance)
-    tutor, establishment, distance = tutor[keep], establishment[keep], distance[keep]
-    cost = np.round(problem.pair_cost_km(establishment, distance) / cost_unit_km).astype(np.int64)
-    reduced = cost + establishment_potential[establishment] - tutor_potential[tutor]
-    take = reduced < slack
-    return tutor[take], establishment[take], distance[take]
+    return tutor[new], establishment[new], distance[new]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from tutormatch.model._eligibility import pair_keys
+from tutormatch.model._eligibility import onsite_pairs_near, pair_keys
 from tutormatch.model._problem import Problem
 from tutormatch.model._rules import role_covers
 
@@ -21,33 +21,39 @@ REASONS = {
 IntArray = npt.NDArray[np.int64]
 
 
-def eligible_tutor_counts(problem: Problem) -> IntArray:
-    """Count the tutors (with capacity) who may tutor each establishment, in any mode."""
-    cand = problem.candidates
+def eligible_tutor_counts(problem: Problem, establishments: IntArray) -> IntArray:
+    """Count the tutors (with capacity) who may tutor some establishments, in any mode.
+
+    Only the given establishments are looked at (usually the few uncovered
+    ones): one radius query each, plus their remote class.
+    """
+    establishments = np.asarray(establishments, dtype=np.int64)
     n_e = problem.n_establishments
     t = problem.tutors
-    with_room = t.capacity[cand.tutor] > 0
-    onsite = np.bincount(cand.establishment[with_room], minlength=n_e)
-    remote = np.zeros(n_e, dtype=np.int64)
-    if cand.n_classes:
-        per_class = np.bincount(cand.link_class, minlength=cand.n_classes)
-        has = cand.remote_class >= 0
-        remote[has] = per_class[cand.remote_class[has]]
-        # Remove the pairs a class does not rule out: own establishment,
-        # forbidden pairs and near pairs (already counted on-site).
-        near = pair_keys(cand.tutor, cand.establishment, n_e)
-        own = np.flatnonzero(t.home >= 0)
-        extra = [pair_keys(own, t.home[own], n_e)]
-        if len(problem.forbidden):
-            extra.append(pair_keys(problem.forbidden[:, 0], problem.forbidden[:, 1], n_e))
-        keys = np.unique(np.concatenate([near, *extra]))
-        kt, ke = keys // max(n_e, 1), keys % max(n_e, 1)
-        link_keys = pair_keys(cand.link_tutor, cand.link_class, max(cand.n_classes, 1))
-        in_class = (cand.remote_class[ke] >= 0) & np.isin(
-            pair_keys(kt, np.maximum(cand.remote_class[ke], 0), max(cand.n_classes, 1)), link_keys
-        )
-        np.subtract.at(remote, ke[in_class], 1)
-    return onsite + remote
+    remote = problem.remote_classes
+    near_t, near_e, _ = onsite_pairs_near(problem, establishments, problem.max_distance_km)
+    with_room = t.capacity[near_t] > 0
+    position = {e: i for i, e in enumerate(establishments.tolist())}
+    counts = np.zeros(len(establishments), dtype=np.int64)
+    np.add.at(counts, np.array([position[e] for e in near_e[with_room].tolist()], dtype=np.int64), 1)
+    if remote.n_classes == 0:
+        return counts
+    per_class = np.bincount(remote.link_class, minlength=remote.n_classes)
+    own = np.flatnonzero(t.home >= 0)
+    excluded = [pair_keys(near_t, near_e, n_e), pair_keys(own, t.home[own], n_e)]
+    if len(problem.forbidden):
+        excluded.append(pair_keys(problem.forbidden[:, 0], problem.forbidden[:, 1], n_e))
+    keys = np.unique(np.concatenate(excluded))
+    link_keys = set(zip(remote.link_class.tolist(), remote.link_tutor.tolist(), strict=True))
+    for i, e in enumerate(establishments.tolist()):
+        c = int(remote.remote_class[e])
+        if c < 0:
+            continue
+        # Tutors of the class, minus the pairs it does not rule out: near
+        # pairs (already counted on-site), own establishment, forbidden.
+        mine = keys[keys % max(n_e, 1) == e] // max(n_e, 1)
+        counts[i] += int(per_class[c]) - sum((c, int(tt)) in link_keys for tt in mine.tolist())
+    return counts
 
 
 def _no_tutor_detail(problem: Problem, e: int) -> str:
@@ -82,19 +88,19 @@ def explain_uncovered(
     problem: Problem, uncovered: IntArray, *, all_or_nothing: bool
 ) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]:
     """Return a reason code and a sentence for each uncovered establishment."""
-    counts = eligible_tutor_counts(problem)
+    counts = eligible_tutor_counts(problem, uncovered)
     codes = np.empty(len(uncovered), dtype=object)
     details = np.empty(len(uncovered), dtype=object)
     for i, e in enumerate(uncovered.tolist()):
-        if counts[e] == 0:
+        if counts[i] == 0:
             codes[i] = "no_eligible_tutor"
             details[i] = _no_tutor_detail(problem, e)
         else:
             codes[i] = "tutors_full"
             rule = " or held back by the all-or-nothing load rule" if all_or_nothing else ""
-            plural = "s are" if counts[e] > 1 else " is"
+            plural = "s are" if counts[i] > 1 else " is"
             details[i] = (
-                f"its {counts[e]} eligible tutor{plural} full{rule}, taken by establishments "
+                f"its {counts[i]} eligible tutor{plural} full{rule}, taken by establishments "
                 "of higher priority or at lower cost"
             )
     return codes, details

@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tutormatch.errors import InputError
-from tutormatch.model._eligibility import MODE_ONSITE, MODE_REMOTE, pair_keys
+from tutormatch.model._eligibility import MODE_ONSITE, MODE_REMOTE, classify_pairs
 from tutormatch.model._problem import Problem
 from tutormatch.solve._assignment import Assignment
 from tutormatch.solve._backend import Backend, BackendResult
@@ -19,6 +19,7 @@ from tutormatch.solve._cpsat import CpSatBackend
 from tutormatch.solve._flow import FlowBackend
 from tutormatch.solve._network import Network, build_network
 from tutormatch.solve._options import SolveOptions
+from tutormatch.solve._pool import initial_pool, price_pool
 from tutormatch.solve._reasons import explain_uncovered
 from tutormatch.solve._remote import split_remote
 from tutormatch.solve._status import Status
@@ -100,12 +101,17 @@ def solve(
     if time_limit is not None:
         options = dataclasses.replace(options, time_limit=time_limit)
     backend = _backend(solver, problem)
+    # Only a backend with duals can prove a partial pool sufficient.
+    prices = isinstance(backend, FlowBackend)
+    if prices:
+        backend = FlowBackend(potentials=True)
+    pool = initial_pool(problem, options.candidate_k if prices else None)
     explicit: frozenset[int] = frozenset()
-    rounds = 0
+    rounds = priced = 0
     while True:
         rounds += 1
         network = build_network(
-            problem, cost_resolution_km=options.cost_resolution_km, explicit_classes=explicit
+            problem, pool, cost_resolution_km=options.cost_resolution_km, explicit_classes=explicit
         )
         if math.isfinite(options.time_limit):
             left = options.time_limit - (time.perf_counter() - started)
@@ -115,6 +121,21 @@ def solve(
         result = backend.solve(network, round_options)
         if not result.status.has_solution:
             break
+        if result.potentials is not None and not pool.is_complete:
+            added = price_pool(
+                problem,
+                pool,
+                active=network.active,
+                tutor_room=network.capacity > 0,
+                establishment_potential=result.potentials[0],
+                tutor_potential=result.potentials[1],
+                cost_unit_km=network.cost_unit_km,
+            )
+            if len(added[0]):
+                # Pairs left out of the pool could improve the plan: add them.
+                priced += len(added[0])
+                pool = pool.extended(*added)
+                continue
         split = split_remote(network, result.z, result.y)
         if not split.failed_classes:
             break
@@ -124,6 +145,9 @@ def solve(
     stats = dict(
         result.stats,
         rounds=rounds,
+        candidate_pairs=pool.n_pairs,
+        priced_pairs=priced,
+        pool_complete=pool.is_complete,
         explicit_classes=len(explicit),
         cost_unit_km=network.cost_unit_km,
         backend_status=result.message,
@@ -185,18 +209,13 @@ def plan_from_pairs(
     order = np.argsort(establishment, kind="stable")
     tutor, establishment, is_fixed = tutor[order], establishment[order], is_fixed[order]
 
-    # Mode: on-site when the pair is an eligible on-site pair (this also turns
-    # a class-routed pair that happens to be near into on-site, at no extra cost).
-    cand = problem.candidates
-    near_keys = pair_keys(cand.tutor, cand.establishment, n_e)
-    key_order = np.argsort(near_keys)
-    near_sorted = near_keys[key_order]
-    keys = pair_keys(tutor, establishment, n_e)
-    pos = np.minimum(np.searchsorted(near_sorted, keys), max(len(near_sorted) - 1, 0))
-    hit = near_sorted[pos] == keys if len(near_sorted) else np.zeros(len(keys), dtype=bool)
-    mode = np.where(hit, MODE_ONSITE, MODE_REMOTE).astype(np.int8)
+    # The rules decide the mode: a pair within the limit is on-site (this also
+    # turns a class-routed pair that happens to be near into on-site, at no
+    # extra cost).
     distance = problem.distance_km(tutor, establishment)
-    distance[hit] = cand.distance_km[key_order[pos[hit]]]
+    mode = np.where(classify_pairs(problem, tutor, establishment, distance) == MODE_ONSITE, MODE_ONSITE, MODE_REMOTE)
+    mode = mode.astype(np.int8)
+    hit = mode == MODE_ONSITE
     distance = np.where(np.isfinite(distance), distance, np.nan)
     cost = np.where(
         hit,

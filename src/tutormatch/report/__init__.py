@@ -1,0 +1,43 @@
+"""Reports: what a plan costs, how far tutors travel, who is covered.
+
+As DataFrames first (:func:`costs`, :func:`distances`, :func:`coverage`),
+then rendered: Markdown and self-contained HTML, CSV and XLSX, GeoJSON and
+GeoPackage, a static and an interactive map, a histogram
+(:func:`write_reports` writes them all). Labels in French or English; the
+cost model's parameters are in :class:`ReportOptions`.
+"""
+
+from tutormatch.report._costs import CostReport, costs
+from tutormatch.report._coverage import CoverageReport, coverage
+from tutormatch.report._distances import DistanceReport, distances
+from tutormatch.report._document import html_report, markdown_report
+from tutormatch.report._geo import pair_lines
+from tutormatch.report._options import ReportOptions
+from tutormatch.report._plots import distance_histogram, static_map
+from tutormatch.report._scale import MileageScale, VehicleClass, mileage_scale
+from tutormatch.report._webmap import interactive_map
+from tutormatch.report._write import write_reports
+
+__all__ = [
+    "CostReport",
+    "CoverageReport",
+    "DistanceReport",
+    "MileageScale",
+    "ReportOptions",
+    "VehicleClass",
+    "costs",
+    "coverage",
+    "distance_histogram",
+    "distances",
+    "html_report",
+    "interactive_map",
+    "markdown_report",
+    "mileage_scale",
+    "pair_lines",
+    "static_map",
+    "write_reports",
+]
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -1,0 +1,192 @@
+"""Labels of the rendered reports, in French and English.
+
+Column names of the report DataFrames are English snake_case; files and
+documents show them through :func:`label`. A missing label shows the key
+itself, and a test checks that every column of every table has a label in
+both languages.
+"""
+
+from __future__ import annotations
+
+__all__ = ["LABELS", "VALUES", "label", "value_label"]
+
+# key: (French, English)
+LABELS: dict[str, tuple[str, str]] = {
+    # columns
+    "uai": ("UAI", "UAI"),
+    "establishment_name": ("Établissement", "Establishment"),
+    "departement": ("Département", "Département"),
+    "wave": ("Vague", "Wave"),
+    "kind": ("Type", "Kind"),
+    "priority": ("Priorité", "Priority"),
+    "tutor_id": ("Tuteur", "Tutor"),
+    "tutor_name": ("Nom du tuteur", "Tutor name"),
+    "mode": ("Modalité", "Mode"),
+    "great_circle_km": ("Distance à vol d'oiseau (km)", "Great-circle distance (km)"),
+    "road_km": ("Distance routière (km)", "Road distance (km)"),
+    "visits_per_year": ("Visites par an", "Visits per year"),
+    "yearly_km": ("Km par an", "Km per year"),
+    "n_establishments": ("Établissements", "Establishments"),
+    "n_onsite": ("Sur place", "On-site"),
+    "n_remote": ("À distance", "Remote"),
+    "n_tutors": ("Tuteurs rémunérés", "Tutors paid"),
+    "vehicle_cv": ("Puissance fiscale (CV)", "Fiscal power (CV)"),
+    "vehicle_class": ("Catégorie du barème", "Scale class"),
+    "vehicle_class_assumed": ("Catégorie supposée", "Class assumed"),
+    "prior_service_km": ("Km de service déjà parcourus", "Service km already driven"),
+    "km_tranche_1": ("Km tranche 1", "Km in tranche 1"),
+    "km_tranche_2": ("Km tranche 2", "Km in tranche 2"),
+    "km_tranche_3": ("Km tranche 3", "Km in tranche 3"),
+    "km_tranche_4": ("Km tranche 4", "Km in tranche 4"),
+    "indemnity_eur": ("Indemnité (€)", "Indemnity (€)"),
+    "travel_eur": ("Frais kilométriques (€)", "Travel (€)"),
+    "remote_eur": ("Coût à distance (€)", "Remote cost (€)"),
+    "cia_eur": ("CIA (€)", "CIA (€)"),
+    "bonus_eur": ("Part variable (€)", "Bonus (€)"),
+    "bonus_known": ("Part variable connue", "Bonus known"),
+    "total_eur": ("Total (€)", "Total (€)"),
+    "n_bonus_missing": ("Part variable non incluse (tuteurs)", "Bonus not included (tutors)"),
+    "n_establishments_bonus_missing": (
+        "Part variable non incluse (établissements)",
+        "Bonus not included (establishments)",
+    ),
+    "n_vehicle_class_assumed": ("Catégorie de véhicule supposée (tuteurs)", "Vehicle class assumed (tutors)"),
+    "budget_eur": ("Budget (€)", "Budget (€)"),
+    "headroom_eur": ("Marge restante (€)", "Headroom (€)"),
+    "max_cv": ("Jusqu'à (CV)", "Up to (CV)"),
+    "rate_1_eur_per_km": ("Taux tranche 1 (€/km)", "Rate, tranche 1 (€/km)"),
+    "rate_2_eur_per_km": ("Taux tranche 2 (€/km)", "Rate, tranche 2 (€/km)"),
+    "rate_3_eur_per_km": ("Taux tranche 3 (€/km)", "Rate, tranche 3 (€/km)"),
+    "rate_4_eur_per_km": ("Taux tranche 4 (€/km)", "Rate, tranche 4 (€/km)"),
+    "road_km_total": ("Distance routière totale, aller (km)", "Road km, total one way"),
+    "road_km_max": ("Distance routière maximale (km)", "Road km, longest"),
+    "measure": ("Mesure", "Measure"),
+    "n_pairs": ("Binômes sur place", "On-site pairs"),
+    "mean_km": ("Moyenne (km)", "Mean (km)"),
+    "median_km": ("Médiane (km)", "Median (km)"),
+    "p90_km": ("90e centile (km)", "90th percentile (km)"),
+    "max_km": ("Maximum (km)", "Maximum (km)"),
+    "threshold_km": ("Seuil (km)", "Threshold (km)"),
+    "n_great_circle": ("Binômes à vol d'oiseau ≤ seuil", "Pairs within, great-circle"),
+    "share_great_circle": ("Part à vol d'oiseau", "Share, great-circle"),
+    "n_road": ("Binômes par la route ≤ seuil", "Pairs within, road"),
+    "share_road": ("Part par la route", "Share, road"),
+    "n_covered": ("Couverts", "Covered"),
+    "n_uncovered": ("Non couverts", "Uncovered"),
+    "share_covered": ("Taux de couverture", "Share covered"),
+    "priority_total": ("Priorité totale", "Total priority"),
+    "priority_covered": ("Priorité couverte", "Priority covered"),
+    "reason_code": ("Motif", "Reason"),
+    "reason": ("Détail (en anglais)", "Detail"),
+    "item": ("Poste", "Item"),
+    "value": ("Valeur", "Value"),
+    "pseudonym": ("Pseudonyme", "Pseudonym"),
+    # tables
+    "costs_totals": ("Coûts : totaux", "Costs: totals"),
+    "costs_by_departement": ("Coûts par département", "Costs by département"),
+    "costs_by_wave": ("Coûts par vague", "Costs by wave"),
+    "costs_tutors": ("Coûts par tuteur", "Costs per tutor"),
+    "costs_pairs": ("Coûts par établissement", "Costs per establishment"),
+    "mileage_scale": ("Barème kilométrique appliqué", "Mileage scale applied"),
+    "distances_distribution": ("Distances : répartition", "Distances: distribution"),
+    "distances_within": ("Distances : binômes sous les seuils", "Distances: pairs within thresholds"),
+    "distances_longest": ("Distances : binômes les plus éloignés", "Distances: longest pairs"),
+    "distances_tutors": ("Distances par tuteur", "Distances per tutor"),
+    "distances_pairs": ("Distances par binôme", "Distances per pair"),
+    "coverage_totals": ("Couverture : totaux", "Coverage: totals"),
+    "coverage_by_departement": ("Couverture par département", "Coverage by département"),
+    "coverage_by_wave": ("Couverture par vague", "Coverage by wave"),
+    "coverage_by_kind": ("Couverture par type", "Coverage by kind"),
+    "coverage_by_priority": ("Couverture par priorité", "Coverage by priority"),
+    "coverage_uncovered": ("Établissements non couverts", "Uncovered establishments"),
+    # spreadsheet tabs (31 characters at most)
+    "sheet_costs_totals": ("Coûts - totaux", "Costs - totals"),
+    "sheet_costs_by_departement": ("Coûts - départements", "Costs - départements"),
+    "sheet_costs_by_wave": ("Coûts - vagues", "Costs - waves"),
+    "sheet_costs_tutors": ("Coûts - tuteurs", "Costs - tutors"),
+    "sheet_costs_pairs": ("Coûts - établissements", "Costs - establishments"),
+    "sheet_mileage_scale": ("Barème kilométrique", "Mileage scale"),
+    "sheet_distances_distribution": ("Distances - répartition", "Distances - distribution"),
+    "sheet_distances_within": ("Distances - seuils", "Distances - thresholds"),
+    "sheet_distances_longest": ("Distances - plus longues", "Distances - longest"),
+    "sheet_distances_tutors": ("Distances - tuteurs", "Distances - tutors"),
+    "sheet_distances_pairs": ("Distances - binômes", "Distances - pairs"),
+    "sheet_coverage_totals": ("Couverture - totaux", "Coverage - totals"),
+    "sheet_coverage_by_departement": ("Couverture - départements", "Coverage - départements"),
+    "sheet_coverage_by_wave": ("Couverture - vagues", "Coverage - waves"),
+    "sheet_coverage_by_kind": ("Couverture - types", "Coverage - kinds"),
+    "sheet_coverage_by_priority": ("Couverture - priorités", "Coverage - priorities"),
+    "sheet_coverage_uncovered": ("Non couverts", "Uncovered"),
+    # document text
+    "report_title": (
+        "Tutorat Op@le : rapport du plan d'affectation",
+        "Op@le tutoring: assignment plan report",
+    ),
+    "summary": ("Synthèse", "Summary"),
+    "costs": ("Coûts", "Costs"),
+    "distances": ("Distances", "Distances"),
+    "coverage": ("Couverture", "Coverage"),
+    "map": ("Carte", "Map"),
+    "map_title": ("Affectation des tuteurs Op@le", "Op@le tutor assignment"),
+    "histogram": ("Distances des binômes sur place", "Distances of on-site pairs"),
+    "method": ("Méthode de calcul", "How the figures are computed"),
+    "status": ("Statut du plan", "Plan status"),
+    "establishments_covered": ("Établissements couverts", "Establishments covered"),
+    "tutors_used": ("Tuteurs mobilisés", "Tutors used"),
+    "total_cost": ("Coût annuel total", "Total yearly cost"),
+    "not_included": ("non incluse", "not included"),
+    "unknown": ("inconnu", "unknown"),
+    "yes": ("oui", "yes"),
+    "no": ("non", "no"),
+    "tutor": ("Tuteur", "Tutor"),
+    "establishment_onsite": ("Établissement tutoré sur place", "Establishment tutored on-site"),
+    "establishment_remote": ("Établissement tutoré à distance", "Establishment tutored remotely"),
+    "establishment_uncovered": ("Établissement non couvert", "Establishment not covered"),
+    "pair_onsite": ("Binôme sur place", "On-site pair"),
+    "pair_remote": ("Binôme à distance", "Remote pair"),
+    "outlines": ("Limites départementales", "Département outlines"),
+    "count": ("Nombre de binômes", "Number of pairs"),
+    "no_coordinates": (
+        "Pas de coordonnées : carte et fichiers géographiques non produits.",
+        "No coordinates: no map and no geographic files.",
+    ),
+}
+
+# Values of categorical columns: (column, value) -> (French, English).
+VALUES: dict[tuple[str, str], tuple[str, str]] = {
+    ("mode", "onsite"): ("sur place", "on-site"),
+    ("mode", "remote"): ("à distance", "remote"),
+    ("measure", "great_circle_km"): ("à vol d'oiseau", "great-circle"),
+    ("measure", "road_km"): ("par la route", "road"),
+    ("reason_code", "no_eligible_tutor"): (
+        "aucun tuteur ne peut tutorer cet établissement selon les règles",
+        "no tutor may tutor this establishment under the rules",
+    ),
+    ("reason_code", "tutors_full"): (
+        "tous les tuteurs éligibles sont déjà pris",
+        "every eligible tutor is already taken",
+    ),
+    ("status", "optimal"): ("optimal (prouvé)", "optimal (proven)"),
+    ("status", "feasible"): ("réalisable, optimalité non prouvée", "feasible, not proven optimal"),
+    ("solver", "given"): (
+        "plan fourni, vérifié par rapport aux règles",
+        "given plan, checked against the rules",
+    ),
+    ("reason_code", "no_plan"): ("le calcul n'a produit aucun plan", "the solve produced no plan"),
+}
+
+
+def label(key: str, lang: str) -> str:
+    """Return the label of ``key`` in ``lang`` (``"fr"`` or ``"en"``), or the key itself."""
+    pair = LABELS.get(key)
+    if pair is None:
+        return key
+    return pair[0] if lang == "fr" else pair[1]
+
+
+def value_label(column: str, value: str, lang: str) -> str:
+    """Return the label of a categorical value, or the value itself."""
+    pair = VALUES.get((column, value))
+    if pair is None:
+        return value
+    return pair[0] if lang == "fr" else pair[1]

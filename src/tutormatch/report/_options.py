@@ -1,0 +1,143 @@
+"""The :class:`ReportOptions`: the cost model's parameters and how reports are rendered."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from tutormatch.errors import InputError
+from tutormatch.report._money import to_decimal
+from tutormatch.report._scale import MileageScale, mileage_scale
+
+__all__ = ["LANGS", "ReportOptions"]
+
+#: Languages of the reports' labels.
+LANGS = ("en", "fr")
+
+
+@dataclass(frozen=True, slots=True)
+class ReportOptions:
+    """Parameters of the cost model and of the rendered reports.
+
+    Amounts are exact: give them as ``int``, ``str`` or
+    :class:`~decimal.Decimal` (a ``float`` is read through its shortest
+    repr, so ``0.1`` means 0.1). They are stored as ``Decimal``.
+
+    Parameters
+    ----------
+    indemnity_eur : Decimal, default 500
+        Paid per tutored establishment per school year, on-site or remote.
+    bonus_multiplier : Decimal, default 3
+        The bonus of a tutor is ``bonus_multiplier x cia_eur`` (the variable
+        part of their annual bonus, column ``cia_eur`` of the tutors table).
+        Where ``cia_eur`` is missing the bonus is *not included*, and reports
+        say for how many tutors, rather than counting 0.
+    remote_pair_cost_eur : Decimal, default 0
+        Fixed yearly cost of each remote pair (equipment, connection...).
+    budget_eur : Decimal, optional
+        When given, the cost totals show the headroom ``budget - total``.
+    detour_factor : float, optional
+        Road km per great-circle km. Default: the problem's
+        (:attr:`Problem.detour_factor <tutormatch.Problem.detour_factor>`,
+        1.3). Ignored when the problem has a distance matrix, whose values
+        are taken as road km.
+    default_vehicle_class : str, default "5cv"
+        Class of the scale for tutors without ``vehicle_cv``; reports count
+        and flag those tutors as *assumed*. One of ``scale.keys``.
+    km_decimals : int, default 0
+        Each tutor's yearly km is rounded (half up) to this many decimals
+        before the scale is applied: 0 is whole km, as on a travel claim.
+    scale : MileageScale, optional
+        Default: the shipped State scale, :func:`mileage_scale`.
+    lang : {"fr", "en"}, default "fr"
+        Language of labels and number format in rendered reports and files.
+        The DataFrames of :func:`costs`, :func:`distances` and
+        :func:`coverage` always have English column names.
+    pseudonymise : bool, default False
+        Replace tutor ids and names by pseudonyms (``TUT-`` and ten hex
+        digits) in rendered reports and files; :func:`write_reports` then
+        writes the key table ``pseudonyms_PRIVATE.csv`` elsewhere.
+    pseudonym_key : bytes or str, optional
+        Secret key of the pseudonyms (HMAC-SHA256 of the tutor id): the same
+        key gives the same pseudonyms run after run. Default: a new random
+        key for each call, so the pseudonyms cannot be recomputed by anyone
+        without the key table.
+    distance_thresholds_km : tuple of float, default (20, 40, 60)
+        The distances report counts the on-site pairs within each.
+    n_longest : int, default 10
+        How many of the longest on-site pairs the distances report lists.
+    title : str, optional
+        Title of the Markdown and HTML reports.
+
+    Examples
+    --------
+    >>> from tutormatch.report import ReportOptions
+    >>> options = ReportOptions(indemnity_eur=450, budget_eur="150000", lang="en")
+    >>> options.indemnity_eur, options.budget_eur
+    (Decimal('450'), Decimal('150000'))
+    """
+
+    indemnity_eur: Decimal | int | float | str = Decimal(500)
+    bonus_multiplier: Decimal | int | float | str = Decimal(3)
+    remote_pair_cost_eur: Decimal | int | float | str = Decimal(0)
+    budget_eur: Decimal | int | float | str | None = None
+    detour_factor: float | None = None
+    default_vehicle_class: str = "5cv"
+    km_decimals: int = 0
+    scale: MileageScale = field(default_factory=mileage_scale, repr=False)
+    lang: str = "fr"
+    pseudonymise: bool = False
+    pseudonym_key: bytes | str | None = field(default=None, repr=False)
+    distance_thresholds_km: tuple[float, ...] = (20.0, 40.0, 60.0)
+    n_longest: int = 10
+    title: str | None = None
+
+    def __post_init__(self) -> None:
+        zero = Decimal(0)
+        set_ = object.__setattr__
+        set_(self, "indemnity_eur", to_decimal(self.indemnity_eur, "indemnity_eur", minimum=zero))
+        set_(self, "bonus_multiplier", to_decimal(self.bonus_multiplier, "bonus_multiplier", minimum=zero))
+        set_(
+            self,
+            "remote_pair_cost_eur",
+            to_decimal(self.remote_pair_cost_eur, "remote_pair_cost_eur", minimum=zero),
+        )
+        if self.budget_eur is not None:
+            set_(self, "budget_eur", to_decimal(self.budget_eur, "budget_eur", minimum=zero))
+        if self.detour_factor is not None and not (
+            math.isfinite(self.detour_factor) and self.detour_factor >= 1
+        ):
+            raise InputError(f"detour_factor must be a finite number >= 1; got {self.detour_factor!r}.")
+        self.scale.vehicle_class(self.default_vehicle_class)  # raises with the valid keys
+        if not isinstance(self.km_decimals, int) or not 0 <= self.km_decimals <= 3:
+            raise InputError(f"km_decimals must be an integer from 0 to 3; got {self.km_decimals!r}.")
+        if self.lang not in LANGS:
+            raise InputError(f"lang must be one of {', '.join(map(repr, LANGS))}; got {self.lang!r}.")
+        thresholds = tuple(float(t) for t in self.distance_thresholds_km)
+        if any(not (t > 0) for t in thresholds):
+            raise InputError(f"distance_thresholds_km must be > 0; got {self.distance_thresholds_km!r}.")
+        set_(self, "distance_thresholds_km", tuple(sorted(thresholds)))
+        if not isinstance(self.n_longest, int) or self.n_longest < 0:
+            raise InputError(f"n_longest must be an integer >= 0; got {self.n_longest!r}.")
+
+    # Typed views of the amounts, for the code that computes with them.
+    @property
+    def indemnity(self) -> Decimal:
+        """:attr:`indemnity_eur` as a Decimal."""
+        return Decimal(self.indemnity_eur)
+
+    @property
+    def multiplier(self) -> Decimal:
+        """:attr:`bonus_multiplier` as a Decimal."""
+        return Decimal(self.bonus_multiplier)
+
+    @property
+    def remote_cost(self) -> Decimal:
+        """:attr:`remote_pair_cost_eur` as a Decimal."""
+        return Decimal(self.remote_pair_cost_eur)
+
+    @property
+    def budget(self) -> Decimal | None:
+        """:attr:`budget_eur` as a Decimal, or ``None``."""
+        return None if self.budget_eur is None else Decimal(self.budget_eur)

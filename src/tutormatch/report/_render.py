@@ -1,0 +1,171 @@
+"""The report's tables, ready to render: pseudonymised if asked, labelled, typed cell by cell."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from tutormatch.report._costs import CostReport, costs
+from tutormatch.report._coverage import CoverageReport, coverage
+from tutormatch.report._distances import DistanceReport, distances
+from tutormatch.report._format import (
+    column_kind,
+    format_eur,
+    format_general,
+    format_number,
+    format_share,
+    is_missing,
+)
+from tutormatch.report._labels import label, value_label
+from tutormatch.report._options import ReportOptions
+from tutormatch.report._pseudonyms import Pseudonyms, make_pseudonyms
+
+if TYPE_CHECKING:
+    from tutormatch.solve._assignment import Assignment
+
+__all__ = ["DOCUMENT_TABLES", "Cell", "ReportTables", "build_tables", "display", "table_cells"]
+
+#: Tables shown in the Markdown and HTML reports (the long per-pair tables
+#: are in the CSV and XLSX files).
+DOCUMENT_TABLES = (
+    "costs_totals", "costs_by_departement", "costs_by_wave", "costs_tutors", "mileage_scale",
+    "distances_distribution", "distances_within", "distances_longest",
+    "coverage_totals", "coverage_by_departement", "coverage_by_wave", "coverage_by_kind",
+    "coverage_by_priority", "coverage_uncovered",
+)  # fmt: skip
+_KEY_COLUMNS = ("departement", "wave", "kind")
+_TUTOR_TABLES = ("costs_tutors", "distances_tutors")
+# Yearly km billed under the scale: shown at the precision they were rounded to.
+_BILLED_KM_TABLES = ("costs_tutors", "costs_totals")
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One value to render: a number (``kind`` says how it reads) or text (``kind == "text"``)."""
+
+    value: Any
+    kind: str
+    decimals: int | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class ReportTables:
+    """The three reports and their tables by file name, pseudonymised when asked."""
+
+    plan: Assignment
+    options: ReportOptions
+    costs: CostReport
+    distances: DistanceReport
+    coverage: CoverageReport
+    tables: dict[str, pd.DataFrame]
+    pseudonyms: Pseudonyms | None
+
+    def tutor_label(self, tutor_id: str) -> str:
+        """Return how shareable outputs name a tutor."""
+        return self.pseudonyms(tutor_id) if self.pseudonyms is not None else tutor_id
+
+
+def build_tables(plan: Assignment, options: ReportOptions) -> ReportTables:
+    """Compute the three reports and lay out their tables under their file names."""
+    cost = costs(plan, options=options)
+    dist = distances(plan, options=options)
+    cover = coverage(plan, options=options)
+    tables = {
+        "costs_totals": cost.totals,
+        "costs_by_departement": cost.by_departement,
+        "costs_by_wave": cost.by_wave,
+        "costs_tutors": cost.tutors,
+        "costs_pairs": cost.pairs,
+        "mileage_scale": cost.scale,
+        "distances_distribution": dist.distribution,
+        "distances_within": dist.within,
+        "distances_longest": dist.longest,
+        "distances_tutors": dist.tutors,
+        "distances_pairs": dist.pairs,
+        "coverage_totals": cover.totals,
+        "coverage_by_departement": cover.by_departement,
+        "coverage_by_wave": cover.by_wave,
+        "coverage_by_kind": cover.by_kind,
+        "coverage_by_priority": cover.by_priority,
+        "coverage_uncovered": cover.uncovered,
+    }
+    pseudonyms = None
+    if options.pseudonymise:
+        t = plan.problem.tutors
+        pseudonyms = make_pseudonyms(t.id.tolist(), t.name.tolist(), key=options.pseudonym_key)
+        tables = {key: _pseudonymise(key, frame, pseudonyms) for key, frame in tables.items()}
+    return ReportTables(plan, options, cost, dist, cover, tables, pseudonyms)
+
+
+def _pseudonymise(key: str, frame: pd.DataFrame, pseudonyms: Pseudonyms) -> pd.DataFrame:
+    if "tutor_id" not in frame.columns:
+        return frame
+    out = frame.drop(columns=[c for c in ("tutor_name",) if c in frame.columns])
+    out["tutor_id"] = [pseudonyms(t) for t in out["tutor_id"]]
+    if key in _TUTOR_TABLES:
+        # Sorted by real id, the rows would still give away who is who.
+        out = out.sort_values("tutor_id", kind="stable").reset_index(drop=True)
+    return out
+
+
+def _cell(column: str, value: Any, options: ReportOptions, table: str) -> Cell:
+    lang = options.lang
+    kind = column_kind(column)
+    if isinstance(value, bool | np.bool_):
+        return Cell(label("yes" if value else "no", lang), "text")
+    if is_missing(value):
+        if column == "bonus_eur":
+            return Cell(label("not_included", lang), "text")
+        if column in _KEY_COLUMNS:
+            return Cell(label("unknown", lang), "text")
+        return Cell(None, kind)
+    if column == "vehicle_class":
+        return Cell(options.scale.vehicle_class(str(value)).label(lang), "text")
+    if column in _KEY_COLUMNS and value == "":
+        return Cell(label("unknown", lang), "text")
+    if kind == "text":
+        return Cell(value_label(column, str(value), lang), "text")
+    if kind == "count":
+        return Cell(int(value), kind)
+    if table in _BILLED_KM_TABLES and (column == "yearly_km" or column.startswith("km_tranche_")):
+        return Cell(float(value), kind, options.km_decimals)
+    return Cell(float(value), kind)
+
+
+def table_cells(key: str, frame: pd.DataFrame, options: ReportOptions) -> tuple[list[str], list[list[Cell]]]:
+    """Return a table's header labels and typed cells; one-row totals turn into ``item, value`` rows."""
+    lang = options.lang
+    if key.endswith("_totals"):
+        row = frame.iloc[0] if len(frame) else pd.Series(dtype=object)
+        rows = [[Cell(label(c, lang), "text"), _cell(c, row[c], options, key)] for c in frame.columns]
+        return [label("item", lang), label("value", lang)], rows
+    header = [label(c, lang) for c in frame.columns]
+    columns = list(frame.columns)
+    rows = [
+        [_cell(c, v, options, key) for c, v in zip(columns, values, strict=True)]
+        for values in frame.itertuples(index=False, name=None)
+    ]
+    return header, rows
+
+
+def display(cell: Cell, lang: str) -> str:
+    """Return how a cell reads in a document (Markdown, HTML): ``1 234,50 €``, ``45,2 %``..."""
+    value, kind = cell.value, cell.kind
+    if value is None:
+        return "–"
+    if kind == "text":
+        return str(value)
+    if kind == "money":
+        return format_eur(value, lang)
+    if kind == "rate":
+        return format_number(value, 2, lang)
+    if kind == "share":
+        return format_share(value, lang)
+    if kind == "km":
+        return format_number(value, 1 if cell.decimals is None else cell.decimals, lang)
+    if kind == "count":
+        return format_number(value, 0, lang)
+    return format_general(float(value), lang)

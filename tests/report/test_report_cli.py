@@ -1,0 +1,82 @@
+"""The command line writes the reports: demo by default, solve --report, report on a given plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tutormatch.cli import main
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    assert main(["demo", "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def test_demo_writes_the_reports(demo: Path) -> None:
+    report = demo / "report"
+    for name in ("report.html", "map.png", "report.xlsx", "costs_tutors.csv", "map.html", "plan.gpkg"):
+        assert (report / name).stat().st_size > 0, name
+    assert (demo / "assignment.csv").exists()
+    assert not (demo / "pseudonyms_PRIVATE.csv").exists()
+
+
+def test_report_on_an_edited_plan(demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assignment = pd.read_csv(demo / "assignment.csv", dtype=str, keep_default_na=False)
+    covered = assignment[assignment["tutor_id"] != ""]
+    edited = covered.iloc[1:]  # drop one pair by hand
+    path = tmp_path / "edited.csv"
+    edited[["tutor_id", "uai"]].to_csv(path, index=False)
+    out = tmp_path / "out"
+    argv = [
+        "report", str(demo / "input" / "tutors.csv"), str(demo / "input" / "establishments.csv"), str(path),
+        "--out", str(out), "--lang", "en", "--pseudonymise", "--budget-eur", "600000",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "yearly cost:" in printed
+    assert (out / "pseudonyms_PRIVATE.csv").exists()
+    assert not (out / "report" / "pseudonyms_PRIVATE.csv").exists()
+    totals = pd.read_csv(out / "report" / "costs_totals.csv")
+    values = dict(zip(totals["Item"], totals["Value"], strict=True))
+    assert values["Establishments"] == len(edited)
+    assert values["Budget (€)"] == 600000
+
+
+def test_report_refuses_a_broken_plan(demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("tutor_id,uai\nNOBODY,0040138D\n", encoding="utf-8")
+    out = tmp_path / "out"
+    argv = [
+        "report",
+        str(demo / "input" / "tutors.csv"),
+        str(demo / "input" / "establishments.csv"),
+        str(path),
+    ]
+    assert main([*argv, "--out", str(out)]) == 2
+    assert "must name tutors of the problem" in capsys.readouterr().err
+    assert not out.exists() or not any(out.rglob("*.csv"))
+
+
+def test_solve_without_report_writes_none(demo: Path, tmp_path: Path) -> None:
+    inputs = demo / "input"
+    out = tmp_path / "plain"
+    assert (
+        main(
+            [
+                "solve",
+                str(inputs / "tutors.csv"),
+                str(inputs / "establishments.csv"),
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert (out / "assignment.csv").exists()
+    assert not (out / "report").exists()

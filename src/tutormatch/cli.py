@@ -9,6 +9,8 @@
     tutormatch report TUTORS.csv ESTABLISHMENTS.csv ASSIGNMENT.csv --out DIR
                                          check and report on a given (hand-edited) plan
     tutormatch example --out DIR         write the example's input files
+    tutormatch bench [--quick] [--out DIR]
+                                         benchmark against PuLP, scipy and greedy baselines
 
 Reports go to ``DIR/report/`` (the files to share); with ``--pseudonymise``
 the key table ``pseudonyms_PRIVATE.csv`` goes to ``DIR/``, beside the plan
@@ -141,6 +143,11 @@ def _parser() -> argparse.ArgumentParser:
     example = commands.add_parser("example", help="write the example's input CSV files")
     example.add_argument(
         "--out", type=Path, required=True, help="folder for tutors.csv and establishments.csv"
+    )
+    bench = commands.add_parser("bench", help="benchmark against PuLP, scipy and greedy baselines")
+    bench.add_argument("--quick", action="store_true", help="the short suite, about a minute")
+    bench.add_argument(
+        "--out", type=Path, default=Path("bench-results"), help="results folder (default: bench-results)"
     )
     return parser
 
@@ -288,6 +295,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             paths = write_example(args.out)
             print(f"wrote {', '.join(str(p) for p in paths)}")
             return 0
+        if args.command == "bench":
+            from tutormatch._bench import bench_command
+
+            return bench_command(quick=args.quick, out=args.out)
         if args.max_km < 0 or math.isnan(args.max_km):
             raise InputError(f"--max-km must be >= 0 (or inf); got {args.max_km}.")
         import tutormatch as tm

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import event, given
 
@@ -41,11 +42,16 @@ def test_backends_match_brute_force(problem: tm.Problem, solver: str) -> None:
     _check_against_brute_force(problem, solver)
 
 
-@pytest.mark.parametrize("solver", ["flow", "cpsat"])
+@pytest.mark.parametrize("solver", ["flow", "matching", "flow-bb", "cpsat"])
 @given(problem=tiny_problems(side_constraints=True))
 def test_side_constraints_match_brute_force(problem: tm.Problem, solver: str) -> None:
     if solver == "flow" and problem.all_or_nothing:
         with pytest.raises(tm.InputError, match="cannot enforce all_or_nothing"):
+            tm.solve(problem, solver=solver)
+        return
+    places = problem.tutors.capacity - np.bincount(problem.fixed[:, 0], minlength=problem.n_tutors)
+    if solver == "matching" and (places > 2).any():
+        with pytest.raises(tm.InputError, match="at most two places left"):
             tm.solve(problem, solver=solver)
         return
     _check_against_brute_force(problem, solver)

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["EARTH_RADIUS_KM", "chord_for_km", "chord_to_km", "haversine_km", "unit_vectors"]
+__all__ = [
+    "EARTH_RADIUS_KM",
+    "chord_for_km",
+    "chord_to_km",
+    "chords_for_km",
+    "flatten_hits",
+    "haversine_km",
+    "unit_vectors",
+]
 
 #: IUGG mean Earth radius (R1) of the WGS84 ellipsoid, in km. The sphere is
 #: within 0.5 % of geodesic distances everywhere, far below the spread between
@@ -56,8 +64,22 @@ def unit_vectors(lon: npt.ArrayLike, lat: npt.ArrayLike) -> FloatArray:
 
 def chord_for_km(distance_km: float) -> float:
     """Return the chord length on the unit sphere of a great-circle distance."""
-    angle = min(distance_km / EARTH_RADIUS_KM, np.pi)
-    return float(2.0 * np.sin(angle / 2.0))
+    return float(chords_for_km(np.asarray([distance_km]))[0])
+
+
+def chords_for_km(distance_km: npt.ArrayLike) -> FloatArray:
+    """Return chord lengths on the unit sphere of great-circle distances (inf: the diameter)."""
+    angle = np.minimum(np.asarray(distance_km, dtype=np.float64) / EARTH_RADIUS_KM, np.pi)
+    return np.asarray(2.0 * np.sin(angle / 2.0), dtype=np.float64)
+
+
+def flatten_hits(hits: npt.NDArray[np.object_]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Flatten a KD-tree ball query's lists: (point index of each hit, hit index)."""
+    import itertools
+
+    counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+    found = np.fromiter(itertools.chain.from_iterable(hits), dtype=np.int64, count=int(counts.sum()))
+    return np.repeat(np.arange(len(hits), dtype=np.int64), counts), found
 
 
 def chord_to_km(chord: npt.ArrayLike) -> FloatArray:

@@ -277,20 +277,15 @@ def onsite_pairs_near(
             return empty
         tutor, establishment, distance = (np.concatenate(x) for x in zip(*parts, strict=True))
     else:
-        from tutormatch.geo._distance import chord_for_km, unit_vectors
+        from tutormatch.geo._distance import chords_for_km, flatten_hits
 
-        e = problem.establishments
-        xyz = unit_vectors(e.lon[establishments], e.lat[establishments])
-        finite = np.where(np.isfinite(radius), radius, 2.1e4)  # beyond half the Earth's circumference
-        chords = np.array([chord_for_km(r) for r in finite]) * (1 + 1e-9) + 1e-12
-        hits = problem.tutor_tree.query_ball_point(xyz, chords, return_sorted=False)
-        counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
-        if counts.sum() == 0:
-            return empty
-        tutor = np.concatenate([np.asarray(h, dtype=np.int64) for h in hits if len(h)])
-        establishment = np.repeat(establishments, counts)
+        chords = chords_for_km(radius) * (1 + 1e-9) + 1e-12
+        which, tutor = flatten_hits(
+            problem.tutor_tree.query_ball_point(problem.establishment_xyz[establishments], chords, return_sorted=False)
+        )
+        establishment = establishments[which]
         distance = problem.distance_km(tutor, establishment)
-        keep = distance <= np.repeat(radius, counts)
+        keep = distance <= radius[which]
         tutor, establishment, distance = tutor[keep], establishment[keep], distance[keep]
     keep = rule_mask(problem, tutor, establishment) & (distance <= pair_limit_km(problem, tutor))
     return tutor[keep], establishment[keep], distance[keep]

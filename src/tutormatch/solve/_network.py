@@ -28,6 +28,7 @@ then least cost. Without side constraints this is a min-cost flow
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from dataclasses import dataclass
@@ -89,6 +90,10 @@ class Network:
     def has_side_constraints(self) -> bool:
         """Whether the model leaves the min-cost-flow structure."""
         return self.all_or_nothing
+
+    def relaxed(self) -> Network:
+        """Return the same network without the all-or-nothing rule (a flow)."""
+        return dataclasses.replace(self, all_or_nothing=False)
 
     def uncovered_priority_int(self, uncovered: npt.NDArray[np.bool_]) -> int:
         """Integer priority left uncovered by a plan."""

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 from tutormatch.errors import InputError
 
-__all__ = ["SolveOptions"]
+__all__ = ["AUTO_PAIR_BUDGET", "SolveOptions"]
+
+#: With ``candidate_k="auto"``, model every pair within the limit up to this
+#: many pairs (about 100 MB of arrays); beyond, start from a nearest-k pool.
+AUTO_PAIR_BUDGET = 4_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,12 +38,16 @@ class SolveOptions:
         Costs are scaled to integers in units of this many km of yearly travel
         (1 m by default). The optimum is exact for the rounded costs; every
         reported figure is recomputed from the chosen pairs in floating point.
-    candidate_k : int or None, default 24
-        The min-cost flow starts from each establishment's ``candidate_k``
-        nearest eligible tutors and adds any other pair within the limit
-        that its dual prices show could improve the plan, until none can:
-        the plan is optimal over every pair within the limit. ``None``
-        models every pair from the start (same plan, more memory).
+    candidate_k : int, None or "auto", default "auto"
+        Which on-site pairs the min-cost flow starts from; the plan is optimal
+        over *every* eligible pair whatever the choice. An integer: each
+        establishment's ``candidate_k`` nearest eligible tutors, then any
+        other pair within the limit that the flow's dual prices show could
+        improve the plan is added and the flow solved again, until none can
+        (column generation; fewer pairs in memory, several solves). ``None``:
+        every pair within the limit from the start (one solve). ``"auto"``:
+        every pair when there are at most :data:`AUTO_PAIR_BUDGET` of them,
+        else the 32 nearest and pricing (always when there is no limit).
     """
 
     time_limit: float = math.inf
@@ -48,7 +57,7 @@ class SolveOptions:
     random_seed: int = 0
     log: bool = False
     cost_resolution_km: float = 0.001
-    candidate_k: int | None = 24
+    candidate_k: int | Literal["auto"] | None = "auto"
 
     def __post_init__(self) -> None:
         if not self.time_limit > 0:
@@ -57,7 +66,9 @@ class SolveOptions:
             raise InputError(f"relative_gap must be in [0, 1); got {self.relative_gap!r}.")
         if self.num_workers < 1:
             raise InputError(f"num_workers must be >= 1; got {self.num_workers!r}.")
-        if self.candidate_k is not None and self.candidate_k < 1:
+        if self.candidate_k == "auto":
+            pass
+        elif self.candidate_k is not None and (not isinstance(self.candidate_k, int) or self.candidate_k < 1):
             raise InputError(f"candidate_k must be >= 1 or None; got {self.candidate_k!r}.")
         if not self.cost_resolution_km > 0:
             raise InputError(f"cost_resolution_km must be > 0; got {self.cost_resolution_km!r}.")

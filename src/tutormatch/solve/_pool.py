@@ -25,12 +25,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from scipy.spatial import cKDTree
 
-from tutormatch.geo._distance import chord_for_km, chord_to_km
+from tutormatch.geo._distance import chord_for_km, chord_to_km, chords_for_km, flatten_hits
 from tutormatch.model._eligibility import pair_keys, pair_limit_km, rule_mask
 from tutormatch.model._problem import Problem
 
 __all__ = ["OnsitePool", "initial_pool", "price_pool"]
+
+_BANDS = 16  # potential bands in pricing; more bands, tighter radii, more queries
+_AUTO_K = 32  # pool size when "auto" does not model every pair
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -89,6 +93,20 @@ def full_pool(problem: Problem) -> OnsitePool:
     )
 
 
+def choose_k(problem: Problem, candidate_k: int | str | None, budget: int) -> int | None:
+    """Resolve ``SolveOptions.candidate_k``: a pool size, or None for every pair."""
+    if candidate_k != "auto":
+        return candidate_k  # type: ignore[return-value]
+    limit = problem.max_distance_km
+    if problem.distance_matrix is not None or problem.n_tutors == 0 or problem.n_establishments == 0:
+        return None
+    if not math.isfinite(limit):
+        return _AUTO_K
+    chord = chord_for_km(limit) * (1 + 1e-9) + 1e-12
+    n_pairs = int(problem.tutor_tree.query_ball_point(problem.establishment_xyz, chord, return_length=True).sum())
+    return None if n_pairs <= budget else _AUTO_K
+
+
 def initial_pool(problem: Problem, k: int | None) -> OnsitePool:
     """Each establishment's ``k`` nearest tutors within the limit, kept if eligible.
 
@@ -145,25 +163,34 @@ def price_pool(
     if pool.is_complete or not tutor_room.any():
         return empty
     est = problem.establishments
-    d_max = int(tutor_potential[tutor_room].max())
     visits = est.visits_per_year
-    # c_te = round(2 v dist / unit) < d_t - d_e + slack  =>  dist < (d_max - d_e + slack + 1) unit / (2 v).
-    reach = (d_max - establishment_potential + slack + 1).astype(np.float64) * cost_unit_km
-    with np.errstate(divide="ignore"):
-        radius = np.where(visits > 0, reach / (2.0 * visits), np.inf)
-    radius = np.minimum(radius, problem.max_distance_km)
-    ask = np.flatnonzero(active & (radius >= pool.complete_km) & (reach > 0))
-    if len(ask) == 0:
+    # Tutors are split into bands of similar potential: a band of low
+    # potentials can only pair with establishments very close by, so each
+    # band is queried with its own, tighter radius.
+    room = np.flatnonzero(tutor_room)
+    by_potential = room[np.argsort(tutor_potential[room], kind="stable")]
+    hits_t: list[IntArray] = []
+    hits_e: list[IntArray] = []
+    for band in np.array_split(by_potential, min(_BANDS, len(by_potential))):
+        d_max = int(tutor_potential[band].max())
+        # c_te = round(2 v dist / unit) < d_t - d_e + slack  =>  dist < (d_max - d_e + slack + 1) unit / (2 v).
+        reach = (d_max - establishment_potential + slack + 1).astype(np.float64) * cost_unit_km
+        with np.errstate(divide="ignore"):
+            radius = np.where(visits > 0, reach / (2.0 * visits), np.inf)
+        radius = np.minimum(radius, problem.max_distance_km)
+        ask = np.flatnonzero(active & (radius >= pool.complete_km) & (reach > 0))
+        if len(ask) == 0:
+            continue
+        chords = chords_for_km(radius[ask]) * (1 + 1e-9) + 1e-12
+        tree = cKDTree(problem.tutor_xyz[band])
+        which, found = flatten_hits(
+            tree.query_ball_point(problem.establishment_xyz[ask], chords, return_sorted=False)
+        )
+        hits_t.append(band[found])
+        hits_e.append(ask[which])
+    if not hits_t:
         return empty
-    chords = np.array([chord_for_km(r) for r in radius[ask]]) * (1 + 1e-9) + 1e-12
-    hits = problem.tutor_tree.query_ball_point(problem.establishment_xyz[ask], chords, return_sorted=False)
-    counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
-    if counts.sum() == 0:
-        return empty
-    tutor = np.concatenate([np.asarray(h, dtype=np.int64) for h in hits if len(h)])
-    establishment = np.repeat(ask, counts)
-    room = tutor_room[tutor]
-    tutor, establishment = tutor[room], establishment[room]
+    tutor, establishment = np.concatenate(hits_t), np.concatenate(hits_e)
     # Reduced costs first (cheap, vectorised); rules and pool membership only
     # for the few pairs that could improve the plan.
     distance = problem.distance_km(tutor, establishment)

@@ -15,20 +15,22 @@ from tutormatch.model._eligibility import MODE_ONSITE, MODE_REMOTE, classify_pai
 from tutormatch.model._problem import Problem
 from tutormatch.solve._assignment import Assignment
 from tutormatch.solve._backend import Backend, BackendResult
+from tutormatch.solve._branch import BranchAndBoundBackend
 from tutormatch.solve._cpsat import CpSatBackend
+from tutormatch.solve._matching import MatchingBackend
 from tutormatch.solve._flow import FlowBackend
 from tutormatch.solve._network import Network, build_network
-from tutormatch.solve._options import SolveOptions
-from tutormatch.solve._pool import initial_pool, price_pool
+from tutormatch.solve._options import AUTO_PAIR_BUDGET, SolveOptions
+from tutormatch.solve._pool import choose_k, initial_pool, price_pool
 from tutormatch.solve._reasons import explain_uncovered
 from tutormatch.solve._remote import split_remote
 from tutormatch.solve._status import Status
 
 __all__ = ["SOLVERS", "solve"]
 
-SolverName = Literal["auto", "flow", "cpsat"]
+SolverName = Literal["auto", "flow", "matching", "flow-bb", "cpsat"]
 #: Valid values of ``solver``.
-SOLVERS = ("auto", "flow", "cpsat")
+SOLVERS = ("auto", "flow", "matching", "flow-bb", "cpsat")
 
 IntArray = npt.NDArray[np.int64]
 
@@ -43,8 +45,18 @@ def _backend(name: str | Backend, problem: Problem) -> Backend:
             "solver='flow' cannot enforce all_or_nothing loads (they break the flow "
             "structure); use solver='cpsat' or solver='auto'."
         )
-    if name == "cpsat" or (name == "auto" and problem.all_or_nothing):
+    if name == "cpsat":
         return CpSatBackend()
+    places = problem.tutors.capacity - np.bincount(problem.fixed[:, 0], minlength=problem.n_tutors)
+    if name == "matching" and not np.all(places <= 2):
+        raise InputError(
+            "solver='matching' handles tutors with at most two places left (all-or-nothing loads "
+            "of 0 or 2); some tutors have more. Use solver='flow-bb' or 'cpsat'."
+        )
+    if name == "matching" or (name == "auto" and problem.all_or_nothing and np.all(places <= 2)):
+        return MatchingBackend(problem.tutor_xyz, problem.establishment_xyz)
+    if name == "flow-bb" or (name == "auto" and problem.all_or_nothing):
+        return BranchAndBoundBackend()
     return FlowBackend()
 
 
@@ -105,7 +117,8 @@ def solve(
     prices = isinstance(backend, FlowBackend)
     if prices:
         backend = FlowBackend(potentials=True)
-    pool = initial_pool(problem, options.candidate_k if prices else None)
+    k = choose_k(problem, options.candidate_k, AUTO_PAIR_BUDGET) if prices else None
+    pool = initial_pool(problem, k)
     explicit: frozenset[int] = frozenset()
     rounds = priced = 0
     while True:

@@ -1,0 +1,51 @@
+"""The benchmark machinery runs on a tiny case and its exact methods agree (no timing asserted)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tutormatch import _bench
+
+TINY = _bench.Case(
+    "tiny",
+    60,
+    30,
+    departements=("13",),
+    methods=("tm-flow", "scipy-lapjvsp"),
+)
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
+    folder = tmp_path_factory.mktemp("bench") / TINY.name
+    return folder, _bench.prepare(TINY, folder)
+
+
+def test_exact_methods_reach_the_same_optimum_in_process(prepared: tuple[Path, dict[str, int]]) -> None:
+    folder, info = prepared
+    assert info["n_pairs"] > 0
+    levels = {}
+    for method in ("tm-flow", "ortools-mcf", "scipy-lapjvsp", "scipy-lsa", "greedy"):
+        record = _bench.measure_in_process(TINY, method, folder, budget=30.0)
+        assert record["broken"] == ""
+        levels[method] = (record["uncovered"], record["cost"])
+    exact = {levels[m] for m in ("tm-flow", "ortools-mcf", "scipy-lapjvsp", "scipy-lsa")}
+    assert len(exact) == 1
+    greedy_uncovered, greedy_cost = levels["greedy"]
+    best_uncovered, best_cost = levels["tm-flow"]
+    assert (greedy_uncovered, greedy_cost) >= (best_uncovered, best_cost)
+
+
+def test_suite_runs_in_subprocesses_and_writes_a_table(tmp_path: Path) -> None:
+    rows, infos = _bench.run_suite([TINY], tmp_path / "work", repeats=1, echo=lambda _: None)
+    by_method = {row.method: row for row in rows}
+    assert by_method["tm-flow"].result == "optimal"
+    assert by_method["scipy-lapjvsp"].result == "optimal, same optimum as tm-flow"
+    written = _bench.write_results(
+        tmp_path / "out", "smoke", command="test", cases=[TINY], infos=infos, rows=rows, repeats=1, timeout=60
+    )
+    text = written[0].read_text(encoding="utf-8")
+    assert "| tutormatch flow |" in text
+    assert "same optimum as tm-flow" in text

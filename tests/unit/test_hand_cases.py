@@ -187,7 +187,10 @@ def test_empty_establishments_give_an_empty_plan(solver: str) -> None:
 
 def test_unknown_solver_lists_the_valid_ones() -> None:
     problem = tm.Problem.from_frames(*frames([{"tutor_id": "A", "lon": 5.0}], [{"uai": E1, "lon": 5.0}]))
-    with pytest.raises(tm.InputError, match="solver must be one of 'auto', 'flow', 'matching', 'flow-bb', 'cpsat'; got 'glpk'"):
+    with pytest.raises(
+        tm.InputError,
+        match="solver must be one of 'auto', 'flow', 'matching', 'flow-bb', 'cpsat'; got 'glpk'",
+    ):
         tm.solve(problem, solver="glpk")  # type: ignore[arg-type]
 
 
@@ -228,7 +231,10 @@ def test_all_or_nothing_is_solved_exactly_by_every_backend_that_accepts_it(solve
     # Three establishments in a row, two tutors of capacity two: the flow would
     # give one to each tutor (loads 1 and 2); all-or-nothing must drop one.
     tutors = [{"tutor_id": "A", "lon": 5.0}, {"tutor_id": "B", "lon": 5.02}]
-    establishments = [{"uai": u, "lon": 5.0 + 0.01 * i, "priority": p} for i, (u, p) in enumerate(((E1, 1), (E2, 2), (E3, 3)))]
+    establishments = [
+        {"uai": u, "lon": 5.0 + 0.01 * i, "priority": p}
+        for i, (u, p) in enumerate(((E1, 1), (E2, 2), (E3, 3)))
+    ]
     plan = plan_of(tutors, establishments, solver, allow_remote=False, all_or_nothing=True)
     assert plan.status is tm.Status.OPTIMAL
     assert sorted(plan.pairs["uai"]) == [E2, E3]

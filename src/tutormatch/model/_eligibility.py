@@ -234,7 +234,9 @@ def build_remote_classes(problem: Problem) -> RemoteClasses:
         remote_class[i] = class_of_key.get((float(wave_key[i]), str(e.need[i])), -1)
     if not link_class:
         return RemoteClasses(remote_class, empty, empty, 0)
-    return RemoteClasses(remote_class, np.concatenate(link_class), np.concatenate(link_tutor), len(link_class))
+    return RemoteClasses(
+        remote_class, np.concatenate(link_class), np.concatenate(link_tutor), len(link_class)
+    )
 
 
 def onsite_pairs_near(
@@ -260,8 +262,10 @@ def onsite_pairs_near(
     One KD-tree ball query per establishment: :math:`O(\log T + P_e)`.
     """
     establishments = np.asarray(establishments, dtype=np.int64)
-    radius = np.minimum(np.broadcast_to(np.asarray(radius_km, dtype=np.float64), establishments.shape),
-                        problem.max_distance_km)
+    radius = np.minimum(
+        np.broadcast_to(np.asarray(radius_km, dtype=np.float64), establishments.shape),
+        problem.max_distance_km,
+    )
     empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64))
     if len(establishments) == 0 or problem.n_tutors == 0:
         return empty
@@ -281,7 +285,9 @@ def onsite_pairs_near(
 
         chords = chords_for_km(radius) * (1 + 1e-9) + 1e-12
         which, tutor = flatten_hits(
-            problem.tutor_tree.query_ball_point(problem.establishment_xyz[establishments], chords, return_sorted=False)
+            problem.tutor_tree.query_ball_point(
+                problem.establishment_xyz[establishments], chords, return_sorted=False
+            )
         )
         establishment = establishments[which]
         distance = problem.distance_km(tutor, establishment)

@@ -100,7 +100,9 @@ class BranchAndBoundBackend:
         deadline = started + options.time_limit if math.isfinite(options.time_limit) else math.inf
         root = self._root(network)
         if root is None:
-            return BackendResult.without_solution(network, Status.INFEASIBLE, "all-or-nothing: fixed pairs exceed a capacity")
+            return BackendResult.without_solution(
+                network, Status.INFEASIBLE, "all-or-nothing: fixed pairs exceed a capacity"
+            )
         tick = count()
         heap: list[tuple[int, int, _Node, BackendResult, IntArray]] = []
         best: BackendResult | None = None
@@ -118,7 +120,7 @@ class BranchAndBoundBackend:
             flows += 1
             if not relaxed.status.has_solution:
                 return
-            assert relaxed.objective is not None  # noqa: S101 - has_solution
+            assert relaxed.objective is not None
             if best is not None and best.objective is not None and relaxed.objective >= best.objective:
                 return
             loads = _loads(sub, relaxed)
@@ -133,9 +135,12 @@ class BranchAndBoundBackend:
             rounded, r_loads, r_partial, r_sub = node, loads, partial, sub
             for attempt in range(_ROUNDING_ATTEMPTS + 1):
                 full = np.flatnonzero((r_loads == r_sub.capacity) & (r_loads > 0))
-                closing = r_partial if attempt < _ROUNDING_ATTEMPTS else np.flatnonzero(r_loads < r_sub.capacity)
+                closing = (
+                    r_partial if attempt < _ROUNDING_ATTEMPTS else np.flatnonzero(r_loads < r_sub.capacity)
+                )
                 rounded = _Node(
-                    open=rounded.open | frozenset(full.tolist()), closed=rounded.closed | frozenset(closing.tolist())
+                    open=rounded.open | frozenset(full.tolist()),
+                    closed=rounded.closed | frozenset(closing.tolist()),
                 )
                 r_sub, feasible = self._relax(network, rounded)
                 flows += 1
@@ -150,7 +155,11 @@ class BranchAndBoundBackend:
             heapq.heappush(heap, (relaxed.objective, next(tick), node, relaxed, partial))
 
         consider(root)
-        lower = float(heap[0][0]) if heap else (float(best.objective) if best and best.objective is not None else math.inf)
+        lower = (
+            float(heap[0][0])
+            if heap
+            else (float(best.objective) if best and best.objective is not None else math.inf)
+        )
         while heap and nodes < self.max_nodes and time.perf_counter() < deadline:
             bound, _, node, _relaxed, partial = heapq.heappop(heap)
             lower = float(bound)
@@ -165,8 +174,12 @@ class BranchAndBoundBackend:
         stats = {"nodes": nodes, "flows": flows, "seconds": seconds}
         if best is None or best.objective is None:
             if not heap:
-                return BackendResult.without_solution(network, Status.INFEASIBLE, "all-or-nothing: no plan meets the loads", **stats)
-            return BackendResult.without_solution(network, Status.NO_SOLUTION, "all-or-nothing: limit reached before any plan", **stats)
+                return BackendResult.without_solution(
+                    network, Status.INFEASIBLE, "all-or-nothing: no plan meets the loads", **stats
+                )
+            return BackendResult.without_solution(
+                network, Status.NO_SOLUTION, "all-or-nothing: limit reached before any plan", **stats
+            )
         open_bound = min([float(h[0]) for h in heap], default=math.inf)
         proven = float(best.objective) if not heap else min(open_bound, float(best.objective))
         optimal = not heap or open_bound >= best.objective

@@ -87,9 +87,10 @@ class FlowBackend:
         # With equal priorities and no minimum load, "cover most, then spend
         # least" is exactly a max-flow of least cost: OR-Tools solves it
         # without the big-M uncovered arcs, whose huge costs slow cost scaling.
-        by_max_flow = bool(
-            n_active and np.all(network.priority_int[active] == network.priority_int[active[0]])
-        ) and not network.min_load.any()
+        by_max_flow = (
+            bool(n_active and np.all(network.priority_int[active] == network.priority_int[active[0]]))
+            and not network.min_load.any()
+        )
         solve_caps = caps.copy()
         if by_max_flow:
             solve_caps[len(caps) - n_active :] = 0

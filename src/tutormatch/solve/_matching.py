@@ -51,13 +51,18 @@ IntArray = npt.NDArray[np.int64]
 
 #: Largest graph matched in one piece, exactly (nodes, edges): about two
 #: seconds of blossom on this kind of machine.
-EXACT_NODES = 3_000
-EXACT_EDGES = 600_000
+EXACT_NODES = 4_500
+EXACT_EDGES = 500_000
 _BLOCK_NODES = 1_200  # size of a geographic block above that
+_MAX_PASSES = 4  # block passes (the first builds, the others improve across borders)
+_REMOTE_PER_ESTABLISHMENT = 16  # nearest remote pairs kept per establishment inside a block
 
 
-def _explicit_pairs(network: Network) -> tuple[IntArray, IntArray, IntArray]:
-    """Every (tutor, establishment, cost) the network allows, remote classes expanded."""
+def _explicit_pairs(network: Network) -> tuple[IntArray, IntArray, IntArray, npt.NDArray[np.bool_]]:
+    """Every (tutor, establishment, cost) the network allows, remote classes expanded.
+
+    The last array tells which pairs come from a remote class.
+    """
     tutors = [network.arc_tutor]
     ests = [network.arc_establishment]
     costs = [network.arc_cost]
@@ -75,7 +80,10 @@ def _explicit_pairs(network: Network) -> tuple[IntArray, IntArray, IntArray]:
         tutors.append(tt[ok])
         ests.append(ee[ok])
         costs.append(network.remote_cost[ee[ok]])
-    return np.concatenate(tutors), np.concatenate(ests), np.concatenate(costs)
+    n_direct = network.n_arcs
+    tutor, establishment = np.concatenate(tutors), np.concatenate(ests)
+    from_class = np.arange(len(tutor)) >= n_direct
+    return tutor, establishment, np.concatenate(costs), from_class
 
 
 def _match(
@@ -138,12 +146,16 @@ def _match(
         if u < len(estab):
             chosen_t.append(int(owner[v]))
             chosen_e.append(int(estab[u]))
-    must_nodes = [first_place[t] + i for t in np.flatnonzero(must_places).tolist() for i in range(int(must_places[t]))]
+    must_nodes = [
+        first_place[t] + i for t in np.flatnonzero(must_places).tolist() for i in range(int(must_places[t]))
+    ]
     complete = all(n in covered_nodes for n in must_nodes)
     return np.asarray(chosen_t, dtype=np.int64), np.asarray(chosen_e, dtype=np.int64), complete
 
 
-def _blocks(network: Network, xyz_t: npt.NDArray[np.float64], xyz_e: npt.NDArray[np.float64]) -> list[tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]]:
+def _blocks(
+    network: Network, xyz_t: npt.NDArray[np.float64], xyz_e: npt.NDArray[np.float64]
+) -> list[tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]]:
     """Cut tutors and establishments into geographic blocks by recursive bisection."""
     points = np.vstack((xyz_t, xyz_e))
     sizes = np.concatenate((network.capacity, np.ones(len(xyz_e), dtype=np.int64)))
@@ -175,7 +187,9 @@ class MatchingBackend:
     name = "matching"
     capabilities = Capabilities(all_or_nothing=True, time_limit=False)
 
-    def __init__(self, tutor_xyz: npt.NDArray[np.float64], establishment_xyz: npt.NDArray[np.float64]) -> None:
+    def __init__(
+        self, tutor_xyz: npt.NDArray[np.float64], establishment_xyz: npt.NDArray[np.float64]
+    ) -> None:
         self.tutor_xyz = tutor_xyz
         self.establishment_xyz = establishment_xyz
 
@@ -190,59 +204,124 @@ class MatchingBackend:
         relaxation = FlowBackend().solve(network.relaxed(), options)
         if not relaxation.status.has_solution or relaxation.objective is None:
             return relaxation
-        tutor, establishment, cost = _explicit_pairs(network)
+        tutor, establishment, cost, from_class = _explicit_pairs(network)
         n_nodes = int(network.active.sum() + network.capacity.sum())
-        if n_nodes <= EXACT_NODES and 2 * len(tutor) <= EXACT_EDGES:
-            blocks = [(np.ones(network.n_tutors, dtype=bool), np.ones(network.n_establishments, dtype=bool))]
+        exact = n_nodes <= EXACT_NODES and 2 * len(tutor) <= EXACT_EDGES
+        stats: dict[str, object] = {"matching_nodes": n_nodes, "matching_edges": 2 * len(tutor)}
+        if exact:
+            everyone = (np.ones(network.n_tutors, dtype=bool), np.ones(network.n_establishments, dtype=bool))
+            plan_t, plan_e, complete = _match(network, tutor, establishment, cost, *everyone)
+            stats["blocks"] = 1
         else:
-            blocks = _blocks(network, self.tutor_xyz, self.establishment_xyz)
-        chosen_t: list[IntArray] = []
-        chosen_e: list[IntArray] = []
-        complete = True
-        for t_in, e_in in blocks:
-            ct, ce, ok = _match(network, tutor, establishment, cost, t_in, e_in)
-            chosen_t.append(ct)
-            chosen_e.append(ce)
-            complete &= ok
-        stats = {
-            "blocks": len(blocks),
-            "matching_nodes": n_nodes,
-            "matching_edges": 2 * len(tutor),
-            "relaxation_objective": relaxation.objective,
-            "seconds": time.perf_counter() - started,
-        }
-        exact = len(blocks) == 1
+            deadline = started + options.time_limit if math.isfinite(options.time_limit) else math.inf
+            plan_t, plan_e, complete, passes = self._by_blocks(
+                network, tutor, establishment, cost, from_class, deadline
+            )
+            stats["block_passes"] = passes
+        stats["relaxation_objective"] = relaxation.objective
+        stats["seconds"] = time.perf_counter() - started
         if not complete:
             if exact:
                 return BackendResult.without_solution(
-                    network, Status.INFEASIBLE, "matching: no plan fills every tutor that must be used", **stats
+                    network,
+                    Status.INFEASIBLE,
+                    "matching: no plan fills every tutor that must be used",
+                    **stats,
                 )
             return BackendResult.without_solution(
                 network, Status.NO_SOLUTION, "matching by blocks: a block could not fill its tutors", **stats
             )
-        result = _result_from_pairs(network, np.concatenate(chosen_t), np.concatenate(chosen_e), cost, tutor, establishment)
-        bound = float(result.objective) if exact else float(relaxation.objective)
-        optimal = exact or result.objective == relaxation.objective
-        message = (
-            "matching: optimal (maximum-weight matching, exact)"
-            if exact
-            else f"matching by {len(blocks)} geographic blocks: feasible, bound from the flow relaxation"
-        )
+        result = _result_from_pairs(network, plan_t, plan_e)
+        assert result.objective is not None
+        optimal = exact or result.objective <= relaxation.objective
+        if exact:
+            message = "matching: optimal (maximum-weight matching, exact)"
+        else:
+            message = (
+                f"matching by geographic blocks ({stats['block_passes']} passes): feasible, "
+                "bound from the flow relaxation" + (" (meets it: optimal)" if optimal else "")
+            )
         return BackendResult(
             status=Status.OPTIMAL if optimal else Status.FEASIBLE,
-            message=message if not (optimal and not exact) else message + " (meets the bound: optimal)",
+            message=message,
             arc_used=result.arc_used,
             z=result.z,
             y=result.y,
             objective=result.objective,
-            bound=float(result.objective) if optimal else bound,
+            bound=float(result.objective) if optimal else float(relaxation.objective),
             stats=stats,
         )
 
+    def _by_blocks(
+        self,
+        network: Network,
+        tutor: IntArray,
+        establishment: IntArray,
+        cost: IntArray,
+        from_class: npt.NDArray[np.bool_],
+        deadline: float,
+    ) -> tuple[IntArray, IntArray, bool, int]:
+        """Match block by block, then improve across block borders with shifted blocks.
 
-def _result_from_pairs(
-    network: Network, chosen_t: IntArray, chosen_e: IntArray, cost: IntArray, tutor: IntArray, establishment: IntArray
-) -> BackendResult:
+        Each later pass re-matches, inside new blocks, the tutors whose
+        establishments all lie in the block and the establishments they or
+        nobody tutor: the current pairs are one solution of that sub-problem,
+        so a pass never makes the plan worse (large-neighbourhood search).
+        """
+        # Remote pairs are dense; within a block each establishment keeps its
+        # nearest few class tutors (a heuristic: blocks are not exact anyway).
+        remote = np.flatnonzero(from_class)
+        chord = np.linalg.norm(
+            self.tutor_xyz[tutor[remote]] - self.establishment_xyz[establishment[remote]], axis=1
+        )
+        order = np.lexsort((chord, establishment[remote]))
+        starts = np.r_[0, np.flatnonzero(np.diff(establishment[remote][order])) + 1]
+        rank = np.empty(len(remote), dtype=np.int64)
+        rank[order] = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+        kept = ~from_class
+        kept[remote[rank < _REMOTE_PER_ESTABLISHMENT]] = True
+        light = (tutor[kept], establishment[kept], cost[kept])
+        plan_t = np.empty(0, dtype=np.int64)
+        plan_e = np.empty(0, dtype=np.int64)
+        rng = np.random.default_rng(0)
+        passes = 0
+        value = np.inf
+        for passes in range(1, _MAX_PASSES + 1):
+            rotation = np.eye(3) if passes == 1 else _random_rotation(rng)
+            blocks = _blocks(network, self.tutor_xyz @ rotation.T, self.establishment_xyz @ rotation.T)
+            for t_in, e_in in blocks:
+                if passes > 1 and time.perf_counter() > deadline:
+                    break
+                owner = np.full(network.n_establishments, -1, dtype=np.int64)
+                owner[plan_e] = plan_t
+                outside = np.zeros(network.n_tutors, dtype=bool)
+                outside[plan_t[~e_in[plan_e]]] = True
+                movable_t = t_in & ~outside
+                movable_e = e_in & ((owner < 0) | movable_t[np.maximum(owner, 0)])
+                new_t, new_e, ok = _match(network, *light, movable_t, movable_e)
+                if not ok:
+                    new_t, new_e, ok = _match(network, tutor, establishment, cost, movable_t, movable_e)
+                if not ok:
+                    if passes == 1:
+                        return plan_t, plan_e, False, passes
+                    continue
+                keep = ~movable_t[plan_t]
+                plan_t = np.concatenate((plan_t[keep], new_t))
+                plan_e = np.concatenate((plan_e[keep], new_e))
+            current = _result_from_pairs(network, plan_t, plan_e).objective
+            if current is None or current >= value or time.perf_counter() > deadline:
+                break
+            value = current
+        return plan_t, plan_e, True, passes
+
+
+def _random_rotation(rng: np.random.Generator) -> npt.NDArray[np.float64]:
+    """Return a rotation of 3-D space, to shift block borders between passes."""
+    q, r = np.linalg.qr(rng.normal(size=(3, 3)))
+    return np.asarray(q * np.sign(np.diag(r)), dtype=np.float64)
+
+
+def _result_from_pairs(network: Network, chosen_t: IntArray, chosen_e: IntArray) -> BackendResult:
     """Express chosen pairs as the network's variables (direct arcs, class loads)."""
     n_e = max(network.n_establishments, 1)
     arc_keys = pair_keys(network.arc_tutor, network.arc_establishment, n_e)
@@ -252,7 +331,9 @@ def _result_from_pairs(
     z = np.zeros(network.n_establishments, dtype=bool)
     z[chosen_e[via_class]] = True
     link_keys = pair_keys(network.link_tutor, network.link_class, max(network.n_classes, 1))
-    used = pair_keys(chosen_t[via_class], network.remote_class[chosen_e[via_class]], max(network.n_classes, 1))
+    used = pair_keys(
+        chosen_t[via_class], network.remote_class[chosen_e[via_class]], max(network.n_classes, 1)
+    )
     order = np.argsort(link_keys)
     y = np.zeros(len(link_keys), dtype=np.int64)
     if len(used):

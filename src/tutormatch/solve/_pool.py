@@ -103,7 +103,9 @@ def choose_k(problem: Problem, candidate_k: int | str | None, budget: int) -> in
     if not math.isfinite(limit):
         return _AUTO_K
     chord = chord_for_km(limit) * (1 + 1e-9) + 1e-12
-    n_pairs = int(problem.tutor_tree.query_ball_point(problem.establishment_xyz, chord, return_length=True).sum())
+    n_pairs = int(
+        problem.tutor_tree.query_ball_point(problem.establishment_xyz, chord, return_length=True).sum()
+    )
     return None if n_pairs <= budget else _AUTO_K
 
 
@@ -173,7 +175,8 @@ def price_pool(
     hits_e: list[IntArray] = []
     for band in np.array_split(by_potential, min(_BANDS, len(by_potential))):
         d_max = int(tutor_potential[band].max())
-        # c_te = round(2 v dist / unit) < d_t - d_e + slack  =>  dist < (d_max - d_e + slack + 1) unit / (2 v).
+        # c_te = round(2 v dist / unit) < d_t - d_e + slack
+        #   =>  dist < (d_max - d_e + slack + 1) unit / (2 v).
         reach = (d_max - establishment_potential + slack + 1).astype(np.float64) * cost_unit_km
         with np.errstate(divide="ignore"):
             radius = np.where(visits > 0, reach / (2.0 * visits), np.inf)

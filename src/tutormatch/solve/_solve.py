@@ -17,8 +17,8 @@ from tutormatch.solve._assignment import Assignment
 from tutormatch.solve._backend import Backend, BackendResult
 from tutormatch.solve._branch import BranchAndBoundBackend
 from tutormatch.solve._cpsat import CpSatBackend
-from tutormatch.solve._matching import MatchingBackend
 from tutormatch.solve._flow import FlowBackend
+from tutormatch.solve._matching import MatchingBackend
 from tutormatch.solve._network import Network, build_network
 from tutormatch.solve._options import AUTO_PAIR_BUDGET, SolveOptions
 from tutormatch.solve._pool import choose_k, initial_pool, price_pool
@@ -226,7 +226,9 @@ def plan_from_pairs(
     # turns a class-routed pair that happens to be near into on-site, at no
     # extra cost).
     distance = problem.distance_km(tutor, establishment)
-    mode = np.where(classify_pairs(problem, tutor, establishment, distance) == MODE_ONSITE, MODE_ONSITE, MODE_REMOTE)
+    mode = np.where(
+        classify_pairs(problem, tutor, establishment, distance) == MODE_ONSITE, MODE_ONSITE, MODE_REMOTE
+    )
     mode = mode.astype(np.int8)
     hit = mode == MODE_ONSITE
     distance = np.where(np.isfinite(distance), distance, np.nan)

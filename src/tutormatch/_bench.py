@@ -47,7 +47,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -604,9 +604,9 @@ def _solve_outcome(problem: Any, solver: str, time_limit: float | None) -> Outco
 
     plan = tm.solve(problem, solver=solver, time_limit=time_limit)  # type: ignore[arg-type]
     stats = {k: v for k, v in plan.stats.items() if isinstance(v, int | float | bool | str)}
-    detail = {"solve_seconds": plan.solve_seconds, **stats}
+    detail = {"solve_seconds": plan.solve_seconds, "solver": plan.solver, "message": plan.message, **stats}
     if not plan.status.has_solution:
-        return Outcome(None, "no_plan", detail={**detail, "message": plan.message})
+        return Outcome(None, "no_plan", detail=detail)
     status = "optimal" if plan.status.is_optimal else "not_proven"
     gap = None if plan.status.is_optimal else float(plan.gap)
     return Outcome(None, status, gap, {**detail, "_plan": plan})
@@ -616,6 +616,12 @@ def _run_tm_flow(case: Case, folder: Path, budget: float) -> Outcome:
     """``tm.solve(solver="flow")`` on a problem already built."""
     del case, folder, budget
     return _solve_outcome(_SETUP["problem"], "flow", None)
+
+
+def _run_tm_auto(case: Case, folder: Path, budget: float) -> Outcome:
+    """``tm.solve(solver="auto")``: the backend tutormatch picks, with the case's time limit."""
+    del folder, budget
+    return _solve_outcome(_SETUP["problem"], "auto", case.time_limit)
 
 
 def _run_tm_cpsat(case: Case, folder: Path, budget: float) -> Outcome:
@@ -842,6 +848,7 @@ METHODS: dict[str, Method] = {
         starts_from="",
         imports=("tutormatch",),
     ),
+    "tm-auto": Method("tutormatch auto", _run_tm_auto, True, _never, starts_from="problem"),
     "tm-cpsat": Method("tutormatch CP-SAT", _run_tm_cpsat, True, _never, starts_from="problem"),
     "ortools-mcf": Method(
         "OR-Tools min-cost flow, hand-written",
@@ -1038,18 +1045,21 @@ def _spawn(case: Case, method: str, folder: Path, timeout: float, memory_cap_mb:
         process.stdin.write(json.dumps(spec))
         process.stdin.close()
         stopped = ""
-        while True:
-            try:
-                process.wait(timeout=0.25)
-                break
-            except subprocess.TimeoutExpired:
-                if time.perf_counter() - started > timeout:
-                    stopped = "timeout"
-                elif _tree_rss_mb(process.pid) > memory_cap_mb:
-                    stopped = "memory"
-                if stopped:
-                    _stop(process)
+        try:
+            while True:
+                try:
+                    process.wait(timeout=0.25)
                     break
+                except subprocess.TimeoutExpired:
+                    if time.perf_counter() - started > timeout:
+                        stopped = "timeout"
+                    elif _tree_rss_mb(process.pid) > memory_cap_mb:
+                        stopped = "memory"
+                    if stopped:
+                        break
+        finally:
+            if process.returncode is None:  # stopped, or the runner itself is interrupted
+                _stop(process)
         wall = time.perf_counter() - started
         out.seek(0)
         err.seek(0)
@@ -1075,6 +1085,7 @@ def _spawn(case: Case, method: str, folder: Path, timeout: float, memory_cap_mb:
 
 
 _FAILED = ("timeout", "memory", "error")  # runs that returned no record of their own
+_LIMITED = ("tm-auto", "tm-cpsat", "pulp-cbc")  # methods that take the case's time limit
 
 
 @dataclass
@@ -1150,7 +1161,7 @@ def run_suite(
             for method in wanted:
                 if skipped[method] or _done(records[method], repeat):
                     continue
-                budget = case.time_limit + 60.0 if method in ("tm-cpsat", "pulp-cbc") else timeout
+                budget = case.time_limit + 60.0 if method in _LIMITED else timeout
                 record = _spawn(case, method, folder, budget, cap)
                 records[method].append(record)
                 echo(f"  {method:14s} {_short(record)}")
@@ -1214,7 +1225,7 @@ def _summarise(
 
 def _reference(rows: list[Row]) -> Row | None:
     """Return the optimum every exact method is checked against: tutormatch's flow, else a proven one."""
-    for key in ("tm-flow", "tm-csv", "tm-cpsat", "ortools-mcf", "pulp-cbc"):
+    for key in ("tm-flow", "tm-csv", "tm-auto", "tm-cpsat", "ortools-mcf", "pulp-cbc"):
         for row in rows:
             valid = row.cost is not None and not row.records[0].get("broken")
             if row.method == key and row.status == "optimal" and valid:
@@ -1231,6 +1242,9 @@ def _judge(case: Case, rows: list[Row]) -> None:
             row.ratio = row.seconds / flow.seconds
         if row.status != "skipped":
             row.result = _verdict(row, ref, case.time_limit)
+            chosen = row.records[0].get("detail", {}).get("solver") if row.method == "tm-auto" else None
+            if chosen:
+                row.result = f"[{chosen}] {row.result}"
             levels = {(r.get("uncovered"), r.get("cost")) for r in row.records if r["status"] not in _FAILED}
             if len(levels) > 1 and row.status != "not_proven":
                 row.result += " (repeats disagree)"
@@ -1617,10 +1631,27 @@ def run(
     return written[0].read_text(encoding="utf-8")
 
 
+@contextlib.contextmanager
+def _terminate_as_exit() -> Iterator[None]:
+    """Turn SIGTERM into SystemExit, so that the run being measured is stopped too."""
+
+    def handler(signum: int, frame: object) -> None:
+        del frame
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def bench_command(*, quick: bool, out: Path) -> int:
     """Run ``tutormatch bench``: write the results to ``out``, print the Markdown; return 0."""
     command = "tutormatch bench" + (" --quick" if quick else "") + f" --out {out}"
-    print(run(suite="quick" if quick else "full", out=out, command=command))
+    with _terminate_as_exit():
+        text = run(suite="quick" if quick else "full", out=out, command=command)
+    print(text)
     return 0
 
 
@@ -1645,18 +1676,19 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "python benchmarks/ru
         return 0
     given = list(sys.argv[1:] if argv is None else argv)
     try:
-        run(
-            suite=suite,
-            out=args.out,
-            repeats=args.repeats,
-            timeout=args.timeout,
-            memory_cap_mb=args.memory_cap_gb * 1024 if args.memory_cap_gb else None,
-            patterns=args.cases,
-            methods=args.methods,
-            command=" ".join([prog, *given]),
-            name=args.name,
-            work=args.work,
-        )
+        with _terminate_as_exit():
+            run(
+                suite=suite,
+                out=args.out,
+                repeats=args.repeats,
+                timeout=args.timeout,
+                memory_cap_mb=args.memory_cap_gb * 1024 if args.memory_cap_gb else None,
+                patterns=args.cases,
+                methods=args.methods,
+                command=" ".join([prog, *given]),
+                name=args.name,
+                work=args.work,
+            )
     except ValueError as exc:
         parser.error(str(exc))
     return 0

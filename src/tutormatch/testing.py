@@ -37,8 +37,8 @@ def eligible_pair_table(problem: Problem) -> pd.DataFrame:
     Columns: ``tutor, establishment, mode, distance_km, cost_km``.
     """
     n_t, n_e = problem.n_tutors, problem.n_establishments
-    t, e = np.meshgrid(np.arange(n_t), np.arange(n_e), indexing="ij")
-    t, e = t.ravel(), e.ravel()
+    grid_t, grid_e = np.meshgrid(np.arange(n_t), np.arange(n_e), indexing="ij")
+    t, e = grid_t.ravel(), grid_e.ravel()
     distance = problem.distance_km(t, e)
     mode = classify_pairs(problem, t, e, distance)
     cost = np.where(

@@ -51,7 +51,7 @@ def haversine_km(
         + np.cos(lat1r) * np.cos(lat2r) * np.sin((lon2r - lon1r) / 2.0) ** 2
     )
     # Rounding can push h a hair above 1 for antipodal points.
-    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    return np.asarray(2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))), dtype=np.float64)
 
 
 def unit_vectors(lon: npt.ArrayLike, lat: npt.ArrayLike) -> FloatArray:

@@ -139,7 +139,9 @@ def classify_pairs(
     tutor = np.asarray(tutor, dtype=np.int64)
     establishment = np.asarray(establishment, dtype=np.int64)
     ok = rule_mask(problem, tutor, establishment)
-    near = np.asarray(distance_km, dtype=np.float64) <= pair_limit_km(problem, tutor)
+    distance_km = np.asarray(distance_km, dtype=np.float64)
+    # No known route (inf in a user matrix) is never on-site, even without a limit.
+    near = np.isfinite(distance_km) & (distance_km <= pair_limit_km(problem, tutor))
     mode = np.full(len(tutor), MODE_NONE, dtype=np.int8)
     mode[ok & near] = MODE_ONSITE
     mode[ok & ~near & remote_possible(problem, tutor, establishment)] = MODE_REMOTE
@@ -163,7 +165,7 @@ def rejection_reason(problem: Problem, tutor: int, establishment: int, distance_
     if not rule_mask(problem, *pair)[0]:
         return f"the pair ({tid}, {uai}) is forbidden"
     limit = float(pair_limit_km(problem, pair[0])[0])
-    if distance_km <= limit:
+    if np.isfinite(distance_km) and distance_km <= limit:
         return None
     if remote_possible(problem, *pair)[0]:
         return None
@@ -173,6 +175,8 @@ def rejection_reason(problem: Problem, tutor: int, establishment: int, distance_
         else "remote tutoring is not accepted by "
         + ("the tutor" if not t.remote_ok[tutor] else "the establishment")
     )
+    if not np.isfinite(distance_km):
+        return f"{uai} has no known route from tutor {tid}, and {why}"
     return f"{uai} is {distance_km:.1f} km from tutor {tid}, beyond the {limit:g} km limit, and {why}"
 
 

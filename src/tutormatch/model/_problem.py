@@ -476,10 +476,7 @@ class Problem:
                     f"{source.name}: expected a pandas DataFrame, got {type(source.frame).__name__}.",
                     table=source.name,
                 )
-        try:
-            roles = normalise_role_help(role_help)
-        except ValueError as exc:
-            raise InputError(str(exc), table="role_help") from None
+        roles = normalise_role_help(role_help)
         communes = _gazetteer_frame(gazetteer)
         est = EstablishmentTable.from_source(
             establishments,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from tutormatch.errors import InputError
+
 __all__ = [
     "DEFAULT_CAPACITY",
     "DEFAULT_MAX_DISTANCE_KM",
@@ -67,19 +69,20 @@ def normalise_role_help(role_help: Mapping[str, object] | None) -> Mapping[str, 
 
     Raises
     ------
-    ValueError
+    InputError
         If a kind of help is unknown.
     """
     if role_help is None:
         return DEFAULT_ROLE_HELP
     out: dict[str, frozenset[str]] = {}
     for role, helps in role_help.items():
-        kinds = frozenset([helps] if isinstance(helps, str) else helps)  # type: ignore[arg-type]
+        kinds: frozenset[str] = frozenset([helps] if isinstance(helps, str) else helps)  # type: ignore[call-overload]
         unknown = kinds - {"management", "accounting"}
         if unknown:
-            raise ValueError(
+            raise InputError(
                 f"role_help[{role!r}]: unknown kind(s) of help {sorted(unknown)}; "
-                "use 'management' and/or 'accounting'."
+                "use 'management' and/or 'accounting'.",
+                table="role_help",
             )
         out[str(role).upper()] = kinds
     return MappingProxyType(out)

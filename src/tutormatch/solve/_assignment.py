@@ -150,9 +150,21 @@ class Assignment:
         return float(onsite.max()) if len(onsite) else 0.0
 
     @property
+    def road_km(self) -> FloatArray:
+        """Road km of each pair: the distance times the detour factor (or the user's matrix)."""
+        p = self.problem
+        return np.asarray(self.distance_km * (p.detour_factor if p.distance_matrix is None else 1.0))
+
+    @property
+    def yearly_km(self) -> FloatArray:
+        """Yearly road km driven for each pair: ``2 x visits x road_km`` on-site, 0 remote."""
+        visits = self.problem.establishments.visits_per_year[self.establishment]
+        return np.where(self.onsite, 2.0 * visits * np.nan_to_num(self.road_km), 0.0)
+
+    @property
     def yearly_travel_km(self) -> float:
-        """Yearly on-site travel, ``sum of 2 x visits x distance``."""
-        return float(self.cost_km[self.onsite].sum())
+        """Yearly road km driven in all, the sum of :attr:`yearly_km`."""
+        return float(self.yearly_km.sum())
 
     @property
     def n_remote(self) -> int:
@@ -167,19 +179,20 @@ class Assignment:
 
         Columns: ``uai, tutor_id, mode, distance_km, road_km, yearly_km,
         cost_km, fixed``. ``road_km`` is the distance times the problem's
-        detour factor (or the matrix distance); ``yearly_km`` the yearly
-        on-site travel (0 for remote pairs).
+        detour factor (or the matrix distance); ``yearly_km`` the yearly road
+        km driven (``2 x visits x road_km``, 0 for remote pairs); ``cost_km``
+        what the optimisation counts (``2 x visits x distance_km`` on-site,
+        the remote penalty otherwise).
         """
         p = self.problem
-        road = self.distance_km * (p.detour_factor if p.distance_matrix is None else 1.0)
         return pd.DataFrame(
             {
                 "uai": p.establishments.id[self.establishment],
                 "tutor_id": p.tutors.id[self.tutor],
                 "mode": np.array([MODE_NAMES[int(m)] for m in self.mode], dtype=object),
                 "distance_km": self.distance_km,
-                "road_km": road,
-                "yearly_km": np.where(self.onsite, self.cost_km, 0.0),
+                "road_km": self.road_km,
+                "yearly_km": self.yearly_km,
                 "cost_km": self.cost_km,
                 "fixed": self.is_fixed,
             }
@@ -229,8 +242,8 @@ class Assignment:
     def tutor_loads(self) -> pd.DataFrame:
         """Return one row per tutor with their load and on-site distances.
 
-        Columns: ``tutor_id, capacity, load, n_onsite, n_remote, distance_km,
-        yearly_km``.
+        Columns: ``tutor_id, capacity, load, n_onsite, n_remote, distance_km``
+        (one way, summed over on-site pairs), ``yearly_km`` (road km a year).
         """
         t = self.problem.tutors
         n = len(t)
@@ -243,7 +256,7 @@ class Assignment:
                 "n_onsite": np.bincount(self.tutor[onsite], minlength=n),
                 "n_remote": np.bincount(self.tutor[~onsite], minlength=n),
                 "distance_km": np.bincount(self.tutor[onsite], weights=self.distance_km[onsite], minlength=n),
-                "yearly_km": np.bincount(self.tutor[onsite], weights=self.cost_km[onsite], minlength=n),
+                "yearly_km": np.bincount(self.tutor, weights=self.yearly_km, minlength=n),
             }
         )
 

@@ -38,7 +38,7 @@ def _arcs_of(nodes: IntArray, indptr: IntArray) -> IntArray:
     if total == 0:
         return np.empty(0, dtype=np.int64)
     offsets = np.repeat(starts - np.cumsum(counts) + counts, counts)
-    return np.arange(total, dtype=np.int64) + offsets
+    return np.asarray(np.arange(total, dtype=np.int64) + offsets, dtype=np.int64)
 
 
 def residual_potentials(

@@ -139,7 +139,7 @@ def _match(
         owner[first_place[t] : first_place[t] + places[t]] = t
     chosen_t: list[int] = []
     chosen_e: list[int] = []
-    covered_nodes = set()
+    covered_nodes: set[int] = set()
     for u, v in matched:
         u, v = min(u, v), max(u, v)
         covered_nodes.update((u, v))

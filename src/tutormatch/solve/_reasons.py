@@ -72,7 +72,7 @@ def _no_tutor_detail(problem: Problem, e: int) -> str:
     )
     if not role_ok.any():
         return f"no tutor of an earlier wave has a role that gives {need} help"
-    limit = f"{problem.max_distance_km:g} km"
+    limit = f"{problem.max_distance_km:g} km" if np.isfinite(problem.max_distance_km) else "reach"
     if not problem.allow_remote:
         remote = "remote tutoring is switched off"
     elif not est.remote_ok[e]:

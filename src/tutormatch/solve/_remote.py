@@ -86,7 +86,7 @@ def _match_class(
     match = maximum_bipartite_matching(graph, perm_type="column")
     if (match < 0).any():
         return None
-    return slot_tutor[match].astype(np.int64)
+    return np.asarray(slot_tutor[match], dtype=np.int64)
 
 
 def split_remote(network: Network, z: npt.NDArray[np.bool_], y: IntArray) -> RemoteSplit:

@@ -32,6 +32,7 @@ import csv
 import dataclasses
 import datetime as dt
 import fnmatch
+import hashlib
 import importlib.metadata
 import importlib.util
 import io
@@ -196,13 +197,7 @@ def _academie(name: str, n_t: int, structure: str = "communes", **kw: Any) -> Ca
 def quick_suite() -> list[Case]:
     """About a minute on two cores: the académie, one national flow case, a side constraint."""
     return [
-        Case(
-            "academie-example",
-            source="example",
-            methods=(*_PURE, "tm-cpsat"),
-            time_limit=5.0,
-            headline=True,
-        ),
+        Case("academie-example", source="example", methods=_PURE, headline=True),
         Case(
             "national-communes",
             8000,
@@ -214,8 +209,24 @@ def quick_suite() -> list[Case]:
             "academie-example-aon",
             source="example",
             side="all_or_nothing",
-            methods=("tm-cpsat",),
-            time_limit=5.0,
+            methods=("tm-auto",),
+            time_limit=20.0,
+            headline=True,
+        ),
+        _academie(
+            "academie-communes-aon",
+            260,
+            side="all_or_nothing",
+            methods=("tm-auto",),
+            time_limit=20.0,
+            headline=True,
+        ),
+        Case(
+            "national-communes-aon",
+            8000,
+            4000,
+            side="all_or_nothing",
+            methods=("tm-auto",),
             headline=True,
         ),
     ]
@@ -236,10 +247,10 @@ def full_suite() -> list[Case]:
             methods=every,
             headline=True,
         ),
-        _academie("academie-communes-shortage", 200, methods=every),
-        _academie("academie-communes-surplus", 375, methods=every),
-        _academie("academie-uniform", 260, "uniform", methods=every),
-        _academie("academie-clustered", 260, "clustered", methods=every),
+        _academie("academie-communes-shortage", 200, methods=_PURE),
+        _academie("academie-communes-surplus", 375, methods=_PURE),
+        _academie("academie-uniform", 260, "uniform", methods=_PURE),
+        _academie("academie-clustered", 260, "clustered", methods=_PURE),
         # Large académie: 2,000 establishments.
         Case(
             "large-communes",
@@ -271,7 +282,14 @@ def full_suite() -> list[Case]:
             "academie-example-aon",
             source="example",
             side="all_or_nothing",
-            methods=("tm-cpsat", "pulp-cbc"),
+            methods=("tm-auto", "tm-cpsat", "pulp-cbc"),
+            headline=True,
+        ),
+        _academie(
+            "academie-communes-aon",
+            260,
+            side="all_or_nothing",
+            methods=("tm-auto", "tm-cpsat", "pulp-cbc"),
             headline=True,
         ),
         Case("national-communes-minload", 8000, 4000, side="min_load", methods=("tm-flow", "tm-cpsat")),
@@ -280,7 +298,7 @@ def full_suite() -> list[Case]:
             8000,
             4000,
             side="all_or_nothing",
-            methods=("tm-cpsat",),
+            methods=("tm-auto", "tm-cpsat"),
             headline=True,
         ),
     ]
@@ -1305,8 +1323,9 @@ def _difference(row: Row, ref: Row) -> str:
 # -- writing results -----------------------------------------------------------------
 
 
-def machine_lines(command: str) -> list[str]:
-    """Describe the command, the machine and the package versions, for a results header."""
+def machine_lines(command: str, source_at_start: str) -> list[str]:
+    """Describe the command, the machine, the package versions and the source, for a results header."""
+    source_at_end = _git_state()
     versions = []
     for name in ("tutormatch", "ortools", "scipy", "numpy", "pandas", "pulp", "matplotlib"):
         try:
@@ -1324,30 +1343,34 @@ def machine_lines(command: str) -> list[str]:
         f"- Date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- Machine: {platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu})",
         f"- Python {platform.python_version()}; {', '.join(versions)}",
-        f"- tutormatch source: {_git_state()}",
-    ]
+        f"- tutormatch source: {source_at_start}",
+    ] + (
+        []
+        if source_at_end == source_at_start
+        else [f"- **Source changed during the run**, at the end: {source_at_end}"]
+    )
 
 
 def _git_state() -> str:
+    """Say which tutormatch source ran: the commit, and a digest of uncommitted changes in src/."""
     root = Path(__file__).resolve().parents[2]
     if not (root / ".git").exists():
         return "installed package (no checkout)"
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, check=True
+        ).stdout
+
     try:
-        head = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--", "src"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        head = git("rev-parse", "--short", "HEAD").strip()
+        diff = git("diff", "HEAD", "--", "src")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    return f"git {head}" + (" with uncommitted changes in src/" if dirty else "")
+    if not diff:
+        return f"git {head}"
+    digest = hashlib.sha256(diff.encode()).hexdigest()[:8]
+    return f"git {head} with uncommitted changes in src/ (diff digest {digest})"
 
 
 def _fmt_seconds(value: float) -> str:
@@ -1434,6 +1457,12 @@ def _headline(cases: Sequence[Case], rows: Sequence[Row]) -> str:
     return "".join(lines) + "\n"
 
 
+def _checked_optimal(row: Row) -> bool:
+    """Whether a row's plan is proven optimal and matches the reference optimum."""
+    bad = ("MISMATCH", "INVALID", "not optimal", "not proven", "repeats disagree")
+    return row.status == "optimal" and not any(word in row.result for word in bad)
+
+
 def _headline_cell(row: Row | None) -> str:
     if row is None:
         return ""
@@ -1445,7 +1474,7 @@ def _headline_cell(row: Row | None) -> str:
         return row.status
     mark = ""
     if row.status != "floor":
-        mark = " ✓" if row.result.startswith("optimal") else " ✗"
+        mark = " ✓" if _checked_optimal(row) else " ✗"
     seconds = _fmt_seconds(row.seconds)
     if math.isfinite(row.ratio):
         return f"{_fmt_ratio(row.ratio)} ({seconds} s){mark}"
@@ -1524,10 +1553,11 @@ def write_results(
     rows: Sequence[Row],
     repeats: int,
     timeout: float,
+    source: str = "",
 ) -> list[Path]:
     """Write ``NAME.md``, ``NAME.csv``, ``NAME.json`` and one PNG per scaling series to ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    header = machine_lines(command)
+    header = machine_lines(command, source)
     title = f"tutormatch benchmarks: {name}"
     text = markdown(title, header, cases, infos, rows, repeats=repeats, timeout=timeout)
     written = [out / f"{name}.md", out / f"{name}.csv", out / f"{name}.json"]
@@ -1611,6 +1641,7 @@ def run(
         raise ValueError(f"unknown methods {unknown}; choose among {sorted(METHODS)}.")
     repeats = repeats if repeats is not None else (1 if suite == "quick" else 3)
     started = time.perf_counter()
+    source = _git_state()
     with contextlib.ExitStack() as stack:
         if work is None:
             work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tutormatch-bench-")))
@@ -1626,6 +1657,7 @@ def run(
         rows=rows,
         repeats=repeats,
         timeout=timeout,
+        source=source,
     )
     _progress(f"done in {time.perf_counter() - started:.0f} s; wrote {', '.join(str(p) for p in written)}")
     return written[0].read_text(encoding="utf-8")

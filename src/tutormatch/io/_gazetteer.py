@@ -19,17 +19,25 @@ __all__ = ["GAZETTEER_COLUMNS", "load_communes"]
 GAZETTEER_COLUMNS = ("insee_code", "name", "departement_code", "population", "lon", "lat")
 
 
+def _read_communes(source: object) -> pd.DataFrame:
+    # Codes stay text (leading zeros, 2A/2B); only empty numbers are missing,
+    # so that a commune named "NA" is not lost.
+    frame = pd.read_csv(
+        source,  # type: ignore[call-overload]
+        dtype={"insee_code": str, "name": str, "departement_code": str},
+        keep_default_na=False,
+        na_values={"population": [""], "lon": [""], "lat": [""]},
+    )
+    if "population" in frame.columns:
+        frame["population"] = frame["population"].astype("Int64")
+    return frame
+
+
 @functools.cache
 def _shipped_communes() -> pd.DataFrame:
     path = resources.files("tutormatch").joinpath("data/communes_fr.csv.gz")
     with resources.as_file(path) as file:
-        frame = pd.read_csv(
-            file,
-            dtype={"insee_code": str, "name": str, "departement_code": str},
-            keep_default_na=False,
-            na_values={"population": [""], "lon": [""], "lat": [""]},
-        )
-    frame["population"] = frame["population"].astype("Int64")
+        frame = _read_communes(file)
     return frame.set_index("insee_code", drop=False)
 
 
@@ -52,12 +60,13 @@ def load_communes(path: str | PathLike[str] | None = None) -> pd.DataFrame:
     Examples
     --------
     >>> communes = load_communes()
-    >>> communes.loc["13055", ["name", "lon", "lat"]].tolist()
-    ['Marseille', 5.36943, 43.2976]
+    >>> row = communes.loc["13055"]
+    >>> row["name"], float(row["lon"]), float(row["lat"])
+    ('Marseille', 5.36943, 43.2976)
     """
     if path is None:
         return _shipped_communes().copy()
-    frame = pd.read_csv(path, dtype={"insee_code": str, "departement_code": str})
+    frame = _read_communes(path)
     missing = [c for c in GAZETTEER_COLUMNS if c not in frame.columns]
     if missing:
         from tutormatch.errors import InputError

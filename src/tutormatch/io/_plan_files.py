@@ -65,7 +65,8 @@ def plan_summary_markdown(plan: Assignment) -> str:
         f"| tutors used | {s['n_tutors_used']} / {s['n_tutors']} |",
         f"| on-site distance, total (one way, great-circle) | {_fmt_km(s['total_distance_km'])} |",
         f"| on-site distance, worst pair | {_fmt_km(s['max_distance_km'])} |",
-        f"| yearly on-site travel, road km (2 x visits x distance x detour) | {_fmt_km(s['yearly_travel_km'])} |",
+        "| yearly on-site travel, road km (2 x visits x distance x detour) | "
+        f"{_fmt_km(s['yearly_travel_km'])} |",
         f"| objective (km-equivalent, remote penalties included) | {_fmt_optional(s['objective_km'])} |",
         f"| gap | {_fmt_optional(s['gap'], '{:.4%}')} |",
         f"| on-site limit | {_fmt_optional(s['max_distance_limit_km'], '{:g} km')} |",

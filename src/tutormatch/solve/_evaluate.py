@@ -69,7 +69,11 @@ def evaluate(
     uais = np.array([u.upper() for u in reader.text("uai")], dtype=object)
     reader.set_ids(uais)
     given = tids != ""
-    t = pd.Index(problem.tutors.id).get_indexer(pd.Index(tids)).astype(np.int64) if len(tids) else np.zeros(0, np.int64)
+    t = (
+        pd.Index(problem.tutors.id).get_indexer(pd.Index(tids)).astype(np.int64)
+        if len(tids)
+        else np.zeros(0, np.int64)
+    )
     e = (
         pd.Index(problem.establishments.id).get_indexer(pd.Index(uais)).astype(np.int64)
         if len(uais)

@@ -49,7 +49,7 @@ class Candidates:
     Attributes
     ----------
     tutor, establishment : ndarray of int
-        On-site eligible pairs, sorted by establishment then tutor.
+        On-site eligible pairs, in a deterministic order.
     distance_km : ndarray of float
         Their distance (great-circle, or from the user's matrix).
     remote_class : ndarray of int

@@ -742,7 +742,7 @@ class Problem:
         return chord_to_km(np.linalg.norm(self.tutor_xyz[t] - self.establishment_xyz[e], axis=1))
 
     def pairs_within(self, radius_km: float) -> tuple[IntArray, IntArray, FloatArray]:
-        """Return all pairs within ``radius_km``, sorted by establishment then tutor."""
+        """Return all pairs within ``radius_km``, in a deterministic order."""
         if self.distance_matrix is not None:
             coo = self.distance_matrix.tocoo()
             keep = coo.data <= radius_km

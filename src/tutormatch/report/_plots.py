@@ -41,7 +41,9 @@ def _figure(size: tuple[float, float]) -> Figure:
     try:
         from matplotlib.figure import Figure
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError("maps and plots need matplotlib: pip install 'tutormatch[report]'") from None
+        raise ImportError(
+            "maps and plots need matplotlib, a dependency of tutormatch: reinstall it (pip install tutormatch)"
+        ) from None
     return Figure(figsize=size, layout="constrained")
 
 

@@ -78,7 +78,9 @@ def interactive_map(
     try:
         import folium
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError("the interactive map needs folium: pip install 'tutormatch[report]'") from None
+        raise ImportError(
+            "the interactive map needs folium, a dependency of tutormatch: reinstall it (pip install tutormatch)"
+        ) from None
 
     options = options or ReportOptions()
     lang = options.lang

@@ -7,8 +7,11 @@ one boolean per direct arc and per remote-capable establishment, one
 integer per (class, tutor) link, one "uncovered" boolean per establishment.
 All-or-nothing loads add one boolean :math:`w_t` per tutor with
 :math:`\text{load}_t = k_t w_t` (or :math:`= k_t` when the tutor already has
-fixed pairs). The search is seeded with a hint, and CP-SAT proves optimality
-or stops at the time limit with its best plan and bound.
+fixed pairs). With side constraints, the min-cost flow without them gives a
+lower bound (added as a constraint) and a hint; CP-SAT then proves optimality
+or stops at the time limit with its best plan and bound. For all-or-nothing
+loads the matching and branch-and-bound backends are much faster; CP-SAT is
+the general fallback for side constraints to come (budgets, groups).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from tutormatch.solve._backend import BackendResult, Capabilities
+from tutormatch.solve._flow import FlowBackend
 from tutormatch.solve._network import Network
 from tutormatch.solve._options import SolveOptions
 from tutormatch.solve._status import Status
@@ -83,18 +87,28 @@ class CpSatBackend:
             # with few arcs and no link can skip the constraint.
             if len(links_of_t[t]) or cap < len(arcs_of_t[t]):
                 model.add(load <= cap)
-        model.minimize(
+        objective = (
             sum(int(c) * x[a] for a, c in enumerate(network.arc_cost.tolist()) if c)
             + sum(int(network.remote_cost[e]) * var for e, var in z.items())
             + sum(int(network.uncovered_cost[e]) * var for e, var in u.items())
         )
-        if self.hint is not None and self.hint.objective is not None:
+        model.minimize(objective)
+        # The min-cost flow without the side constraints is a relaxation: its
+        # optimum bounds the objective from below (a cut CP-SAT would have to
+        # find) and its plan is a hint the search repairs.
+        hint = self.hint
+        if network.has_side_constraints:
+            relaxed = FlowBackend().solve(network.relaxed(), options)
+            if relaxed.objective is not None:
+                model.add(objective >= relaxed.objective)
+                hint = hint or relaxed
+        if hint is not None and hint.objective is not None:
             for a in range(n_a):
-                model.add_hint(x[a], bool(self.hint.arc_used[a]))
+                model.add_hint(x[a], bool(hint.arc_used[a]))
             for e, var in z.items():
-                model.add_hint(var, bool(self.hint.z[e]))
+                model.add_hint(var, bool(hint.z[e]))
             for i in range(n_l):
-                model.add_hint(y[i], int(self.hint.y[i]))
+                model.add_hint(y[i], int(hint.y[i]))
         build_seconds = time.perf_counter() - started
 
         solver = cp_model.CpSolver()

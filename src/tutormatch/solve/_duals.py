@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["residual_potentials"]
+__all__ = ["coverage_is_maximal", "residual_potentials"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -93,3 +93,53 @@ def residual_potentials(
         active = np.flatnonzero(updated < distance)
         distance = updated
     raise RuntimeError("the residual graph has a negative cycle: the flow is not optimal")
+
+
+def coverage_is_maximal(
+    n_nodes: int,
+    sink: int,
+    tails: IntArray,
+    heads: IntArray,
+    capacities: IntArray,
+    flows: IntArray,
+    priority_costs: IntArray,
+) -> bool:
+    r"""Tell whether a flow covers the most priority any flow on these arcs can.
+
+    ``priority_costs`` is :math:`p_e` on each establishment's "uncovered" arc
+    (towards the sink) and 0 elsewhere. The flow covers the most priority if
+    and only if its residual graph has no cycle of negative priority cost;
+    such a cycle enters an uncovered establishment from the sink (cost
+    :math:`-p_e`) and returns to the sink through a tutor with room left
+    (cost 0) or by uncovering an establishment of lower priority. A frontier
+    Bellman-Ford from the sink finds one, or proves there is none: distances
+    only take the few values :math:`-p`, so it stops quickly.
+    """
+    forward = flows < capacities
+    backward = flows > 0
+    tail = np.concatenate((tails[forward], heads[backward])).astype(np.int64)
+    head = np.concatenate((heads[forward], tails[backward])).astype(np.int64)
+    cost = np.concatenate((priority_costs[forward], -priority_costs[backward])).astype(np.int64)
+    order = np.argsort(tail, kind="stable")
+    tail, head, cost = tail[order], head[order], cost[order]
+    indptr = np.searchsorted(tail, np.arange(n_nodes + 1)).astype(np.int64)
+    unreached = np.iinfo(np.int64).max // 4
+    distance = np.full(n_nodes, unreached, dtype=np.int64)
+    distance[sink] = 0
+    active = np.array([sink], dtype=np.int64)
+    for _ in range(n_nodes + 1):
+        arcs = _arcs_of(active, indptr)
+        if len(arcs) == 0:
+            return True
+        reach = distance[tail[arcs]] + cost[arcs]
+        target = head[arcs]
+        if (reach[target == sink] < 0).any():
+            return False  # back at the sink below zero: a cycle that covers more
+        better = (reach < distance[target]) & (target != sink)
+        if not better.any():
+            return True
+        updated = distance.copy()
+        np.minimum.at(updated, target[better], reach[better])
+        active = np.flatnonzero(updated < distance)
+        distance = updated
+    return False

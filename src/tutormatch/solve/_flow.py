@@ -18,15 +18,41 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
 
 from tutormatch.solve._backend import BackendResult, Capabilities
-from tutormatch.solve._duals import residual_potentials
+from tutormatch.solve._duals import coverage_is_maximal, residual_potentials
 from tutormatch.solve._network import Network
 from tutormatch.solve._options import SolveOptions
 from tutormatch.solve._status import Status
 
 __all__ = ["FlowBackend"]
+
+
+_SMALL_M_FACTOR = 4  # first-try weight of uncovered priority, in units of the dearest arc
+
+
+def _min_cost_flow(
+    tails: npt.NDArray[np.int64],
+    heads: npt.NDArray[np.int64],
+    caps: npt.NDArray[np.int64],
+    costs: npt.NDArray[np.int64],
+    supplies: npt.NDArray[np.int64],
+) -> tuple[object, npt.NDArray[np.int64]]:
+    """Solve one min-cost flow with OR-Tools; return its status and the flows."""
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    if len(tails) == 0:
+        status = smcf.OPTIMAL if not supplies.any() else smcf.INFEASIBLE
+        return status, np.zeros(0, dtype=np.int64)
+    arcs = smcf.add_arcs_with_capacity_and_unit_cost(
+        tails.astype(np.int32), heads.astype(np.int32), caps, costs
+    )
+    smcf.set_nodes_supplies(np.arange(len(supplies), dtype=np.int32), supplies)
+    status = smcf.solve()
+    if status != smcf.OPTIMAL:
+        return status, np.zeros(len(tails), dtype=np.int64)
+    return status, np.asarray(smcf.flows(arcs), dtype=np.int64)
 
 
 class FlowBackend:
@@ -84,53 +110,41 @@ class FlowBackend:
             )
         )
         n_active = len(active)
-        # With equal priorities and no minimum load, "cover most, then spend
-        # least" is exactly a max-flow of least cost: OR-Tools solves it
-        # without the big-M uncovered arcs, whose huge costs slow cost scaling.
-        by_max_flow = (
-            bool(n_active and np.all(network.priority_int[active] == network.priority_int[active[0]]))
-            and not network.min_load.any()
-        )
-        solve_caps = caps.copy()
-        if by_max_flow:
-            solve_caps[len(caps) - n_active :] = 0
-        smcf = min_cost_flow.SimpleMinCostFlow()
-        if len(tails):
-            arcs = smcf.add_arcs_with_capacity_and_unit_cost(
-                tails.astype(np.int32), heads.astype(np.int32), solve_caps, costs
-            )
-        else:
-            arcs = np.empty(0, dtype=np.int64)
         supplies = np.zeros(sink + 1, dtype=np.int64)
         supplies[active] = 1
         supplies[tutor0 : tutor0 + n_t] = -network.min_load
         supplies[sink] = -(n_active - int(network.min_load.sum()))
-        if len(tails):
-            smcf.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
-            status = smcf.solve_max_flow_with_min_cost() if by_max_flow else smcf.solve()
-        else:
-            status = smcf.OPTIMAL if supplies[sink] == 0 else smcf.INFEASIBLE
+        uncovered = slice(len(caps) - n_active, len(caps))
+        priority = network.priority_int[active]
+        # The big M makes cost scaling slow (its cost range spans ~45 bits).
+        # Solve first with a small M; if the flow then covers the most
+        # priority (checked exactly), it is the lexicographic optimum, else
+        # solve again with the big M.
+        small_m = _SMALL_M_FACTOR * int(max(costs[: uncovered.start].max(initial=0), 1)) + 1
+        attempts = [small_m, network.big_m] if small_m < network.big_m else [network.big_m]
+        for m in attempts:
+            costs[uncovered] = m * priority
+            status, flows = _min_cost_flow(tails, heads, caps, costs, supplies)
+            if status != min_cost_flow.SimpleMinCostFlow.OPTIMAL or m == network.big_m:
+                break
+            q_costs = np.zeros(len(caps), dtype=np.int64)
+            q_costs[uncovered] = priority
+            if coverage_is_maximal(sink + 1, sink, tails, heads, caps, flows, q_costs):
+                break
+        costs[uncovered] = network.uncovered_cost[active]
         seconds = time.perf_counter() - started
-        stats = {"nodes": sink + 1, "arcs": len(tails), "seconds": seconds, "max_flow_form": by_max_flow}
-        if status == smcf.INFEASIBLE or status == smcf.UNBALANCED:
+        stats = {"nodes": sink + 1, "arcs": len(tails), "seconds": seconds, "uncovered_weight": m}
+        if status in (min_cost_flow.SimpleMinCostFlow.INFEASIBLE, min_cost_flow.SimpleMinCostFlow.UNBALANCED):
             return BackendResult.without_solution(
                 network,
                 Status.INFEASIBLE,
                 "min-cost flow: no flow meets the minimum loads",
                 **stats,
             )
-        if status != smcf.OPTIMAL:
+        if status != min_cost_flow.SimpleMinCostFlow.OPTIMAL:
             return BackendResult.without_solution(
                 network, Status.ERROR, f"min-cost flow ended with status {status!r}", **stats
             )
-        flows = np.asarray(smcf.flows(arcs), dtype=np.int64) if len(tails) else np.zeros(0, np.int64)
-        if by_max_flow:
-            # Read the plan back in the big-M form: an establishment that sent
-            # nothing uses its uncovered arc. Costs and potentials then mean
-            # the same in both forms.
-            sent = np.zeros(sink + 1, dtype=np.int64)
-            np.add.at(sent, tails[: len(caps) - n_active], flows[: len(caps) - n_active])
-            flows[len(caps) - n_active :] = 1 - sent[active]
         n_a, n_r, n_l = network.n_arcs, len(has_class), len(network.link_class)
         z = np.zeros(n_e, dtype=bool)
         z[has_class] = flows[n_a : n_a + n_r] > 0

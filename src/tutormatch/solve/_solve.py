@@ -115,10 +115,10 @@ def solve(
     backend = _backend(solver, problem)
     # Only a backend with duals can prove a partial pool sufficient.
     prices = isinstance(backend, FlowBackend)
-    if prices:
-        backend = FlowBackend(potentials=True)
     k = choose_k(problem, options.candidate_k, AUTO_PAIR_BUDGET) if prices else None
     pool = initial_pool(problem, k)
+    if prices and not pool.is_complete:
+        backend = FlowBackend(potentials=True)
     explicit: frozenset[int] = frozenset()
     rounds = priced = 0
     while True:

@@ -42,7 +42,7 @@ def _figure(size: tuple[float, float]) -> Figure:
         from matplotlib.figure import Figure
     except ImportError:  # pragma: no cover - depends on the environment
         raise ImportError(
-            "maps and plots need matplotlib, a dependency of tutormatch: reinstall it (pip install tutormatch)"
+            "maps and plots need matplotlib, a dependency of tutormatch: pip install tutormatch"
         ) from None
     return Figure(figsize=size, layout="constrained")
 

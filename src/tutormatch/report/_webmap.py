@@ -79,7 +79,7 @@ def interactive_map(
         import folium
     except ImportError:  # pragma: no cover - depends on the environment
         raise ImportError(
-            "the interactive map needs folium, a dependency of tutormatch: reinstall it (pip install tutormatch)"
+            "the interactive map needs folium: pip install tutormatch"
         ) from None
 
     options = options or ReportOptions()

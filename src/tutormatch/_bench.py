@@ -840,6 +840,8 @@ def _run_pulp(case: Case, folder: Path, budget: float) -> Outcome:
 
 def _skip_pulp(case: Case, info: dict[str, Any]) -> str | None:
     del case
+    if importlib.util.find_spec("pulp") is None:
+        return "PuLP is not installed (pip install 'tutormatch[bench]')"
     if info["n_pairs"] > _PULP_PAIRS_CAP:
         return (
             f"{info['n_pairs']:,} pairs: beyond {_PULP_PAIRS_CAP:,}, building the model alone takes minutes"
@@ -1481,25 +1483,39 @@ def _headline_cell(row: Row | None) -> str:
     return f"{seconds} s{mark}"
 
 
+_FIT_FROM_PAIRS = 50_000  # below, fixed per-call costs hide how a method scales
+
+
+def _slope(points: Sequence[tuple[int, float]]) -> float:
+    if len(points) < 3:
+        return math.nan
+    x, y = np.log([p[0] for p in points]), np.log([p[1] for p in points])
+    return float(np.polyfit(x, y, 1)[0])
+
+
 def _fits(cases: Sequence[Case], infos: dict[str, dict[str, Any]], rows: Sequence[Row]) -> str:
     series = sorted({c.series for c in cases if c.series})
     if not series:
         return ""
     lines = ["## Scaling: time against candidate pairs\n\n"]
     lines.append(
-        "Slope of log(time) against log(pairs), least squares over the series "
-        "(1: linear; the plot is beside this file).\n\n"
+        "Slope of log(time) against log(pairs), least squares (1: linear), over the whole series and "
+        f"over its points from {_FIT_FROM_PAIRS:,} pairs, where fixed per-call costs no longer "
+        "dominate. The plots are beside this file.\n\n"
     )
-    lines.append("| series | method | slope | pairs | time (s) |\n|---|---|---:|---|---|\n")
+    lines.append(
+        "| series | method | slope, all | slope, large | pairs | time (s) |\n|---|---|---:|---:|---|---|\n"
+    )
     for name in series:
         for method, points in _series_points(name, cases, infos, rows).items():
             if len(points) < 3:
                 continue
-            x, y = np.log([p[0] for p in points]), np.log([p[1] for p in points])
-            slope = float(np.polyfit(x, y, 1)[0])
+            large = [p for p in points if p[0] >= _FIT_FROM_PAIRS]
+            slopes = [_slope(points), _slope(large)]
+            cells = " | ".join(f"{v:.2f}" if math.isfinite(v) else "–" for v in slopes)
             span = f"{points[0][0]:,} – {points[-1][0]:,}"
             times = f"{_fmt_seconds(points[0][1])} – {_fmt_seconds(points[-1][1])}"
-            lines.append(f"| {name} | {METHODS[method].label} | {slope:.2f} | {span} | {times} |\n")
+            lines.append(f"| {name} | {METHODS[method].label} | {cells} | {span} | {times} |\n")
     return "".join(lines) + "\n"
 
 
@@ -1526,12 +1542,25 @@ def plot(
     except ImportError:
         return False
     fig, ax = plt.subplots(figsize=(7.5, 5))
-    for method, points in _series_points(name, cases, infos, rows).items():
+    series = _series_points(name, cases, infos, rows)
+    colours = plt.get_cmap("tab10")
+    for method, points in series.items():
+        if len(points) < 2:
+            continue
         x, y = zip(*points, strict=True)
         style = "--" if method == "kdtree" else "-"
-        ax.plot(x, y, style, marker="o", markersize=4, label=METHODS[method].label)
+        colour = colours(list(METHODS).index(method) % 10)  # the same colour in every plot
+        ax.plot(x, y, style, marker="o", markersize=4, color=colour, label=METHODS[method].label)
+    if series.get("tm-flow"):
+        # A slope-1 guide through tutormatch flow's largest point: parallel lines scale linearly.
+        x_end, y_end = series["tm-flow"][-1]
+        x_start = series["tm-flow"][0][0]
+        ax.plot(
+            [x_start, x_end], [y_end * x_start / x_end, y_end], ":", color="grey", label="linear (slope 1)"
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.xaxis.set_minor_formatter(mpl.ticker.NullFormatter())
     ax.set_xlabel("eligible (tutor, establishment) pairs")
     ax.set_ylabel("median time (s)")
     ax.set_title(f"{name}: time against candidate pairs")

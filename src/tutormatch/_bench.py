@@ -1001,20 +1001,27 @@ def measure_in_process(case: Case, method: str, folder: Path, budget: float) -> 
 def _worker_main() -> None:
     """Entry point of the measuring subprocess: a JSON spec on stdin, a JSON line out."""
     spec = json.loads(sys.stdin.read())
-    case = Case(**{**spec["case"], "departements": _tuple(spec["case"]["departements"]),
-                   "methods": tuple(spec["case"]["methods"])})  # fmt: skip
+    case = case_from_json(spec["case"])
     record = measure_in_process(case, spec["method"], Path(spec["folder"]), float(spec["budget"]))
     sys.stdout.write(_RESULT_MARK + json.dumps(record, default=float) + "\n")
 
 
-def _tuple(value: Sequence[str] | None) -> tuple[str, ...] | None:
-    return None if value is None else tuple(value)
-
-
-def _case_json(case: Case) -> dict[str, Any]:
+def case_to_json(case: Case) -> dict[str, Any]:
+    """Return a case as JSON-ready data (``inf`` as the string ``"inf"``)."""
     data = dataclasses.asdict(case)
     data["max_distance_km"] = case.max_distance_km if math.isfinite(case.max_distance_km) else "inf"
     return data
+
+
+def case_from_json(data: dict[str, Any]) -> Case:
+    """Rebuild a case from :func:`case_to_json`'s data."""
+    fields = {f.name for f in dataclasses.fields(Case)}
+    values = {k: v for k, v in data.items() if k in fields}
+    values["max_distance_km"] = float(values.get("max_distance_km", 60.0))
+    if values.get("departements") is not None:
+        values["departements"] = tuple(values["departements"])
+    values["methods"] = tuple(values.get("methods", ()))
+    return Case(**values)
 
 
 _WORKER = """\
@@ -1050,7 +1057,7 @@ def _spawn(case: Case, method: str, folder: Path, timeout: float, memory_cap_mb:
     The run is stopped (and recorded as such) beyond ``timeout`` seconds or
     when its processes hold more than ``memory_cap_mb``.
     """
-    spec = {"case": _case_json(case), "method": method, "folder": str(folder), "budget": timeout}
+    spec = {"case": case_to_json(case), "method": method, "folder": str(folder), "budget": timeout}
     started = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         process = subprocess.Popen(
@@ -1468,15 +1475,16 @@ def _checked_optimal(row: Row) -> bool:
 def _headline_cell(row: Row | None) -> str:
     if row is None:
         return ""
-    if row.status == "skipped":
-        return "skipped"
-    if row.status == "timeout":
-        return "timeout"
-    if not math.isfinite(row.seconds):
+    if row.status in ("skipped", *_FAILED):
         return row.status
+    if row.status == "no_plan":
+        return f"no plan ({_fmt_seconds(row.seconds)} s) ✗"
     mark = ""
     if row.status != "floor":
         mark = " ✓" if _checked_optimal(row) else " ✗"
+        gap = row.records[0].get("gap") if row.records else None
+        if row.status == "not_proven" and gap is not None:
+            mark += f" gap {gap:.2%}"
     seconds = _fmt_seconds(row.seconds)
     if math.isfinite(row.ratio):
         return f"{_fmt_ratio(row.ratio)} ({seconds} s){mark}"
@@ -1583,10 +1591,15 @@ def write_results(
     repeats: int,
     timeout: float,
     source: str = "",
+    stored_header: Sequence[str] = (),
 ) -> list[Path]:
-    """Write ``NAME.md``, ``NAME.csv``, ``NAME.json`` and one PNG per scaling series to ``out``."""
+    """Write ``NAME.md``, ``NAME.csv``, ``NAME.json`` and one PNG per scaling series to ``out``.
+
+    The header describes the command, machine and source (:func:`machine_lines`),
+    unless ``stored_header`` is given (re-rendering earlier results).
+    """
     out.mkdir(parents=True, exist_ok=True)
-    header = machine_lines(command, source)
+    header = list(stored_header) if stored_header else machine_lines(command, source)
     title = f"tutormatch benchmarks: {name}"
     text = markdown(title, header, cases, infos, rows, repeats=repeats, timeout=timeout)
     written = [out / f"{name}.md", out / f"{name}.csv", out / f"{name}.json"]
@@ -1604,7 +1617,7 @@ def write_results(
         "header": header,
         "repeats": repeats,
         "timeout": timeout,
-        "cases": [{**_case_json(c), "info": infos.get(c.name)} for c in cases],
+        "cases": [{**case_to_json(c), "info": infos.get(c.name)} for c in cases],
         "rows": [dataclasses.asdict(r) for r in rows],
     }
     written[2].write_text(json.dumps(raw, indent=1, default=str), encoding="utf-8")
@@ -1616,6 +1629,31 @@ def write_results(
 
 
 # -- entry points ------------------------------------------------------------------------
+
+
+def render(raw_json: Path) -> list[Path]:
+    """Write the tables and plots again from a results JSON file, beside it, without running anything."""
+    raw = json.loads(raw_json.read_text(encoding="utf-8"))
+    cases = [case_from_json(c) for c in raw["cases"]]
+    infos = {c["name"]: c["info"] for c in raw["cases"]}
+    rows = [Row(**{k: _nan(v) for k, v in r.items()}) for r in raw["rows"]]
+    for case in cases:
+        _judge(case, [r for r in rows if r.case == case.name])
+    return write_results(
+        raw_json.parent,
+        raw_json.stem,
+        command="",
+        cases=cases,
+        infos=infos,
+        rows=rows,
+        repeats=int(raw["repeats"]),
+        timeout=float(raw["timeout"]),
+        stored_header=raw["header"],
+    )
+
+
+def _nan(value: Any) -> Any:
+    return math.nan if value in ("nan", "NaN") else value
 
 
 def select(cases: Sequence[Case], patterns: Sequence[str] | None) -> list[Case]:
@@ -1729,7 +1767,14 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "python benchmarks/ru
     parser.add_argument("--name", default=None, help="results file name (default: the suite's)")
     parser.add_argument("--work", type=Path, default=None, help="keep the prepared inputs in this folder")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    parser.add_argument(
+        "--render", type=Path, default=None, help="rewrite tables and plots from a results JSON"
+    )
     args = parser.parse_args(argv)
+    if args.render is not None:
+        written = render(args.render)
+        print(f"wrote {', '.join(str(p) for p in written)}")
+        return 0
     suite = "quick" if args.quick else "full"
     if args.list:
         for case in select(SUITES[suite](), args.cases):

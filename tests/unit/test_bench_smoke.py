@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,8 @@ def test_suite_runs_in_subprocesses_and_writes_a_table(tmp_path: Path) -> None:
     text = written[0].read_text(encoding="utf-8")
     assert "| tutormatch flow |" in text
     assert "same optimum as tm-flow" in text
+
+
+def test_cases_survive_the_trip_to_the_worker() -> None:
+    for case in [*_bench.quick_suite(), *_bench.full_suite()]:
+        assert _bench.case_from_json(json.loads(json.dumps(_bench.case_to_json(case)))) == case

@@ -30,7 +30,7 @@ def _read_communes(source: object) -> pd.DataFrame:
     )
     if "population" in frame.columns:
         frame["population"] = frame["population"].astype("Int64")
-    return frame
+    return pd.DataFrame(frame)
 
 
 @functools.cache

@@ -220,11 +220,11 @@ def build_remote_classes(problem: Problem) -> RemoteClasses:
     # NaN waves cannot be dictionary keys reliably; encode unknown as +inf.
     wave_key = np.where(np.isnan(e.wave), np.inf, e.wave)
     keys = sorted({(float(wave_key[i]), str(e.need[i])) for i in candidates})
-    serving = t.remote_ok & (t.capacity > 0)
+    may_serve = t.remote_ok & (t.capacity > 0)
     if not math.isfinite(problem.max_distance_km) and problem.distance_matrix is None:
         # Without a limit every pair is on-site, except beyond a personal one.
-        serving &= np.isfinite(t.max_km)
-    serving = np.flatnonzero(serving)
+        may_serve &= np.isfinite(t.max_km)
+    serving = np.flatnonzero(may_serve)
     roles, role_code = np.unique(t.role[serving].astype(str), return_inverse=True)
     link_class: list[IntArray] = []
     link_tutor: list[IntArray] = []

@@ -253,6 +253,10 @@ class Problem:
     sources: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for name in ("max_distance_km", "detour_factor"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+                raise InputError(f"{name} must be a number (math.inf for no limit); got {value!r}.")
         if not (self.max_distance_km >= 0):
             raise InputError(f"max_distance_km must be >= 0 (or inf); got {self.max_distance_km!r}.")
         if self.remote_penalty_km is not None and not (

@@ -96,12 +96,15 @@ class CpSatBackend:
         # The min-cost flow without the side constraints is a relaxation: its
         # optimum bounds the objective from below (a cut CP-SAT would have to
         # find) and its plan is a hint the search repairs.
+        # Without side constraints the flow's plan is only a hint, so that
+        # CP-SAT still checks the flow independently (tests compare them).
         hint = self.hint
-        if network.has_side_constraints:
+        if hint is None:
             relaxed = FlowBackend().solve(network.relaxed(), options)
             if relaxed.objective is not None:
-                model.add(objective >= relaxed.objective)
-                hint = hint or relaxed
+                hint = relaxed
+                if network.has_side_constraints:
+                    model.add(objective >= relaxed.objective)
         if hint is not None and hint.objective is not None:
             for a in range(n_a):
                 model.add_hint(x[a], bool(hint.arc_used[a]))

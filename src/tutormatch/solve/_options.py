@@ -10,9 +10,10 @@ from tutormatch.errors import InputError
 
 __all__ = ["AUTO_PAIR_BUDGET", "SolveOptions"]
 
-#: With ``candidate_k="auto"``, model every pair within the limit up to this
-#: many pairs (about 100 MB of arrays); beyond, start from a nearest-k pool.
-AUTO_PAIR_BUDGET = 4_000_000
+#: With ``candidate_k="auto"``, model every pair within the limit when there
+#: are at most this many (counted before the eligibility rules; about 0.7 GB
+#: at the most); beyond, start from a nearest-k pool and price the others.
+AUTO_PAIR_BUDGET = 8_000_000
 
 
 @dataclass(frozen=True, slots=True)

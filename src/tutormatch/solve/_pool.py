@@ -100,10 +100,10 @@ def choose_k(problem: Problem, candidate_k: int | str | None, budget: int) -> in
     limit = problem.max_distance_km
     if problem.distance_matrix is not None or problem.n_tutors == 0 or problem.n_establishments == 0:
         return None
-    if not math.isfinite(limit):
-        return _AUTO_K
     if problem.n_tutors * problem.n_establishments <= budget:
         return None
+    if not math.isfinite(limit):
+        return _AUTO_K
     chord = chord_for_km(limit) * (1 + 1e-9) + 1e-12
     n_pairs = int(
         problem.tutor_tree.query_ball_point(problem.establishment_xyz, chord, return_length=True).sum()

@@ -78,9 +78,7 @@ def interactive_map(
     try:
         import folium
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "the interactive map needs folium: pip install tutormatch"
-        ) from None
+        raise ImportError("the interactive map needs folium: pip install tutormatch") from None
 
     options = options or ReportOptions()
     lang = options.lang

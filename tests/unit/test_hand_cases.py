@@ -239,3 +239,14 @@ def test_all_or_nothing_is_solved_exactly_by_every_backend_that_accepts_it(solve
     assert plan.status is tm.Status.OPTIMAL
     assert sorted(plan.pairs["uai"]) == [E2, E3]
     assert sorted(plan.tutor_loads()["load"].tolist()) == [0, 2]
+
+
+def test_partial_pool_infeasible_on_its_pairs_is_solved_on_all_pairs() -> None:
+    # The nearest tutor of E1 has no capacity: a pool of one pair per
+    # establishment cannot meet B's minimum load, the full problem can.
+    tutors = [{"tutor_id": "A", "lon": 5.0, "capacity": 0}, {"tutor_id": "B", "lon": 5.0, "min_load": 1}]
+    establishments = [{"uai": E1, "lon": 5.01}]
+    problem = tm.Problem.from_frames(*frames(tutors, establishments), allow_remote=False)
+    plan = tm.solve(problem, options=tm.SolveOptions(candidate_k=1))
+    assert plan.status is tm.Status.OPTIMAL
+    assert chosen(plan) == {E1: "B"}

@@ -21,7 +21,7 @@ from tutormatch.solve._flow import FlowBackend
 from tutormatch.solve._matching import MatchingBackend
 from tutormatch.solve._network import Network, build_network
 from tutormatch.solve._options import AUTO_PAIR_BUDGET, SolveOptions
-from tutormatch.solve._pool import choose_k, initial_pool, price_pool
+from tutormatch.solve._pool import choose_k, full_pool, initial_pool, price_pool
 from tutormatch.solve._reasons import explain_uncovered
 from tutormatch.solve._remote import split_remote
 from tutormatch.solve._status import Status
@@ -132,6 +132,11 @@ def solve(
         else:
             round_options = options
         result = backend.solve(network, round_options)
+        if result.status is Status.INFEASIBLE and not pool.is_complete:
+            # Infeasible on part of the pairs proves nothing (a minimum load
+            # may need a pair left out): solve again on all of them.
+            pool = full_pool(problem)
+            continue
         if not result.status.has_solution:
             break
         if result.potentials is not None and not pool.is_complete:

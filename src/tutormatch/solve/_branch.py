@@ -155,14 +155,8 @@ class BranchAndBoundBackend:
             heapq.heappush(heap, (relaxed.objective, next(tick), node, relaxed, partial))
 
         consider(root)
-        lower = (
-            float(heap[0][0])
-            if heap
-            else (float(best.objective) if best and best.objective is not None else math.inf)
-        )
         while heap and nodes < self.max_nodes and time.perf_counter() < deadline:
             bound, _, node, _relaxed, partial = heapq.heappop(heap)
-            lower = float(bound)
             if best is not None and best.objective is not None and bound >= best.objective:
                 heap.clear()
                 break
@@ -188,7 +182,6 @@ class BranchAndBoundBackend:
             if optimal
             else f"branch and bound on tutors: limit reached after {nodes} nodes ({flows} flows)"
         )
-        del lower
         return dataclasses.replace(
             best,
             status=Status.OPTIMAL if optimal else Status.FEASIBLE,

@@ -432,6 +432,20 @@ def _locate(
     return lon, lat, how
 
 
+def _reader(
+    source: TableSource, canonical_id: str, id_column: str, known: Mapping[str, tuple[str, ...]]
+) -> ColumnReader:
+    """Open a table for typed reading, with the user's id column name as an alias."""
+    aliases = dict(known)
+    if id_column != canonical_id:
+        aliases[canonical_id] = (id_column, *known[canonical_id])
+    reader = ColumnReader(
+        source.frame, table=source.name, id_column=canonical_id, row_word=source.row_word, aliases=aliases
+    )
+    reader.require(canonical_id)
+    return reader
+
+
 @dataclass(frozen=True, eq=False)
 class EstablishmentTable:
     """Establishments to tutor, sorted by UAI. Arrays are read-only.
@@ -536,17 +550,7 @@ class EstablishmentTable:
         """
         if _is_blank_table(source.frame):
             return cls._empty()
-        aliases = dict(ESTABLISHMENT_ALIASES)
-        if id_column != "uai":
-            aliases["uai"] = (id_column, *ESTABLISHMENT_ALIASES["uai"])
-        reader = ColumnReader(
-            source.frame,
-            table=source.name,
-            id_column="uai",
-            row_word=source.row_word,
-            aliases=aliases,
-        )
-        reader.require("uai")
+        reader = _reader(source, "uai", id_column, ESTABLISHMENT_ALIASES)
         ids = _check_ids(reader, "uai", "establishment", upper=check_uai)
         reader.set_ids(ids)
         if check_uai:
@@ -708,17 +712,7 @@ class TutorTable:
         """
         if _is_blank_table(source.frame):
             return cls._empty()
-        aliases = dict(TUTOR_ALIASES)
-        if id_column != "tutor_id":
-            aliases["tutor_id"] = (id_column, *TUTOR_ALIASES["tutor_id"])
-        reader = ColumnReader(
-            source.frame,
-            table=source.name,
-            id_column="tutor_id",
-            row_word=source.row_word,
-            aliases=aliases,
-        )
-        reader.require("tutor_id")
+        reader = _reader(source, "tutor_id", id_column, TUTOR_ALIASES)
         ids = _check_ids(reader, "tutor_id", "tutor")
         reader.set_ids(ids)
         role = reader.choice("role", {r.lower(): r for r in roles}, what="the tutor's function")

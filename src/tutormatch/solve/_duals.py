@@ -41,6 +41,20 @@ def _arcs_of(nodes: IntArray, indptr: IntArray) -> IntArray:
     return np.asarray(np.arange(total, dtype=np.int64) + offsets, dtype=np.int64)
 
 
+def _residual_graph(
+    n_nodes: int, tails: IntArray, heads: IntArray, capacities: IntArray, costs: IntArray, flows: IntArray
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """Return the residual arcs of a flow, sorted by tail, with their CSR row pointer."""
+    forward = flows < capacities
+    backward = flows > 0
+    tail = np.concatenate((tails[forward], heads[backward])).astype(np.int64)
+    head = np.concatenate((heads[forward], tails[backward])).astype(np.int64)
+    cost = np.concatenate((costs[forward], -costs[backward])).astype(np.int64)
+    order = np.argsort(tail, kind="stable")
+    indptr = np.searchsorted(tail[order], np.arange(n_nodes + 1)).astype(np.int64)
+    return tail[order], head[order], cost[order], indptr
+
+
 def residual_potentials(
     n_nodes: int,
     tails: IntArray,
@@ -68,14 +82,7 @@ def residual_potentials(
     RuntimeError
         If the residual graph has a negative cycle (the flow was not optimal).
     """
-    forward = flows < capacities
-    backward = flows > 0
-    tail = np.concatenate((tails[forward], heads[backward])).astype(np.int64)
-    head = np.concatenate((heads[forward], tails[backward])).astype(np.int64)
-    cost = np.concatenate((costs[forward], -costs[backward])).astype(np.int64)
-    order = np.argsort(tail, kind="stable")
-    tail, head, cost = tail[order], head[order], cost[order]
-    indptr = np.searchsorted(tail, np.arange(n_nodes + 1)).astype(np.int64)
+    tail, head, cost, indptr = _residual_graph(n_nodes, tails, heads, capacities, costs, flows)
     distance = np.zeros(n_nodes, dtype=np.int64)
     # Only nodes with a negative arc out can lower anything in the first round.
     active = np.unique(tail[cost < 0])
@@ -115,14 +122,7 @@ def coverage_is_maximal(
     Bellman-Ford from the sink finds one, or proves there is none: distances
     only take the few values :math:`-p`, so it stops quickly.
     """
-    forward = flows < capacities
-    backward = flows > 0
-    tail = np.concatenate((tails[forward], heads[backward])).astype(np.int64)
-    head = np.concatenate((heads[forward], tails[backward])).astype(np.int64)
-    cost = np.concatenate((priority_costs[forward], -priority_costs[backward])).astype(np.int64)
-    order = np.argsort(tail, kind="stable")
-    tail, head, cost = tail[order], head[order], cost[order]
-    indptr = np.searchsorted(tail, np.arange(n_nodes + 1)).astype(np.int64)
+    tail, head, cost, indptr = _residual_graph(n_nodes, tails, heads, capacities, priority_costs, flows)
     unreached = np.iinfo(np.int64).max // 4
     distance = np.full(n_nodes, unreached, dtype=np.int64)
     distance[sink] = 0

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -111,6 +113,23 @@ def test_markdown_report_in_french(written: Path, example_plan: tm.Assignment) -
     assert "![Carte](map.png)" in text
     assert "## Méthode de calcul" in text
     assert "arrêté du 14 mars 2022" in text
+
+
+def test_uncovered_explained_in_the_language_of_the_files(
+    written: Path, example_plan: tm.Assignment, tmp_path: Path
+) -> None:
+    assert example_plan.n_uncovered > 0
+    french = pd.read_csv(written / "coverage_uncovered.csv", sep=";", encoding="utf-8-sig", dtype=str)
+    assert french["UAI"].tolist() == sorted(example_plan.uncovered["uai"])
+    by_uai = dict(zip(example_plan.uncovered["uai"], example_plan.uncovered_details("fr"), strict=True))
+    assert french["Détail"].tolist() == [by_uai[u] for u in french["UAI"]]
+    assert all(" tuteur" in text and "tutor " not in text for text in french["Détail"])
+    page = (written / "map.html").read_text(encoding="utf-8")
+    assert json.dumps(html.escape(by_uai[french["UAI"].iloc[0]]))[1:-1] in page  # as folium embeds it
+    tm.report.write_reports(example_plan, tmp_path, options=ReportOptions(lang="en"))
+    english = pd.read_csv(tmp_path / "coverage_uncovered.csv", dtype=str)
+    by_uai = dict(zip(example_plan.uncovered["uai"], example_plan.uncovered_detail, strict=True))
+    assert english["Detail"].tolist() == [by_uai[u] for u in english["UAI"]]
 
 
 def test_french_numbers() -> None:

@@ -56,9 +56,9 @@ def test_priority_beats_distance(solver: str) -> None:
     establishments = [{"uai": E1, "lon": 5.01, "priority": 1}, {"uai": E2, "lon": 5.3, "priority": 3}]
     plan = plan_of(tutors, establishments, solver, allow_remote=False)
     assert chosen(plan) == {E2: "A"}
-    assert plan.uncovered.to_dict("records") == [
-        {"uai": E1, "reason": "tutors_full", "detail": plan.uncovered["detail"].iloc[0]}
-    ]
+    full = "its 1 eligible tutor is full, taken by establishments of higher priority or at lower cost"
+    assert plan.uncovered.to_dict("records") == [{"uai": E1, "reason": "tutors_full", "detail": full}]
+    assert plan.uncovered_details("fr")[0].startswith("son seul tuteur éligible est déjà pris, par des")
     assert plan.covered_priority == 3
 
 
@@ -79,22 +79,43 @@ def test_capacity_two_by_default(solver: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("tutor", "establishment", "detail"),
+    ("tutor", "establishment", "detail", "detail_fr"),
     [
-        ({"wave": 3}, {"wave": 3}, "no tutor belongs to a wave earlier than its wave 3"),
+        (
+            {"wave": 3},
+            {"wave": 3},
+            "no tutor belongs to a wave earlier than its wave 3",
+            "aucun tuteur n'appartient à une vague antérieure à sa vague 3",
+        ),
         (
             {"role": "FPAC"},
             {"need": "management"},
             "no tutor of an earlier wave has a role that gives management help",
+            "n'a un rôle qui apporte l'aide demandée (gestion)",
         ),
-        ({"role": "SG"}, {"need": "both"}, "no tutor of an earlier wave has a role that gives both help"),
-        ({"remote_ok": False}, {}, "none of them accepts remote tutoring"),
-        ({}, {"remote_ok": False}, "the establishment does not accept remote tutoring"),
-        ({"max_km": 10}, {"remote_ok": False}, "does not accept remote"),
+        (
+            {"role": "SG"},
+            {"need": "both"},
+            "no tutor of an earlier wave has a role that gives management and accounting help",
+            "l'aide demandée (gestion et comptabilité)",
+        ),
+        (
+            {"remote_ok": False},
+            {},
+            "none of them accepts remote tutoring",
+            "aucun tuteur qualifié dans la limite de 20 km (ou de sa propre limite), et aucun d'eux",
+        ),
+        (
+            {},
+            {"remote_ok": False},
+            "the establishment does not accept remote tutoring",
+            "l'établissement n'accepte pas le tutorat à distance",
+        ),
+        ({"max_km": 10}, {"remote_ok": False}, "does not accept remote", "n'accepte pas le tutorat"),
     ],
 )
 def test_rules_leave_uncovered_with_reason(
-    tutor: dict, establishment: dict, detail: str, solver: str
+    tutor: dict, establishment: dict, detail: str, detail_fr: str, solver: str
 ) -> None:
     tutors = [{"tutor_id": "A", "lon": 5.0, **tutor}]
     establishments = [{"uai": E1, "lon": 5.5, **establishment}]  # about 40 km away
@@ -102,6 +123,7 @@ def test_rules_leave_uncovered_with_reason(
     assert plan.n_covered == 0
     assert plan.uncovered["reason"].tolist() == ["no_eligible_tutor"]
     assert detail in plan.uncovered["detail"].iloc[0]
+    assert detail_fr in plan.uncovered_details("fr")[0]
 
 
 def test_sgac_covers_both_and_earlier_wave_is_eligible(solver: str) -> None:

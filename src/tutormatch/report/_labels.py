@@ -77,7 +77,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "priority_total": ("Priorité totale", "Total priority"),
     "priority_covered": ("Priorité couverte", "Priority covered"),
     "reason_code": ("Motif", "Reason"),
-    "reason": ("Détail (en anglais)", "Detail"),
+    "reason": ("Détail", "Detail"),
     "item": ("Poste", "Item"),
     "value": ("Valeur", "Value"),
     "pseudonym": ("Pseudonyme", "Pseudonym"),

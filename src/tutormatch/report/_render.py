@@ -90,7 +90,7 @@ def build_tables(plan: Assignment, options: ReportOptions) -> ReportTables:
         "coverage_by_wave": cover.by_wave,
         "coverage_by_kind": cover.by_kind,
         "coverage_by_priority": cover.by_priority,
-        "coverage_uncovered": cover.uncovered,
+        "coverage_uncovered": _reasons_in(options.lang, cover.uncovered, plan),
     }
     pseudonyms = None
     if options.pseudonymise:
@@ -98,6 +98,15 @@ def build_tables(plan: Assignment, options: ReportOptions) -> ReportTables:
         pseudonyms = make_pseudonyms(t.id.tolist(), t.name.tolist(), key=options.pseudonym_key)
         tables = {key: _pseudonymise(key, frame, pseudonyms) for key, frame in tables.items()}
     return ReportTables(plan, options, cost, dist, cover, tables, pseudonyms)
+
+
+def _reasons_in(lang: str, uncovered: pd.DataFrame, plan: Assignment) -> pd.DataFrame:
+    """Return the uncovered table with its explanations in ``lang`` (the DataFrame has English)."""
+    if lang == "en" or not len(uncovered):
+        return uncovered
+    est = plan.problem.establishments
+    sentence = dict(zip(est.id[plan.uncovered_establishment], plan.uncovered_details(lang), strict=True))
+    return uncovered.assign(reason=uncovered["uai"].map(sentence))
 
 
 def _pseudonymise(key: str, frame: pd.DataFrame, pseudonyms: Pseudonyms) -> pd.DataFrame:

@@ -134,12 +134,16 @@ def interactive_map(
         _layer(folium, fmap, features, label(f"pair_{mode}", lang), style=style)
     status = np.full(len(est), "uncovered", dtype=object)
     status[plan.establishment] = np.where(plan.onsite, "onsite", "remote")
+    # Hovering an uncovered establishment says why it is uncovered.
+    colon = " : " if lang == "fr" else ": "
+    uncovered = plan.uncovered_establishment.tolist()
+    why = {e: colon + text for e, text in zip(uncovered, plan.uncovered_details(lang), strict=True)}
     for name in ("onsite", "remote", "uncovered"):
         features = [
             _feature(
                 "Point",
                 [float(est.lon[e]), float(est.lat[e])],
-                html.escape(f"{est.id[e]} {est.name[e]}".strip()),
+                html.escape(f"{est.id[e]} {est.name[e]}".strip() + why.get(e, "")),
             )
             for e in np.flatnonzero(status == name).tolist()
         ]

@@ -15,6 +15,7 @@ import pandas as pd
 from tutormatch.errors import InfeasibleError, SolveError
 from tutormatch.model._eligibility import MODE_NAMES, MODE_ONSITE, MODE_REMOTE
 from tutormatch.model._problem import Problem
+from tutormatch.solve._reasons import UncoveredReason
 from tutormatch.solve._status import Status
 
 __all__ = ["Assignment"]
@@ -51,8 +52,10 @@ class Assignment:
     is_fixed : ndarray of bool
         Pair imposed by the user.
     uncovered_establishment : ndarray of int
-    uncovered_reason, uncovered_detail : ndarray of str
-        A reason code (see :data:`tutormatch.solve.REASONS`) and a sentence.
+    uncovered_reasons : tuple of UncoveredReason
+        Why each uncovered establishment is uncovered: a code (see
+        :data:`tutormatch.solve.REASONS`) and the facts of a sentence, in
+        English or French (:attr:`uncovered_reason`, :meth:`uncovered_details`).
     objective : float
         Total cost in km-equivalent (the second criterion, minimised once the
         covered priority is maximal). ``nan`` without a plan.
@@ -82,8 +85,7 @@ class Assignment:
     cost_km: FloatArray
     is_fixed: npt.NDArray[np.bool_]
     uncovered_establishment: IntArray
-    uncovered_reason: npt.NDArray[np.object_]
-    uncovered_detail: npt.NDArray[np.object_]
+    uncovered_reasons: tuple[UncoveredReason, ...]
     objective: float
     bound: float
     gap: float
@@ -101,10 +103,24 @@ class Assignment:
             "cost_km",
             "is_fixed",
             "uncovered_establishment",
-            "uncovered_reason",
-            "uncovered_detail",
         ):
             getattr(self, name).setflags(write=False)
+
+    # -- why establishments are uncovered ----------------------------------
+
+    @property
+    def uncovered_reason(self) -> npt.NDArray[np.object_]:
+        """Reason code of each uncovered establishment (see :data:`tutormatch.solve.REASONS`)."""
+        return np.array([why.code for why in self.uncovered_reasons], dtype=object)
+
+    @property
+    def uncovered_detail(self) -> npt.NDArray[np.object_]:
+        """The explanation of each uncovered establishment, in English."""
+        return self.uncovered_details("en")
+
+    def uncovered_details(self, lang: str = "en") -> npt.NDArray[np.object_]:
+        """Return the explanation of each uncovered establishment in ``lang`` (``"en"`` or ``"fr"``)."""
+        return np.array([why.sentence(lang) for why in self.uncovered_reasons], dtype=object)
 
     # -- counts and totals -------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 
@@ -9,7 +11,7 @@ from tutormatch.model._eligibility import onsite_pairs_near, pair_keys
 from tutormatch.model._problem import Problem
 from tutormatch.model._rules import role_covers
 
-__all__ = ["REASONS", "eligible_tutor_counts", "explain_uncovered"]
+__all__ = ["REASONS", "UncoveredReason", "eligible_tutor_counts", "explain_uncovered", "no_plan_reasons"]
 
 #: Reason codes and their meaning.
 REASONS = {
@@ -56,51 +58,147 @@ def eligible_tutor_counts(problem: Problem, establishments: IntArray) -> IntArra
     return counts
 
 
-def _no_tutor_detail(problem: Problem, e: int) -> str:
+#: The sentences behind each reason, as (French, English) templates.
+_SENTENCES: dict[str, tuple[str, str]] = {
+    "no_capacity": ("aucun tuteur n'a de capacité", "no tutor has any capacity"),
+    "no_earlier_wave": (
+        "aucun tuteur n'appartient à une vague antérieure à sa vague {wave}",
+        "no tutor belongs to a wave earlier than its wave {wave}",
+    ),
+    "no_role": (
+        "aucun tuteur d'une vague antérieure n'a un rôle qui apporte l'aide demandée ({need})",
+        "no tutor of an earlier wave has a role that gives {need} help",
+    ),
+    "out_of_reach": (
+        "aucun tuteur qualifié dans la limite de {limit} (ou de sa propre limite), et {remote}",
+        "no qualified tutor within {limit} (or their own limit), and {remote}",
+    ),
+    "remote_switched_off": ("le tutorat à distance est désactivé", "remote tutoring is switched off"),
+    "establishment_refuses_remote": (
+        "l'établissement n'accepte pas le tutorat à distance",
+        "the establishment does not accept remote tutoring",
+    ),
+    "tutors_refuse_remote": (
+        "aucun d'eux n'accepte le tutorat à distance",
+        "none of them accepts remote tutoring",
+    ),
+    "own_or_forbidden": (
+        "les autres sont de son propre personnel ou forment des paires interdites",
+        "the remaining ones are its own staff or forbidden pairs",
+    ),
+    "one_full": (
+        "son seul tuteur éligible est déjà pris{rule}, par des établissements plus prioritaires "
+        "ou moins coûteux",
+        "its 1 eligible tutor is full{rule}, taken by establishments of higher priority or at lower cost",
+    ),
+    "many_full": (
+        "ses {count} tuteurs éligibles sont déjà pris{rule}, par des établissements plus "
+        "prioritaires ou moins coûteux",
+        "its {count} eligible tutors are full{rule}, taken by establishments of higher priority "
+        "or at lower cost",
+    ),
+    "all_or_nothing": (
+        " ou retenus par la règle du tout ou rien",
+        " or held back by the all-or-nothing load rule",
+    ),
+    "no_plan": ("pas de plan : {message}", "no plan: {message}"),
+    "reach": ("la distance autorisée", "reach"),
+    "management": ("gestion", "management"),
+    "accounting": ("comptabilité", "accounting"),
+    "both": ("gestion et comptabilité", "management and accounting"),
+}
+_LANG_INDEX = {"fr": 0, "en": 1}
+# Facts whose value is itself a sentence key, translated with the sentence.
+_TRANSLATED = frozenset({"limit", "need", "remote", "rule"})
+
+
+@dataclass(frozen=True, slots=True)
+class UncoveredReason:
+    """Why one establishment is uncovered: a code and the facts of its sentence.
+
+    Attributes
+    ----------
+    code : str
+        One of :data:`REASONS`.
+    sentence_key : str
+        Which sentence explains it.
+    values : tuple of (str, object)
+        The facts the sentence names (counts, wave, need, limit...); the
+        need, limit, remote and rule facts are translated with it.
+    """
+
+    code: str
+    sentence_key: str
+    values: tuple[tuple[str, object], ...] = ()
+
+    def sentence(self, lang: str = "en") -> str:
+        """Return the explanation in ``lang`` (``"en"`` or ``"fr"``).
+
+        Examples
+        --------
+        >>> why = UncoveredReason("tutors_full", "many_full", (("count", 3), ("rule", "")))
+        >>> why.sentence()
+        'its 3 eligible tutors are full, taken by establishments of higher priority or at lower cost'
+        >>> why.sentence("fr")[:34]
+        'ses 3 tuteurs éligibles sont déjà '
+        """
+        return _render(self.sentence_key, dict(self.values), _LANG_INDEX[lang])
+
+
+def _render(key: str, values: dict[str, object], lang: int) -> str:
+    words = {
+        name: _render(value, {}, lang) if name in _TRANSLATED and value in _SENTENCES else value
+        for name, value in values.items()
+    }
+    return _SENTENCES[key][lang].format(**words) if key else ""
+
+
+def _no_tutor_reason(problem: Problem, e: int) -> UncoveredReason:
     t = problem.tutors
     est = problem.establishments
     room = t.capacity > 0
     if not room.any():
-        return "no tutor has any capacity"
+        return UncoveredReason("no_eligible_tutor", "no_capacity")
     wave = est.wave[e]
     wave_ok = room & (np.isnan(t.wave) | np.isnan(wave) | (t.wave < (np.inf if np.isnan(wave) else wave)))
     if not wave_ok.any():
-        return f"no tutor belongs to a wave earlier than its wave {wave:g}"
+        return UncoveredReason("no_eligible_tutor", "no_earlier_wave", (("wave", f"{wave:g}"),))
     need = est.need[e]
     role_ok = wave_ok & np.fromiter(
         (role_covers(problem.role_help, r, need) for r in t.role), dtype=bool, count=len(t)
     )
     if not role_ok.any():
-        return f"no tutor of an earlier wave has a role that gives {need} help"
+        return UncoveredReason("no_eligible_tutor", "no_role", (("need", str(need)),))
     limit = f"{problem.max_distance_km:g} km" if np.isfinite(problem.max_distance_km) else "reach"
     if not problem.allow_remote:
-        remote = "remote tutoring is switched off"
+        remote = "remote_switched_off"
     elif not est.remote_ok[e]:
-        remote = "the establishment does not accept remote tutoring"
+        remote = "establishment_refuses_remote"
     elif not (role_ok & t.remote_ok).any():
-        remote = "none of them accepts remote tutoring"
+        remote = "tutors_refuse_remote"
     else:
-        remote = "the remaining ones are its own staff or forbidden pairs"
-    return f"no qualified tutor within {limit} (or their own limit), and {remote}"
+        remote = "own_or_forbidden"
+    return UncoveredReason("no_eligible_tutor", "out_of_reach", (("limit", limit), ("remote", remote)))
+
+
+def no_plan_reasons(n: int, message: str) -> tuple[UncoveredReason, ...]:
+    """Return the reason of every establishment when the solve produced no plan."""
+    return (UncoveredReason("no_plan", "no_plan", (("message", message),)),) * n
 
 
 def explain_uncovered(
     problem: Problem, uncovered: IntArray, *, all_or_nothing: bool
-) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]:
-    """Return a reason code and a sentence for each uncovered establishment."""
+) -> tuple[UncoveredReason, ...]:
+    """Return why each uncovered establishment is uncovered."""
     counts = eligible_tutor_counts(problem, uncovered)
-    codes = np.empty(len(uncovered), dtype=object)
-    details = np.empty(len(uncovered), dtype=object)
+    rule = "all_or_nothing" if all_or_nothing else ""
+    reasons = []
     for i, e in enumerate(uncovered.tolist()):
         if counts[i] == 0:
-            codes[i] = "no_eligible_tutor"
-            details[i] = _no_tutor_detail(problem, e)
+            reasons.append(_no_tutor_reason(problem, e))
+        elif counts[i] == 1:
+            reasons.append(UncoveredReason("tutors_full", "one_full", (("rule", rule),)))
         else:
-            codes[i] = "tutors_full"
-            rule = " or held back by the all-or-nothing load rule" if all_or_nothing else ""
-            plural = "s are" if counts[i] > 1 else " is"
-            details[i] = (
-                f"its {counts[i]} eligible tutor{plural} full{rule}, taken by establishments "
-                "of higher priority or at lower cost"
-            )
-    return codes, details
+            values = (("count", int(counts[i])), ("rule", rule))
+            reasons.append(UncoveredReason("tutors_full", "many_full", values))
+    return tuple(reasons)

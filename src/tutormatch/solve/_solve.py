@@ -22,7 +22,7 @@ from tutormatch.solve._matching import MatchingBackend
 from tutormatch.solve._network import Network, build_network
 from tutormatch.solve._options import AUTO_PAIR_BUDGET, SolveOptions
 from tutormatch.solve._pool import choose_k, full_pool, initial_pool, price_pool
-from tutormatch.solve._reasons import explain_uncovered
+from tutormatch.solve._reasons import explain_uncovered, no_plan_reasons
 from tutormatch.solve._remote import split_remote
 from tutormatch.solve._status import Status
 
@@ -193,8 +193,7 @@ def _no_plan(
         cost_km=empty_f.copy(),
         is_fixed=np.empty(0, dtype=bool),
         uncovered_establishment=np.arange(n_e, dtype=np.int64),
-        uncovered_reason=np.full(n_e, "no_plan", dtype=object),
-        uncovered_detail=np.full(n_e, f"no plan: {result.message}", dtype=object),
+        uncovered_reasons=no_plan_reasons(n_e, result.message),
         objective=math.nan,
         bound=math.nan,
         gap=math.nan,
@@ -246,7 +245,7 @@ def plan_from_pairs(
     covered = np.zeros(n_e, dtype=bool)
     covered[establishment] = True
     uncovered = np.flatnonzero(~covered).astype(np.int64)
-    codes, details = explain_uncovered(problem, uncovered, all_or_nothing=problem.all_or_nothing)
+    reasons = explain_uncovered(problem, uncovered, all_or_nothing=problem.all_or_nothing)
     covered_priority = float(problem.establishments.priority[covered].sum())
     objective = float(cost.sum())
     return Assignment(
@@ -261,8 +260,7 @@ def plan_from_pairs(
         cost_km=cost,
         is_fixed=is_fixed,
         uncovered_establishment=uncovered,
-        uncovered_reason=codes,
-        uncovered_detail=details,
+        uncovered_reasons=reasons,
         objective=objective,
         bound=objective,
         gap=0.0,

@@ -1,0 +1,54 @@
+"""Every explanation of an uncovered establishment reads in English and in French."""
+
+from __future__ import annotations
+
+import pytest
+
+from tutormatch.solve._reasons import _SENTENCES, REASONS, UncoveredReason
+
+# One reason per sentence, with the facts the solve gives it.
+EXAMPLES = [
+    UncoveredReason("no_eligible_tutor", "no_capacity"),
+    UncoveredReason("no_eligible_tutor", "no_earlier_wave", (("wave", "3"),)),
+    UncoveredReason("no_eligible_tutor", "no_role", (("need", "accounting"),)),
+    *(
+        UncoveredReason("no_eligible_tutor", "out_of_reach", (("limit", limit), ("remote", remote)))
+        for limit, remote in [
+            ("60 km", "remote_switched_off"),
+            ("60 km", "establishment_refuses_remote"),
+            ("reach", "tutors_refuse_remote"),
+            ("60 km", "own_or_forbidden"),
+        ]
+    ),
+    UncoveredReason("tutors_full", "one_full", (("rule", ""),)),
+    UncoveredReason("tutors_full", "many_full", (("count", 12), ("rule", "all_or_nothing"))),
+    UncoveredReason("no_plan", "no_plan", (("message", "time limit reached {no solution}"),)),
+]
+
+
+@pytest.mark.parametrize("why", EXAMPLES, ids=lambda why: why.sentence_key)
+def test_sentences_in_both_languages(why: UncoveredReason) -> None:
+    english, french = why.sentence("en"), why.sentence("fr")
+    assert why.code in REASONS
+    assert english
+    assert french != english
+    for value in dict(why.values).values():
+        if isinstance(value, int) or value in ("3", "60 km"):
+            assert str(value) in english
+            assert str(value) in french
+    assert "{" not in english.replace("{no solution}", "")
+
+
+def test_facts_are_translated() -> None:
+    why = EXAMPLES[3]  # out of reach, remote switched off
+    assert why.sentence("en").endswith("60 km (or their own limit), and remote tutoring is switched off")
+    assert why.sentence("fr").endswith("(ou de sa propre limite), et le tutorat à distance est désactivé")
+    assert "comptabilité" in EXAMPLES[2].sentence("fr")
+    assert "retenus par la règle du tout ou rien" in EXAMPLES[-2].sentence("fr")
+    assert "dans la limite de la distance autorisée" in EXAMPLES[5].sentence("fr")
+
+
+def test_every_sentence_is_used() -> None:
+    used = {why.sentence_key for why in EXAMPLES}
+    used |= {str(v) for why in EXAMPLES for v in dict(why.values).values()}
+    assert set(_SENTENCES) - used == {"management", "both"}

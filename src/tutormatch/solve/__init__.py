@@ -5,7 +5,7 @@ from tutormatch.solve._backend import Backend, BackendResult, Capabilities
 from tutormatch.solve._evaluate import evaluate
 from tutormatch.solve._network import Network
 from tutormatch.solve._options import SolveOptions
-from tutormatch.solve._reasons import REASONS
+from tutormatch.solve._reasons import REASONS, UncoveredReason
 from tutormatch.solve._solve import SOLVERS, solve
 from tutormatch.solve._status import Status
 
@@ -19,6 +19,7 @@ __all__ = [
     "Network",
     "SolveOptions",
     "Status",
+    "UncoveredReason",
     "evaluate",
     "solve",
 ]

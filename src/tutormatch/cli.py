@@ -24,15 +24,22 @@ from __future__ import annotations
 
 import argparse
 import math
+import shutil
 import sys
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tutormatch.errors import InputError, TutormatchError
 
+# tutormatch.solve.SOLVERS, spelt out so that the command line starts without
+# loading the solvers (a test keeps the two equal).
+_SOLVERS = ("auto", "flow", "matching", "flow-bb", "cpsat")
+
 if TYPE_CHECKING:
+    from tutormatch.model import Problem
     from tutormatch.report import ReportOptions
     from tutormatch.solve import Assignment
 
@@ -77,8 +84,15 @@ def _add_report_options(parser: argparse.ArgumentParser, *, by_default: bool) ->
 
 def _add_solve_options(parser: argparse.ArgumentParser) -> None:
     _add_problem_options(parser)
-    parser.add_argument("--time-limit", type=float, default=None, help="seconds (CP-SAT only)")
-    parser.add_argument("--solver", choices=("auto", "flow", "cpsat"), default="auto")
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=None,
+        help="seconds for cpsat, flow-bb and matching blocks (the flow always finishes)",
+    )
+    parser.add_argument(
+        "--solver", choices=_SOLVERS, default="auto", help="backend (default auto: see docs/model.md)"
+    )
 
 
 def _add_problem_options(parser: argparse.ArgumentParser) -> None:
@@ -224,18 +238,23 @@ def _print_costs(plan: Assignment, options: ReportOptions) -> None:
     print(f"yearly cost: {report.total_eur:,.2f} EUR{note}")
 
 
-def _write(args: argparse.Namespace, plan: Assignment, started: float) -> int:
+def _write(args: argparse.Namespace, plan: Assignment, started: float, inputs: Sequence[Path] = ()) -> int:
+    """Write the plan (with its reports, and ``inputs`` copied to OUT/input/) all at once, or nothing."""
     from tutormatch.io._plan_files import write_plan
 
     want_report = getattr(args, "report", False) and plan.status.has_solution
-    extra = None
     if want_report:
         from tutormatch.report._write import write_report_files
 
         options = _report_options(args)
         outlines = _read_outlines(args.outlines)
 
-        def extra(scratch: Path) -> None:
+    def extra(scratch: Path) -> None:
+        if inputs:
+            (scratch / "input").mkdir()
+            for path in inputs:
+                shutil.copyfile(path, scratch / "input" / path.name)
+        if want_report:
             # Shared reports in OUT/report/; the key table of pseudonyms in OUT/,
             # beside the plan files that hold the real ids anyway.
             write_report_files(
@@ -249,22 +268,26 @@ def _write(args: argparse.Namespace, plan: Assignment, started: float) -> int:
             _print_costs(plan, options)
         top = [p for p in written if p.parent == args.out]
         print(f"wrote {len(top)} files to {args.out}/: {', '.join(p.name for p in top)}")
+        if inputs:
+            print(f"wrote the input files to {args.out / 'input'}/: {', '.join(p.name for p in inputs)}")
         if want_report:
             shown = ("report.html", "map.png", "report.xlsx", "map.html")
-            n_report = len(written) - len(top)
+            n_report = sum(p.parent == args.out / "report" for p in written)
             print(f"wrote {n_report} report files to {args.out / 'report'}/, among them {', '.join(shown)}")
     return 0 if plan.status.has_solution else 1
 
 
-def _run_solve(args: argparse.Namespace, problem_factory: object) -> int:
+def _run_solve(
+    args: argparse.Namespace, problem_factory: Callable[[], Problem], inputs: Sequence[Path] = ()
+) -> int:
     import tutormatch as tm
 
     started = time.perf_counter()
     if getattr(args, "report", False):
         _report_options(args)  # bad report options fail before the solve
-    problem = problem_factory()  # type: ignore[operator]
+    problem = problem_factory()
     plan = tm.solve(problem, solver=args.solver, time_limit=args.time_limit)
-    return _write(args, plan, started)
+    return _write(args, plan, started, inputs)
 
 
 def _run_report(args: argparse.Namespace) -> int:
@@ -308,12 +331,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from tutormatch.scenarios import write_example
 
-            inputs = args.out / "input"
-            tutors_csv, establishments_csv = write_example(inputs)
-            return _run_solve(
-                args,
-                lambda: tm.Problem.from_csv(tutors_csv, establishments_csv, **_settings(args)),
-            )
+            # Read from a scratch folder, and copied to OUT/input/ with the
+            # plan: a failure leaves nothing behind.
+            with tempfile.TemporaryDirectory(prefix="tutormatch-demo-") as scratch:
+                tutors_csv, establishments_csv = write_example(scratch)
+                return _run_solve(
+                    args,
+                    lambda: tm.Problem.from_csv(tutors_csv, establishments_csv, **_settings(args)),
+                    inputs=(tutors_csv, establishments_csv),
+                )
         return _run_solve(
             args,
             lambda: tm.Problem.from_csv(

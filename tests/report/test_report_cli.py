@@ -25,6 +25,19 @@ def test_demo_writes_the_reports(demo: Path) -> None:
     assert not (demo / "pseudonyms_PRIVATE.csv").exists()
 
 
+def test_demo_keeps_its_inputs_and_fails_whole(
+    demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shipped = tmp_path / "shipped"
+    main(["example", "--out", str(shipped)])
+    for name in ("tutors.csv", "establishments.csv"):
+        assert (demo / "input" / name).read_bytes() == (shipped / name).read_bytes()
+    out = tmp_path / "bad"
+    assert main(["demo", "--out", str(out), "--remote-penalty-km", "-1"]) == 2
+    assert "Nothing was written." in capsys.readouterr().err
+    assert not out.exists() or not any(out.iterdir())
+
+
 def test_report_on_an_edited_plan(demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assignment = pd.read_csv(demo / "assignment.csv", dtype=str, keep_default_na=False)
     covered = assignment[assignment["tutor_id"] != ""]

@@ -138,6 +138,16 @@ def test_unknown_solver_is_a_usage_error(files: tuple[Path, Path], tmp_path: Pat
     assert exit_info.value.code == 2
 
 
+def test_every_solver_is_offered(files: tuple[Path, Path], tmp_path: Path) -> None:
+    from tutormatch.cli import _SOLVERS
+    from tutormatch.solve import SOLVERS
+
+    assert _SOLVERS == SOLVERS
+    out = tmp_path / "plan"
+    assert main(["solve", *map(str, files), "--out", str(out), "--solver", "flow-bb", "--quiet"]) == 0
+    assert json.loads((out / "summary.json").read_text())["solver"] == "flow-bb"
+
+
 def test_example_writes_the_shipped_files(tmp_path: Path) -> None:
     assert main(["example", "--out", str(tmp_path)]) == 0
     frame = pd.read_csv(tmp_path / "establishments.csv", dtype=str)

@@ -23,8 +23,9 @@ class SolveOptions:
     Parameters
     ----------
     time_limit : float, default inf
-        Wall-clock seconds for the search (CP-SAT). On reaching it the best
-        plan found is kept with status ``FEASIBLE`` and its gap.
+        Wall-clock seconds for the search (``cpsat``, ``flow-bb``, the block
+        passes of ``matching``). On reaching it the best plan found is kept
+        with status ``FEASIBLE`` and its gap.
     relative_gap : float, default 0
         Stop when the relative gap falls below this. 0 proves optimality.
     num_workers : int, default 2

@@ -76,15 +76,22 @@ def solve(
     Parameters
     ----------
     problem : Problem
-    solver : {"auto", "flow", "cpsat"}, default "auto"
-        ``"flow"``: OR-Tools min-cost flow, exact and fastest, for problems
-        without side constraints. ``"cpsat"``: OR-Tools CP-SAT, also carries
-        all-or-nothing loads. ``"auto"`` picks the flow whenever it applies;
-        :attr:`Assignment.solver` says which ran. An object following the
-        ``Backend`` protocol of :mod:`tutormatch.solve` is used as given.
+    solver : {"auto", "flow", "matching", "flow-bb", "cpsat"}, default "auto"
+        ``"flow"``: OR-Tools min-cost flow, exact and fastest, for capacities,
+        minimum loads, fixed and forbidden pairs. ``"matching"``:
+        all-or-nothing loads with at most two places per tutor, as a
+        maximum-weight matching (exact up to about 4,500 nodes, geographic
+        blocks with a proven gap beyond). ``"flow-bb"``: all-or-nothing loads
+        of any size, branch and bound with flows as bounds. ``"cpsat"``:
+        OR-Tools CP-SAT on the same model, hinted and bounded by the flow.
+        ``"auto"`` picks ``flow``, or for all-or-nothing loads ``matching``
+        (at most two places) else ``flow-bb``; :attr:`Assignment.solver` says
+        which ran. An object following the ``Backend`` protocol of
+        :mod:`tutormatch.solve` is used as given.
     time_limit : float, optional
-        Seconds; shortcut for ``options.time_limit`` (CP-SAT only: the flow
-        always finishes, exactly).
+        Seconds; shortcut for ``options.time_limit``. ``cpsat``, ``flow-bb``
+        and the block passes of ``matching`` stop there with the best plan and
+        its gap; the flow always finishes, exactly.
     options : SolveOptions, optional
 
     Returns

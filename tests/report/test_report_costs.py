@@ -245,6 +245,36 @@ def test_bonus_missing_for_every_tutor_is_not_zero() -> None:
     assert "not included for 2 of 2 tutors" in english
 
 
+def test_matrix_problems_carry_the_cost_inputs() -> None:
+    # Road km straight from the matrix (no detour): T0000 drives 2 x 6 x 900
+    # = 10,800 km at the 8 CV rates, T0001 2 x 6 x 100 = 1,200 km with no CIA.
+    problem = tm.Problem.from_arrays(
+        np.array([[900.0, np.inf], [np.inf, 100.0]]), capacity=1, vehicle_cv=[9, 4], cia_eur=[200, np.nan]
+    )
+    report = tm.report.costs(tm.solve(problem))
+    t = report.tutors.set_index("tutor_id")
+    assert t["yearly_km"].tolist() == [10800, 1200]
+    assert cents(t.loc["T0000", "travel_eur"]) == 2000 * 45 + 8000 * 55 + 800 * 32
+    assert cents(t.loc["T0001", "travel_eur"]) == 1200 * 32
+    assert cents(t.loc["T0000", "bonus_eur"]) == 600_00
+    assert math.isnan(t.loc["T0001", "bonus_eur"])
+    assert report.n_bonus_missing == 1
+
+
+def test_travel_times_are_not_costed_as_km() -> None:
+    minutes = np.array([[10.0, 25.0], [30.0, 12.0]])
+    road_km = np.array([[8.0, 20.0], [26.0, 9.0]])
+    by_time = tm.solve(tm.Problem.from_arrays(minutes, capacity=1, distance_unit="min"))
+    assert by_time.status.is_optimal
+    for report in (tm.report.costs, tm.report.distances):
+        with pytest.raises(tm.InputError, match=r"in 'min'. Cost the plan on a matrix of road km"):
+            report(by_time)
+    in_km = tm.evaluate(tm.Problem.from_arrays(road_km, capacity=1), by_time.pairs)
+    assert tm.report.costs(in_km).tutors["yearly_km"].tolist() == [96, 108]
+    with pytest.raises(tm.InputError, match=r"distance_unit must be one of 'km', 'min'; got 'miles'"):
+        tm.Problem.from_arrays(minutes, distance_unit="miles")
+
+
 def test_costs_of_a_hand_edited_plan() -> None:
     tutors, establishments = random_frames(8, 10, seed=5)
     problem = tm.Problem.from_frames(tutors, establishments, max_distance_km=100)

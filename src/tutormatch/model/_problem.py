@@ -38,13 +38,15 @@ from tutormatch.model._rules import (
 )
 from tutormatch.model._tables import EstablishmentTable, TableSource, TutorTable
 
-__all__ = ["Problem"]
+__all__ = ["DISTANCE_UNITS", "Problem"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 PairsLike = pd.DataFrame | Iterable[tuple[str, str]] | None
 
 _DEFAULT_DETOUR = 1.3
+#: Units of a distance matrix: road km, or travel time in minutes.
+DISTANCE_UNITS = ("km", "min")
 _SHOWN = 5  # offending pairs listed in a message; the error keeps them all
 
 
@@ -235,6 +237,10 @@ class Problem:
     distance_matrix : scipy.sparse.csr_array or None
         User-given distances (tutors x establishments); stored entries are the
         only pairs with a known route.
+    distance_unit : {"km", "min"}
+        Unit of the distances: ``"min"`` only with a matrix of travel times,
+        which the solve uses as it would km; the cost and distance reports
+        need km and refuse such a problem (see :meth:`from_arrays`).
     sources : mapping
         How each input was read (file dialects), for the record.
     """
@@ -250,6 +256,7 @@ class Problem:
     fixed: IntArray = field(default_factory=lambda: np.empty((0, 2), dtype=np.int64))
     forbidden: IntArray = field(default_factory=lambda: np.empty((0, 2), dtype=np.int64))
     distance_matrix: Any = None
+    distance_unit: str = "km"
     sources: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -267,6 +274,16 @@ class Problem:
             )
         if not (math.isfinite(self.detour_factor) and self.detour_factor >= 1.0):
             raise InputError(f"detour_factor must be a finite number >= 1; got {self.detour_factor!r}.")
+        if self.distance_unit not in DISTANCE_UNITS:
+            raise InputError(
+                f"distance_unit must be one of {', '.join(map(repr, DISTANCE_UNITS))}; "
+                f"got {self.distance_unit!r}."
+            )
+        if self.distance_unit != "km" and self.distance_matrix is None:
+            raise InputError(
+                f"distance_unit={self.distance_unit!r} needs a distance matrix "
+                "(Problem.from_arrays): distances from coordinates are km."
+            )
         for name in ("fixed", "forbidden"):
             getattr(self, name).setflags(write=False)
         _check_pair_lists(
@@ -533,15 +550,19 @@ class Problem:
         allow_remote: bool = False,
         remote_penalty_km: float | None = None,
         all_or_nothing: bool = False,
+        distance_unit: str = "km",
+        vehicle_cv: npt.ArrayLike | None = None,
+        cia_eur: npt.ArrayLike | None = None,
     ) -> Problem:
         """Build a problem from a precomputed distance matrix.
 
         Parameters
         ----------
         distance_km : array_like or scipy sparse, shape (n_tutors, n_establishments)
-            Travel distance of each pair (km, or minutes: any unit, as long as
-            ``max_distance_km`` uses it too). Dense: ``nan`` or ``inf`` means
-            no route. Sparse: only stored entries are routes.
+            Road distance of each pair in km, or travel time in minutes with
+            ``distance_unit="min"`` (``max_distance_km`` is then in minutes
+            too). Dense: ``nan`` or ``inf`` means no route. Sparse: only
+            stored entries are routes.
         capacity, min_load : int or array_like, per tutor
         priority, visits_per_year : float or array_like, per establishment
         tutor_ids, establishment_ids : iterable of str, optional
@@ -554,6 +575,15 @@ class Problem:
             default without a finite limit).
         remote_penalty_km : float, optional
         all_or_nothing : bool, default False
+        distance_unit : {"km", "min"}, default "km"
+            ``"km"``: the matrix holds road km, which the cost reports use as
+            they are (no detour factor). ``"min"``: travel times; the plan is
+            optimal in minutes, and the reports, which need km, refuse it:
+            cost it with :func:`tutormatch.evaluate` on a km problem (the
+            example below).
+        vehicle_cv, cia_eur : float or array_like, per tutor, optional
+            Fiscal horsepower and the variable part of the annual bonus, for
+            the cost reports (``nan`` where unknown).
 
         Returns
         -------
@@ -566,6 +596,15 @@ class Problem:
         >>> problem = tm.Problem.from_arrays(distance_km, capacity=1)
         >>> tm.solve(problem).pairs["tutor_id"].tolist()
         ['T0000', 'T0001']
+
+        Optimise travel time, then cost the plan in km and euros:
+
+        >>> minutes = np.array([[10.0, 25.0], [30.0, 12.0]])
+        >>> road_km = np.array([[8.0, 20.0], [26.0, 9.0]])
+        >>> by_time = tm.solve(tm.Problem.from_arrays(minutes, capacity=1, distance_unit="min"))
+        >>> in_km = tm.evaluate(tm.Problem.from_arrays(road_km, capacity=1), by_time.pairs)
+        >>> float(tm.report.costs(in_km).totals.loc[0, "yearly_km"])  # 6 visits, there and back
+        204.0
         """
         if sp.issparse(distance_km):
             matrix = sp.csr_array(distance_km, dtype=np.float64)
@@ -611,6 +650,9 @@ class Problem:
                 "lat": np.zeros(n_t),
             }
         )
+        for name, value in (("vehicle_cv", vehicle_cv), ("cia_eur", cia_eur)):
+            if value is not None:
+                tutors[name] = _per_row(name, value, n_t, "tutor")
         establishments = pd.DataFrame(
             {
                 "uai": e_ids,
@@ -654,6 +696,7 @@ class Problem:
             remote_penalty_km=remote_penalty_km,
             all_or_nothing=all_or_nothing,
             distance_matrix=matrix,
+            distance_unit=distance_unit,
         )
 
     # -- derived values --------------------------------------------------

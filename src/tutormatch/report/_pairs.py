@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from tutormatch.errors import InputError
 from tutormatch.geo._distance import haversine_km
 from tutormatch.model._eligibility import MODE_NAMES, MODE_ONSITE
 
@@ -39,8 +40,19 @@ def pair_frame(plan: Assignment, options: ReportOptions) -> pd.DataFrame:
     value when the problem has one); ``yearly_km = 2 x visits x road_km`` for
     on-site pairs, 0 for remote ones. ``great_circle_km`` is ``nan`` when
     coordinates are unknown.
+
+    Raises
+    ------
+    InputError
+        When the problem's distances are not km (a matrix of travel times).
     """
     p = plan.problem
+    if p.distance_unit != "km":
+        raise InputError(
+            f"The reports count km and euros, but this problem's distances are in "
+            f"{p.distance_unit!r}. Cost the plan on a matrix of road km: "
+            "tm.report.costs(tm.evaluate(tm.Problem.from_arrays(road_km, ...), plan.pairs))."
+        )
     t, e = np.asarray(plan.tutor), np.asarray(plan.establishment)
     est, tut = p.establishments, p.tutors
     onsite = np.asarray(plan.mode) == MODE_ONSITE

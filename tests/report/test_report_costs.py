@@ -266,6 +266,8 @@ def test_travel_times_are_not_costed_as_km() -> None:
     road_km = np.array([[8.0, 20.0], [26.0, 9.0]])
     by_time = tm.solve(tm.Problem.from_arrays(minutes, capacity=1, distance_unit="min"))
     assert by_time.status.is_optimal
+    assert by_time.summary()["distance_unit"] == "min"
+    assert "22.0 min on-site, worst 12.0 min" in repr(by_time)
     for report in (tm.report.costs, tm.report.distances):
         with pytest.raises(tm.InputError, match=r"in 'min'. Cost the plan on a matrix of road km"):
             report(by_time)

@@ -296,7 +296,11 @@ class Assignment:
         raise SolveError(text, status=self.status.value)
 
     def summary(self) -> dict[str, Any]:
-        """Return the headline figures as a flat dict (the CLI's ``summary.json``)."""
+        """Return the headline figures as a flat dict (the CLI's ``summary.json``).
+
+        Distances are km, or minutes when the problem's matrix holds travel
+        times (``distance_unit``, given in the dict).
+        """
         p = self.problem
         return {
             "status": self.status.value,
@@ -319,6 +323,7 @@ class Assignment:
             "gap": _finite_or_none(self.gap),
             "max_distance_limit_km": p.max_distance_km if math.isfinite(p.max_distance_km) else None,
             "allow_remote": p.allow_remote,
+            "distance_unit": p.distance_unit,
             "solve_seconds": round(self.solve_seconds, 4),
         }
 
@@ -334,7 +339,8 @@ class Assignment:
         return (
             f"<Assignment {self.status.value} by {self.solver}: {self.n_covered}/"
             f"{p.n_establishments} establishments covered, {self.n_tutors_used} tutors used, "
-            f"{self.total_distance_km:.1f} km on-site, worst {self.max_distance_km:.1f} km>"
+            f"{self.total_distance_km:.1f} {p.distance_unit} on-site, worst "
+            f"{self.max_distance_km:.1f} {p.distance_unit}>"
         )
 
     def _repr_html_(self) -> str:

@@ -95,10 +95,7 @@ def residual_potentials(
         better = reach < distance[target]
         if not better.any():
             return distance
-        updated = distance.copy()
-        np.minimum.at(updated, target[better], reach[better])
-        active = np.flatnonzero(updated < distance)
-        distance = updated
+        distance, active = _lowered(distance, target[better], reach[better])
     raise RuntimeError("the residual graph has a negative cycle: the flow is not optimal")
 
 
@@ -138,8 +135,12 @@ def coverage_is_maximal(
         better = (reach < distance[target]) & (target != sink)
         if not better.any():
             return True
-        updated = distance.copy()
-        np.minimum.at(updated, target[better], reach[better])
-        active = np.flatnonzero(updated < distance)
-        distance = updated
+        distance, active = _lowered(distance, target[better], reach[better])
     return False
+
+
+def _lowered(distance: IntArray, nodes: IntArray, reach: IntArray) -> tuple[IntArray, IntArray]:
+    """Lower the distances of ``nodes`` to ``reach`` where smaller; return them and the nodes lowered."""
+    updated = distance.copy()
+    np.minimum.at(updated, nodes, reach)
+    return updated, np.flatnonzero(updated < distance)

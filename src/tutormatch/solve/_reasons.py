@@ -150,7 +150,7 @@ def _render(key: str, values: dict[str, object], lang: int) -> str:
         name: _render(value, {}, lang) if name in _TRANSLATED and value in _SENTENCES else value
         for name, value in values.items()
     }
-    return _SENTENCES[key][lang].format(**words) if key else ""
+    return _SENTENCES[key][lang].format(**words)
 
 
 def _no_tutor_reason(problem: Problem, e: int) -> UncoveredReason:

@@ -78,7 +78,10 @@ def _add_report_options(parser: argparse.ArgumentParser, *, by_default: bool) ->
         "--outlines",
         type=Path,
         default=None,
-        help="département polygons for the maps (any file geopandas reads)",
+        help="your own polygons for the maps, instead of the shipped départements (any file geopandas reads)",
+    )
+    group.add_argument(
+        "--map-tiles", metavar="URL", help="tile server ({z}/{x}/{y}) for map.html (default: offline)"
     )
 
 
@@ -197,6 +200,7 @@ def _report_options(args: argparse.Namespace) -> ReportOptions:
         lang=args.lang,
         pseudonymise=args.pseudonymise,
         pseudonym_key=key,
+        map_tiles=args.map_tiles,
     )
 
 

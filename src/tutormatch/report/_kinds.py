@@ -34,8 +34,8 @@ Kinds
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 from decimal import Decimal
+from typing import Any
 
 from tutormatch.report._format import is_missing
 

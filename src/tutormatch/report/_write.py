@@ -79,7 +79,7 @@ def _write_geo(report: ReportTables, directory: Path, outlines: Any) -> list[Pat
     establishment_points(plan).to_file(gpkg, layer="establishments", driver="GPKG")
     tutor_points(plan, pseudonyms=pseudonyms).to_file(gpkg, layer="tutors", driver="GPKG")
     web = directory / "map.html"
-    interactive_map(plan, options=options, outlines=outlines, pseudonyms=pseudonyms).save(str(web))
+    interactive_map(plan, options=options, outlines=outlines, pseudonyms=pseudonyms).save(web)
     return [geojson, gpkg, web]
 
 

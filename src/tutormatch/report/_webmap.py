@@ -217,10 +217,11 @@ def interactive_map(
     uncovered = plan.uncovered_establishment.tolist()
     why = {e: colon + text for e, text in zip(uncovered, plan.uncovered_details(lang), strict=True)}
     for name in ("onsite", "remote", "uncovered"):
-        rows = np.flatnonzero(status == name).tolist()
-        tips = [f"{est.id[e]} {est.name[e]}".strip() + why.get(e, "") for e in rows]
+        members: list[int] = np.flatnonzero(status == name).tolist()
+        tips = [f"{est.id[e]} {est.name[e]}".strip() + why.get(e, "") for e in members]
         features = [
-            _feature("Point", _lonlat(est.lon[e], est.lat[e]), tip) for e, tip in zip(rows, tips, strict=True)
+            _feature("Point", _lonlat(est.lon[e], est.lat[e]), tip)
+            for e, tip in zip(members, tips, strict=True)
         ]
         style = {
             "color": "white",

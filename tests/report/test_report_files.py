@@ -302,3 +302,14 @@ def test_public_names() -> None:
     assert tm.report.__all__ == sorted(tm.report.__all__)
     assert dir(tm.report) == tm.report.__all__
     assert "report" in tm.__all__
+
+
+def test_interactive_map_shows_names_as_text() -> None:
+    tutors, establishments = random_frames(4, 5, seed=6)
+    tutors["name"] = ["</script><script>alert(1)</script>", "<img src=x onerror=alert(1)>", "a", "b"]
+    plan = tm.solve(tm.Problem.from_frames(tutors, establishments, max_distance_km=300))
+    page = tm.report.interactive_map(plan).html
+    assert "alert(1)" in page
+    assert "<script>alert(1)" not in page
+    assert "<img src=x" not in page
+    assert page.count("</script>") == 3  # Leaflet, the data, the map's own script

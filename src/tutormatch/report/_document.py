@@ -281,7 +281,8 @@ def html_report(plan: Assignment, *, options: ReportOptions | None = None, outli
     options : ReportOptions, optional
         Cost parameters, ``lang``, ``pseudonymise``, ``title``.
     outlines : geopandas.GeoDataFrame, optional
-        Département polygons for the map (none by default).
+        Your own polygons for the map, in any CRS, instead of the
+        département outlines shipped with tutormatch.
 
     Returns
     -------

@@ -79,6 +79,7 @@ COLUMN_KINDS: dict[str, str] = {
     # yes/no
     "vehicle_class_assumed": "flag",
     "bonus_known": "flag",
+    "recruited": "flag",
     # counts
     "n_tutors": "count",
     "n_establishments": "count",
@@ -92,6 +93,7 @@ COLUMN_KINDS: dict[str, str] = {
     "n_bonus_missing": "count",
     "n_establishments_bonus_missing": "count",
     "n_vehicle_class_assumed": "count",
+    "n_recruited": "count",
     # plain numbers
     "priority": "number",
     "priority_total": "number",
@@ -119,6 +121,7 @@ COLUMN_KINDS: dict[str, str] = {
     "total_eur": "money",
     "budget_eur": "money",
     "headroom_eur": "money",
+    "fixed_cost_eur": "money",
     "cia_eur": "money_exact",
     # shares
     "share_covered": "share",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from datetime import date
@@ -12,11 +13,14 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from tests.conftest import random_frames
 
 import tutormatch as tm
 from tutormatch.report import ReportOptions
+from tutormatch.report._document import md_escape
 from tutormatch.report._kinds import kind_of
 from tutormatch.report._labels import label
 from tutormatch.report._render import build_tables
@@ -253,3 +257,12 @@ def test_markdown_escapes_what_it_prints() -> None:
             assert len(set(widths)) == 1, widths
     names = pd.Series(tutors["name"])
     assert names.isin(["a|b"]).any()
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8", categories=["L", "N", "P", "S", "Zs"]), max_size=40))
+def test_markdown_table_cells_print_their_text_as_is(text: str) -> None:
+    source = f"| h |\n| --- |\n| {md_escape(text)} |\n"
+    rendered = MarkdownIt("commonmark").enable("table").render(source)
+    cell = re.search(r"<td>(.*?)</td>", rendered, flags=re.DOTALL)
+    shown = "" if cell is None else html.unescape(cell.group(1))
+    assert " ".join(shown.split()) == " ".join(text.split())

@@ -18,7 +18,7 @@ from tutormatch.errors import (
 )
 from tutormatch.model import Problem
 from tutormatch.scenarios import example_frames, example_problem
-from tutormatch.solve import Assignment, SolveOptions, Status, evaluate, solve
+from tutormatch.solve import Assignment, SolveOptions, Status, apply_lever, diff, evaluate, solve
 
 __version__ = "0.1.0"
 
@@ -35,6 +35,8 @@ __all__ = [
     "TutormatchError",
     "TutormatchWarning",
     "__version__",
+    "apply_lever",
+    "diff",
     "errors",
     "evaluate",
     "example_frames",

@@ -81,16 +81,19 @@ class Residual:
         return out
 
     def exit_value(self, priority: FloatArray) -> FloatArray:
-        """Best way out of each node: 0 if it reaches a tutor with room, else minus
-        the least priority of a movable establishment it reaches (``-inf``: none).
+        """Return the best way out of each node, as a priority change.
 
-        A new arc ``u -> node`` then gains ``priority[u] + exit_value[node]``.
+        0 if the node reaches a tutor with room, else minus the least priority
+        of a movable establishment it reaches (``-inf``: none). A new arc
+        ``u -> node`` then gains ``priority[u] + exit_value[node]``.
         """
         from scipy.sparse.csgraph import breadth_first_order
 
         n = self.graph.shape[0]
         value = np.full(n, -np.inf)
-        ends_node = np.concatenate((self.tutor_node(np.flatnonzero(self.spare)), np.flatnonzero(self.movable)))
+        ends_node = np.concatenate(
+            (self.tutor_node(np.flatnonzero(self.spare)), np.flatnonzero(self.movable))
+        )
         ends_value = np.concatenate(
             (np.zeros(int(self.spare.sum())), -priority[np.flatnonzero(self.movable)].astype(np.float64))
         )
@@ -101,9 +104,7 @@ class Residual:
         reverse = self.graph.T.tocsr()
         for level in levels:
             ends = ends_node[ends_value >= level]
-            links = sp.csr_array(
-                (np.ones(len(ends)), (np.full(len(ends), n), ends)), shape=(n + 1, n + 1)
-            )
+            links = sp.csr_array((np.ones(len(ends)), (np.full(len(ends), n), ends)), shape=(n + 1, n + 1))
             grown = sp.csr_array(sp.block_diag((reverse, sp.csr_array((1, 1)))).tocsr() + links)
             hit = breadth_first_order(grown, n, directed=True, return_predecessors=False)
             hit = hit[hit < n]

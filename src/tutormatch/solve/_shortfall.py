@@ -193,18 +193,27 @@ def shortfall(
         # members that no lever of that kind covers yet, a few per group.
         inside = np.flatnonzero(group == g)
         inside = inside[np.lexsort((p.establishments.id[uncovered[inside]], -priority[uncovered[inside]]))]
-        for kind, tries, propose in (
+        proposers: tuple[tuple[str, int, Callable[[int], dict[str, Any] | None]], ...] = (
             ("raise_capacity", _TRIES, lambda i: _capacity_lever(p, res, reach, path_cost, uncovered, i)),
-            ("raise_distance_limit", _TRIES, lambda i: _distance_lever(p, exit_value, distances[i], int(uncovered[i]))),
-            ("relax_rule", _TRIES_RULE, lambda i: _rule_lever(p, exit_value, distances[i], int(uncovered[i]))),
-        ):
+            (
+                "raise_distance_limit",
+                _TRIES,
+                lambda i: _distance_lever(p, exit_value, distances[i], int(uncovered[i])),
+            ),
+            (
+                "relax_rule",
+                _TRIES_RULE,
+                lambda i: _rule_lever(p, exit_value, distances[i], int(uncovered[i])),
+            ),
+        )
+        for kind, tries, propose in proposers:
             left = tries
             for i in inside.tolist():
                 if left == 0:
                     break
                 if verify.covered_by(kind, g, str(p.establishments.id[uncovered[i]])):
                     continue
-                lever = propose(i)
+                lever = propose(int(i))
                 if lever is not None and verify.check(g, lever) is not None:
                     left -= 1
         members = uncovered[inside]
@@ -239,7 +248,9 @@ def _path_costs(res: Residual, sources: IntArray) -> FloatArray:
     try:
         return np.asarray(shortest_path(res.graph, method="J", directed=True, indices=sources))
     except NegativeCycleError:  # a plan not optimal in cost (e.g. a time limit): rank by hops
-        return np.asarray(shortest_path(abs(res.graph), method="D", directed=True, unweighted=True, indices=sources))
+        return np.asarray(
+            shortest_path(abs(res.graph), method="D", directed=True, unweighted=True, indices=sources)
+        )
 
 
 def _distances_to_all(problem: Problem, establishments: IntArray) -> FloatArray:
@@ -258,8 +269,10 @@ def _capacity_lever(
     uncovered: IntArray,
     i: int,
 ) -> dict[str, Any] | None:
-    """One more place for the tutor that member ``i`` reaches most cheaply,
-    among those for which no other uncovered establishment is a better claim."""
+    """Propose one more place for a tutor that member ``i`` reaches most cheaply.
+
+    Among tutors for which no other uncovered establishment is a better claim.
+    """
     n_e, n_t = res.n_establishments, res.n_tutors
     nodes = n_e + np.arange(n_t)
     tutors = np.flatnonzero(reach[i, n_e : n_e + n_t])
@@ -273,11 +286,17 @@ def _capacity_lever(
     mine = tutors[own[tutors] <= best_other[tutors]]
     pick = mine if len(mine) else tutors
     best = int(pick[np.lexsort((pick, own[pick]))[0]])
-    return {"kind": "raise_capacity", "tutor_id": str(p.tutors.id[best]), "capacity": int(p.tutors.capacity[best]) + 1}
+    return {
+        "kind": "raise_capacity",
+        "tutor_id": str(p.tutors.id[best]),
+        "capacity": int(p.tutors.capacity[best]) + 1,
+    }
 
 
-def _distance_lever(p: Problem, exit_value: FloatArray, distance: FloatArray, u: int) -> dict[str, Any] | None:
-    """The smallest limit that brings in a tutor with a way out."""
+def _distance_lever(
+    p: Problem, exit_value: FloatArray, distance: FloatArray, u: int
+) -> dict[str, Any] | None:
+    """Propose the smallest limit that brings in a tutor with a way out."""
     n_e = p.n_establishments
     everyone = np.arange(p.n_tutors, dtype=np.int64)
     ue = np.full(p.n_tutors, u, dtype=np.int64)
@@ -296,7 +315,7 @@ def _distance_lever(p: Problem, exit_value: FloatArray, distance: FloatArray, u:
 
 
 def _rule_lever(p: Problem, exit_value: FloatArray, distance: FloatArray, u: int) -> dict[str, Any] | None:
-    """The nearest tutor that one rule alone (wave or role) keeps from ``u``."""
+    """Propose the nearest tutor that one rule alone (wave or role) keeps from ``u``."""
     n_e, n_t = p.n_establishments, p.n_tutors
     everyone = np.arange(n_t, dtype=np.int64)
     ue = np.full(n_t, u, dtype=np.int64)
@@ -333,7 +352,7 @@ def _remote_lever(p: Problem, members: IntArray) -> dict[str, Any] | None:
 def _add_tutor_levers(
     p: Problem, res: Residual, reach: npt.NDArray[np.bool_], members: IntArray
 ) -> list[dict[str, Any]]:
-    """The sites where one new tutor is worth most, by the places it could free."""
+    """Propose the sites where one new tutor is worth most, by the places it could free."""
     if p.distance_matrix is not None:
         return []  # a new tutor has no known routes
     from scipy.spatial import cKDTree
@@ -422,4 +441,3 @@ def _describe(row: dict[str, Any], lang: str) -> str:
     if row["uncovers"]:
         tail += text["uncovers"].format(uncovers_text=", ".join(row["uncovers"]))
     return f"{head}: {tail}"
-

@@ -101,8 +101,9 @@ def write_plan(
 
     Files: ``assignment.csv`` (one row per input establishment, in UAI order:
     ``uai, tutor_id, mode, distance_km, reason_code, reason``),
-    ``tutors.csv`` (one row per tutor with its load), ``summary.json`` and
-    ``summary.md``.
+    ``tutors.csv`` (one row per tutor with its load), ``summary.json``,
+    ``summary.md``, and for a plan ``shortfall.csv`` / ``shortfall.json``
+    (see :func:`tutormatch.io._shortfall_files.write_shortfall`).
 
     Parameters
     ----------
@@ -127,6 +128,10 @@ def write_plan(
             json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
         (scratch / "summary.md").write_text(plan_summary_markdown(plan), encoding="utf-8")
+        if plan.status.has_solution:  # the levers that would cover what is left (issue 11)
+            from tutormatch.io._shortfall_files import write_shortfall
+
+            write_shortfall(plan, scratch)
         if extra is not None:
             extra(scratch)
         names = sorted(str(p.relative_to(scratch)) for p in scratch.rglob("*") if p.is_file())

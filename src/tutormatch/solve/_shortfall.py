@@ -146,7 +146,7 @@ class _Verifier:
             uncovers=sorted(self.covered - covered),
             priority_gain=gain,
             cost_delta_km=new.objective - self.plan.objective,
-            cost_delta_eur=_cost_eur(new) - self.eur if self.euros else math.nan,
+            cost_delta_eur=round(_cost_eur(new) - self.eur, 2) if self.euros else math.nan,
         )
         row["n_covers"] = len(row["covers"])
         self.rows.append(row)

@@ -430,6 +430,46 @@ class Assignment:
 
         return explain(self, uai, lang=lang, max_tutors=max_tutors)
 
+    def backups(self, k: int = 3) -> pd.DataFrame:
+        """Return each establishment's next ``k`` eligible tutors, ranked by the exact cost of forcing them.
+
+        For each establishment (except those of fixed pairs) and each
+        eligible tutor other than its own, the change in the optimum if that
+        pair were forced, re-optimised around it: first the priority covered
+        (0 or less), then the yearly cost. Computed for all pairs at once
+        from the plan's residual graph (the forced pair's cost plus the
+        cheapest way to restore the flow, by Dijkstra with Bellman-Ford
+        potentials), equal to re-solving with each pair fixed.
+
+        Parameters
+        ----------
+        k : int, default 3
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``uai, rank, tutor_id, mode, distance_km,
+            priority_delta, cost_delta_km``; ``k`` rows per establishment at
+            most, best first.
+
+        Raises
+        ------
+        InputError
+            For ``k < 1``, a plan that is not optimal, or all-or-nothing
+            loads (not a flow: force pairs with ``fixed_pairs`` and solve).
+
+        Examples
+        --------
+        >>> import tutormatch as tm
+        >>> plan = tm.solve(tm.example_problem())
+        >>> table = plan.backups(k=2)
+        >>> bool((table["priority_delta"] <= 0).all())
+        True
+        """
+        from tutormatch.solve._backups import backups
+
+        return backups(self, k)
+
 
 def _finite_or_none(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None

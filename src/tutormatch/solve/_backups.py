@@ -1,0 +1,237 @@
+r"""Backups: the next tutors of each establishment, ranked by the exact cost of forcing them.
+
+Notes
+-----
+The pure problem (capacities, minimum loads, fixed and forbidden pairs) is a
+min-cost circulation: source :math:`S`, establishments, remote classes,
+tutors, sink :math:`K` and an arc :math:`K \to S`. Costs are lexicographic,
+encoded exactly as integers :math:`M p + c` (:math:`p` the priority in
+integer units, negative when covering; :math:`c` the yearly cost in the
+solver's units; :math:`M` larger than any path's cost part). For an optimal
+circulation :math:`x` and a pair :math:`(t, e)` not in it, the optimum with
+that pair forced is
+
+.. math:: z^* + c_{et} + d_x(t \to e)
+
+where :math:`d_x` is the shortest path in the residual graph of :math:`x`:
+the difference between the forced optimum and :math:`x` is a circulation in
+that graph; its cycles other than the one through :math:`e \to t` cost
+:math:`\ge 0` (optimality), and that one costs at least the shortest such
+cycle, which is feasible. Paths into :math:`e` enter from its tutor
+:math:`t_0` (or from :math:`S` when uncovered), so
+:math:`d(t \to e) = d(t \to t_0) - c_{t_0 e}`: one Dijkstra per used tutor on
+the reversed graph, with Bellman-Ford potentials making costs non-negative.
+Remote classes are linked to their tutors as a whole, so a path may use a
+remote pair that an own-establishment or forbidden exception rules out; the
+figures are exact when no such pair exists (the usual case).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import scipy.sparse as sp
+
+from tutormatch.errors import InputError
+from tutormatch.model._eligibility import MODE_NAMES, MODE_NONE, MODE_ONSITE, classify_pairs, pair_keys
+
+if TYPE_CHECKING:
+    from tutormatch.solve._assignment import Assignment
+
+__all__ = ["BACKUP_COLUMNS", "backups"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+#: Columns of :meth:`Assignment.backups`.
+BACKUP_COLUMNS = (
+    "uai",
+    "rank",
+    "tutor_id",
+    "mode",
+    "distance_km",
+    "priority_delta",
+    "cost_delta_km",
+)
+_BATCH = 256  # Dijkstra sources per call (memory: batch x nodes floats)
+_EXACT = 2.0**52  # integers up to here are exact in float64
+
+
+def _integer_priorities(priority: FloatArray) -> tuple[IntArray, float]:
+    for digits in range(7):
+        scaled = priority * 10.0**digits
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))):
+            return np.round(scaled).astype(np.int64), 10.0**digits
+    raise InputError("backups need priorities with at most 6 decimals.")
+
+
+def backups(plan: Assignment, k: int = 3) -> pd.DataFrame:
+    """Rank each establishment's next eligible tutors. See :meth:`Assignment.backups`."""
+    from scipy.sparse.csgraph import bellman_ford, dijkstra
+
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise InputError(f"k must be an integer >= 1; got {k!r}.")
+    p = plan.problem
+    if p.all_or_nothing:
+        raise InputError(
+            "backups: all-or-nothing loads break the flow structure the exact backups rely on; "
+            "force pairs with fixed_pairs and solve again instead."
+        )
+    if not plan.status.is_optimal:
+        raise InputError(f"backups need an optimal plan; this one is {plan.status.value}.")
+    n_e, n_t = p.n_establishments, p.n_tutors
+    cand = p.candidates
+    n_c = cand.n_classes
+    s_node, k_node = n_e + n_t + n_c, n_e + n_t + n_c + 1
+    n = n_e + n_t + n_c + 2
+    unit = float(plan.stats.get("cost_unit_km", 0.001) or 0.001)
+    p_int, p_scale = _integer_priorities(p.establishments.priority)
+
+    onsite_used = plan.mode == MODE_ONSITE
+    used_keys = pair_keys(plan.tutor[onsite_used], plan.establishment[onsite_used], n_e)
+    free = ~np.isin(pair_keys(cand.tutor, cand.establishment, n_e), used_keys)
+    pair_c = np.round(p.pair_cost_km(cand.establishment, cand.distance_km) / unit)
+    remote_c = np.round(np.asarray(p.remote_cost_km) / unit)
+    plan_c = np.round(plan.cost_km / unit)
+    movable_pair = ~plan.is_fixed
+    covered = np.zeros(n_e, dtype=bool)
+    covered[plan.establishment] = True
+    movable = np.zeros(n_e, dtype=bool)
+    movable[plan.establishment[movable_pair]] = True
+    loads = plan.loads
+    fixed_load = np.bincount(plan.tutor[plan.is_fixed], minlength=n_t)
+    must = np.maximum(p.tutors.min_load - fixed_load, 0)
+    has_class = np.flatnonzero(cand.remote_class >= 0)
+
+    cost_parts = np.concatenate((pair_c, remote_c, plan_c))
+    big_m = 2.0 * n * (float(np.abs(cost_parts).max()) if len(cost_parts) else 1.0) + 1.0
+    if 4.0 * float(p_int.max(initial=1)) * big_m >= _EXACT:
+        raise InputError("backups: priorities and costs too large to combine exactly; coarsen the priorities.")
+
+    rows_, cols_, w_ = [], [], []
+
+    def arcs(r: npt.ArrayLike, c: npt.ArrayLike, w: npt.ArrayLike) -> None:
+        rows_.append(np.asarray(r, dtype=np.int64))
+        cols_.append(np.asarray(c, dtype=np.int64))
+        w_.append(np.asarray(w, dtype=np.float64))
+
+    arcs(cand.establishment[free], n_e + cand.tutor[free], pair_c[free])
+    arcs(has_class, n_e + n_t + cand.remote_class[has_class], remote_c[has_class])
+    arcs(n_e + n_t + cand.link_class, n_e + cand.link_tutor, np.zeros(len(cand.link_tutor)))
+    # Taking a pair away: on-site from its tutor; remote through the class,
+    # as the solver sees it (any remote establishment of the class may be
+    # handed back by any tutor serving the class).
+    pair_class = cand.remote_class[plan.establishment]
+    via_class = movable_pair & (plan.mode != MODE_ONSITE) & (pair_class >= 0)
+    direct = movable_pair & ~via_class
+    arcs(n_e + plan.tutor[direct], plan.establishment[direct], -plan_c[direct])
+    arcs(n_e + plan.tutor[via_class], n_e + n_t + pair_class[via_class], np.zeros(int(via_class.sum())))
+    arcs(n_e + n_t + pair_class[via_class], plan.establishment[via_class], -plan_c[via_class])
+    mov = np.flatnonzero(movable)
+    arcs(mov, np.full(len(mov), s_node), p_int[mov] * big_m)  # uncover
+    unc = np.flatnonzero(~covered)
+    arcs(np.full(len(unc), s_node), unc, -p_int[unc] * big_m)  # cover
+    room = np.flatnonzero(loads < p.tutors.capacity)
+    arcs(n_e + room, np.full(len(room), k_node), np.zeros(len(room)))
+    shed = np.flatnonzero(loads - fixed_load > must)
+    arcs(np.full(len(shed), k_node), n_e + shed, np.zeros(len(shed)))
+    arcs([k_node], [s_node], [0.0])
+    if plan.n_covered > int(plan.is_fixed.sum()):
+        arcs([s_node], [k_node], [0.0])
+    r, c, w = np.concatenate(rows_), np.concatenate(cols_), np.concatenate(w_)
+    order = np.lexsort((w, c, r))
+    r, c, w = r[order], c[order], w[order]
+    first = np.ones(len(r), dtype=bool)
+    first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
+    r, c, w = r[first], c[first], w[first]
+
+    # Potentials: shortest distances from a virtual node linked to all (0).
+    virtual = sp.csr_array(
+        (
+            np.concatenate((w, np.zeros(n))),
+            (np.concatenate((r, np.full(n, n))), np.concatenate((c, np.arange(n)))),
+        ),
+        shape=(n + 1, n + 1),
+    )
+    pi = np.asarray(bellman_ford(virtual, directed=True, indices=[n]))[0][:n]
+    reduced = w + pi[r] - pi[c]
+    reduced = np.where(np.abs(reduced) < 0.5, 0.0, reduced)  # integers: exact zeros
+    # Reversed graph (target -> source) with non-negative reduced costs;
+    # csgraph keeps explicit zeros as arcs.
+    reverse = sp.csr_array((reduced, (c, r)), shape=(n, n))
+
+    # Which node each establishment is entered from: its tutor, or S.
+    entry = np.full(n_e, s_node, dtype=np.int64)
+    entry[plan.establishment] = np.where(via_class, n_e + n_t + pair_class, n_e + plan.tutor)
+    entry_w = np.where(covered, 0.0, -p_int * big_m)
+    entry_w[plan.establishment] = -plan_c
+    sources = np.unique(entry[~(covered & ~movable)])
+    dist_to = {}
+    for start in range(0, len(sources), _BATCH):
+        batch = sources[start : start + _BATCH]
+        d = np.asarray(dijkstra(reverse, directed=True, indices=batch))
+        for i, node in enumerate(batch.tolist()):
+            # d[i, v] = reduced distance v -> node; back to real costs.
+            dist_to[node] = d[i] - pi + pi[node]
+
+    # Candidate tutors of each establishment: on-site pairs and remote links.
+    out: list[dict[str, object]] = []
+    tutor_of = np.full(n_e, -1, dtype=np.int64)
+    tutor_of[plan.establishment] = plan.tutor
+    onsite_t = pd.Series(cand.tutor).groupby(cand.establishment).apply(np.asarray).to_dict()
+    onsite_c = pd.Series(pair_c).groupby(cand.establishment).apply(np.asarray).to_dict()
+    class_tutors = {cl: cand.link_tutor[cand.link_class == cl] for cl in range(n_c)}
+    for e in range(n_e):
+        if covered[e] and not movable[e]:
+            continue  # a fixed pair stays
+        t_on = onsite_t.get(e, np.empty(0, dtype=np.int64))
+        c_on = onsite_c.get(e, np.empty(0))
+        cl = int(cand.remote_class[e])
+        t_re = class_tutors.get(cl, np.empty(0, dtype=np.int64)) if cl >= 0 else np.empty(0, dtype=np.int64)
+        t_all = np.concatenate((t_on, t_re))
+        c_all = np.concatenate((c_on, np.full(len(t_re), remote_c[e])))
+        if not len(t_all):
+            continue
+        # Cheapest arc per tutor (on-site beats remote when both).
+        order = np.lexsort((c_all, t_all))
+        t_all, c_all = t_all[order], c_all[order]
+        keep = np.ones(len(t_all), dtype=bool)
+        keep[1:] = t_all[1:] != t_all[:-1]
+        t_all, c_all = t_all[keep], c_all[keep]
+        mine = t_all != tutor_of[e]
+        t_all, c_all = t_all[mine], c_all[mine]
+        dist = dist_to[int(entry[e])][n_e + t_all] + entry_w[e]
+        total = c_all + dist
+        ok = np.isfinite(total)
+        t_all, total = t_all[ok], total[ok]
+        if not len(t_all):
+            continue
+        prio = np.round(total / big_m)
+        km = (total - prio * big_m) * unit
+        rank = np.lexsort((t_all, km, prio))
+        chosen = t_all[rank]
+        es = np.full(len(chosen), e, dtype=np.int64)
+        distance = p.distance_km(chosen, es)
+        modes = classify_pairs(p, chosen, es, distance)
+        good = modes != MODE_NONE  # drops the class exceptions (own, forbidden)
+        picked = np.flatnonzero(good)[:k]
+        for j, idx in enumerate(picked.tolist()):
+            tt = int(chosen[idx])
+            out.append(
+                {
+                    "uai": str(p.establishments.id[e]),
+                    "rank": j + 1,
+                    "tutor_id": str(p.tutors.id[tt]),
+                    "mode": MODE_NAMES[int(modes[idx])],
+                    "distance_km": float(distance[idx]) if math.isfinite(distance[idx]) else math.nan,
+                    "priority_delta": -float(prio[rank[idx]]) / p_scale,
+                    "cost_delta_km": float(km[rank[idx]]),
+                }
+            )
+    if not out:
+        return pd.DataFrame({col: pd.Series(dtype=object) for col in BACKUP_COLUMNS})
+    return pd.DataFrame(out, columns=list(BACKUP_COLUMNS))

@@ -59,6 +59,7 @@ BACKUP_COLUMNS = (
 )
 _BATCH = 256  # Dijkstra sources per call (memory: batch x nodes floats)
 _EXACT = 2.0**52  # integers up to here are exact in float64
+_FIRST_LIMIT_KM = 2000.0  # first Dijkstra radius, in reduced km-equivalent
 
 
 def _integer_priorities(priority: FloatArray) -> tuple[IntArray, float]:
@@ -110,7 +111,9 @@ def backups(plan: Assignment, k: int = 3) -> pd.DataFrame:
     cost_parts = np.concatenate((pair_c, remote_c, plan_c))
     big_m = 2.0 * n * (float(np.abs(cost_parts).max()) if len(cost_parts) else 1.0) + 1.0
     if 4.0 * float(p_int.max(initial=1)) * big_m >= _EXACT:
-        raise InputError("backups: priorities and costs too large to combine exactly; coarsen the priorities.")
+        raise InputError(
+            "backups: priorities and costs too large to combine exactly; coarsen the priorities."
+        )
 
     rows_, cols_, w_ = [], [], []
 
@@ -164,74 +167,128 @@ def backups(plan: Assignment, k: int = 3) -> pd.DataFrame:
     # csgraph keeps explicit zeros as arcs.
     reverse = sp.csr_array((reduced, (c, r)), shape=(n, n))
 
-    # Which node each establishment is entered from: its tutor, or S.
+    # Which node each establishment is entered from: its tutor (or its class
+    # when remote), or S when uncovered; and that arc's reduced cost.
     entry = np.full(n_e, s_node, dtype=np.int64)
     entry[plan.establishment] = np.where(via_class, n_e + n_t + pair_class, n_e + plan.tutor)
     entry_w = np.where(covered, 0.0, -p_int * big_m)
     entry_w[plan.establishment] = -plan_c
-    sources = np.unique(entry[~(covered & ~movable)])
-    dist_to = {}
-    for start in range(0, len(sources), _BATCH):
-        batch = sources[start : start + _BATCH]
-        d = np.asarray(dijkstra(reverse, directed=True, indices=batch))
-        for i, node in enumerate(batch.tolist()):
-            # d[i, v] = reduced distance v -> node; back to real costs.
-            dist_to[node] = d[i] - pi + pi[node]
-
-    # Candidate tutors of each establishment: on-site pairs and remote links.
-    out: list[dict[str, object]] = []
+    open_e = ~(covered & ~movable)  # a fixed pair stays
+    tail = entry_w + pi[entry] - pi[np.arange(n_e)]
     tutor_of = np.full(n_e, -1, dtype=np.int64)
     tutor_of[plan.establishment] = plan.tutor
-    onsite_t = pd.Series(cand.tutor).groupby(cand.establishment).apply(np.asarray).to_dict()
-    onsite_c = pd.Series(pair_c).groupby(cand.establishment).apply(np.asarray).to_dict()
-    class_tutors = {cl: cand.link_tutor[cand.link_class == cl] for cl in range(n_c)}
-    for e in range(n_e):
-        if covered[e] and not movable[e]:
-            continue  # a fixed pair stays
-        t_on = onsite_t.get(e, np.empty(0, dtype=np.int64))
-        c_on = onsite_c.get(e, np.empty(0))
-        cl = int(cand.remote_class[e])
-        t_re = class_tutors.get(cl, np.empty(0, dtype=np.int64)) if cl >= 0 else np.empty(0, dtype=np.int64)
-        t_all = np.concatenate((t_on, t_re))
-        c_all = np.concatenate((c_on, np.full(len(t_re), remote_c[e])))
-        if not len(t_all):
-            continue
-        # Cheapest arc per tutor (on-site beats remote when both).
-        order = np.lexsort((c_all, t_all))
-        t_all, c_all = t_all[order], c_all[order]
-        keep = np.ones(len(t_all), dtype=bool)
-        keep[1:] = t_all[1:] != t_all[:-1]
-        t_all, c_all = t_all[keep], c_all[keep]
-        mine = t_all != tutor_of[e]
-        t_all, c_all = t_all[mine], c_all[mine]
-        dist = dist_to[int(entry[e])][n_e + t_all] + entry_w[e]
-        total = c_all + dist
-        ok = np.isfinite(total)
-        t_all, total = t_all[ok], total[ok]
-        if not len(t_all):
-            continue
-        prio = np.round(total / big_m)
-        km = (total - prio * big_m) * unit
-        rank = np.lexsort((t_all, km, prio))
-        chosen = t_all[rank]
-        es = np.full(len(chosen), e, dtype=np.int64)
-        distance = p.distance_km(chosen, es)
-        modes = classify_pairs(p, chosen, es, distance)
-        good = modes != MODE_NONE  # drops the class exceptions (own, forbidden)
-        picked = np.flatnonzero(good)[:k]
-        for j, idx in enumerate(picked.tolist()):
-            tt = int(chosen[idx])
-            out.append(
-                {
-                    "uai": str(p.establishments.id[e]),
-                    "rank": j + 1,
-                    "tutor_id": str(p.tutors.id[tt]),
-                    "mode": MODE_NAMES[int(modes[idx])],
-                    "distance_km": float(distance[idx]) if math.isfinite(distance[idx]) else math.nan,
-                    "priority_delta": -float(prio[rank[idx]]) / p_scale,
-                    "cost_delta_km": float(km[rank[idx]]),
-                }
+
+    # On-site candidates: reduced cycle = A + d'(t -> entry(e)), A >= 0.
+    on = open_e[cand.establishment] & (cand.tutor != tutor_of[cand.establishment])
+    on_e, on_t = cand.establishment[on], cand.tutor[on]
+    on_a = pair_c[on] + pi[on_e] - pi[n_e + on_t] + tail[on_e]
+    # Remote candidates: every tutor of the class, A = A_e - pi(t).
+    class_tutors = [cand.link_tutor[cand.link_class == cl] for cl in range(n_c)]
+    re_e = np.flatnonzero(open_e & (cand.remote_class >= 0))
+    re_a = remote_c[re_e] + pi[re_e] + tail[re_e]
+
+    value_on = np.full(len(on_e), np.inf)
+    best_re: dict[int, tuple[IntArray, FloatArray]] = {}
+    todo = open_e.copy()
+    limit = _FIRST_LIMIT_KM / unit
+    for _round in range(4):
+        sources = np.unique(entry[todo])
+        if not len(sources):
+            break
+        row_of = np.full(n, -1, dtype=np.int64)
+        row_of[sources] = np.arange(len(sources))
+        pick_on = np.flatnonzero(todo[on_e])
+        pick_re = re_e[todo[re_e]]
+        for start in range(0, len(sources), _BATCH):
+            batch = sources[start : start + _BATCH]
+            d = np.asarray(
+                dijkstra(
+                    reverse, directed=True, indices=batch, limit=limit if math.isfinite(limit) else np.inf
+                )
             )
-    if not out:
-        return pd.DataFrame({col: pd.Series(dtype=object) for col in BACKUP_COLUMNS})
-    return pd.DataFrame(out, columns=list(BACKUP_COLUMNS))
+            rows = row_of[entry[on_e[pick_on]]] - start
+            inside = (rows >= 0) & (rows < len(batch))
+            sel = pick_on[inside]
+            value_on[sel] = on_a[sel] + d[rows[inside], n_e + on_t[sel]]
+            rows_e = row_of[entry[pick_re]] - start
+            inside_e = (rows_e >= 0) & (rows_e < len(batch))
+            for cl in range(n_c):
+                members = pick_re[inside_e & (cand.remote_class[pick_re] == cl)]
+                if not len(members) or not len(class_tutors[cl]):
+                    continue
+                tutors = class_tutors[cl]
+                block = d[row_of[entry[members]] - start][:, n_e + tutors] - pi[n_e + tutors]
+                take = min(k + 3, len(tutors))
+                part = np.argpartition(block, take - 1, axis=1)[:, :take]
+                for j, e in enumerate(members.tolist()):
+                    best_re[e] = (tutors[part[j]], block[j, part[j]] + re_a[np.searchsorted(re_e, e)])
+        if not math.isfinite(limit):
+            break
+        # Confirmed: k + 2 values within the limit (anything unknown is beyond).
+        known = np.bincount(on_e[value_on <= limit], minlength=n_e)
+        for e, (_, values) in best_re.items():
+            known[e] += int((values <= limit).sum())
+        todo = todo & (known < k + 2)
+        limit = limit * 64.0 if _round < 2 else math.inf
+
+    # Merge, keep each tutor's cheapest way, drop the current tutor, rank.
+    parts_e = [on_e]
+    parts_t = [on_t]
+    parts_v = [value_on]
+    for e, (tutors, values) in best_re.items():
+        parts_e.append(np.full(len(tutors), e, dtype=np.int64))
+        parts_t.append(tutors)
+        parts_v.append(values)
+    all_e = np.concatenate(parts_e)
+    all_t = np.concatenate(parts_t)
+    all_v = np.concatenate(parts_v)
+    good = np.isfinite(all_v) & (all_t != tutor_of[all_e])
+    all_e, all_t, all_v = all_e[good], all_t[good], all_v[good]
+    order = np.lexsort((all_v, all_t, all_e))
+    all_e, all_t, all_v = all_e[order], all_t[order], all_v[order]
+    first = np.ones(len(all_e), dtype=bool)
+    first[1:] = (all_e[1:] != all_e[:-1]) | (all_t[1:] != all_t[:-1])
+    all_e, all_t, all_v = all_e[first], all_t[first], all_v[first]
+    order = np.lexsort((all_t, all_v, all_e))
+    all_e, all_t, all_v = all_e[order], all_t[order], all_v[order]
+    rank = _rank_within(all_e)
+    keep = rank < k + 3
+    all_e, all_t, all_v = all_e[keep], all_t[keep], all_v[keep]
+    distance = p.distance_km(all_t, all_e)
+    modes = classify_pairs(p, all_t, all_e, distance)
+    ok = modes != MODE_NONE  # drops the class exceptions (own, forbidden)
+    all_e, all_t, all_v, distance, modes = all_e[ok], all_t[ok], all_v[ok], distance[ok], modes[ok]
+    rank = _rank_within(all_e)
+    keep = rank < k
+    all_e, all_t, all_v, distance, modes, rank = (
+        all_e[keep],
+        all_t[keep],
+        all_v[keep],
+        distance[keep],
+        modes[keep],
+        rank[keep],
+    )
+    prio = np.round(all_v / big_m)
+    km = (all_v - prio * big_m) * unit
+    return pd.DataFrame(
+        {
+            "uai": p.establishments.id[all_e],
+            "rank": rank + 1,
+            "tutor_id": p.tutors.id[all_t],
+            "mode": np.array([MODE_NAMES[int(m)] for m in modes], dtype=object),
+            "distance_km": np.where(np.isfinite(distance), distance, np.nan),
+            "priority_delta": -prio / p_scale,
+            "cost_delta_km": km,
+        },
+        columns=list(BACKUP_COLUMNS),
+    )
+
+
+def _rank_within(groups: IntArray) -> IntArray:
+    """Position of each item within its run of equal ``groups`` (sorted input)."""
+    if not len(groups):
+        return np.empty(0, dtype=np.int64)
+    start = np.ones(len(groups), dtype=bool)
+    start[1:] = groups[1:] != groups[:-1]
+    first = np.maximum.accumulate(np.where(start, np.arange(len(groups)), 0))
+    return np.asarray(np.arange(len(groups)) - first, dtype=np.int64)

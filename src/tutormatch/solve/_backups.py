@@ -277,7 +277,7 @@ def backups(plan: Assignment, k: int = 3) -> pd.DataFrame:
             "tutor_id": p.tutors.id[all_t],
             "mode": np.array([MODE_NAMES[int(m)] for m in modes], dtype=object),
             "distance_km": np.where(np.isfinite(distance), distance, np.nan),
-            "priority_delta": -prio / p_scale,
+            "priority_delta": -prio / p_scale + 0.0,  # no -0.0
             "cost_delta_km": km,
         },
         columns=list(BACKUP_COLUMNS),

@@ -68,6 +68,10 @@ _WORDS = {
         ),
         "forced_none": "Forcing the nearest eligible tutor is not possible: {why}",
         "no_nearest": "No other eligible tutor to force.",
+        "at": "{tutor} at {distance:.1f} km: {detail}",
+        "management": "management",
+        "accounting": "accounting",
+        "both": "management and accounting",
     },
     "fr": {
         "assigned": "le tutore ({mode}, {distance})",
@@ -91,6 +95,10 @@ _WORDS = {
         ),
         "forced_none": "Impossible d'imposer le tuteur éligible le plus proche : {why}",
         "no_nearest": "Aucun autre tuteur éligible à imposer.",
+        "at": "{tutor} à {distance:.1f} km : {detail}",
+        "management": "en gestion",
+        "accounting": "en comptabilité",
+        "both": "en gestion et en comptabilité",
     },
 }
 
@@ -151,12 +159,18 @@ class Explanation:
         nearer = self.frame[self.frame["status"].isin(["full", "room"])]
         lines.append(w["nearer"] if len(nearer) else w["nearer_none"])
         for row in nearer.to_dict(orient="records"):
-            lines.append(f"  - {row['tutor_id']} at {row['distance_km']:.1f} km: {row['detail']}")
+            lines.append(
+                "  - "
+                + w["at"].format(tutor=row["tutor_id"], distance=row["distance_km"], detail=row["detail"])
+            )
         excluded = self.frame[self.frame["status"] == "excluded"]
         if len(excluded):
             lines.append(w["excluded"])
             for row in excluded.to_dict(orient="records"):
-                lines.append(f"  - {row['tutor_id']} at {row['distance_km']:.1f} km: {row['detail']}")
+                lines.append(
+                    "  - "
+                    + w["at"].format(tutor=row["tutor_id"], distance=row["distance_km"], detail=row["detail"])
+                )
         if self.forced_tutor_id is None:
             lines.append(w["no_nearest"])
         elif self.forced_note:
@@ -365,7 +379,8 @@ def _rule(p: Any, t: int, e: int, w: dict[str, str]) -> tuple[str, str]:
     if not _wave_ok(tutors.wave[tt], est.wave[ee])[0]:
         return "wave", w["wave"].format(tw=tutors.wave[t], ew=est.wave[e])
     if not _role_ok(p, tt, ee)[0]:
-        return "role", w["role"].format(role=tutors.role[t], need=est.need[e])
+        need = str(est.need[e])
+        return "role", w["role"].format(role=tutors.role[t], need=w.get(need, need))
     if len(p.forbidden) and bool(((p.forbidden[:, 0] == t) & (p.forbidden[:, 1] == e)).any()):
         return "forbidden", w["forbidden"]
     return "limit", w["limit"].format(limit=float(tutors.max_km[t]))

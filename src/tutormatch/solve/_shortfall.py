@@ -440,4 +440,4 @@ def _describe(row: dict[str, Any], lang: str) -> str:
     tail = text["covers"].format(covers_text=", ".join(row["covers"]))
     if row["uncovers"]:
         tail += text["uncovers"].format(uncovers_text=", ".join(row["uncovers"]))
-    return f"{head}: {tail}"
+    return f"{head}{' : ' if lang == 'fr' else ': '}{tail}"

@@ -72,7 +72,7 @@ def _integer_priorities(priority: FloatArray) -> tuple[IntArray, float]:
 
 def backups(plan: Assignment, k: int = 3) -> pd.DataFrame:
     """Rank each establishment's next eligible tutors. See :meth:`Assignment.backups`."""
-    from scipy.sparse.csgraph import bellman_ford, dijkstra
+    from scipy.sparse.csgraph import dijkstra
 
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
         raise InputError(f"k must be an integer >= 1; got {k!r}.")
@@ -153,14 +153,7 @@ def backups(plan: Assignment, k: int = 3) -> pd.DataFrame:
     r, c, w = r[first], c[first], w[first]
 
     # Potentials: shortest distances from a virtual node linked to all (0).
-    virtual = sp.csr_array(
-        (
-            np.concatenate((w, np.zeros(n))),
-            (np.concatenate((r, np.full(n, n))), np.concatenate((c, np.arange(n)))),
-        ),
-        shape=(n + 1, n + 1),
-    )
-    pi = np.asarray(bellman_ford(virtual, directed=True, indices=[n]))[0][:n]
+    pi = _potentials(r, c, w, n)
     reduced = w + pi[r] - pi[c]
     reduced = np.where(np.abs(reduced) < 0.5, 0.0, reduced)  # integers: exact zeros
     # Reversed graph (target -> source) with non-negative reduced costs;
@@ -282,6 +275,31 @@ def backups(plan: Assignment, k: int = 3) -> pd.DataFrame:
         },
         columns=list(BACKUP_COLUMNS),
     )
+
+
+def _potentials(r: IntArray, c: IntArray, w: FloatArray, n: int) -> FloatArray:
+    """Return shortest distances from a virtual node linked to every node at cost 0.
+
+    Bellman-Ford, vectorised: each pass relaxes every arc at once (arcs
+    grouped by head), and it stops at the first pass that changes nothing,
+    i.e. after the depth of the shortest-path tree, not ``n`` passes.
+
+    Raises
+    ------
+    InputError
+        On a negative cycle (a plan that is not optimal).
+    """
+    order = np.argsort(c, kind="stable")
+    r, c, w = r[order], c[order], w[order]
+    heads, starts = np.unique(c, return_index=True)
+    dist = np.zeros(n)
+    for _ in range(n + 1):
+        best = np.minimum.reduceat(dist[r] + w, starts) if len(r) else np.empty(0)
+        better = best < dist[heads]
+        if not better.any():
+            return dist
+        dist[heads[better]] = best[better]
+    raise InputError("backups: the plan's residual graph has a negative cycle; is the plan optimal?")
 
 
 def _rank_within(groups: IntArray) -> IntArray:

@@ -21,6 +21,11 @@ cycle, which is feasible. Paths into :math:`e` enter from its tutor
 :math:`t_0` (or from :math:`S` when uncovered), so
 :math:`d(t \to e) = d(t \to t_0) - c_{t_0 e}`: one Dijkstra per used tutor on
 the reversed graph, with Bellman-Ford potentials making costs non-negative.
+Hubs (source, sink, remote classes) are taken out of those Dijkstras and
+added back as :math:`d(t \to h) + d(h \to t_0)`, two Dijkstras per hub;
+the per-tutor Dijkstras first run within a radius and again, wider, only for
+establishments whose :math:`k` best are not yet proven (a candidate beyond
+the radius costs more than it, reduced costs being non-negative).
 Remote classes are linked to their tutors as a whole, so a path may use a
 remote pair that an own-establishment or forbidden exception rules out; the
 figures are exact when no such pair exists (the usual case).
@@ -59,7 +64,7 @@ BACKUP_COLUMNS = (
 )
 _BATCH = 256  # Dijkstra sources per call (memory: batch x nodes floats)
 _EXACT = 2.0**52  # integers up to here are exact in float64
-_FIRST_LIMIT_KM = 2000.0  # first Dijkstra radius, in reduced km-equivalent
+_FIRST_LIMIT_KM = 400.0  # first Dijkstra radius, reduced km-equivalent (measured best, national)
 
 
 def _integer_priorities(priority: FloatArray) -> tuple[IntArray, float]:
@@ -159,6 +164,21 @@ def backups(plan: Assignment, k: int = 3) -> pd.DataFrame:
     # Reversed graph (target -> source) with non-negative reduced costs;
     # csgraph keeps explicit zeros as arcs.
     reverse = sp.csr_array((reduced, (c, r)), shape=(n, n))
+    # Hubs (source, sink, remote classes) touch thousands of nodes: paths
+    # through them are d(v -> hub) + d(hub -> w), from one Dijkstra each way
+    # per hub; the per-source Dijkstras then run on the local graph only.
+    hubs = np.concatenate(([s_node, k_node], np.arange(n_e + n_t, n_e + n_t + n_c))).astype(np.int64)
+    to_hub = np.asarray(dijkstra(reverse, directed=True, indices=hubs))  # [h, v] = d'(v -> h)
+    from_hub = np.asarray(dijkstra(reverse.T.tocsr(), directed=True, indices=hubs))  # d'(h -> v)
+    local = (r < n_e + n_t) & (c < n_e + n_t)
+    reverse_local = sp.csr_array((reduced[local], (c[local], r[local])), shape=(n, n))
+
+    def via_hubs(tutor_nodes: IntArray, entries: IntArray) -> FloatArray:
+        """Return d'(t -> entry) over paths through a hub, pair by pair."""
+        best = np.full(len(tutor_nodes), np.inf)
+        for h in range(len(hubs)):
+            np.minimum(best, to_hub[h, tutor_nodes] + from_hub[h, entries], out=best)
+        return best
 
     # Which node each establishment is entered from: its tutor (or its class
     # when remote), or S when uncovered; and that arc's reduced cost.
@@ -181,6 +201,7 @@ def backups(plan: Assignment, k: int = 3) -> pd.DataFrame:
     re_a = remote_c[re_e] + pi[re_e] + tail[re_e]
 
     value_on = np.full(len(on_e), np.inf)
+    hub_on = via_hubs(n_e + on_t, entry[on_e])
     best_re: dict[int, tuple[IntArray, FloatArray]] = {}
     todo = open_e.copy()
     limit = _FIRST_LIMIT_KM / unit
@@ -194,15 +215,11 @@ def backups(plan: Assignment, k: int = 3) -> pd.DataFrame:
         pick_re = re_e[todo[re_e]]
         for start in range(0, len(sources), _BATCH):
             batch = sources[start : start + _BATCH]
-            d = np.asarray(
-                dijkstra(
-                    reverse, directed=True, indices=batch, limit=limit if math.isfinite(limit) else np.inf
-                )
-            )
+            d = np.asarray(dijkstra(reverse_local, directed=True, indices=batch, limit=limit))
             rows = row_of[entry[on_e[pick_on]]] - start
             inside = (rows >= 0) & (rows < len(batch))
             sel = pick_on[inside]
-            value_on[sel] = on_a[sel] + d[rows[inside], n_e + on_t[sel]]
+            value_on[sel] = on_a[sel] + np.minimum(d[rows[inside], n_e + on_t[sel]], hub_on[sel])
             rows_e = row_of[entry[pick_re]] - start
             inside_e = (rows_e >= 0) & (rows_e < len(batch))
             for cl in range(n_c):
@@ -210,18 +227,22 @@ def backups(plan: Assignment, k: int = 3) -> pd.DataFrame:
                 if not len(members) or not len(class_tutors[cl]):
                     continue
                 tutors = class_tutors[cl]
-                block = d[row_of[entry[members]] - start][:, n_e + tutors] - pi[n_e + tutors]
+                block = d[row_of[entry[members]] - start][:, n_e + tutors]
+                for h in range(len(hubs)):
+                    through = to_hub[h, n_e + tutors][None, :] + from_hub[h, entry[members]][:, None]
+                    np.minimum(block, through, out=block)
+                block = block - pi[n_e + tutors]
                 take = min(k + 3, len(tutors))
                 part = np.argpartition(block, take - 1, axis=1)[:, :take]
                 for j, e in enumerate(members.tolist()):
                     best_re[e] = (tutors[part[j]], block[j, part[j]] + re_a[np.searchsorted(re_e, e)])
         if not math.isfinite(limit):
             break
-        # Confirmed: k + 2 values within the limit (anything unknown is beyond).
+        # Confirmed: k + 3 values within the limit (anything unknown is beyond).
         known = np.bincount(on_e[value_on <= limit], minlength=n_e)
         for e, (_, values) in best_re.items():
             known[e] += int((values <= limit).sum())
-        todo = todo & (known < k + 2)
+        todo = todo & (known < k + 3)
         limit = limit * 64.0 if _round < 2 else math.inf
 
     # Merge, keep each tutor's cheapest way, drop the current tutor, rank.

@@ -91,3 +91,17 @@ def test_backups_refuse_all_or_nothing() -> None:
     problem = tm.Problem.from_frames(tutors, establishments, max_distance_km=40, all_or_nothing=True)
     with pytest.raises(tm.InputError, match="all-or-nothing loads break the flow structure"):
         tm.solve(problem).backups()
+
+
+@pytest.mark.parametrize("first_radius_km", [0.001, 1.0])
+def test_bounded_dijkstra_rounds_give_the_unbounded_answer(
+    monkeypatch: pytest.MonkeyPatch, first_radius_km: float
+) -> None:
+    from tutormatch.solve import _backups
+
+    plan = tm.solve(_problem(5, 25, 60, 35.0, True))
+    monkeypatch.setattr(_backups, "_FIRST_LIMIT_KM", float("inf"))
+    unbounded = plan.backups(k=3)
+    monkeypatch.setattr(_backups, "_FIRST_LIMIT_KM", first_radius_km)
+    bounded = plan.backups(k=3)
+    assert bounded.equals(unbounded)

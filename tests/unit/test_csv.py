@@ -427,7 +427,7 @@ def test_csv_error_names_file_line_and_id(tmp_path: Path) -> None:
     with pytest.raises(
         tm.InputError,
         match=re.escape(
-            "tutors.csv: column 'capacity' must be a whole number >= 0; found in 1 "
+            "tutors.csv: column 'capacity' must be a whole number from 0 to 10,000; found in 1 "
             "row: "
             "-1 on line 3 (tutor_id T2). Correct or drop these rows."
         ),

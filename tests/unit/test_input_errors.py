@@ -85,11 +85,11 @@ def test_missing_tutor_id_column() -> None:
     with pytest.raises(
         tm.InputError,
         match=exact(
-            "tutors: required column 'tutor_id' (or one of 'id', 'tuteur', 'tutor') "
-            "is missing; "
+            "tutors: required column 'tutor_id' (or one of 'identifiant', 'id', 'identifiant tuteur', "
+            "'id tuteur', 'tuteur', 'tutor', 'matricule') is missing; "
             "columns found: 'lon', 'lat', 'wave', 'role'. Add it, or rename the "
             "matching column; "
-            "names are matched ignoring case."
+            "names are matched ignoring case, accents, spaces and punctuation."
         ),
     ) as info:
         problem(tutors().drop(columns="tutor_id"))
@@ -99,7 +99,7 @@ def test_missing_tutor_id_column() -> None:
 def test_missing_uai_column() -> None:
     with pytest.raises(
         tm.InputError,
-        match=exact("establishments: required column 'uai' (or one of 'code_uai', 'rne', 'uai_code')"),
+        match=exact("establishments: required column 'uai' (or one of 'code UAI', 'RNE', 'code RNE', 'uai code', 'numéro UAI', 'identifiant', 'id', 'code établissement')"),
     ):
         problem(e=establishments().drop(columns="uai"))
 
@@ -137,16 +137,25 @@ def test_blank_tutor_id() -> None:
         problem(tutors(tutor_id=["T1", None, "T3"]))
 
 
-def test_columns_equal_but_for_case() -> None:
+def test_two_columns_for_one_field_with_equal_values_are_read_once() -> None:
     frame = establishments()
-    frame["UAI"] = frame["uai"]
+    frame["Code UAI"] = frame["uai"].str.lower()
+    p = problem(e=frame)
+    assert p.columns["establishments"]["same_as"] == {"Code UAI": "uai"}
+    assert "Code UAI" not in p.establishments.extra.columns
+
+
+def test_two_columns_for_one_field_must_agree() -> None:
+    frame = tutors(longitude=[5.40, 5.46, 4.81])
     with pytest.raises(
         tm.InputError,
         match=exact(
-            "establishments: columns 'uai' and 'UAI' have the same name once case is ignored. Rename or drop"
+            "tutors: columns 'lon' and 'longitude' both give 'lon' but differ in 1 row: 5.45 vs 5.46 on "
+            "row 1. Keep one of them: drop or rename the other."
         ),
-    ):
-        problem(e=frame)
+    ) as info:
+        problem(frame)
+    assert info.value.rows == (1,)
 
 
 # -- UAI check letters -----------------------------------------------------------------
@@ -327,14 +336,23 @@ def test_outside_france_warning_points_at_the_caller_of_from_csv(
     assert "on line 4 (tutor_id T3)" in str(record[0].message)
 
 
-def test_all_points_outside_france_is_silent() -> None:
-    # Synthetic instances elsewhere are fine: only a lone point far from the
-    # others suggests a typing error (warnings are errors in this test suite).
-    p = problem(
-        tutors(lon=[13.4, 13.5, 13.6], lat=[52.5, 52.4, 52.6]),
-        establishments(lon=[13.3, 13.2, 13.1], lat=[52.5] * 3),
-    )
-    assert p.n_tutors == 3
+def test_a_table_with_no_point_in_france_is_refused() -> None:
+    # Every tutor at null island made every pair remote at ~5,600 km, silently.
+    with pytest.raises(
+        tm.InputError,
+        match=exact(
+            "tutors: column 'lon' and column 'lat' must locate points in France, but none of this "
+            "table's points is in France; found in 3 rows: lon 0, lat 0 on row 0 (tutor_id T1), "
+        )
+        + r".*\(0, 0\) is what a missing coordinate often becomes",
+    ) as info:
+        problem(tutors(lon=[0.0] * 3, lat=[0.0] * 3))
+    assert info.value.rows == (0, 1, 2)
+
+
+def test_null_island_among_points_in_france_is_a_warning() -> None:
+    with pytest.warns(tm.TutormatchWarning, match=r"lon 0, lat 0 on row 2 \(tutor_id T3\).*\(0, 0\)"):
+        problem(tutors(lon=[5.40, 5.45, 0.0], lat=[43.30, 43.53, 0.0]))
 
 
 def test_overseas_points_are_in_france() -> None:
@@ -469,7 +487,7 @@ def test_negative_capacity() -> None:
     with pytest.raises(
         tm.InputError,
         match=exact(
-            "tutors: column 'capacity' must be a whole number >= 0; found in 1 row: "
+            "tutors: column 'capacity' must be a whole number from 0 to 10,000; found in 1 row: "
             "-1 on row 1 (tutor_id T2). "
             "Correct or drop these rows."
         ),
@@ -480,7 +498,7 @@ def test_negative_capacity() -> None:
 def test_fractional_capacity() -> None:
     with pytest.raises(
         tm.InputError,
-        match=exact("column 'capacity' must be a whole number >= 0; found in 1 row: 1.5 on row 0"),
+        match=exact("column 'capacity' must be a whole number from 0 to 10,000; found in 1 row: 1.5 on row 0"),
     ):
         problem(tutors(capacity=[1.5, 2, 2]))
 
@@ -488,7 +506,7 @@ def test_fractional_capacity() -> None:
 def test_non_numeric_capacity() -> None:
     with pytest.raises(
         tm.InputError,
-        match=exact("column 'capacity' must be a whole number >= 0; found in 1 row: 'two' on row 2"),
+        match=exact("column 'capacity' must be a whole number from 0 to 10,000; found in 1 row: 'two' on row 2"),
     ):
         problem(tutors(capacity=[2, 2, "two"]))
 
@@ -544,7 +562,7 @@ def test_non_numeric_priority() -> None:
     with pytest.raises(
         tm.InputError,
         match=exact(
-            "establishments: column 'priority' must be a number > 0; found in 1 row: "
+            "establishments: column 'priority' must be a number from 0.000001 to 1,000,000; found in 1 row: "
             "'high' on row 0 (uai 0130001F)."
         ),
     ):
@@ -555,7 +573,7 @@ def test_non_numeric_priority() -> None:
 def test_priority_not_positive(priority: float) -> None:
     with pytest.raises(
         tm.InputError,
-        match=exact(f"column 'priority' must be a number > 0; found in 1 row: {priority} on row 1"),
+        match=exact(f"column 'priority' must be a number from 0.000001 to 1,000,000; found in 1 row: {priority} on row 1"),
     ):
         problem(e=establishments(priority=[1, priority, 2]))
 
@@ -564,7 +582,7 @@ def test_fractional_wave() -> None:
     with pytest.raises(
         tm.InputError,
         match=exact(
-            "establishments: column 'wave' must be a whole number (the deployment wave); found in 1 row: 3.5"
+            "establishments: column 'wave' must be a whole number from 0 to 999,999; found in 1 row: 3.5"
         ),
     ):
         problem(e=establishments(wave=[3.5, 4, 4]))
@@ -584,7 +602,7 @@ def test_bad_remote_ok() -> None:
 def test_negative_visits_per_year() -> None:
     with pytest.raises(
         tm.InputError,
-        match=exact("column 'visits_per_year' must be a number >= 0; found in 1 row: -6"),
+        match=exact("column 'visits_per_year' must be a number from 0 to 365; found in 1 row: -6"),
     ):
         problem(e=establishments(visits_per_year=[6, -6, 6]))
 

@@ -114,6 +114,7 @@ class ColumnReader:
         self.table = table
         self.row_word = row_word
         self.id_column = id_column
+        self._ids: npt.NDArray[np.object_] | None = None
         self.fields = dict(fields or {})
         for canonical, spellings in (aliases or {}).items():
             self.fields.setdefault(canonical, Field(canonical, tuple(spellings)))
@@ -164,7 +165,6 @@ class ColumnReader:
         }
         if geometry is not None and geometry in seen:
             self.read["geometry"] = geometry
-        self._ids: npt.NDArray[np.object_] | None = None
 
     def _check_equal(self, canonical: str, first: int, other: int) -> None:
         a = self.frame.iloc[:, first].tolist()

@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+import numpy as np
+
 __all__ = [
     "ESTABLISHMENT_FIELDS",
     "PAIR_FIELDS",
@@ -91,7 +93,7 @@ class Range:
         >>> Range(0, 10_000, integer=True).describe()
         'a whole number from 0 to 10,000'
         >>> Range(1e-6, 1e6).describe()
-        'a number from 1e-06 to 1,000,000'
+        'a number from 0.000001 to 1,000,000'
         """
         what = "a whole number" if self.integer else "a number"
         unit = f" {self.unit}" if self.unit else ""
@@ -101,6 +103,8 @@ class Range:
 def _show(value: float) -> str:
     if float(value).is_integer() and abs(value) < 1e15:
         return f"{int(value):,}"
+    if 0 < abs(value) < 1:
+        return np.format_float_positional(value, trim="-")
     return f"{value:g}"
 
 

@@ -218,6 +218,9 @@ def _print_summary(plan: object, seconds: float) -> None:
     s = plan.summary()
     for name, how in plan.problem.sources.items():
         print(f"read {name}: {how}")
+    for table in plan.problem.columns.values():
+        if table["ignored"]:
+            print(f"ignored column(s) in {table['source']}: {', '.join(table['ignored'])}")
     gap = "" if not s["gap"] else f", gap {s['gap']:.3%}"
     print(f"status: {s['status']} (solver {s['solver']}{gap})")
     print(

@@ -99,7 +99,10 @@ def test_missing_tutor_id_column() -> None:
 def test_missing_uai_column() -> None:
     with pytest.raises(
         tm.InputError,
-        match=exact("establishments: required column 'uai' (or one of 'code UAI', 'RNE', 'code RNE', 'uai code', 'numéro UAI', 'identifiant', 'id', 'code établissement')"),
+        match=exact(
+            "establishments: required column 'uai' (or one of 'code UAI', 'RNE', 'code RNE', "
+            "'uai code', 'numéro UAI', 'identifiant', 'id', 'code établissement')"
+        ),
     ):
         problem(e=establishments().drop(columns="uai"))
 
@@ -498,7 +501,9 @@ def test_negative_capacity() -> None:
 def test_fractional_capacity() -> None:
     with pytest.raises(
         tm.InputError,
-        match=exact("column 'capacity' must be a whole number from 0 to 10,000; found in 1 row: 1.5 on row 0"),
+        match=exact(
+            "column 'capacity' must be a whole number from 0 to 10,000; found in 1 row: 1.5 on row 0"
+        ),
     ):
         problem(tutors(capacity=[1.5, 2, 2]))
 
@@ -506,7 +511,9 @@ def test_fractional_capacity() -> None:
 def test_non_numeric_capacity() -> None:
     with pytest.raises(
         tm.InputError,
-        match=exact("column 'capacity' must be a whole number from 0 to 10,000; found in 1 row: 'two' on row 2"),
+        match=exact(
+            "column 'capacity' must be a whole number from 0 to 10,000; found in 1 row: 'two' on row 2"
+        ),
     ):
         problem(tutors(capacity=[2, 2, "two"]))
 
@@ -573,7 +580,10 @@ def test_non_numeric_priority() -> None:
 def test_priority_not_positive(priority: float) -> None:
     with pytest.raises(
         tm.InputError,
-        match=exact(f"column 'priority' must be a number from 0.000001 to 1,000,000; found in 1 row: {priority} on row 1"),
+        match=exact(
+            "column 'priority' must be a number from 0.000001 to 1,000,000; "
+            f"found in 1 row: {priority} on row 1"
+        ),
     ):
         problem(e=establishments(priority=[1, priority, 2]))
 

@@ -123,6 +123,7 @@ def write_plan(
         _csv(plan.tutor_loads(), scratch / "tutors.csv")
         summary = plan.summary()
         summary["inputs"] = dict(plan.problem.sources)
+        summary["columns"] = {k: dict(v) for k, v in plan.problem.columns.items()}
         (scratch / "summary.json").write_text(
             json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )

@@ -145,7 +145,14 @@ _WAVE = Field(
 )
 _REMOTE = Field(
     "remote_ok",
-    ("distanciel", "à distance", "distanciel possible", "accepte le distanciel", "tutorat à distance", "remote"),
+    (
+        "distanciel",
+        "à distance",
+        "distanciel possible",
+        "accepte le distanciel",
+        "tutorat à distance",
+        "remote",
+    ),
 )
 _LON = Field("lon", ("longitude", "lng"))
 _LAT = Field("lat", ("latitude",))
@@ -169,13 +176,26 @@ TUTOR_FIELDS: Mapping[str, Field] = _fields(
     Field(
         "home_uai",
         (
-            "UAI de rattachement", "établissement de rattachement", "UAI d'exercice",
-            "UAI", "code UAI", "RNE", "own uai", "uai home",
+            "UAI de rattachement",
+            "établissement de rattachement",
+            "UAI d'exercice",
+            "UAI",
+            "code UAI",
+            "RNE",
+            "own uai",
+            "uai home",
         ),
-    ),  # fmt: skip
+    ),
     Field(
         "capacity",
-        ("capacité", "charge maximale", "charge max", "max load", "nombre d'établissements", "nb établissements"),
+        (
+            "capacité",
+            "charge maximale",
+            "charge max",
+            "max load",
+            "nombre d'établissements",
+            "nb établissements",
+        ),
         Range(0, 10_000, integer=True),
     ),
     Field(
@@ -212,7 +232,14 @@ ESTABLISHMENT_FIELDS: Mapping[str, Field] = _fields(
     Field("uai", (*_UAI[:5], "identifiant", "id", "code établissement")),
     Field(
         "name",
-        ("nom", "appellation", "appellation officielle", "nom de l'établissement", "dénomination", "patronyme"),
+        (
+            "nom",
+            "appellation",
+            "appellation officielle",
+            "nom de l'établissement",
+            "dénomination",
+            "patronyme",
+        ),
     ),
     Field("kind", ("type", "nature", "type d'établissement", "nature UAI", "catégorie")),
     _COMMUNE,
@@ -281,10 +308,12 @@ def check_parameter(name: str, value: object, *, allow_inf: bool = False) -> Non
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         number = math.nan
-    if isinstance(value, bool) or isinstance(value, str):
+    if isinstance(value, bool | str):
         number = math.nan
     if allow_inf and number == math.inf:
         return
     if not rng.contains(number):
         also = " (or inf for no limit)" if allow_inf else ""
-        raise InputError(f"{name} must be {rng.describe()}{also}; got {value!r}.", column=name, values=[value])
+        raise InputError(
+            f"{name} must be {rng.describe()}{also}; got {value!r}.", column=name, values=[value]
+        )

@@ -21,7 +21,6 @@ from tutormatch.errors import InputError
 from tutormatch.io._csv import read_csv_table
 from tutormatch.io._gazetteer import load_communes
 from tutormatch.model._columns import ColumnReader
-from tutormatch.model._fields import PAIR_FIELDS, PARAMETER_RANGES, check_parameter
 from tutormatch.model._eligibility import (
     Candidates,
     RemoteClasses,
@@ -31,6 +30,7 @@ from tutormatch.model._eligibility import (
     pair_keys,
     rejection_reason,
 )
+from tutormatch.model._fields import PAIR_FIELDS, PARAMETER_RANGES, check_parameter
 from tutormatch.model._rules import (
     DEFAULT_CAPACITY,
     DEFAULT_MAX_DISTANCE_KM,
@@ -661,7 +661,8 @@ class Problem:
         if bad.any():
             coo = matrix.tocoo()
             where = ", ".join(
-                f"{v!r} at ({i}, {j})" for v, i, j in zip(coo.data[bad][:5], coo.row[bad][:5], coo.col[bad][:5], strict=True)
+                f"{v!r} at ({i}, {j})"
+                for v, i, j in zip(coo.data[bad][:5], coo.row[bad][:5], coo.col[bad][:5], strict=True)
             )
             raise InputError(
                 f"distance_km: stored distances must be {rng.describe()} (or minutes); found {where}"

@@ -360,8 +360,7 @@ def _check_in_france(
         outside,
         f"and column {reader.spelled('lat')!r} must locate points in France, but none of "
         "this table's points is in France",
-        "Give WGS84 degrees, lon first (metropolitan France: lon about -5 to 10, "
-        f"lat about 41 to 51).{hint}",
+        f"Give WGS84 degrees, lon first (metropolitan France: lon about -5 to 10, lat about 41 to 51).{hint}",
         values=list(zip(lon[outside].tolist(), lat[outside].tolist(), strict=True)),
         shown=_show_points(lon[outside], lat[outside]),
     )

@@ -292,7 +292,8 @@ def test_binary_or_utf16_file_is_refused(tmp_path: Path, raw: bytes) -> None:
     path.write_bytes(raw)
     with pytest.raises(
         tm.InputError,
-        match=r"^e\.csv: line 1 holds a NUL byte, so this is not a CSV text file .* Save it again as 'CSV UTF-8'",
+        match=r"^e\.csv: line 1 holds a NUL byte, so this is not a CSV text file .* "
+        r"Save it again as 'CSV UTF-8'",
     ):
         read_csv_table(path)
 

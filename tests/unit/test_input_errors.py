@@ -6,6 +6,7 @@ One test per message (STYLE 8); the frames are tiny problems around Marseille.
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -1107,3 +1108,117 @@ def test_csv_decimal_comma_in_priority(tmp_path: Path) -> None:
     p = tm.Problem.from_csv(t, e)
     assert p.establishments.priority.tolist() == [1.5, 0.25, 2.0]
     assert p.sources["etablissements.csv"] == "Windows-1252, ';'-separated, decimal comma"
+
+
+# -- numbers at the edge: every value in a range the solve and the reports carry ------
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value", "expected"),
+    [
+        # Priorities of 1e17 looped for ever coarsening the cost unit; 1e19
+        # gave status error and an all-no_plan plan.
+        ("establishments", "priority", 1e17, "a number from 0.000001 to 1,000,000"),
+        ("establishments", "priority", 1e-7, "a number from 0.000001 to 1,000,000"),
+        ("establishments", "visits_per_year", 1e19, "a number from 0 to 365"),
+        ("establishments", "wave", 1e19, "a whole number from 0 to 999,999"),
+        # Capacity >= 1e19 overflowed int64 and blamed column min_load, "empty".
+        ("tutors", "capacity", 1e19, "a whole number from 0 to 10,000"),
+        ("tutors", "min_load", 10_001, "a whole number from 0 to 10,000"),
+        ("tutors", "max_km", 1e308, "a number from 0 to 40,000 km"),
+        ("tutors", "vehicle_cv", 0.5, "a number from 1 to 1,000 CV"),
+        # cia_eur >= 1e19 gave a traceback in the reports.
+        ("tutors", "cia_eur", 1e19, "a number from 0 to 1,000,000 EUR"),
+        ("tutors", "prior_service_km", -1, "a number from 0 to 1,000,000 km"),
+    ],
+)
+def test_numbers_out_of_range_name_column_row_and_range(
+    table: str, column: str, value: float, expected: str
+) -> None:
+    t, e = tutors(), establishments()
+    frame = t if table == "tutors" else e
+    frame[column] = [None, value, None]
+    who = "tutor_id T2" if table == "tutors" else f"uai {U2}"
+    with pytest.raises(
+        tm.InputError, match=exact(f"{table}: column '{column}' must be {expected}; found in 1 row: ")
+    ) as info:
+        problem(t, e)
+    assert who in str(info.value)
+    assert (info.value.column, info.value.rows, values_of(info.value)) == (column, (1,), (value,))
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        (
+            "max_distance_km",
+            1e308,
+            "max_distance_km must be a number from 0 to 40,000 km (or inf for no limit)",
+        ),
+        (
+            "remote_penalty_km",
+            1e308,
+            "remote_penalty_km must be a number from 0 to 100,000,000 km; got 1e+308",
+        ),
+        ("detour_factor", 1e308, "detour_factor must be a number from 1 to 10; got 1e+308"),
+        ("default_capacity", 10**19, "default_capacity must be a whole number from 0 to 10,000"),
+        ("default_visits_per_year", 400, "default_visits_per_year must be a number from 0 to 365; got 400"),
+    ],
+)
+def test_parameters_out_of_range_are_refused(option: str, value: float, expected: str) -> None:
+    with pytest.raises(tm.InputError, match=exact(expected)):
+        problem(**{option: value})
+
+
+def test_no_limit_is_still_accepted() -> None:
+    assert problem(max_distance_km=np.inf, remote_penalty_km=100).max_distance_km == np.inf
+
+
+def test_from_arrays_checks_ranges_too() -> None:
+    with pytest.raises(
+        tm.InputError, match=exact("tutors: column 'capacity' must be a whole number from 0 to 10,000")
+    ):
+        tm.Problem.from_arrays(np.ones((2, 2)), capacity=[1, 1e19])
+    with pytest.raises(
+        tm.InputError, match=exact("distance_km: stored distances must be a number from 0 to 40,000 km")
+    ):
+        tm.Problem.from_arrays(np.array([[1.0, 1e308]]))
+
+
+def test_priorities_at_both_ends_of_their_range_solve() -> None:
+    # 1e12 beside 1e-6 never returned; the range's ends are carried exactly.
+    p = problem(e=establishments(priority=[1e6, 1e-6, 1.0]))
+    with warnings.catch_warnings():
+        # The solver may coarsen its cost unit for such a spread, and says so.
+        warnings.simplefilter("ignore", tm.TutormatchWarning)
+        plan = tm.solve(p, time_limit=10)
+    assert plan.status == tm.Status.OPTIMAL
+    assert set(plan.pairs["uai"]) == {U1, U2, U3}
+
+
+def test_cli_refuses_a_huge_limit_before_solving(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tutormatch.cli import main
+
+    t, e = tmp_path / "tutors.csv", tmp_path / "establishments.csv"
+    tutors().to_csv(t, index=False)
+    establishments().to_csv(e, index=False)
+    assert main(["solve", str(t), str(e), "--max-km", "1e308", "--out", str(tmp_path / "plan")]) == 2
+    err = capsys.readouterr().err
+    assert "max_distance_km must be a number from 0 to 40,000 km" in err
+    assert "Nothing was written." in err
+    assert not (tmp_path / "plan").exists()
+
+
+@pytest.mark.parametrize("code", ["013000²", "0130001²"], ids=["seven", "eight"])
+def test_superscript_digits_in_a_uai_are_a_bad_uai(code: str) -> None:
+    # "²".isdigit() is True: int() then raised a bare ValueError.
+    with pytest.raises(tm.InputError, match=exact("establishments: column 'uai' must hold UAI codes")):
+        problem(e=establishments(uai=[U1, U2, code]))
+
+
+def test_superscript_digits_in_an_insee_code_are_unknown() -> None:
+    frame = establishments(insee=["13055", "13001", "1305²"]).drop(columns=["lon", "lat"])
+    with pytest.raises(
+        tm.InputError, match=exact("establishments: column 'insee' must hold INSEE commune codes")
+    ):
+        problem(e=frame)

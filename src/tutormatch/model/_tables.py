@@ -180,13 +180,18 @@ def _check_ids(reader: ColumnReader, name: str, what: str, *, upper: bool = Fals
     return ids
 
 
+def _digits(text: str) -> bool:
+    """Tell whether ``text`` is ASCII digits (``str.isdigit`` also accepts "²")."""
+    return text.isascii() and text.isdigit()
+
+
 def _uai_hint(uai: str) -> str | None:
     """Suggest the right code for a wrong UAI, when one can be guessed."""
-    if len(uai) == 8 and uai[:7].isdigit():
+    if len(uai) == 8 and _digits(uai[:7]):
         return f"{uai[:7]}{uai_check_letter(uai[:7])} instead of {uai}"
-    if len(uai) == 7 and uai.isdigit():
+    if len(uai) == 7 and _digits(uai):
         return f"{uai}{uai_check_letter(uai)} (check letter missing) instead of {uai}"
-    if len(uai) == 7 and uai[:6].isdigit() and is_valid_uai("0" + uai):
+    if len(uai) == 7 and _digits(uai[:6]) and is_valid_uai("0" + uai):
         return f"0{uai} (leading zero lost) instead of {uai}"
     return None
 
@@ -373,9 +378,9 @@ def _commune_code(code: str, known: pd.Index) -> str:
     give the municipal arrondissements of Paris, Lyon and Marseille, which the
     gazetteer lists as their commune.
     """
-    if code.isdigit() and len(code) == 4:
+    if _digits(code) and len(code) == 4:
         code = code.zfill(5)
-    if code in known or not code.isdigit():
+    if code in known or not _digits(code):
         return code
     number = int(code)
     for first, last, commune in _ARRONDISSEMENTS:

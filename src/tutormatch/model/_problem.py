@@ -335,21 +335,27 @@ class Problem:
         Parameters
         ----------
         tutors : pandas.DataFrame or geopandas.GeoDataFrame
-            One row per tutor. Columns (names matched ignoring case):
+            One row per tutor. Columns (names matched ignoring case, accents,
+            spaces and punctuation; French names accepted, e.g.
+            ``Capacité``, ``UAI de rattachement``: see ``docs/inputs.md``):
             ``tutor_id`` (required, unique); a location as ``lon``/``lat``
             (WGS84 degrees), point ``geometry`` (any CRS), ``insee`` (commune
             code) or ``home_uai`` (their own establishment, when it is in
-            ``establishments``); ``capacity`` (integer >= 0, default 2);
-            ``min_load`` (default 0); ``wave``; ``role`` (SG, SGAC, FPAC, AG,
-            AC); ``remote_ok`` (default true); ``max_km`` (personal limit);
-            ``vehicle_cv`` and ``cia_eur`` (for the cost reports); ``name``.
-            Never modified.
+            ``establishments``); ``capacity`` (whole number from 0 to 10,000,
+            default 2); ``min_load`` (default 0); ``wave``; ``role`` (SG,
+            SGAC, FPAC, AG, AC); ``remote_ok`` (default true); ``max_km``
+            (personal limit, up to 40,000); ``vehicle_cv``, ``cia_eur`` and
+            ``prior_service_km`` (for the cost reports); ``name``;
+            ``commune``. Other columns are ignored and listed in
+            :attr:`columns`. Never modified.
         establishments : pandas.DataFrame or geopandas.GeoDataFrame
             One row per establishment: ``uai`` (required, unique, check letter
             verified); location as ``lon``/``lat``, ``geometry`` or ``insee``;
-            ``name``, ``kind``; ``wave``; ``priority`` (> 0, default 1);
-            ``need`` (management, accounting or both); ``remote_ok`` (default
-            true); ``visits_per_year`` (default 6); ``agence_comptable``.
+            ``name``, ``kind``, ``commune``; ``wave``; ``priority`` (from
+            0.000001 to 1,000,000, default 1); ``need`` (management,
+            accounting or both); ``remote_ok`` (default true);
+            ``visits_per_year`` (from 0 to 365, default 6);
+            ``agence_comptable``.
         tutor_id, establishment_id : str
             Names of the id columns when they differ from the defaults.
         max_distance_km : float, default 60
@@ -388,14 +394,18 @@ class Problem:
             table, the rows (index labels, and ids when known) and the
             column, and says how to fix it. ``rows`` and ``values`` list every
             offending row, the message the first five.
+            Also: a number outside its range (the message gives the range),
+            two columns for one field whose values differ, a table whose
+            points given as lon/lat all lie outside France.
         CRSError
-            If a GeoDataFrame whose geometry is needed has no CRS.
+            If a GeoDataFrame whose geometry is needed has no CRS, or none of
+            its points falls in France once read in its CRS.
 
         Warns
         -----
         TutormatchWarning
             If a few points given as lon/lat or geometry lie outside France
-            while the others are inside.
+            while the others are inside (the message names the rows).
 
         Notes
         -----

@@ -282,3 +282,11 @@ def test_overseas_collectivities_are_in_france() -> None:
         tiny_establishments(lon=[-149.57, 166.46], lat=[-17.54, -22.26]),
     )
     assert p.n_tutors == 2
+
+
+def test_a_frame_with_a_repeated_column_name_is_refused() -> None:
+    frame = pd.concat([tiny_tutors(), tiny_tutors()[["lon"]]], axis=1)
+    with pytest.raises(
+        tm.InputError, match=re.escape("tutors: column 'lon' appears twice. Rename or drop one of them.")
+    ):
+        tm.Problem.from_frames(frame, tiny_establishments())

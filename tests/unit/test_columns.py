@@ -290,3 +290,16 @@ def test_a_frame_with_a_repeated_column_name_is_refused() -> None:
         tm.InputError, match=re.escape("tutors: column 'lon' appears twice. Rename or drop one of them.")
     ):
         tm.Problem.from_frames(frame, tiny_establishments())
+
+
+def test_two_id_columns_that_differ_say_how_to_choose() -> None:
+    tutors = tiny_tutors(Matricule=["A1", "A2"])
+    with pytest.raises(
+        tm.InputError,
+        match=re.escape(
+            "tutors: columns 'tutor_id' and 'Matricule' both give 'tutor_id' but differ in 2 rows: "
+            "'T1' vs 'A1' on row 0, 'T2' vs 'A2' on row 1. Keep one of them: drop or rename the "
+            "other (or choose one, e.g. tutor_id='Matricule')."
+        ),
+    ):
+        tm.Problem.from_frames(tutors, tiny_establishments())

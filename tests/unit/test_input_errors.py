@@ -102,7 +102,7 @@ def test_missing_uai_column() -> None:
         tm.InputError,
         match=exact(
             "establishments: required column 'uai' (or one of 'code UAI', 'RNE', 'code RNE', "
-            "'uai code', 'numéro UAI', 'identifiant', 'id', 'code établissement')"
+            "'uai code', 'numéro UAI', 'code établissement')"
         ),
     ):
         problem(e=establishments().drop(columns="uai"))

@@ -176,7 +176,7 @@ class ColumnReader:
         shown = [f"{_show(x)} vs {_show(y)}" for x, y, d in zip(a, b, differ, strict=True) if d]
         raise InputError(
             f"{self.table}: columns {name_a!r} and {name_b!r} both give {canonical!r} but differ in "
-            f"{self.where(differ, shown)}. Keep one of them: drop or rename the other.",
+            f"{self.where(differ, shown)}. Keep one of them: drop or rename the other{_choose(canonical, name_b)}.",
             table=self.table,
             column=name_b,
             rows=self.row_labels(differ),
@@ -479,6 +479,12 @@ def _duplicate_column(table: str, name: str) -> InputError:
         table=table,
         column=name,
     )
+
+
+def _choose(canonical: str, column: str) -> str:
+    """Name the argument that picks an id column, for the ids only."""
+    argument = {"tutor_id": "tutor_id", "uai": "establishment_id"}.get(canonical)
+    return f" (or choose one, e.g. {argument}={column!r})" if argument else ""
 
 
 def _same_cell(a: Any, b: Any) -> bool:

@@ -229,7 +229,8 @@ TUTOR_FIELDS: Mapping[str, Field] = _fields(
 
 #: Columns of the establishments table.
 ESTABLISHMENT_FIELDS: Mapping[str, Field] = _fields(
-    Field("uai", (*_UAI[:5], "identifiant", "id", "code établissement")),
+    # Not "id": a file that has both an "id" and a "uai" column is common.
+    Field("uai", (*_UAI[:5], "code établissement")),
     Field(
         "name",
         (

@@ -176,7 +176,8 @@ class ColumnReader:
         shown = [f"{_show(x)} vs {_show(y)}" for x, y, d in zip(a, b, differ, strict=True) if d]
         raise InputError(
             f"{self.table}: columns {name_a!r} and {name_b!r} both give {canonical!r} but differ in "
-            f"{self.where(differ, shown)}. Keep one of them: drop or rename the other{_choose(canonical, name_b)}.",
+            f"{self.where(differ, shown)}. Keep one of them: drop or rename the other"
+            f"{_choose(canonical, name_b)}.",
             table=self.table,
             column=name_b,
             rows=self.row_labels(differ),

@@ -115,6 +115,14 @@ def _user_stacklevel() -> int:
     return level
 
 
+def _fill_optional(obj: Any, **defaults: object) -> None:
+    """Give optional columns left out by a caller one default value per row."""
+    for name, default in defaults.items():
+        if len(getattr(obj, name)) != len(obj.id):
+            dtype = object if isinstance(default, str) else np.float64
+            object.__setattr__(obj, name, np.full(len(obj.id), default, dtype=dtype))
+
+
 def _freeze(obj: Any) -> None:
     for f in fields(obj):
         value = getattr(obj, f.name)
@@ -534,6 +542,7 @@ class EstablishmentTable:
     columns: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        _fill_optional(self, commune="")
         _freeze(self)
 
     def __len__(self) -> int:
@@ -555,13 +564,10 @@ class EstablishmentTable:
                 "remote_ok": self.remote_ok,
                 "visits_per_year": self.visits_per_year,
                 "agence_comptable": self.agence_comptable,
-                "commune": self._commune(),
+                "commune": self.commune,
             }
         )
         return frame
-
-    def _commune(self) -> ObjArray:
-        return self.commune if len(self.commune) == len(self.id) else np.full(len(self.id), "", dtype=object)
 
     @classmethod
     def from_source(
@@ -715,6 +721,7 @@ class TutorTable:
     columns: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        _fill_optional(self, commune="", prior_service_km=0.0)
         _freeze(self)
 
     def __len__(self) -> int:
@@ -737,16 +744,10 @@ class TutorTable:
                 "home_uai": self.home_uai,
                 "vehicle_cv": self.vehicle_cv,
                 "cia_eur": self.cia_eur,
-                "prior_service_km": self.prior_km(),
-                "commune": self.commune if len(self.commune) == len(self.id) else "",
+                "prior_service_km": self.prior_service_km,
+                "commune": self.commune,
             }
         )
-
-    def prior_km(self) -> FloatArray:
-        """Return :attr:`prior_service_km`, zeros for a table built without it."""
-        if len(self.prior_service_km) == len(self.id):
-            return self.prior_service_km
-        return np.zeros(len(self.id))
 
     @classmethod
     def from_source(

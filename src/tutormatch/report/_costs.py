@@ -103,7 +103,7 @@ class CostReport:
 
 def _prior_km(tutors: TutorTable) -> np.ndarray:
     """Return each tutor's km already driven for the service this year (checked on reading)."""
-    return np.asarray(tutors.prior_km(), dtype=np.float64)
+    return np.asarray(tutors.prior_service_km, dtype=np.float64)
 
 
 def costs(plan: Assignment, *, options: ReportOptions | None = None) -> CostReport:

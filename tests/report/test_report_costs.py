@@ -329,7 +329,7 @@ def test_a_new_decree_is_a_data_change(tmp_path: pytest.TempPathFactory) -> None
         ({"lang": "de"}, r"lang must be one of 'en', 'fr'"),
         ({"detour_factor": 0.9}, r"detour_factor must be a number from 1 to 10; got 0.9"),
         ({"detour_factor": 1e308}, r"detour_factor must be a number from 1 to 10; got 1e\+308"),
-        ({"indemnity_eur": 1e308}, r"indemnity_eur must be a number from 0 to 1,000,000 EUR"),
+        ({"indemnity_eur": 1e308}, r"indemnity_eur must be a number from 0 to 1,000,000 EUR; got 1E\+308\."),
         ({"budget_eur": "1e13"}, r"budget_eur must be a number from 0 to 1,000,000,000,000 EUR"),
         ({"bonus_multiplier": 1e19}, r"bonus_multiplier must be a number from 0 to 1,000; got"),
         ({"remote_pair_cost_eur": 2e6}, r"remote_pair_cost_eur must be a number from 0 to 1,000,000 EUR"),

@@ -1222,3 +1222,17 @@ def test_superscript_digits_in_an_insee_code_are_unknown() -> None:
         tm.InputError, match=exact("establishments: column 'insee' must hold INSEE commune codes")
     ):
         problem(e=frame)
+
+
+def test_a_python_int_beyond_any_float_is_out_of_range() -> None:
+    # float(10**400) raised OverflowError; the message now shows the start of the value.
+    with pytest.raises(
+        tm.InputError,
+        match=exact("column 'capacity' must be a whole number from 0 to 10,000; found in 1 row: 1000000000")
+        + r".*\.\.\. \(401 characters\) on row 1",
+    ):
+        problem(tutors(capacity=[2, 10**400, 2]))
+    with pytest.raises(
+        tm.InputError, match=r"max_distance_km must be .*; got 1000.*\.\.\. \(401 characters\)\."
+    ):
+        problem(max_distance_km=10**400)

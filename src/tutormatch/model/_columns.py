@@ -10,6 +10,7 @@ how to fix it. Nothing is coerced silently.
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -55,7 +56,10 @@ def _as_float(value: Any) -> float | None:
     if isinstance(value, bool | np.bool_):
         return None
     if isinstance(value, int | float | np.integer | np.floating):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # a Python int beyond any float: out of every range
+            return math.inf if value > 0 else -math.inf
     text = str(value).strip().replace("\u00a0", "").replace(" ", "")
     if text.count(",") == 1 and "." not in text:
         text = text.replace(",", ".")
@@ -466,12 +470,15 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+_LONGEST = 40  # characters of a value shown in a message; the error keeps it whole
+
+
 def _show(value: Any) -> str:
     if _is_blank(value):
         return "empty"
-    if isinstance(value, str) and _as_float(value) is not None:
-        return value.strip()  # a number in a CSV cell: quotes would only confuse
-    return repr(_plain(value))
+    # A number in a CSV cell is shown bare: quotes would only confuse.
+    text = value.strip() if isinstance(value, str) and _as_float(value) is not None else repr(_plain(value))
+    return text if len(text) <= _LONGEST else f"{text[: _LONGEST - 3]}... ({len(text):,} characters)"
 
 
 def _duplicate_column(table: str, name: str) -> InputError:

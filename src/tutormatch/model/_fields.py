@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 _PUNCTUATION = re.compile(r"[\W_]+")
+_LONGEST = 40  # characters of a value shown in a message
 
 
 def header_key(name: object) -> str:
@@ -307,7 +308,7 @@ def check_parameter(name: str, value: object, *, allow_inf: bool = False) -> Non
     rng = PARAMETER_RANGES[name]
     try:
         number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         number = math.nan
     if isinstance(value, bool | str):
         number = math.nan
@@ -315,6 +316,7 @@ def check_parameter(name: str, value: object, *, allow_inf: bool = False) -> Non
         return
     if not rng.contains(number):
         also = " (or inf for no limit)" if allow_inf else ""
-        raise InputError(
-            f"{name} must be {rng.describe()}{also}; got {value!r}.", column=name, values=[value]
-        )
+        got = repr(value) if isinstance(value, str) else str(value)  # Decimal('1E+3') reads 1E+3
+        if len(got) > _LONGEST:
+            got = f"{got[: _LONGEST - 3]}... ({len(got):,} characters)"
+        raise InputError(f"{name} must be {rng.describe()}{also}; got {got}.", column=name, values=[value])

@@ -48,7 +48,8 @@ def test_solve_writes_one_row_per_establishment_in_uai_order(
 ) -> None:
     out = tmp_path / "plan"
     assert (
-        main(["solve", str(files[0]), str(files[1]), "--max-km", "60", "--out", str(out), "--no-remote"]) == 0
+        main(["solve", *map(str, files), "--max-km", "60", "--out", str(out), "--no-remote", "--lang", "en"])
+        == 0
     )
     printed = capsys.readouterr().out
     assert "read tutors.csv: UTF-8, ';'-separated, decimal comma" in printed
@@ -74,7 +75,7 @@ def test_remote_is_allowed_by_default(files: tuple[Path, Path], tmp_path: Path) 
     tutors = pd.read_csv(files[0], sep=";", decimal=",")
     tutors["capacity"] = 2
     tutors.to_csv(files[0], sep=";", decimal=",", index=False)
-    assert main(["solve", str(files[0]), str(files[1]), "--out", str(out), "--quiet"]) == 0
+    assert main(["solve", *map(str, files), "--out", str(out), "--quiet", "--lang", "en"]) == 0
     table = pd.read_csv(out / "assignment.csv", dtype=str, keep_default_na=False)
     assert table["mode"].tolist() == ["onsite", "onsite", "remote"]
 
@@ -99,6 +100,8 @@ def test_fixed_and_forbidden_pairs(files: tuple[Path, Path], tmp_path: Path) -> 
             str(forbidden),
             "--time-limit",
             "10",
+            "--lang",
+            "en",
         ]
     )
     assert code == 0

@@ -71,9 +71,7 @@ def _number(text: str) -> float:
     try:
         return float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a number such as 42.5 or 42,5; got {text!r}"
-        ) from None
+        raise argparse.ArgumentTypeError(f"expected a number such as 42.5 or 42,5; got {text!r}") from None
 
 
 _number.__name__ = "number"  # argparse names the type in its messages
@@ -176,9 +174,7 @@ def _add_problem_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_sheet_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--sheet", default=None, help="sheet to read in .xlsx workbooks that have several"
-    )
+    parser.add_argument("--sheet", default=None, help="sheet to read in .xlsx workbooks that have several")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -192,7 +188,9 @@ def _parser() -> argparse.ArgumentParser:
     solve.add_argument("tutors", type=Path, help="tutors table (CSV or .xlsx)")
     solve.add_argument("establishments", type=Path, help="establishments table (CSV or .xlsx)")
     solve.add_argument("--fixed", type=Path, default=None, help="table of tutor_id,uai pairs to keep")
-    solve.add_argument("--forbidden", type=Path, default=None, help="table of tutor_id,uai pairs never to make")
+    solve.add_argument(
+        "--forbidden", type=Path, default=None, help="table of tutor_id,uai pairs never to make"
+    )
     _add_sheet_option(solve)
     _add_solve_options(solve)
     _add_report_options(solve, by_default=False)
@@ -394,7 +392,11 @@ def _publish(
         # Shared reports in OUT/report/; the key table of pseudonyms in OUT/,
         # beside the plan files that hold the real ids anyway.
         write_report_files(
-            plan, folder.staging / "report", options=options, outlines=outlines, private_directory=folder.staging
+            plan,
+            folder.staging / "report",
+            options=options,
+            outlines=outlines,
+            private_directory=folder.staging,
         )
     logger.info("publishing %s", args.out)
     written = folder.publish(command=args.command)

@@ -291,7 +291,7 @@ class OutputFolder:
         """
         given = Path(directory)
         where = option or f"--out {given}"
-        target = Path(os.path.abspath(given))
+        target = given.absolute()
         with contextlib.suppress(OSError):
             target = target.resolve()  # the real folder behind a symlink
         _check_place(target, where)
@@ -378,9 +378,7 @@ def _check_place(target: Path, where: str) -> None:
     for folder in [target, *target.parents]:
         if folder.exists() and not folder.is_dir():
             what = "" if folder == target else f" ({folder} is a file)"
-            raise InputError(
-                f"{where}: not a folder{what}. Give the name of a new folder, e.g. --out plan."
-            )
+            raise InputError(f"{where}: not a folder{what}. Give the name of a new folder, e.g. --out plan.")
     cwd = Path.cwd().resolve()
     if _inside(cwd, target):
         raise InputError(
@@ -393,7 +391,7 @@ def _check_inputs(target: Path, inputs: Iterable[str | PathLike[str] | None], wh
     for given in inputs:
         if given is None:
             continue
-        path = Path(os.path.abspath(given))
+        path = Path(given).absolute()
         with contextlib.suppress(OSError):
             path = path.resolve()
         if _inside(path, target):

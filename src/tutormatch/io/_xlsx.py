@@ -67,9 +67,7 @@ def _choose_sheet(names: Sequence[str], sheet: str | None, name: str) -> str:
     )
 
 
-def read_xlsx_table(
-    path: str | PathLike[str], *, sheet: str | None = None
-) -> tuple[pd.DataFrame, str]:
+def read_xlsx_table(path: str | PathLike[str], *, sheet: str | None = None) -> tuple[pd.DataFrame, str]:
     """Read one sheet of a workbook as text cells.
 
     Parameters
@@ -117,7 +115,9 @@ def read_xlsx_table(
     try:
         book = load_workbook(file, read_only=True, data_only=True)
     except FileNotFoundError:
-        raise InputError(f"{name}: cannot read the file (no such file). Check the path.", table=name) from None
+        raise InputError(
+            f"{name}: cannot read the file (no such file). Check the path.", table=name
+        ) from None
     except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise InputError(
             f"{name}: cannot read this file as an Excel workbook ({exc}). Open it in your spreadsheet "

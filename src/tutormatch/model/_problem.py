@@ -18,8 +18,8 @@ import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from tutormatch.errors import InputError
-from tutormatch.io._read import read_table
 from tutormatch.io._gazetteer import load_communes
+from tutormatch.io._read import read_table
 from tutormatch.model._columns import ColumnReader
 from tutormatch.model._eligibility import (
     Candidates,

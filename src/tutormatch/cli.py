@@ -35,7 +35,6 @@ usage (nothing is written then).
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
 import sys
@@ -349,12 +348,14 @@ def _yearly_cost(plan: Assignment, options: ReportOptions) -> tuple[float, int]:
 
 
 def _json_summary(plan: Assignment, out: Path | None, written: Sequence[Path], seconds: float) -> str:
+    from tutormatch.io._plan_files import summary_json
+
     summary = plan.summary()
     summary["inputs"] = dict(plan.problem.sources)
     summary["total_seconds"] = round(seconds, 3)
     summary["out"] = None if out is None else str(out)
     summary["files"] = [p.relative_to(out).as_posix() for p in written] if out is not None else []
-    return json.dumps(summary, ensure_ascii=False)
+    return summary_json(summary)
 
 
 # -- commands -------------------------------------------------------------------------

@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -117,7 +120,10 @@ def test_system_files_do_not_block_a_folder(inputs: tuple[Path, Path], tmp_path:
 
 
 def test_out_dot_beside_the_inputs_is_refused(
-    inputs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], no_solve: None
+    inputs: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    no_solve: None,
 ) -> None:
     monkeypatch.chdir(inputs[0].parent)
     before = state(inputs[0].parent)
@@ -338,3 +344,158 @@ def test_exchange_swaps_two_folders_or_says_it_cannot(tmp_path: Path) -> None:
         assert not (a / "x").exists()
     else:  # pragma: no cover - systems without renameat2
         assert (a / "x").exists()
+
+
+# -- a run killed (SIGKILL) while it publishes ----------------------------------------------
+#
+# Each case runs the command line in a subprocess that kills itself at one point
+# of the publication, checks the folder, then checks that the next run puts
+# everything in order and leaves nothing behind.
+
+
+# Kills the process at the point named by argv[1], then runs the command line.
+DRIVER = r"""
+import os, signal, sys
+from pathlib import Path
+
+import tutormatch.io._output as output
+import tutormatch.io._plan_files as plan_files
+from tutormatch.cli import main
+
+point, argv = sys.argv[1], sys.argv[2:]
+
+
+def die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def wrap(module, name, *, before=False):
+    original = getattr(module, name)
+
+    def wrapper(*args, **kwargs):
+        if before:
+            die()
+        value = original(*args, **kwargs)
+        die()
+        return value
+
+    setattr(module, name, wrapper)
+
+
+if point == "writing":
+    wrap(plan_files, "_write_csv")  # after the first file of the staging folder
+elif point == "manifest":
+    wrap(output, "_write_manifest")
+elif point == "exchange-before":
+    wrap(output, "exchange", before=True)
+elif point == "exchange-after":
+    wrap(output, "exchange")
+elif point == "deleting-old":
+    def remove_one_then_die(path):
+        next(p for p in sorted(Path(path).rglob("*")) if p.is_file()).unlink()
+        die()
+    output._remove = remove_one_then_die
+elif point in ("aside", "moved-in"):
+    # Systems without an atomic exchange: two renames.
+    output.exchange = lambda a, b: False
+    original, calls = Path.rename, []
+
+    def rename(self, target):
+        value = original(self, target)
+        calls.append(target)
+        if len(calls) == (1 if point == "aside" else 2):
+            die()
+        return value
+
+    Path.rename = rename
+sys.exit(main(argv))
+"""
+
+# point -> the plan the folder holds once the next run has recovered it
+# (with an atomic exchange, also the plan it holds right after the kill).
+POINTS = {
+    "writing": "old",
+    "manifest": "old",
+    "exchange-before": "old",
+    "exchange-after": "new",
+    "deleting-old": "new",
+    "aside": "old",
+    "moved-in": "new",
+}
+WHOLE_AT_ONCE = {"writing", "manifest", "exchange-before", "exchange-after", "deleting-old", "moved-in"}
+
+
+def complete(folder: Path) -> bool:
+    """The folder holds exactly the files of its manifest, as written."""
+    files = state(folder)
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    del files[MANIFEST]
+    return files == {name: entry["sha256"] for name, entry in manifest["files"].items()}
+
+
+@pytest.fixture(scope="module")
+def old_plan(tmp_path_factory: pytest.TempPathFactory) -> tuple[tuple[Path, Path], Path]:
+    """An English plan with reports: what the killed runs replace."""
+    base = tmp_path_factory.mktemp("kill")
+    inputs = write_inputs(base / "in")
+    plan = base / "old"
+    argv = ["solve", *map(str, inputs), "--out", str(plan), "--report", "--lang", "en", "--quiet"]
+    assert main(argv) == 0
+    return inputs, plan
+
+
+def supports_exchange(folder: Path) -> bool:
+    a, b = folder / "probe-a", folder / "probe-b"
+    a.mkdir()
+    b.mkdir()
+    try:
+        return exchange(a, b)
+    finally:
+        a.rmdir()
+        b.rmdir()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+@pytest.mark.parametrize("point", list(POINTS))
+def test_a_killed_publication_leaves_a_whole_plan(
+    point: str, old_plan: tuple[tuple[Path, Path], Path], tmp_path: Path
+) -> None:
+    inputs, template = old_plan
+    atomic = supports_exchange(tmp_path)
+    if point in ("exchange-after", "deleting-old") and not atomic:  # pragma: no cover
+        pytest.skip("no atomic exchange on this filesystem")
+    work = tmp_path / "work"
+    work.mkdir()
+    out = work / "plan"
+    shutil.copytree(template, out)
+    old = state(out)
+    assert complete(out)
+    # The new plan: French, without reports.
+    argv = ["solve", *map(str, inputs), "--out", str(out), "--quiet"]
+    run = subprocess.run(
+        [sys.executable, "-c", DRIVER, point, *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert run.returncode == -signal.SIGKILL, run.stderr  # the point was reached
+
+    def holds(expected: str) -> bool:
+        if expected == "old":
+            return state(out) == old
+        header = (out / "assignment.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+        return complete(out) and header.startswith("UAI;Tuteur") and not (out / "report").exists()
+
+    if point in WHOLE_AT_ONCE:
+        # Nothing to recover: the folder already is one whole plan.
+        assert out.is_dir()
+        assert holds(POINTS[point])
+    else:
+        assert not out.exists()  # between the two renames
+    OutputFolder.prepare(out).discard()  # what the next run does first
+    assert holds(POINTS[point])
+    assert leftovers(out) == []
+    assert main(argv) == 0
+    assert holds("new")
+    assert [p.name for p in work.iterdir()] == ["plan"]

@@ -29,7 +29,14 @@ from tutormatch.io._output import OutputFolder, atomic_directory
 if TYPE_CHECKING:
     from tutormatch.solve._assignment import Assignment
 
-__all__ = ["LANGS", "atomic_directory", "plan_summary_markdown", "write_plan", "write_plan_files"]
+__all__ = [
+    "LANGS",
+    "atomic_directory",
+    "plan_summary_markdown",
+    "summary_json",
+    "write_plan",
+    "write_plan_files",
+]
 
 #: Languages of the plan files.
 LANGS = ("fr", "en")
@@ -228,6 +235,16 @@ def _write_xlsx(frame: pd.DataFrame, path: Path, lang: str) -> None:
     book.save(path)
 
 
+def summary_json(summary: dict[str, Any], **dumps: Any) -> str:
+    """Return ``summary`` as strict JSON: a NaN or infinite number becomes ``null``."""
+
+    def finite(value: Any) -> Any:
+        return None if isinstance(value, float) and not math.isfinite(value) else value
+
+    clean = {k: finite(v) for k, v in summary.items()}
+    return json.dumps(clean, ensure_ascii=False, allow_nan=False, **dumps)
+
+
 def write_plan_files(plan: Assignment, directory: Path, *, lang: str = "en") -> list[Path]:
     """Write a plan's files into ``directory`` (an existing, e.g. staging, folder).
 
@@ -259,7 +276,7 @@ def write_plan_files(plan: Assignment, directory: Path, *, lang: str = "en") -> 
     summary = plan.summary()
     summary["inputs"] = dict(plan.problem.sources)
     paths.append(directory / "summary.json")
-    paths[-1].write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    paths[-1].write_text(summary_json(summary, indent=2) + "\n", encoding="utf-8")
     paths.append(directory / "summary.md")
     paths[-1].write_text(plan_summary_markdown(plan, lang=lang), encoding="utf-8")
     return paths

@@ -499,3 +499,29 @@ def test_a_killed_publication_leaves_a_whole_plan(
     assert main(argv) == 0
     assert holds("new")
     assert [p.name for p in work.iterdir()] == ["plan"]
+
+
+def test_a_failed_switch_leaves_the_old_plan(
+    inputs: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import tutormatch.io._output as output
+
+    out = tmp_path / "plan"
+    assert solve(inputs, out) == 0
+    before = state(out)
+    monkeypatch.setattr(output, "exchange", lambda a, b: False)
+    original = Path.rename
+
+    def rename(self: Path, target: Path) -> Path:
+        if ".tutormatch-staging-" in self.name:  # e.g. a file held open on Windows
+            raise PermissionError(13, "Permission denied", str(self))
+        return original(self, target)
+
+    monkeypatch.setattr(Path, "rename", rename)
+    err = refused(capsys, solve(inputs, out, "--lang", "en"))
+    assert f"--out {out}: cannot replace the folder (Permission denied); it is left as it was" in err
+    assert state(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "plan"]

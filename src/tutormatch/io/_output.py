@@ -379,7 +379,10 @@ def _check_place(target: Path, where: str) -> None:
         if folder.exists() and not folder.is_dir():
             what = "" if folder == target else f" ({folder} is a file)"
             raise InputError(f"{where}: not a folder{what}. Give the name of a new folder, e.g. --out plan.")
-    cwd = Path.cwd().resolve()
+    try:
+        cwd = Path.cwd().resolve()
+    except OSError:  # the current folder was deleted: it cannot be the target
+        return
     if _inside(cwd, target):
         raise InputError(
             f"{where}: this is the current folder (or holds it); tutormatch replaces its output "
@@ -467,7 +470,11 @@ def _switch(target: Path, staging: Path) -> None:
         return
     old = _sibling(target, _OLD)
     target.rename(old)
-    staging.rename(target)
+    try:
+        staging.rename(target)
+    except OSError:
+        old.rename(target)  # put the old plan back before saying why
+        raise
     _remove(old)
 
 

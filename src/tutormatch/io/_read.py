@@ -40,7 +40,7 @@ def read_table(path: str | PathLike[str], *, sheet: str | None = None) -> tuple[
         As :func:`read_csv_table` or :func:`read_xlsx_table`.
     """
     file = Path(path)
-    logger.info("reading %s", file)
+    logger.info("reading %s", file.name)
     suffix = file.suffix.lower()
     if suffix in (".xls", ".ods"):
         raise InputError(

@@ -126,7 +126,7 @@ def solve(
     prices = isinstance(backend, FlowBackend)
     k = choose_k(problem, options.candidate_k, AUTO_PAIR_BUDGET) if prices else None
     pool = initial_pool(problem, k)
-    logger.info("candidate pairs: %d%s", pool.n_pairs, "" if pool.is_complete else " (a first pool, priced)")
+    logger.info("candidate pairs: %s%s", f"{pool.n_pairs:,}", "" if pool.is_complete else " (first pool)")
     if prices and not pool.is_complete:
         backend = FlowBackend(potentials=True)
     explicit: frozenset[int] = frozenset()

@@ -264,6 +264,26 @@ def _progress(args: argparse.Namespace) -> Iterator[None]:
         logger.propagate = saved[1]
 
 
+@contextmanager
+def _terminate_as_exit() -> Iterator[None]:
+    """Turn SIGTERM into SystemExit, so that a stopped run removes its staging folder."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _say(text: str = "") -> None:
     print(text, flush=True)  # piped output appears as it happens
 
@@ -524,7 +544,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "report": _report_command,
         "example": _example_command,
     }
-    with _progress(args):
+    with _progress(args), _terminate_as_exit():
         try:
             if args.command != "example" and (args.max_km < 0 or math.isnan(args.max_km)):
                 raise InputError(f"--max-km must be >= 0 (or inf); got {args.max_km}.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import threading
@@ -370,3 +371,28 @@ def test_license_is_mit_as_declared() -> None:
     assert text.startswith("MIT License")
     assert "Copyright (c) 2026 tutormatch developers" in text
     assert 'license = "MIT"' in (root / "pyproject.toml").read_text(encoding="utf-8")
+
+
+def test_a_terminated_run_removes_its_staging_folder(files: tuple[Path, Path], tmp_path: Path) -> None:
+    out = tmp_path / "plan"
+    argv = ["solve", *map(str, files), "--out", str(out)]
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(tmp_path / "never"), *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    watchdog = threading.Timer(60, process.kill)
+    watchdog.start()
+    try:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if "solving" in line:
+                break
+        assert any(p.name.startswith(".plan.tutormatch-staging-") for p in tmp_path.iterdir())
+        process.terminate()
+        process.communicate(timeout=60)
+    finally:
+        watchdog.cancel()
+    assert process.returncode == 128 + signal.SIGTERM
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["establishments.csv", "tutors.csv"]

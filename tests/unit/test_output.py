@@ -167,7 +167,10 @@ def test_a_file_tutormatch_did_not_write_is_never_replaced(
     (out / "report").write_text("a file named report\n", encoding="utf-8")
     before = state(out)
     err = refused(capsys, solve(inputs, out))
-    assert "the folder holds files that tutormatch did not write: report, tutors.csv" in err
+    assert (
+        "the folder holds files that tutormatch did not write (it has no .tutormatch-manifest.json: "
+        "tutormatch did not write it, or an older version did): report, tutors.csv"
+    ) in err
     assert state(out) == before
 
 
@@ -178,7 +181,10 @@ def test_example_never_replaces_the_users_files(
     sample.mkdir()
     (sample / "tutors.csv").write_text("mine\n", encoding="utf-8")
     err = refused(capsys, main(["example", "--out", str(sample)]))
-    assert "did not write: tutors.csv" in err
+    assert (
+        "did not write (it has no .tutormatch-manifest.json: tutormatch did not write it, "
+        "or an older version did): tutors.csv" in err
+    )
     assert (sample / "tutors.csv").read_text(encoding="utf-8") == "mine\n"
     monkeypatch.chdir(sample)
     refused(capsys, main(["example", "--out", "."]))
@@ -199,7 +205,7 @@ def test_demo_never_replaces_the_users_inputs(
     (out / "input").mkdir(parents=True)
     (out / "input" / "tutors.csv").write_text("mine\n", encoding="utf-8")
     err = refused(capsys, main(["demo", "--out", str(out)]))
-    assert "did not write: input/tutors.csv" in err
+    assert "older version did): input/tutors.csv" in err
     assert (out / "input" / "tutors.csv").read_text(encoding="utf-8") == "mine\n"
 
 

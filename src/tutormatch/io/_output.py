@@ -32,6 +32,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import errno
+import functools
 import hashlib
 import json
 import logging
@@ -187,6 +188,7 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
+@functools.cache
 def _libc_exchange() -> Any:
     if not sys.platform.startswith("linux"):
         return None
@@ -415,7 +417,12 @@ def _check_contents(target: Path, where: str) -> None:
     problems = []
     if scan.foreign:
         _, damaged = _read_manifest(target)
-        note = f" (its manifest {MANIFEST} is unreadable)" if damaged else ""
+        if damaged:
+            note = f" (its manifest {MANIFEST} is unreadable)"
+        elif not (target / MANIFEST).exists():
+            note = f" (it has no {MANIFEST}: tutormatch did not write it, or an older version did)"
+        else:
+            note = ""
         problems.append(f"files that tutormatch did not write{note}: {_listed(scan.foreign)}")
     if scan.changed:
         problems.append(f"files changed since tutormatch wrote them (your edits?): {_listed(scan.changed)}")

@@ -16,15 +16,13 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Callable
-from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from tutormatch.io._output import OutputFolder, atomic_directory
+from tutormatch.io._output import atomic_directory  # re-exported for the report writer
 
 if TYPE_CHECKING:
     from tutormatch.solve._assignment import Assignment
@@ -34,7 +32,6 @@ __all__ = [
     "atomic_directory",
     "plan_summary_markdown",
     "summary_json",
-    "write_plan",
     "write_plan_files",
 ]
 
@@ -280,41 +277,3 @@ def write_plan_files(plan: Assignment, directory: Path, *, lang: str = "en") -> 
     paths.append(directory / "summary.md")
     paths[-1].write_text(plan_summary_markdown(plan, lang=lang), encoding="utf-8")
     return paths
-
-
-def write_plan(
-    plan: Assignment,
-    directory: str | PathLike[str],
-    *,
-    lang: str = "en",
-    extra: Callable[[Path], None] | None = None,
-) -> list[Path]:
-    """Publish a plan's files as output folder ``directory``, all or nothing.
-
-    The folder must be new, empty or a previous output of tutormatch (see
-    :class:`~tutormatch.io._output.OutputFolder`); it is replaced as a whole.
-
-    Parameters
-    ----------
-    plan : Assignment
-    directory : path
-    lang : {"en", "fr"}, default "en"
-    extra : callable, optional
-        Called with the staging folder to add more files (reports) to the
-        same publication.
-
-    Returns
-    -------
-    list of Path
-        The files now in ``directory``.
-
-    Raises
-    ------
-    InputError
-        When ``directory`` cannot be an output folder.
-    """
-    with OutputFolder.prepare(directory) as folder:
-        write_plan_files(plan, folder.staging, lang=lang)
-        if extra is not None:
-            extra(folder.staging)
-        return folder.publish(command="write_plan")

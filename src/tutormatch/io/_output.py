@@ -152,9 +152,9 @@ class _Scan:
 def _scan(target: Path) -> _Scan:
     files, _ = _read_manifest(target)
     scan = _Scan()
-    ours_dirs = {str(Path(name).parent) for name in files} | {"."}
-    ours_dirs |= {str(p) for name in files for p in Path(name).parents}
+    ours_dirs = {"."} | {str(p) for name in files for p in Path(name).parents}
     for root, dirs, names in os.walk(target):
+        dirs.sort()
         here = Path(root)
         rel_root = here.relative_to(target)
         for d in list(dirs):
@@ -181,6 +181,8 @@ def _scan(target: Path) -> _Scan:
                 entry.get("bytes") != path.stat().st_size or entry.get("sha256") != _sha256(path)
             ):
                 scan.changed.append(rel)
+    for found in (scan.foreign, scan.changed, scan.locks):
+        found.sort()
     return scan
 
 

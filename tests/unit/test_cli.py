@@ -396,3 +396,9 @@ def test_a_terminated_run_removes_its_staging_folder(files: tuple[Path, Path], t
         watchdog.cancel()
     assert process.returncode == 128 + signal.SIGTERM
     assert sorted(p.name for p in tmp_path.iterdir()) == ["establishments.csv", "tutors.csv"]
+
+
+def test_summary_md_says_the_status_in_french(files: tuple[Path, Path], tmp_path: Path) -> None:
+    out = tmp_path / "plan"
+    assert main(["solve", *map(str, files), "--out", str(out), "--quiet"]) == 0
+    assert "| statut | **optimal (prouvé)** (méthode flow" in (out / "summary.md").read_text(encoding="utf-8")

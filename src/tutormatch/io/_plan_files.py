@@ -62,6 +62,7 @@ _FR_VALUES = {
     },
 }
 _SHEET = {"fr": "Affectation", "en": "Assignment"}
+_FR_STATUS = {"optimal": "optimal (prouvé)", "feasible": "réalisable, optimalité non prouvée"}
 
 # summary.md rows: key -> (French, English)
 _SUMMARY_TEXT: dict[str, tuple[str, str]] = {
@@ -133,13 +134,14 @@ def plan_summary_markdown(plan: Assignment, *, lang: str = "en") -> str:
         return "n/a" if value is None else _number(value, lang, pattern)
 
     remote = _t("allowed" if s["allow_remote"] else "not_allowed", lang)
+    status = _FR_STATUS.get(s["status"], s["status"]) if lang == "fr" else s["status"]
     limit = s["max_distance_limit_km"]
     lines = [
         _t("title", lang),
         "",
         "| | |",
         "| --- | --- |",
-        f"| {_t('status', lang)} | **{s['status']}** ({_t('solver', lang)} {s['solver']}: {s['message']}) |",
+        f"| {_t('status', lang)} | **{status}** ({_t('solver', lang)} {s['solver']}: {s['message']}) |",
         f"| {_t('covered', lang)} | {s['n_covered']} / {s['n_establishments']}"
         f" ({s['n_remote']} {_t('remote', lang)}) |",
         f"| {_t('uncovered', lang)} | {s['n_uncovered']} |",

@@ -18,8 +18,8 @@ import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from tutormatch.errors import InputError
-from tutormatch.io._csv import read_csv_table
 from tutormatch.io._gazetteer import load_communes
+from tutormatch.io._read import read_table
 from tutormatch.model._columns import ColumnReader
 from tutormatch.model._eligibility import (
     Candidates,
@@ -119,26 +119,29 @@ def _read_pairs(
     reader = _pair_reader(source, tutor_id, establishment_id)
     tids = reader.text("tutor_id")
     uais = np.array([u.upper() for u in reader.text("uai")], dtype=object)
+    # Rows without a tutor are the uncovered establishments of an
+    # assignment.csv given back as is: they pair nothing.
+    given = tids != ""
     t_idx = _index_of(tutors.id, tids)
     e_idx = _index_of(establishments.id, uais)
-    if (t_idx < 0).any():
+    if (given & (t_idx < 0)).any():
         raise reader.fail(
             "tutor_id",
-            t_idx < 0,
+            given & (t_idx < 0),
             "must name tutors of the tutors table",
             "Correct the ids or drop these rows.",
         )
-    if (e_idx < 0).any():
+    if (given & (e_idx < 0)).any():
         raise reader.fail(
             "uai",
-            e_idx < 0,
+            given & (e_idx < 0),
             "must name establishments of the establishments table",
             "Correct the UAI or drop these rows.",
         )
-    if not len(t_idx):
+    if not given.any():
         return _PairRows(source.name, empty, [], source.row_word, reader.report())
-    pairs, first = np.unique(np.column_stack((t_idx, e_idx)), axis=0, return_index=True)
-    labels = reader.row_labels(np.ones(len(reader), dtype=bool))
+    pairs, first = np.unique(np.column_stack((t_idx[given], e_idx[given])), axis=0, return_index=True)
+    labels = reader.row_labels(given)
     return _PairRows(
         source.name, pairs.astype(np.int64), [labels[i] for i in first], source.row_word, reader.report()
     )
@@ -452,20 +455,27 @@ class Problem:
         *,
         fixed_pairs: str | PathLike[str] | None = None,
         forbidden_pairs: str | PathLike[str] | None = None,
+        sheet: str | None = None,
         **options: Any,
     ) -> Problem:
-        """Build a problem from CSV files, detecting their dialect.
+        """Build a problem from CSV files or Excel workbooks, detecting their dialect.
 
         Accepts UTF-8 (with or without BOM) or Windows-1252, ``,`` or ``;``
         separators and decimal points or commas; what was detected is kept in
         :attr:`sources`. Error messages name the file and its line numbers.
+        Files named ``*.xlsx`` are read as workbooks (one sheet each, see
+        :func:`tutormatch.io.read_xlsx_table`).
 
         Parameters
         ----------
         tutors, establishments : path
             The two tables (columns as in :meth:`from_frames`).
         fixed_pairs, forbidden_pairs : path, optional
-            CSV files with columns ``tutor_id,uai``.
+            CSV files or workbooks with columns ``tutor_id,uai`` (an
+            ``assignment.csv`` or ``assignment.xlsx`` written by tutormatch
+            works: its uncovered rows, without a tutor, are skipped).
+        sheet : str, optional
+            The sheet to read in workbooks that have several.
         **options
             Any keyword of :meth:`from_frames`.
 
@@ -486,10 +496,10 @@ class Problem:
         sources: dict[str, str] = {}
 
         def read(path: str | PathLike[str]) -> TableSource:
-            frame, dialect = read_csv_table(path)
+            frame, description = read_table(path, sheet=sheet)
             name = Path(path).name
-            sources[name if name not in sources else str(path)] = dialect.describe()
-            return TableSource(frame, name, "line")
+            sources[name if name not in sources else str(path)] = description
+            return TableSource(frame, name, "row" if description.startswith("XLSX") else "line")
 
         return cls._from_sources(
             read(tutors),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from tutormatch.errors import InputError
@@ -69,6 +70,16 @@ class ReportOptions:
         How many of the longest on-site pairs the distances report lists.
     title : str, optional
         Title of the Markdown and HTML reports.
+    report_date : datetime.date, optional
+        Date the reports state in their parameters. Default: today.
+    map_tiles : str, optional
+        URL template of a tile server for the interactive map's background
+        (``"https://tile.openstreetmap.org/{z}/{x}/{y}.png"``): the reader's
+        browser then fetches tiles from it. Default: none, the map works
+        offline on the shipped département outlines.
+    map_attribution : str, optional
+        Attribution of the tile server, shown on the map (required by most
+        servers, e.g. ``"© OpenStreetMap contributors"``).
 
     Notes
     -----
@@ -99,6 +110,9 @@ class ReportOptions:
     distance_thresholds_km: tuple[float, ...] = (20.0, 40.0, 60.0)
     n_longest: int = 10
     title: str | None = None
+    report_date: date | None = None
+    map_tiles: str | None = None
+    map_attribution: str | None = None
 
     def __post_init__(self) -> None:
         zero = Decimal(0)
@@ -129,6 +143,10 @@ class ReportOptions:
         set_(self, "distance_thresholds_km", tuple(sorted(thresholds)))
         if not isinstance(self.n_longest, int) or self.n_longest < 0:
             raise InputError(f"n_longest must be an integer >= 0; got {self.n_longest!r}.")
+        if self.map_tiles is not None and not all(k in self.map_tiles for k in ("{z}", "{x}", "{y}")):
+            raise InputError(
+                f"map_tiles must be a tile URL template with {{z}}, {{x}} and {{y}}; got {self.map_tiles!r}."
+            )
 
     # Typed views of the amounts, for the code that computes with them.
     @property

@@ -178,6 +178,7 @@ TUTOR_FIELDS: Mapping[str, Field] = _fields(
         "home_uai",
         (
             "UAI de rattachement",
+            "UAI rattachement",
             "établissement de rattachement",
             "UAI d'exercice",
             "UAI",

@@ -303,3 +303,33 @@ def test_two_id_columns_that_differ_say_how_to_choose() -> None:
         ),
     ):
         tm.Problem.from_frames(tutors, tiny_establishments())
+
+
+# Every name accepted before the alias table, still accepted.
+OLD_NAMES = {
+    "tutors": {
+        "tutor_id": ("id", "tuteur", "tutor"),
+        "lon": ("longitude", "lng"),
+        "lat": ("latitude",),
+        "insee": ("code_insee", "insee_code", "commune_insee"),
+        "home_uai": ("uai_home", "uai_rattachement", "own_uai", "uai", "rne"),
+        "max_km": ("max_distance_km",),
+        "vehicle_cv": ("cv", "puissance_fiscale"),
+    },
+    "establishments": {
+        "uai": ("code_uai", "rne", "uai_code"),
+        "insee": ("code_insee", "insee_code", "commune_insee"),
+        "name": ("nom", "appellation"),
+        "kind": ("type", "nature"),
+        "visits_per_year": ("visits",),
+        "agence_comptable": ("agency", "accounting_office"),
+    },
+    "pairs": {"tutor_id": ("tutor", "tuteur", "id"), "uai": ("code_uai", "rne", "establishment")},
+}
+
+
+@pytest.mark.parametrize("table", OLD_NAMES, ids=str)
+def test_names_accepted_before_are_still_accepted(table: str) -> None:
+    for field, spellings in OLD_NAMES[table].items():
+        for spelling in spellings:
+            assert header_key(spelling) in TABLES[table][field].keys, (field, spelling)

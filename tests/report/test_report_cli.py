@@ -41,11 +41,14 @@ def test_demo_keeps_its_inputs_and_fails_whole(
 
 
 def test_report_on_an_edited_plan(demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assignment = pd.read_csv(demo / "assignment.csv", dtype=str, keep_default_na=False)
-    covered = assignment[assignment["tutor_id"] != ""]
+    # The plan files are French by default: ';', BOM, French headers.
+    assignment = pd.read_csv(
+        demo / "assignment.csv", sep=";", encoding="utf-8-sig", dtype=str, keep_default_na=False
+    )
+    covered = assignment[assignment["Tuteur"] != ""]
     edited = covered.iloc[1:]  # drop one pair by hand
     path = tmp_path / "edited.csv"
-    edited[["tutor_id", "uai"]].to_csv(path, index=False)
+    edited[["Tuteur", "UAI"]].to_csv(path, index=False)
     out = tmp_path / "out"
     argv = [
         "report", str(demo / "input" / "tutors.csv"), str(demo / "input" / "establishments.csv"), str(path),

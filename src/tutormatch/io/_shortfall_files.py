@@ -7,6 +7,10 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
+from tutormatch.io._plan_files import _write_csv
+
 if TYPE_CHECKING:
     from tutormatch.solve._assignment import Assignment
 
@@ -24,8 +28,6 @@ def _plain(value: Any) -> Any:
 
 
 def _is_na(value: Any) -> bool:
-    import pandas as pd
-
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
@@ -39,7 +41,8 @@ def write_shortfall(plan: Assignment, directory: Path, *, lang: str = "en") -> l
     ``cost_delta_eur`` when the problem's distances are km). In the CSV, the
     lists (``covers``, ``uncovers``, ``uais``) are UAI joined by ``;``; in
     the JSON they are lists. A plan without uncovered establishments gets
-    the header only and ``[]``.
+    the header only and ``[]``. ``lang="fr"``: French sentences, and the CSV
+    as the other French plan files (``;``, BOM, decimal comma).
 
     Returns
     -------
@@ -52,6 +55,7 @@ def write_shortfall(plan: Assignment, directory: Path, *, lang: str = "en") -> l
         flat[column] = [";".join(v) if isinstance(v, list) else "" for v in flat[column]]
     csv_path = directory / "shortfall.csv"
     json_path = directory / "shortfall.json"
-    flat.to_csv(csv_path, index=False, float_format="%.3f", encoding="utf-8", lineterminator="\n")
+    flat["capacity"] = pd.Series([None if pd.isna(v) else int(v) for v in flat["capacity"]], dtype=object)
+    _write_csv(flat, csv_path, lang)
     json_path.write_text(json.dumps(records, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return [csv_path, json_path]

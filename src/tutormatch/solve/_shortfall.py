@@ -91,6 +91,11 @@ def _groups(reach: npt.NDArray[np.bool_], n_e: int, n_t: int) -> IntArray:
 
 def _commune(problem: Problem, row: int, *, tutor: bool) -> str:
     table = problem.tutors if tutor else problem.establishments
+    names = getattr(table, "commune", None)
+    if isinstance(names, np.ndarray) and len(names) == len(table):
+        name = names[row]
+        if isinstance(name, str) and name:
+            return name
     for column in ("commune", "insee"):
         if column in table.extra.columns:
             value = table.extra[column].iloc[row]

@@ -38,6 +38,8 @@ IntArray = npt.NDArray[np.int64]
 
 #: Kinds of lever a shortfall lists.
 LEVER_KINDS = ("add_tutor", "raise_capacity", "raise_distance_limit", "allow_remote", "relax_rule")
+# The value a new tutor gets in a column this module does not know, by dtype kind.
+_BLANK: dict[str, Any] = {"f": math.nan, "O": "", "b": False, "i": 0, "U": ""}
 #: Id of the tutor a lever adds ("~" sorts after letters and digits).
 NEW_TUTOR_ID = "~NEW"
 
@@ -143,6 +145,7 @@ def with_new_tutor(
         "vehicle_cv": math.nan,
         "cia_eur": math.nan,
         "source_row": None,
+        "prior_service_km": 0.0,
     }
     ids = np.append(t.id, tutor_id)
     order = np.argsort(ids.astype(str), kind="stable")
@@ -153,7 +156,10 @@ def with_new_tutor(
             columns["extra"] = extra
             continue
         old = getattr(t, f.name)
-        columns[f.name] = np.append(old, np.array([values[f.name]], dtype=old.dtype))[order]
+        if not isinstance(old, np.ndarray) or len(old) != len(t):
+            continue  # not a per-tutor column (e.g. the column provenance)
+        value = values.get(f.name, _BLANK.get(old.dtype.kind))
+        columns[f.name] = np.append(old, np.array([value], dtype=old.dtype))[order]
     tutors = dataclasses.replace(t, **columns)
     # Fixed and forbidden pairs name tutors by row: follow the new order.
     new_row = np.empty(len(order), dtype=np.int64)

@@ -150,5 +150,5 @@ def test_plan_files_include_the_shortfall(tmp_path: object) -> None:
     frame = pd.read_csv(out / "shortfall.csv", dtype={"covers": str})
     records = json.loads((out / "shortfall.json").read_text(encoding="utf-8"))
     assert len(frame) == len(records) == len(plan.shortfall())
-    assert [r["covers"] for r in records] == [c.split(";") for c in frame["covers"]]
+    assert [r["covers"] for r in records] == [c.split(" ") for c in frame["covers"]]
     assert all(isinstance(r["cost_delta_eur"], float) for r in records)

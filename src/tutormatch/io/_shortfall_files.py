@@ -39,7 +39,7 @@ def write_shortfall(plan: Assignment, directory: Path, *, lang: str = "en") -> l
 
     Both hold the verified levers of :meth:`Assignment.shortfall` (with
     ``cost_delta_eur`` when the problem's distances are km). In the CSV, the
-    lists (``covers``, ``uncovers``, ``uais``) are UAI joined by ``;``; in
+    lists (``covers``, ``uncovers``, ``uais``) are UAI joined by spaces; in
     the JSON they are lists. A plan without uncovered establishments gets
     the header only and ``[]``. ``lang="fr"``: French sentences, and the CSV
     as the other French plan files (``;``, BOM, decimal comma).
@@ -52,7 +52,7 @@ def write_shortfall(plan: Assignment, directory: Path, *, lang: str = "en") -> l
     records = [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
     flat = frame.copy()
     for column in ("covers", "uncovers", "uais"):
-        flat[column] = [";".join(v) if isinstance(v, list) else "" for v in flat[column]]
+        flat[column] = [" ".join(v) if isinstance(v, list) else "" for v in flat[column]]
     csv_path = directory / "shortfall.csv"
     json_path = directory / "shortfall.json"
     flat["capacity"] = pd.Series([None if pd.isna(v) else int(v) for v in flat["capacity"]], dtype=object)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import scipy.sparse as sp
 
 from tutormatch.errors import InputError
 from tutormatch.model._eligibility import _role_ok, _wave_ok, pair_limit_km, remote_possible
@@ -246,16 +247,24 @@ def shortfall(
 def _path_costs(res: Residual, sources: IntArray) -> FloatArray:
     """Cheapest residual path from each source to every node (``inf``: none).
 
-    Johnson's algorithm: the arcs that take a pair away cost less than zero.
+    Johnson's method: the arcs that take a pair away cost less than zero, so
+    Bellman-Ford potentials (vectorised, :func:`~tutormatch.solve._backups._potentials`)
+    make them non-negative for Dijkstra.
     """
-    from scipy.sparse.csgraph import NegativeCycleError, shortest_path
+    from scipy.sparse.csgraph import dijkstra
 
+    from tutormatch.solve._backups import _potentials
+
+    graph = res.graph.tocoo()
+    r, c, w = graph.row.astype(np.int64), graph.col.astype(np.int64), graph.data
+    n = res.graph.shape[0]
     try:
-        return np.asarray(shortest_path(res.graph, method="J", directed=True, indices=sources))
-    except NegativeCycleError:  # a plan not optimal in cost (e.g. a time limit): rank by hops
-        return np.asarray(
-            shortest_path(abs(res.graph), method="D", directed=True, unweighted=True, indices=sources)
-        )
+        pi = _potentials(r, c, w, n)
+    except InputError:  # a plan not optimal in cost (e.g. a time limit): rank by hops
+        return np.asarray(dijkstra(abs(res.graph), directed=True, unweighted=True, indices=sources))
+    reduced = sp.csr_array((np.maximum(w + pi[r] - pi[c], 0.0), (r, c)), shape=(n, n))
+    d = np.asarray(dijkstra(reduced, directed=True, indices=sources))
+    return np.asarray(d - pi[np.asarray(sources)][:, None] + pi[None, :])
 
 
 def _distances_to_all(problem: Problem, establishments: IntArray) -> FloatArray:

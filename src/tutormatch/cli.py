@@ -8,6 +8,8 @@
     tutormatch demo [--out DIR]          solve the built-in example académie (with reports)
     tutormatch report TUTORS ESTABLISHMENTS ASSIGNMENT --out DIR
                                          check and report on a given (hand-edited) plan
+    tutormatch explain TUTORS ESTABLISHMENTS ASSIGNMENT UAI [--lang fr|en] [--json]
+                                         why UAI has its tutor (or none) in a plan
     tutormatch example --out DIR         write the example's input files
     tutormatch bench [--quick] [--out DIR]
                                          benchmark against PuLP, scipy and greedy baselines
@@ -219,6 +221,21 @@ def _parser() -> argparse.ArgumentParser:
     _add_problem_options(report)
     _add_report_options(report, by_default=True)
     _add_output_options(report)
+    explain = commands.add_parser(
+        "explain", help="why an establishment of a plan has its tutor (or none); prints, writes nothing"
+    )
+    explain.add_argument("tutors", type=Path, help="tutors table (CSV or .xlsx)")
+    explain.add_argument("establishments", type=Path, help="establishments table (CSV or .xlsx)")
+    explain.add_argument("assignment", type=Path, help="the plan: its assignment.csv (or .xlsx)")
+    explain.add_argument("uai", help="the establishment to explain")
+    explain.add_argument("--fixed", type=Path, default=None, help="table of tutor_id,uai pairs kept")
+    explain.add_argument(
+        "--forbidden", type=Path, default=None, help="table of tutor_id,uai pairs never made"
+    )
+    explain.add_argument("--lang", choices=("fr", "en"), default="fr", help="language (default fr)")
+    _add_sheet_option(explain)
+    _add_problem_options(explain)
+    _add_output_options(explain)
     example = commands.add_parser("example", help="write the example's input CSV files")
     example.add_argument(
         "--out", type=Path, required=True, help="folder for tutors.csv and establishments.csv (a new one)"
@@ -516,6 +533,20 @@ def _report_command(args: argparse.Namespace) -> int:
     return _run(args, make_plan)
 
 
+def _explain_command(args: argparse.Namespace) -> int:
+    import json
+
+    import tutormatch as tm
+    from tutormatch.io._read import read_table
+
+    problem = _read_problem(args, args.tutors, args.establishments)
+    frame, _ = read_table(args.assignment, sheet=args.sheet)
+    why = tm.evaluate(problem, frame, name=args.assignment.name).explain(args.uai, lang=args.lang)
+    if not args.quiet:
+        _say(json.dumps(why.to_dict(), ensure_ascii=False, default=str) if args.json else why.text())
+    return 0
+
+
 def _example_command(args: argparse.Namespace) -> int:
     from tutormatch.io._output import OutputFolder
     from tutormatch.scenarios import write_example
@@ -550,6 +581,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "solve": _solve_command,
         "demo": _demo_command,
         "report": _report_command,
+        "explain": _explain_command,
         "example": _example_command,
     }
     with _progress(args), _terminate_as_exit():

@@ -6,7 +6,7 @@
 <Status.OPTIMAL: 'optimal'>
 """
 
-from tutormatch import errors, geo, io, model, report, scenarios
+from tutormatch import datasets, errors, geo, io, model, report, scenarios
 from tutormatch.errors import (
     BackendUnavailableError,
     CRSError,
@@ -17,7 +17,7 @@ from tutormatch.errors import (
     TutormatchWarning,
 )
 from tutormatch.model import Problem
-from tutormatch.scenarios import example_frames, example_problem
+from tutormatch.datasets import example_frames, example_problem
 from tutormatch.solve import Assignment, SolveOptions, Status, evaluate, solve
 
 __version__ = "0.1.0"
@@ -35,6 +35,7 @@ __all__ = [
     "TutormatchError",
     "TutormatchWarning",
     "__version__",
+    "datasets",
     "errors",
     "evaluate",
     "example_frames",

@@ -489,7 +489,7 @@ def _solve_command(args: argparse.Namespace) -> int:
 
 
 def _demo_command(args: argparse.Namespace) -> int:
-    from tutormatch.scenarios import write_example
+    from tutormatch.datasets import write_example
 
     def make_plan(folder: OutputFolder) -> Assignment:
         # The inputs are written where the plan is staged: published with it,
@@ -514,7 +514,7 @@ def _report_command(args: argparse.Namespace) -> int:
 
 def _example_command(args: argparse.Namespace) -> int:
     from tutormatch.io._output import OutputFolder
-    from tutormatch.scenarios import write_example
+    from tutormatch.datasets import write_example
 
     with OutputFolder.prepare(args.out) as folder:
         write_example(folder.staging)

@@ -1,15 +1,35 @@
-"""Scenarios: the shipped example académie and synthetic instances for benchmarks."""
+"""Scenarios: variants of a problem, compared side by side or swept at scale.
 
-from tutormatch.scenarios._example import example_frames, example_problem, write_example
-from tutormatch.scenarios._synthetic import example_academie, synthetic_instance
+The example and synthetic generators that used to live here moved to
+:mod:`tutormatch.datasets`; their old names still import from here, with a
+:class:`DeprecationWarning`, for one release.
+"""
 
-__all__ = [
-    "example_academie",
-    "example_frames",
-    "example_problem",
-    "synthetic_instance",
-    "write_example",
-]
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+__all__: list[str] = []
+
+# Removed in the release after 0.2: import them from tutormatch.datasets.
+_MOVED_TO_DATASETS = frozenset(
+    {"example_academie", "example_frames", "example_problem", "synthetic_instance", "write_example"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED_TO_DATASETS:
+        warnings.warn(
+            f"tutormatch.scenarios.{name} moved to tutormatch.datasets.{name}; "
+            "import it from there (the old name goes in the next release).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        from tutormatch import datasets
+
+        return getattr(datasets, name)
+    raise AttributeError(f"module 'tutormatch.scenarios' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:

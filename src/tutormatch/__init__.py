@@ -18,6 +18,7 @@ from tutormatch.errors import (
 )
 from tutormatch.model import Problem
 from tutormatch.datasets import example_frames, example_problem
+from tutormatch.scenarios import Scenario, compare
 from tutormatch.solve import Assignment, SolveOptions, Status, evaluate, solve
 
 __version__ = "0.1.0"
@@ -29,12 +30,14 @@ __all__ = [
     "InfeasibleError",
     "InputError",
     "Problem",
+    "Scenario",
     "SolveError",
     "SolveOptions",
     "Status",
     "TutormatchError",
     "TutormatchWarning",
     "__version__",
+    "compare",
     "datasets",
     "errors",
     "evaluate",

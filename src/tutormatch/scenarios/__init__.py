@@ -10,7 +10,18 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-__all__: list[str] = []
+from tutormatch.scenarios._compare import compare
+from tutormatch.scenarios._edit import with_capacity, with_later_waves, with_tutors, without_tutors
+from tutormatch.scenarios._scenario import Scenario
+
+__all__ = [
+    "Scenario",
+    "compare",
+    "with_capacity",
+    "with_later_waves",
+    "with_tutors",
+    "without_tutors",
+]
 
 # Removed in the release after 0.2: import them from tutormatch.datasets.
 _MOVED_TO_DATASETS = frozenset(

@@ -18,7 +18,7 @@ from tutormatch.errors import (
 )
 from tutormatch.model import Problem
 from tutormatch.datasets import example_frames, example_problem
-from tutormatch.scenarios import Scenario, compare
+from tutormatch.scenarios import Scenario, compare, sweep
 from tutormatch.solve import Assignment, SolveOptions, Status, evaluate, solve
 
 __version__ = "0.1.0"
@@ -49,6 +49,7 @@ __all__ = [
     "report",
     "scenarios",
     "solve",
+    "sweep",
 ]
 
 

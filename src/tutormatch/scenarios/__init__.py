@@ -13,13 +13,18 @@ from typing import Any
 from tutormatch.scenarios._compare import compare
 from tutormatch.scenarios._edit import with_capacity, with_later_waves, with_tutors, without_tutors
 from tutormatch.scenarios._scenario import Scenario
+from tutormatch.scenarios._sweep import grid, iter_sweep, sweep, withdrawals
 
 __all__ = [
     "Scenario",
     "compare",
+    "grid",
+    "iter_sweep",
+    "sweep",
     "with_capacity",
     "with_later_waves",
     "with_tutors",
+    "withdrawals",
     "without_tutors",
 ]
 

@@ -7,6 +7,7 @@
 """
 
 from tutormatch import datasets, errors, geo, io, model, report, scenarios
+from tutormatch.datasets import example_frames, example_problem
 from tutormatch.errors import (
     BackendUnavailableError,
     CRSError,
@@ -17,7 +18,6 @@ from tutormatch.errors import (
     TutormatchWarning,
 )
 from tutormatch.model import Problem
-from tutormatch.datasets import example_frames, example_problem
 from tutormatch.scenarios import Scenario, compare, sweep
 from tutormatch.solve import Assignment, SolveOptions, Status, evaluate, solve
 

@@ -10,8 +10,6 @@ import pytest
 from scipy.spatial import cKDTree
 
 import tutormatch as tm
-from tutormatch.errors import InputError
-from tutormatch.io import is_valid_uai, load_communes, uai_departement
 from tutormatch.datasets import (
     example_academie,
     example_frames,
@@ -19,6 +17,8 @@ from tutormatch.datasets import (
     synthetic_instance,
     write_example,
 )
+from tutormatch.errors import InputError
+from tutormatch.io import is_valid_uai, load_communes, uai_departement
 
 ACADEMIE = {"04", "05", "13", "84"}
 STRUCTURES = ["communes", "uniform", "clustered"]

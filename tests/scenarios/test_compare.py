@@ -39,16 +39,23 @@ def test_a_failed_scenario_has_its_error_and_the_rest_go_on(base: tm.Problem) ->
     table = tm.compare([tm.Scenario("bad", base, withdraw=["NOBODY"]), tm.Scenario("good", base)])
     bad, good = table.iloc[0], table.iloc[1]
     assert bad.status == "error"
-    assert bad.error == "InputError: scenario 'bad': withdraw: unknown tutor NOBODY; give ids of the problem's tutors."
-    assert pd.isna(bad.n_covered) and math.isnan(bad.total_eur)
-    assert good.status == "optimal" and good.error == ""
+    assert (
+        bad.error
+        == "InputError: scenario 'bad': withdraw: unknown tutor NOBODY; give ids of the problem's tutors."
+    )
+    assert pd.isna(bad.n_covered)
+    assert math.isnan(bad.total_eur)
+    assert good.status == "optimal"
+    assert good.error == ""
 
 
 def test_a_plan_without_solution_has_no_figures() -> None:
     # One establishment, no tutor: nothing to cover, the plan is still a plan.
     problem = tm.Problem.from_arrays([[math.inf]], capacity=0)
     row = tm.compare([tm.Scenario("none", problem)]).iloc[0]
-    assert row.status == "optimal" and row.n_covered == 0 and row.n_uncovered == 1
+    assert row.status == "optimal"
+    assert row.n_covered == 0
+    assert row.n_uncovered == 1
 
 
 def test_names_must_be_unique(base: tm.Problem) -> None:
@@ -82,7 +89,7 @@ def test_bad_changes_are_refused_when_made(base: tm.Problem, changes: dict, mess
 def test_scenario_needs_a_name_and_a_problem(base: tm.Problem) -> None:
     with pytest.raises(tm.InputError, match="Scenario name must be a non-empty string"):
         tm.Scenario(" ", base)
-    with pytest.raises(tm.InputError, match="problem must be a tutormatch.Problem; got str"):
+    with pytest.raises(tm.InputError, match=r"problem must be a tutormatch\.Problem; got str"):
         tm.Scenario("x", "problem.csv")  # type: ignore[arg-type]
 
 

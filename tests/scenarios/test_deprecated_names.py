@@ -8,7 +8,9 @@ MOVED = ["example_academie", "example_frames", "example_problem", "synthetic_ins
 
 @pytest.mark.parametrize("name", MOVED)
 def test_old_name_warns_and_is_the_new_one(name: str) -> None:
-    with pytest.warns(DeprecationWarning, match=rf"tutormatch\.scenarios\.{name} moved to tutormatch\.datasets"):
+    with pytest.warns(
+        DeprecationWarning, match=rf"tutormatch\.scenarios\.{name} moved to tutormatch\.datasets"
+    ):
         old = getattr(tm.scenarios, name)
     assert old is getattr(datasets, name)
 

@@ -3,9 +3,9 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from tests.conftest import random_frames
 
 import tutormatch as tm
-from tests.conftest import random_frames
 from tutormatch.scenarios import with_capacity, with_later_waves, with_tutors, without_tutors
 
 

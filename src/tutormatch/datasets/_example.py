@@ -9,8 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from tutormatch.model import Problem
 from tutormatch.datasets._synthetic import example_academie
+from tutormatch.model import Problem
 
 __all__ = ["example_frames", "example_problem", "write_example"]
 

@@ -21,8 +21,6 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from tutormatch.errors import InputError
-from tutormatch.io import load_communes, make_uai
 from tutormatch.datasets._names import (
     COLLEGE_PATRONS,
     FIRST_NAMES,
@@ -34,6 +32,8 @@ from tutormatch.datasets._names import (
     PRO_PATRONS,
     SURNAMES,
 )
+from tutormatch.errors import InputError
+from tutormatch.io import load_communes, make_uai
 
 __all__ = ["STRUCTURES", "example_academie", "synthetic_instance"]
 

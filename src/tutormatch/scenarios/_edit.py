@@ -146,8 +146,8 @@ def with_tutors(problem: Problem, tutors: pd.DataFrame) -> Problem:
     >>> with_tutors(tm.example_problem(), recruit).n_tutors
     261
     """
-    from tutormatch.model._rules import DEFAULT_CAPACITY
     from tutormatch.model._problem import _gazetteer_frame
+    from tutormatch.model._rules import DEFAULT_CAPACITY
     from tutormatch.model._tables import TableSource, TutorTable
 
     added = TutorTable.from_source(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -87,7 +87,7 @@ class Scenario:
     problem: Problem
     max_distance_km: float | None = None
     allow_remote: bool | None = None
-    withdraw: tuple[str, ...] = ()
+    withdraw: Sequence[str] = ()
     add_tutors: pd.DataFrame | None = field(default=None, repr=False)
     capacity: int | Mapping[str, int] | None = None
     later_waves: Mapping[str, float] = field(default_factory=dict)
@@ -130,18 +130,25 @@ class Scenario:
                 f"got {type(self.add_tutors).__name__}."
             )
         if isinstance(self.capacity, Mapping):
-            object.__setattr__(self, "capacity", MappingProxyType({str(k): v for k, v in self.capacity.items()}))
+            object.__setattr__(
+                self, "capacity", MappingProxyType({str(k): v for k, v in self.capacity.items()})
+            )
         if not isinstance(self.later_waves, Mapping):
             raise InputError(
-                f"Scenario {self.name!r}: later_waves must map UAI -> wave; got {type(self.later_waves).__name__}."
+                f"Scenario {self.name!r}: later_waves must map UAI -> wave; "
+                f"got {type(self.later_waves).__name__}."
             )
         object.__setattr__(
             self, "later_waves", MappingProxyType({str(k).upper(): v for k, v in self.later_waves.items()})
         )
         if self.time_limit is not None and not (
-            isinstance(self.time_limit, int | float) and not isinstance(self.time_limit, bool) and self.time_limit > 0
+            isinstance(self.time_limit, int | float)
+            and not isinstance(self.time_limit, bool)
+            and self.time_limit > 0
         ):
-            raise InputError(f"Scenario {self.name!r}: time_limit must be > 0 seconds; got {self.time_limit!r}.")
+            raise InputError(
+                f"Scenario {self.name!r}: time_limit must be > 0 seconds; got {self.time_limit!r}."
+            )
 
     @property
     def changes(self) -> dict[str, Any]:

@@ -68,7 +68,7 @@ def _changes(scenario: Scenario) -> dict[str, Any]:
 
 
 def _install(payloads: dict[str, bytes]) -> None:
-    """Initializer of the default pool's workers: keep the pickled problems."""
+    """Keep the pickled problems (the default pool's initializer)."""
     _PAYLOADS.update(payloads)
 
 
@@ -100,13 +100,15 @@ def _problem(token: str, payload: bytes | None) -> Problem:
     problem = _PROBLEMS.get(token)
     if problem is None:
         data = payload if payload is not None else _PAYLOADS[token]
-        state = pickle.loads(data)  # noqa: S301 - bytes this library pickled in the calling process
+        state = pickle.loads(data)
         problem = Problem(**state)
         _PROBLEMS[token] = problem
     return problem
 
 
-def _run(task: _Task, payload: bytes | None, report_options: ReportOptions | None) -> tuple[int, dict[str, Any]]:
+def _run(
+    task: _Task, payload: bytes | None, report_options: ReportOptions | None
+) -> tuple[int, dict[str, Any]]:
     """Solve one scenario in a worker; never raises for the scenario's own failures."""
     problem = _problem(task.token, payload)
     scenario = Scenario(problem=problem, **task.changes)
@@ -118,7 +120,7 @@ def _is_dask(executor: Executor) -> bool:
 
 
 def _progress_bar(total: int, progress: bool | None) -> Any:
-    """A tqdm bar when asked, or when the session is interactive; else None."""
+    """Return a tqdm bar when asked, or when the session is interactive; else None."""
     if progress is None:
         progress = sys.stderr.isatty() or "ipykernel" in sys.modules
     if not progress:
@@ -166,9 +168,7 @@ def iter_sweep(
             token = hashlib.sha256(data).hexdigest()
             tokens[id(s.problem)] = token
             payloads[token] = data
-    tasks = [
-        _Task(i, tokens[id(s.problem)], _changes(s)) for i, s in enumerate(items)
-    ]
+    tasks = [_Task(i, tokens[id(s.problem)], _changes(s)) for i, s in enumerate(items)]
     own = executor is None
     pool: Executor
     if executor is None:
@@ -327,7 +327,11 @@ def grid(problem: Problem, **axes: Sequence[Any]) -> list[Scenario]:
             raise InputError(f"grid: {key} must be a non-empty list of values; got {values!r}.")
     names = list(axes)
     return [
-        Scenario(", ".join(f"{k}={_axis_text(v)}" for k, v in zip(names, combo, strict=True)), problem, **dict(zip(names, combo, strict=True)))
+        Scenario(
+            ", ".join(f"{k}={_axis_text(v)}" for k, v in zip(names, combo, strict=True)),
+            problem,
+            **dict(zip(names, combo, strict=True)),
+        )
         for combo in itertools.product(*axes.values())
     ]
 
@@ -369,7 +373,10 @@ def withdrawals(
     >>> [len(s.withdraw) for s in draws], draws[0].name
     ([10, 10, 10], 'withdraw 10 #0')
     """
-    for name, value, top in (("n_scenarios", n_scenarios, None), ("n_withdrawn", n_withdrawn, problem.n_tutors)):
+    for name, value, top in (
+        ("n_scenarios", n_scenarios, None),
+        ("n_withdrawn", n_withdrawn, problem.n_tutors),
+    ):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
             raise InputError(f"withdrawals: {name} must be an integer >= 0; got {value!r}.")
         if top is not None and value > top:
@@ -380,6 +387,11 @@ def withdrawals(
     for i in range(n_scenarios):
         chosen = np.sort(rng.choice(len(ids), size=n_withdrawn, replace=False))
         out.append(
-            Scenario(f"withdraw {n_withdrawn} #{i}", problem, withdraw=[str(t) for t in ids[chosen]], **changes)
+            Scenario(
+                f"withdraw {n_withdrawn} #{i}",
+                problem,
+                withdraw=tuple(str(t) for t in ids[chosen]),
+                **changes,
+            )
         )
     return out

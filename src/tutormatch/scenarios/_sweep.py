@@ -272,7 +272,7 @@ def sweep(
     >>> with ThreadPoolExecutor(2) as pool:
     ...     table = tm.sweep(scenarios, pool, progress=False)
     >>> table["n_covered"].tolist()
-    [491, 500, 491, 500]
+    [494, 500, 494, 500]
     """
     rows: list[dict[str, Any]] = []
     for row in iter_sweep(

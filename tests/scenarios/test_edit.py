@@ -138,3 +138,25 @@ def test_wave_needs_a_wave_to_move_from() -> None:
 def test_unknown_establishment_is_named(small_problem: tm.Problem) -> None:
     with pytest.raises(tm.InputError, match=r"later_waves: unknown establishment 0000000X"):
         with_later_waves(small_problem, {"0000000X": 9})
+
+
+def test_problem_methods_are_the_functions(small_problem: tm.Problem) -> None:
+    near = small_problem.replace(max_distance_km=20)
+    assert near.max_distance_km == 20
+    assert small_problem.max_distance_km == 40
+    assert small_problem.without_tutors(["T0001"]).n_tutors == 29
+    assert set(small_problem.with_capacity(1).tutors.capacity.tolist()) == {1}
+    uai = str(small_problem.establishments.id[0])
+    assert small_problem.with_later_waves({uai: 50}).establishments.wave[0] == 50
+    new = pd.DataFrame({"tutor_id": ["NEW"], "lon": [5.0], "lat": [43.5]})
+    assert small_problem.with_tutors(new).n_tutors == 31
+
+
+def test_replace_names_the_unknown_setting(small_problem: tm.Problem) -> None:
+    with pytest.raises(tm.InputError, match=r"Problem.replace: unknown setting 'radius'; valid: tutors"):
+        small_problem.replace(radius=3)
+
+
+def test_replace_validates_again(small_problem: tm.Problem) -> None:
+    with pytest.raises(tm.InputError, match=r"max_distance_km must be >= 0"):
+        small_problem.replace(max_distance_km=-1)

@@ -14,10 +14,12 @@ from tutormatch.scenarios._compare import compare
 from tutormatch.scenarios._edit import with_capacity, with_later_waves, with_tutors, without_tutors
 from tutormatch.scenarios._scenario import Scenario
 from tutormatch.scenarios._sweep import grid, iter_sweep, sweep, withdrawals
+from tutormatch.scenarios._write import comparison_chart, write_comparison
 
 __all__ = [
     "Scenario",
     "compare",
+    "comparison_chart",
     "grid",
     "iter_sweep",
     "sweep",
@@ -26,6 +28,7 @@ __all__ = [
     "with_tutors",
     "withdrawals",
     "without_tutors",
+    "write_comparison",
 ]
 
 # Removed in the release after 0.2: import them from tutormatch.datasets.

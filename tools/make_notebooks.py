@@ -117,6 +117,7 @@ robust[["n_covered", "total_eur"]].describe()""",
 
 
 def notebook(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
+    """Return a notebook of these cells, without outputs."""
     nb = new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
@@ -128,6 +129,7 @@ def notebook(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
 
 
 def main() -> None:
+    """Write every notebook."""
     for name, cells in (("solve_and_map", SOLVE_AND_MAP), ("compare_scenarios", COMPARE)):
         nbformat.write(notebook(cells), EXAMPLES / f"{name}.ipynb")
 

@@ -3,6 +3,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.conftest import random_frames
 
 import tutormatch as tm
@@ -160,3 +162,26 @@ def test_replace_names_the_unknown_setting(small_problem: tm.Problem) -> None:
 def test_replace_validates_again(small_problem: tm.Problem) -> None:
     with pytest.raises(tm.InputError, match=r"max_distance_km must be >= 0"):
         small_problem.replace(max_distance_km=-1)
+
+
+@settings(max_examples=25)
+@given(
+    seed=st.integers(0, 2**16),
+    gone=st.sets(st.integers(0, 11), max_size=6),
+    added=st.sets(st.integers(0, 11), max_size=4),
+)
+def test_variant_solves_as_the_edited_frames(seed: int, gone: set[int], added: set[int]) -> None:
+    tutors, establishments = random_frames(12, 18, seed=seed)
+    # Tutors held back from the base and added by the variant, others withdrawn.
+    held = tutors.iloc[sorted(added)]
+    base_rows = tutors.drop(index=held.index)
+    withdrawn = tutors.tutor_id.iloc[sorted(gone - added)].tolist()
+    base = tm.Problem.from_frames(base_rows, establishments, max_distance_km=50)
+    variant = (
+        with_tutors(without_tutors(base, withdrawn), held) if len(held) else without_tutors(base, withdrawn)
+    )
+    edited = tm.Problem.from_frames(
+        tutors[~tutors.tutor_id.isin(withdrawn)], establishments, max_distance_km=50
+    )
+    assert variant.tutors.id.tolist() == edited.tutors.id.tolist()
+    same_plan(tm.solve(variant), tm.solve(edited))

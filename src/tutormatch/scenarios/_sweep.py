@@ -119,10 +119,17 @@ def _is_dask(executor: Executor) -> bool:
     return type(executor).__module__.startswith("distributed.") and hasattr(executor, "_client")
 
 
+def _in_notebook() -> bool:
+    """Tell whether this runs in a Jupyter kernel (not merely with IPython imported)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
 def _progress_bar(total: int, progress: bool | None) -> Any:
     """Return a tqdm bar when asked, or when the session is interactive; else None."""
     if progress is None:
-        progress = sys.stderr.isatty() or "ipykernel" in sys.modules
+        progress = sys.stderr.isatty() or _in_notebook()
     if not progress:
         return None
     from tqdm import tqdm

@@ -200,3 +200,15 @@ def test_sweep_is_quiet_when_not_interactive(base: tm.Problem, capsys: pytest.Ca
     with ThreadPoolExecutor(1) as pool:
         tm.sweep([tm.Scenario("a", base)], pool)
     assert capsys.readouterr().err == ""
+
+
+def test_a_worker_keeps_a_few_problems_only(base: tm.Problem) -> None:
+    from tutormatch.scenarios import _sweep
+
+    _sweep._PROBLEMS.clear()
+    payloads = {f"t{i}": _sweep._dumps(base.replace(max_distance_km=10.0 + i)) for i in range(6)}
+    for token, data in payloads.items():
+        assert _sweep._problem(token, data).max_distance_km == 10.0 + int(token[1:])
+    assert list(_sweep._PROBLEMS) == ["t2", "t3", "t4", "t5"]
+    assert _sweep._problem("t5", None) is _sweep._PROBLEMS["t5"]
+    _sweep._PROBLEMS.clear()

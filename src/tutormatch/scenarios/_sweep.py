@@ -23,6 +23,8 @@ import math
 import os
 import pickle
 import sys
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, fields
@@ -42,8 +44,11 @@ if TYPE_CHECKING:
 
 __all__ = ["grid", "iter_sweep", "sweep", "withdrawals"]
 
-#: Base problems of this worker process, unpickled once: token -> problem.
-_PROBLEMS: dict[str, Problem] = {}
+#: Base problems of this worker process, unpickled once: token -> problem,
+#: the most recently used last. A long-lived (Dask) worker keeps only a few.
+_PROBLEMS: OrderedDict[str, Problem] = OrderedDict()
+_KEPT = 4
+_LOCK = threading.Lock()
 #: Pickled base problems handed to this worker by the pool's initializer.
 _PAYLOADS: dict[str, bytes] = {}
 
@@ -97,12 +102,16 @@ def _dumps(problem: Problem) -> bytes:
 def _problem(token: str, payload: bytes | None) -> Problem:
     from tutormatch.model import Problem
 
-    problem = _PROBLEMS.get(token)
-    if problem is None:
-        data = payload if payload is not None else _PAYLOADS[token]
-        state = pickle.loads(data)
-        problem = Problem(**state)
-        _PROBLEMS[token] = problem
+    with _LOCK:  # the threads of one worker share the cache
+        problem = _PROBLEMS.get(token)
+        if problem is None:
+            # Bytes pickled by this library in the calling process.
+            state = pickle.loads(payload if payload is not None else _PAYLOADS[token])
+            problem = Problem(**state)
+            _PROBLEMS[token] = problem
+            while len(_PROBLEMS) > _KEPT:
+                _PROBLEMS.popitem(last=False)
+        _PROBLEMS.move_to_end(token)
     return problem
 
 

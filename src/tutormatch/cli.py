@@ -362,6 +362,9 @@ def _print_summary(plan: Assignment, seconds: float) -> None:
     s = plan.summary()
     for name, how in plan.problem.sources.items():
         _say(f"read {name}: {how}")
+    for table in plan.problem.columns.values():
+        if table["ignored"]:
+            _say(f"ignored column(s) in {table['source']}: {', '.join(table['ignored'])}")
     gap = "" if not s["gap"] else f", gap {s['gap']:.3%}"
     _say(f"status: {s['status']} (solver {s['solver']}{gap})")
     _say(
@@ -385,6 +388,7 @@ def _json_summary(plan: Assignment, out: Path | None, written: Sequence[Path], s
 
     summary = plan.summary()
     summary["inputs"] = dict(plan.problem.sources)
+    summary["columns"] = {k: dict(v) for k, v in plan.problem.columns.items()}
     summary["total_seconds"] = round(seconds, 3)
     summary["out"] = None if out is None else str(out)
     summary["files"] = [p.relative_to(out).as_posix() for p in written] if out is not None else []

@@ -126,7 +126,7 @@ def test_bad_input_exits_2_with_one_message_and_writes_nothing(
     out = tmp_path / "plan"
     assert main(["solve", *map(str, files), "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "tutors.csv: column 'capacity' must be a whole number >= 0" in err
+    assert "tutors.csv: column 'capacity' must be a whole number from 0 to 10,000" in err
     assert "line 3 (tutor_id T2)" in err
     assert "Nothing was written." in err
     assert not out.exists() or not any(out.iterdir())

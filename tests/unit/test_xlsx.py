@@ -86,7 +86,7 @@ def test_a_bad_value_is_named_by_its_sheet_row(tmp_path: Path) -> None:
     t = workbook(tmp_path / "tutors.xlsx", {"Tuteurs": [[], *rows]})
     e = workbook(tmp_path / "establishments.xlsx", {"EPLE": ESTABLISHMENTS})
     with pytest.raises(
-        InputError, match=r"column 'capacity' must be a whole number >= 0.*row 4 \(tutor_id T2\)"
+        InputError, match=r"column 'capacity' must be a whole number from 0 to 10,000.*row 4 \(tutor_id T2\)"
     ):
         tm.Problem.from_csv(t, e)
 

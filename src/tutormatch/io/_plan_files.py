@@ -274,6 +274,7 @@ def write_plan_files(plan: Assignment, directory: Path, *, lang: str = "en") -> 
     _write_csv(_localise(plan.tutor_loads(), lang, unit, tutors=True), paths[2], lang)
     summary = plan.summary()
     summary["inputs"] = dict(plan.problem.sources)
+    summary["columns"] = {k: dict(v) for k, v in plan.problem.columns.items()}
     paths.append(directory / "summary.json")
     paths[-1].write_text(summary_json(summary, indent=2) + "\n", encoding="utf-8")
     paths.append(directory / "summary.md")

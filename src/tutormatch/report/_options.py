@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from tutormatch.errors import InputError
+from tutormatch.model._fields import check_parameter
 from tutormatch.report._money import to_decimal
 from tutormatch.report._scale import MileageScale, mileage_scale
 
@@ -81,6 +81,13 @@ class ReportOptions:
         Attribution of the tile server, shown on the map (required by most
         servers, e.g. ``"© OpenStreetMap contributors"``).
 
+    Notes
+    -----
+    Ranges: ``indemnity_eur`` and ``remote_pair_cost_eur`` from 0 to
+    1,000,000; ``budget_eur`` from 0 to 1e12; ``bonus_multiplier`` from 0 to
+    1,000; ``detour_factor`` from 1 to 10. Values outside raise an
+    :class:`~tutormatch.InputError` naming the parameter and the range.
+
     Examples
     --------
     >>> from tutormatch.report import ReportOptions
@@ -119,10 +126,12 @@ class ReportOptions:
         )
         if self.budget_eur is not None:
             set_(self, "budget_eur", to_decimal(self.budget_eur, "budget_eur", minimum=zero))
-        if self.detour_factor is not None and not (
-            math.isfinite(self.detour_factor) and self.detour_factor >= 1
-        ):
-            raise InputError(f"detour_factor must be a finite number >= 1; got {self.detour_factor!r}.")
+        # Ranges the reports can carry exactly (see docs/inputs.md).
+        for name in ("indemnity_eur", "bonus_multiplier", "remote_pair_cost_eur", "budget_eur"):
+            if getattr(self, name) is not None:
+                check_parameter(name, getattr(self, name))
+        if self.detour_factor is not None:
+            check_parameter("detour_factor", self.detour_factor)
         self.scale.vehicle_class(self.default_vehicle_class)  # raises with the valid keys
         if not isinstance(self.km_decimals, int) or not 0 <= self.km_decimals <= 3:
             raise InputError(f"km_decimals must be an integer from 0 to 3; got {self.km_decimals!r}.")

@@ -39,8 +39,10 @@ def test_added_tutors_are_the_problem_with_their_rows(frames: tuple[pd.DataFrame
     new = tutors.iloc[:3].assign(tutor_id=["T0005b", "A0001", "Z0001"], lon=[5.0, 5.5, 6.0])
     base = tm.Problem.from_frames(tutors, establishments, max_distance_km=40)
     whole = tm.Problem.from_frames(pd.concat([tutors, new]), establishments, max_distance_km=40)
-    variant = with_tutors(base, new)
+    variant = with_tutors(base, new.assign(shoe_size=42))
     assert variant.tutors.id.tolist() == sorted(variant.tutors.id.tolist())
+    assert variant.columns["added tutors"]["ignored"] == ["shoe_size"]
+    assert variant.columns["tutors"] == base.columns["tutors"]
     same_plan(tm.solve(variant), tm.solve(whole))
 
 
@@ -160,7 +162,7 @@ def test_replace_names_the_unknown_setting(small_problem: tm.Problem) -> None:
 
 
 def test_replace_validates_again(small_problem: tm.Problem) -> None:
-    with pytest.raises(tm.InputError, match=r"max_distance_km must be >= 0"):
+    with pytest.raises(tm.InputError, match=r"max_distance_km must be a number from 0 to 40,000 km"):
         small_problem.replace(max_distance_km=-1)
 
 

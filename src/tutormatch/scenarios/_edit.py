@@ -82,8 +82,7 @@ def _take(table: TutorTable, rows: IntArray) -> TutorTable:
             arrays[f.name] = value[rows].copy()
         elif isinstance(value, pd.DataFrame):
             arrays[f.name] = value.iloc[rows].reset_index(drop=True)
-        else:  # pragma: no cover - every field of a table is an array or the extra frame
-            arrays[f.name] = value
+        # Other fields (the record of the columns read) are kept as they are.
     return dataclasses.replace(table, **arrays)
 
 
@@ -172,12 +171,15 @@ def with_tutors(problem: Problem, tutors: pd.DataFrame) -> Problem:
         a, b = getattr(old, f.name), getattr(added, f.name)
         if isinstance(a, np.ndarray):
             arrays[f.name] = np.concatenate([a, b.astype(a.dtype, copy=False)])
-        else:
+        elif isinstance(a, pd.DataFrame):
             arrays[f.name] = pd.concat([a, b], ignore_index=True)
+        # Other fields (the record of the columns read) stay the base table's.
     order = np.argsort(arrays["id"].astype(str), kind="stable")
     joined = dataclasses.replace(old, **arrays)
     old_rows = np.concatenate([np.arange(len(old)), np.full(len(added), -1)]).astype(np.int64)[order]
-    return _replace_tutors(problem, _take(joined, order), old_rows)
+    variant = _replace_tutors(problem, _take(joined, order), old_rows)
+    # Which columns of the added table were read, and which ignored, for the record.
+    return dataclasses.replace(variant, columns={**problem.columns, "added tutors": dict(added.columns)})
 
 
 def with_capacity(problem: Problem, capacity: int | Mapping[str, int]) -> Problem:

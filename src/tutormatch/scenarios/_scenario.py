@@ -156,11 +156,8 @@ class Scenario:
         out: dict[str, Any] = {}
         for name in CHANGES:
             value = getattr(self, name)
-            default = next(f for f in dataclasses.fields(self) if f.name == name)
-            empty = value is None or (isinstance(value, tuple | Mapping) and not value)
-            if name == "solver" and value == default.default:
-                continue
-            if not empty:
+            unset = value is None or (isinstance(value, tuple | Mapping) and not value)
+            if not unset and not (name == "solver" and value == "auto"):
                 out[name] = value
         return out
 

@@ -274,6 +274,14 @@ def sweep(
     InputError
         If two scenarios share a name.
 
+    Notes
+    -----
+    The default pool starts its processes with ``forkserver`` (``spawn``
+    where there is none), never ``fork``: the calling process may run
+    threads. As with any process pool, a *script* must then call
+    :func:`sweep` under ``if __name__ == "__main__":``; notebooks need
+    nothing.
+
     See Also
     --------
     iter_sweep : the rows one by one, as the scenarios finish.

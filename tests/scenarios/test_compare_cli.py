@@ -144,3 +144,14 @@ def test_jobs_must_be_positive(tmp_path: Path, capsys: pytest.CaptureFixture[str
     path = write(tmp_path, SCENARIOS)
     assert main(["compare", str(path), "--out", str(tmp_path / "out"), "--jobs", "0"]) == 2
     assert "--jobs must be >= 1; got 0" in capsys.readouterr().err
+
+
+def test_html_page_escapes_scenario_names(tmp_path: Path) -> None:
+    from tutormatch.scenarios import write_comparison
+
+    base = tm.example_problem()
+    table = tm.compare([tm.Scenario("<script>alert(1)</script> & co", base), tm.Scenario("$5 $6 _x^2", base)])
+    write_comparison(table, tmp_path)
+    page = (tmp_path / "comparison.html").read_text(encoding="utf-8")
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page

@@ -33,7 +33,8 @@ def comparison_chart(table: pd.DataFrame) -> Figure:
     """
     from matplotlib.figure import Figure
 
-    names = table["scenario"].astype(str).tolist()
+    # A "$" would start matplotlib's mathtext: names are shown as written.
+    names = [name.replace("$", r"\$") for name in table["scenario"].astype(str)]
     figure = Figure(figsize=(9.0, 0.5 + 0.45 * max(len(names), 2)), layout="constrained")
     cover, cost = figure.subplots(1, 2, sharey=True)
     y = list(range(len(names)))

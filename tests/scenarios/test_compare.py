@@ -212,3 +212,28 @@ def test_a_worker_keeps_a_few_problems_only(base: tm.Problem) -> None:
     assert list(_sweep._PROBLEMS) == ["t2", "t3", "t4", "t5"]
     assert _sweep._problem("t5", None) is _sweep._PROBLEMS["t5"]
     _sweep._PROBLEMS.clear()
+
+
+def test_the_default_pool_gets_the_problem_once(base: tm.Problem, monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tutormatch.scenarios import _sweep
+
+    seen: dict[str, list] = {"initargs": [], "payloads": []}
+
+    class Spy(ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            seen["initargs"].append(kwargs["initargs"])
+            super().__init__(*args, **kwargs)
+
+        def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+            seen["payloads"].append(args[1])
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(_sweep, "ProcessPoolExecutor", Spy)
+    scenarios = grid(base, capacity=[2, 3, 4])
+    table = tm.sweep(scenarios, max_workers=1, progress=False)
+    assert table.status.tolist() == ["optimal"] * 3
+    ((payloads,),) = seen["initargs"]
+    assert len(payloads) == 1  # one base problem, pickled once
+    assert seen["payloads"] == [None, None, None]  # tasks refer to it by token

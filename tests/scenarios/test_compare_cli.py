@@ -150,7 +150,9 @@ def test_html_page_escapes_scenario_names(tmp_path: Path) -> None:
     from tutormatch.scenarios import write_comparison
 
     base = tm.example_problem()
-    table = tm.compare([tm.Scenario("<script>alert(1)</script> & co", base), tm.Scenario(r"cost $\frac$", base)])
+    table = tm.compare(
+        [tm.Scenario("<script>alert(1)</script> & co", base), tm.Scenario(r"cost $\frac$", base)]
+    )
     write_comparison(table, tmp_path)
     page = (tmp_path / "comparison.html").read_text(encoding="utf-8")
     assert "<script>" not in page

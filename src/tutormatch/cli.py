@@ -9,7 +9,7 @@
     tutormatch report TUTORS ESTABLISHMENTS ASSIGNMENT --out DIR
                                          check and report on a given (hand-edited) plan
     tutormatch example --out DIR         write the example's input files
-    tutormatch compare SCENARIOS.toml --out DIR [--jobs N]
+    tutormatch compare SCENARIOS.toml --out DIR [--jobs N] [--lang fr|en]
                                          solve scenarios and compare them (CSV, XLSX, HTML)
     tutormatch bench [--quick] [--out DIR]
                                          benchmark against PuLP, scipy and greedy baselines
@@ -229,6 +229,10 @@ def _parser() -> argparse.ArgumentParser:
     compare = commands.add_parser("compare", help="solve the scenarios of a TOML file and compare them")
     compare.add_argument("scenarios", type=Path, help="scenarios file (TOML; see docs/scenarios.md)")
     compare.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
+    compare.add_argument(
+        "--lang", choices=("fr", "en"), default="fr",
+        help="CSV dialect (default fr: ';', BOM, decimal comma for Excel)",
+    )  # fmt: skip
     compare.add_argument(
         "--jobs", type=int, default=1, help="scenarios solved at once, in processes (default 1)"
     )
@@ -552,7 +556,8 @@ def _compare_command(args: argparse.Namespace) -> int:
             table = compare(read.scenarios, report_options=read.report_options)
         else:
             table = sweep(read.scenarios, max_workers=args.jobs, report_options=read.report_options)
-        write_comparison(table, folder.staging, title=f"Scenarios compared: {args.scenarios.name}")
+        title = f"Scenarios compared: {args.scenarios.name}"
+        write_comparison(table, folder.staging, title=title, lang=args.lang)
         written = folder.publish(command="compare")
     failed = table[table["error"] != ""]
     for row in failed.itertuples():

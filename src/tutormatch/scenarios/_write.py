@@ -98,7 +98,7 @@ td:first-child, th:first-child {{ text-align: left; }}
 
 
 def write_comparison(
-    table: pd.DataFrame, directory: Path, *, title: str = "Scenarios compared"
+    table: pd.DataFrame, directory: Path, *, title: str = "Scenarios compared", lang: str = "en"
 ) -> list[Path]:
     """Write a comparison into ``directory``: ``comparison.csv``, ``.xlsx`` and ``.html``.
 
@@ -110,6 +110,9 @@ def write_comparison(
         An existing folder (e.g. the staging folder of an output folder).
     title : str, default "Scenarios compared"
         The HTML page's title.
+    lang : {"en", "fr"}, default "en"
+        The CSV dialect, as for the plan files: ``"fr"`` writes ``;``, a BOM
+        and decimal commas (what French Excel opens in columns).
 
     Returns
     -------
@@ -117,7 +120,12 @@ def write_comparison(
         The files written.
     """
     paths = [directory / name for name in _FILES]
-    table.to_csv(paths[0], index=False, encoding="utf-8", lineterminator="\n")
+    from tutormatch.io._plan_files import LANGS, _write_csv
+
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}; got {lang!r}.")
+    # Blank cells where a figure does not apply, in either dialect.
+    _write_csv(table.astype(object).where(table.notna(), None), paths[0], lang)
     table.to_excel(paths[1], index=False, sheet_name="comparison", engine="openpyxl")
     paths[2].write_text(_html(table, title), encoding="utf-8")
     return paths

@@ -237,3 +237,21 @@ def test_the_default_pool_gets_the_problem_once(base: tm.Problem, monkeypatch: p
     ((payloads,),) = seen["initargs"]
     assert len(payloads) == 1  # one base problem, pickled once
     assert seen["payloads"] == [None, None, None]  # tasks refer to it by token
+
+
+def test_describe_says_every_change_in_full(base: tm.Problem) -> None:
+    recruits = pd.DataFrame({"tutor_id": ["NEW1", "NEW2"], "insee": ["04070", "13055"]})
+    s = tm.Scenario(
+        "s",
+        base,
+        allow_remote=False,
+        add_tutors=recruits,
+        capacity={"T0001": 3},
+        later_waves={"0040138d": 9},
+        time_limit=30,
+    )
+    assert s.describe() == (
+        "allow_remote=False; add_tutors=2 tutors (NEW1 NEW2); capacity=T0001:3; "
+        "later_waves=0040138D:9; time_limit=30"
+    )
+    assert tm.compare([s]).loc[0, "changes"] == s.describe()

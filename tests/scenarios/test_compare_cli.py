@@ -75,7 +75,7 @@ def test_a_failed_scenario_is_written_and_exits_1(tmp_path: Path, capsys: pytest
     assert "tutormatch: InputError: scenario 'bad': withdraw: unknown tutor NOPE" in err
     assert "wrote comparison.csv" in out
     last = (tmp_path / "out" / "comparison.csv").read_text(encoding="utf-8-sig").splitlines()[-1]
-    assert last.startswith("bad;error;;;")  # blank where a figure does not apply
+    assert last.startswith("bad;withdraw=NOPE;error;;;")  # blank where a figure does not apply
 
 
 def test_files_are_read_relative_to_the_scenarios_file(tmp_path: Path) -> None:

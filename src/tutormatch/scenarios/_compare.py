@@ -21,6 +21,7 @@ __all__ = ["COLUMNS", "compare", "scenario_row"]
 #: The comparison's columns, in order (see :func:`compare`).
 COLUMNS = (
     "scenario",
+    "changes",
     "status",
     "solver",
     "gap",
@@ -108,7 +109,7 @@ def scenario_row(
 
     started = time.perf_counter()
     row: dict[str, Any] = dict.fromkeys(COLUMNS, math.nan)
-    row.update(scenario=scenario.name, status="error", solver="", error="")
+    row.update(scenario=scenario.name, changes=scenario.describe(), status="error", solver="", error="")
     try:
         if problem is not None:
             scenario = dataclasses.replace(scenario, problem=problem)
@@ -143,7 +144,8 @@ def compare(scenarios: Iterable[Scenario], *, report_options: ReportOptions | No
     Returns
     -------
     pandas.DataFrame
-        One row per scenario, in the order given: ``scenario, status,
+        One row per scenario, in the order given: ``scenario``, ``changes``
+        (:meth:`Scenario.describe`), ``status,
         solver, gap, solve_seconds`` (the solver's), ``seconds`` (build, solve
         and reports); counts ``n_establishments, n_covered, n_remote,
         n_uncovered``; ``coverage`` (share of establishments covered) and

@@ -238,6 +238,17 @@ class Scenario:
             keywords["objective"] = self.objective
         return solve(self.build() if problem is None else problem, **keywords)
 
+    def describe(self) -> str:
+        """Return the changes in full, as one line (the comparison's ``changes`` column).
+
+        Examples
+        --------
+        >>> import tutormatch as tm
+        >>> tm.Scenario("s", tm.example_problem(), max_distance_km=40, withdraw=["T0004", "T0107"]).describe()
+        'max_distance_km=40; withdraw=T0004 T0107'
+        """
+        return "; ".join(f"{k}={_full(v)}" for k, v in self.changes.items())
+
     def __repr__(self) -> str:
         parts = [f"{k}={_short(v)}" for k, v in self.changes.items()]
         return f"<Scenario {self.name!r}: {', '.join(parts) or 'the base problem'}>"
@@ -255,6 +266,19 @@ def _short(value: Any) -> str:
     if isinstance(value, tuple):
         return "[" + ", ".join(value) + "]"
     return repr(value)
+
+
+def _full(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer() and math.isfinite(value):
+        return str(int(value))
+    if isinstance(value, pd.DataFrame):
+        ids = value.iloc[:, 0].astype(str).tolist() if value.shape[1] else []
+        return f"{len(value)} tutors ({' '.join(ids)})"
+    if isinstance(value, Mapping):
+        return " ".join(f"{k}:{_full(v)}" for k, v in value.items())
+    if isinstance(value, tuple):
+        return " ".join(value)
+    return str(value)
 
 
 def check_names(scenarios: Iterable[Scenario]) -> list[Scenario]:

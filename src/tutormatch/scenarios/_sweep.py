@@ -146,9 +146,10 @@ def _progress_bar(total: int, progress: bool | None) -> Any:
     return tqdm(total=total, desc="scenarios", unit="scenario")
 
 
-def _error_row(name: str, exc: BaseException) -> dict[str, Any]:
+def _error_row(scenario: Scenario, exc: BaseException) -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(COLUMNS, math.nan)
-    row.update(scenario=name, status="error", solver="", error=f"{type(exc).__name__}: {exc}")
+    row.update(scenario=scenario.name, changes=scenario.describe(), status="error", solver="")
+    row["error"] = f"{type(exc).__name__}: {exc}"
     return row
 
 
@@ -216,7 +217,7 @@ def iter_sweep(
             try:
                 futures[pool.submit(_run, task, refs[task.token], report_options)] = task.position
             except Exception as exc:  # a task that cannot be sent (e.g. pool broken) is its own row
-                yield {"position": task.position, **_error_row(items[task.position].name, exc)}
+                yield {"position": task.position, **_error_row(items[task.position], exc)}
                 if bar is not None:
                     bar.update()
         for future in as_completed(futures):
@@ -224,7 +225,7 @@ def iter_sweep(
             try:
                 _, row = future.result()
             except Exception as exc:  # the worker died or the row could not come back
-                row = _error_row(items[position].name, exc)
+                row = _error_row(items[position], exc)
             if bar is not None:
                 bar.update()
             yield {"position": position, **row}

@@ -1,5 +1,6 @@
 import math
 import sys
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
@@ -255,3 +256,17 @@ def test_describe_says_every_change_in_full(base: tm.Problem) -> None:
         "later_waves=0040138D:9; time_limit=30"
     )
     assert tm.compare([s]).loc[0, "changes"] == s.describe()
+
+
+def test_threads_use_the_callers_problem(base: tm.Problem, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tutormatch.scenarios import _sweep
+
+    def no_pickling(problem: tm.Problem) -> bytes:
+        raise AssertionError("threads need no pickling")
+
+    monkeypatch.setattr(_sweep, "_dumps", no_pickling)
+    monkeypatch.setattr(_sweep, "_PROBLEMS", OrderedDict())
+    with ThreadPoolExecutor(2) as pool:
+        table = tm.sweep(grid(base, capacity=[2, 3]), pool, progress=False)
+    assert table.status.tolist() == ["optimal", "optimal"]
+    assert not _sweep._PROBLEMS  # nothing kept beyond the caller's own object

@@ -10,8 +10,10 @@ workers depends on the executor:
 - a Dask executor (``client.get_executor()``) has them scattered once to
   every worker (``Client.scatter(broadcast=True)``), and each task refers
   to that copy;
-- any other executor gets the same bytes object with every task: nothing is
-  copied in-process (threads), and a process executor sends it along.
+- a ``ThreadPoolExecutor`` shares the caller's memory: its threads use the
+  caller's problem itself, nothing is pickled;
+- any other executor gets the same bytes object with every task (a process
+  executor sends it along).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, fields
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -116,10 +118,13 @@ def _problem(token: str, payload: bytes | None) -> Problem:
 
 
 def _run(
-    task: _Task, payload: bytes | None, report_options: ReportOptions | None
+    task: _Task, payload: Problem | bytes | None, report_options: ReportOptions | None
 ) -> tuple[int, dict[str, Any]]:
     """Solve one scenario in a worker; never raises for the scenario's own failures."""
-    problem = _problem(task.token, payload)
+    from tutormatch.model import Problem
+
+    # Threads get the caller's own problem; processes its bytes or a token.
+    problem = payload if isinstance(payload, Problem) else _problem(task.token, payload)
     scenario = Scenario(problem=problem, **task.changes)
     return task.position, scenario_row(scenario, report_options=report_options)
 
@@ -177,14 +182,18 @@ def iter_sweep(
     items = check_names(scenarios)
     if not items:
         return
+    # Threads share the caller's memory: nothing to pickle, nothing to cache.
+    threads = isinstance(executor, ThreadPoolExecutor)
     tokens: dict[int, str] = {}
     payloads: dict[str, bytes] = {}
+    problems: dict[str, Problem] = {}
     for s in items:
         if id(s.problem) not in tokens:
-            data = _dumps(s.problem)
-            token = hashlib.sha256(data).hexdigest()
+            data = b"" if threads else _dumps(s.problem)
+            token = f"object-{id(s.problem)}" if threads else hashlib.sha256(data).hexdigest()
             tokens[id(s.problem)] = token
             payloads[token] = data
+            problems[token] = s.problem
     tasks = [_Task(i, tokens[id(s.problem)], _changes(s)) for i, s in enumerate(items)]
     own = executor is None
     pool: Executor
@@ -204,7 +213,9 @@ def iter_sweep(
     else:
         pool = executor
     refs: dict[str, Any] = dict.fromkeys(payloads)
-    if not own:
+    if threads:
+        refs = dict(problems)
+    elif not own:
         if _is_dask(pool):
             client = pool._client  # type: ignore[attr-defined]
             refs = {t: client.scatter(data, broadcast=True, hash=False) for t, data in payloads.items()}

@@ -270,3 +270,20 @@ def test_threads_use_the_callers_problem(base: tm.Problem, monkeypatch: pytest.M
         table = tm.sweep(grid(base, capacity=[2, 3]), pool, progress=False)
     assert table.status.tolist() == ["optimal", "optimal"]
     assert not _sweep._PROBLEMS  # nothing kept beyond the caller's own object
+
+
+def test_max_workers_is_checked(base: tm.Problem) -> None:
+    scenarios = [tm.Scenario("a", base)]
+    with pytest.raises(tm.InputError, match=r"max_workers must be an integer >= 1; got 0"):
+        tm.sweep(scenarios, max_workers=0)
+    with (
+        ThreadPoolExecutor(1) as pool,
+        pytest.raises(tm.InputError, match=r"max_workers sizes the default pool; give it to your executor"),
+    ):
+        tm.sweep(scenarios, pool, max_workers=2)
+
+
+def test_an_empty_sweep_is_an_empty_table() -> None:
+    table = tm.sweep([], progress=False)
+    assert len(table) == 0
+    assert table.columns[0] == "scenario"

@@ -179,6 +179,11 @@ def iter_sweep(
         A row of :func:`compare`, plus ``position``: the scenario's index in
         ``scenarios``. Rows come in the order the scenarios finish.
     """
+    if max_workers is not None:
+        if executor is not None:
+            raise InputError("max_workers sizes the default pool; give it to your executor instead.")
+        if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
+            raise InputError(f"max_workers must be an integer >= 1; got {max_workers!r}.")
     items = check_names(scenarios)
     if not items:
         return
@@ -284,7 +289,8 @@ def sweep(
     Raises
     ------
     InputError
-        If two scenarios share a name.
+        If two scenarios share a name, or ``max_workers`` is not an integer
+        >= 1 or comes with an ``executor``.
 
     Notes
     -----

@@ -45,7 +45,7 @@ def main() -> None:
     print(f"example académie: backups k=3 for all {s:.3f} s ({len(table)} rows)")
     if args.skip_national:
         return
-    tutors, establishments = tm.scenarios.synthetic_instance(8000, 4000, seed=0)
+    tutors, establishments = tm.datasets.synthetic_instance(8000, 4000, seed=0)
     national = tm.Problem.from_frames(tutors, establishments, max_distance_km=60)
     solve_s, plan = best_of(1, lambda: tm.solve(national))
     print(f"national 8,000 x 4,000: solve {solve_s:.2f} s, {plan.n_uncovered} uncovered")

@@ -6,7 +6,8 @@
 <Status.OPTIMAL: 'optimal'>
 """
 
-from tutormatch import errors, geo, io, model, report, scenarios
+from tutormatch import datasets, errors, geo, io, model, report, scenarios
+from tutormatch.datasets import example_frames, example_problem
 from tutormatch.errors import (
     BackendUnavailableError,
     CRSError,
@@ -17,7 +18,7 @@ from tutormatch.errors import (
     TutormatchWarning,
 )
 from tutormatch.model import Problem
-from tutormatch.scenarios import example_frames, example_problem
+from tutormatch.scenarios import Scenario, compare, sweep
 from tutormatch.solve import Assignment, SolveOptions, Status, apply_lever, diff, evaluate, solve
 
 __version__ = "0.1.0"
@@ -29,6 +30,7 @@ __all__ = [
     "InfeasibleError",
     "InputError",
     "Problem",
+    "Scenario",
     "SolveError",
     "SolveOptions",
     "Status",
@@ -36,6 +38,8 @@ __all__ = [
     "TutormatchWarning",
     "__version__",
     "apply_lever",
+    "compare",
+    "datasets",
     "diff",
     "errors",
     "evaluate",
@@ -47,6 +51,7 @@ __all__ = [
     "report",
     "scenarios",
     "solve",
+    "sweep",
 ]
 
 

@@ -1,5 +1,6 @@
 """The model: tutor and establishment tables, eligibility rules and :class:`Problem`."""
 
+from tutormatch.model._costs import CostModel, PlanCost, TutorCost, plan_cost
 from tutormatch.model._eligibility import Candidates
 from tutormatch.model._problem import Problem
 from tutormatch.model._rules import (
@@ -18,11 +19,15 @@ __all__ = [
     "DEFAULT_ROLE_HELP",
     "DEFAULT_VISITS_PER_YEAR",
     "NEEDS",
+    "PlanCost",
     "ROLES",
     "Candidates",
+    "CostModel",
     "EstablishmentTable",
     "Problem",
+    "TutorCost",
     "TutorTable",
+    "plan_cost",
 ]
 
 

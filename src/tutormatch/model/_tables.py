@@ -62,6 +62,7 @@ _ESTABLISHMENT_COLUMNS = (
 _TUTOR_COLUMNS = (
     "tutor_id", "name", "role", "lon", "lat", "home_uai", "capacity",
     "min_load", "wave", "remote_ok", "max_km", "vehicle_cv", "cia_eur",
+    "status", "fixed_cost_eur",
 )  # fmt: skip
 
 _FRANCE_BOXES = np.array(
@@ -626,6 +627,13 @@ class TutorTable:
         Fiscal horsepower of the tutor's car (``nan``: not given).
     cia_eur : ndarray of float
         Variable part of the annual bonus (``nan``: not given).
+    is_candidate : ndarray of bool
+        Column ``status``: ``candidate`` (applied; recruited only if the plan
+        uses them) or ``retained`` (already in the network: the default).
+    fixed_cost_eur : ndarray of float
+        Yearly fixed cost of recruiting a candidate (training, mission order);
+        ``nan``: not given (the cost model's default applies). Only candidates
+        may have one.
     source_row : ndarray
     extra : pandas.DataFrame
     """
@@ -646,8 +654,16 @@ class TutorTable:
     cia_eur: FloatArray
     source_row: ObjArray
     extra: pd.DataFrame = field(repr=False)
+    is_candidate: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    fixed_cost_eur: FloatArray = field(default_factory=lambda: np.zeros(0))
 
     def __post_init__(self) -> None:
+        n = len(self.id)
+        # Tables built before recruitment existed: every tutor retained.
+        if len(self.is_candidate) != n:
+            object.__setattr__(self, "is_candidate", np.zeros(n, dtype=bool))
+        if len(self.fixed_cost_eur) != n:
+            object.__setattr__(self, "fixed_cost_eur", np.full(n, np.nan))
         _freeze(self)
 
     def __len__(self) -> int:
@@ -670,6 +686,8 @@ class TutorTable:
                 "home_uai": self.home_uai,
                 "vehicle_cv": self.vehicle_cv,
                 "cia_eur": self.cia_eur,
+                "status": np.where(self.is_candidate, "candidate", "retained").astype(object),
+                "fixed_cost_eur": self.fixed_cost_eur,
             }
         )
 
@@ -746,6 +764,7 @@ class TutorTable:
             vehicle_cv=reader.number("vehicle_cv", minimum=1.0),
             cia_eur=reader.number("cia_eur", minimum=0.0),
             source_row=_labels(source.frame.index),
+            **_recruitment(reader),
         )
         known = reader.used_columns([*_TUTOR_COLUMNS, "insee", "geometry"])
         order = np.argsort(ids.astype(str), kind="stable")
@@ -762,6 +781,24 @@ class TutorTable:
             o, o.copy(), o.copy(), f, f.copy(), i, i.copy(), f.copy(), b, f.copy(),
             o.copy(), i.copy(), f.copy(), f.copy(), o.copy(), pd.DataFrame(),
         )  # fmt: skip
+
+
+def _recruitment(reader: ColumnReader) -> dict[str, npt.NDArray[Any]]:
+    """Read columns ``status`` (retained or candidate) and ``fixed_cost_eur``."""
+    status = reader.choice(
+        "status", {"retained": "retained", "candidate": "candidate"}, what="retained by default"
+    )
+    is_candidate = status == "candidate"
+    fixed = reader.number("fixed_cost_eur", minimum=0.0)
+    wrong = ~is_candidate & ~np.isnan(fixed)
+    if wrong.any():
+        raise reader.fail(
+            "fixed_cost_eur",
+            wrong,
+            "must be empty for retained tutors (only candidates pay a recruitment cost)",
+            "Empty these cells, or set status to candidate.",
+        )
+    return {"is_candidate": is_candidate, "fixed_cost_eur": fixed}
 
 
 def _read_wave(reader: ColumnReader) -> FloatArray:

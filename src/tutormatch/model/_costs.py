@@ -136,7 +136,10 @@ class CostModel:
         """Bonus of each tutor if used, in cents; -1 where ``cia_eur`` is unknown."""
         multiplier = Decimal(self.bonus_multiplier)
         return np.array(
-            [-1 if math.isnan(c) else round_cents(multiplier * Decimal(repr(c))) for c in tutors.cia_eur.tolist()],
+            [
+                -1 if math.isnan(c) else round_cents(multiplier * Decimal(repr(c)))
+                for c in tutors.cia_eur.tolist()
+            ],
             dtype=np.int64,
         )
 

@@ -387,7 +387,14 @@ class Assignment:
             "distance_unit": p.distance_unit,
             "solve_seconds": round(self.solve_seconds, 4),
         }
-        names = ("total_cost_eur", "indemnity_eur", "bonus_eur", "mileage_eur", "remote_eur", "fixed_cost_eur")
+        names = (
+            "total_cost_eur",
+            "indemnity_eur",
+            "bonus_eur",
+            "mileage_eur",
+            "remote_eur",
+            "fixed_cost_eur",
+        )
         if p.distance_unit == "km":
             cost = self.costs()
             cents = (

@@ -55,8 +55,12 @@ def _decide(
     costs = euro_costs(problem, network, model, flows_objective)
     small = network.n_arcs + len(network.link_class) <= CPSAT_ARCS
     if solver == "cpsat" or network.all_or_nothing:
-        result = solve_euros_cpsat(network, costs, _left(options, started), objective=objective, budget_eur=budget)
-        return "euros-cpsat", _cheapest_if_infeasible(problem, network, model, budget, result, options, started)
+        result = solve_euros_cpsat(
+            network, costs, _left(options, started), objective=objective, budget_eur=budget
+        )
+        return "euros-cpsat", _cheapest_if_infeasible(
+            problem, network, model, budget, result, options, started
+        )
     if budget is not None:
         forced = bool((network.fixed_load > 0).any() or (network.min_load > 0).any())
         if forced:
@@ -79,7 +83,9 @@ def _decide(
     if within and (first.status is Status.OPTIMAL or not small):
         return name, first
     hint = first if first.status.has_solution else None
-    bound = float(first.bound) if objective == "euros" and budget is None and first.status.has_solution else None
+    bound = (
+        float(first.bound) if objective == "euros" and budget is None and first.status.has_solution else None
+    )
     result = solve_euros_cpsat(
         network,
         costs,
@@ -94,7 +100,9 @@ def _decide(
     if within and first.status.has_solution and result.status is not Status.OPTIMAL:
         # Keep the better of the two plans, with the better proven bound.
         better = first if first.stats["model_eur"] <= result.stats["model_eur"] else result
-        proven = max(float(first.stats.get("bound_eur", -math.inf)), float(result.stats.get("bound_eur", -math.inf)))
+        proven = max(
+            float(first.stats.get("bound_eur", -math.inf)), float(result.stats.get("bound_eur", -math.inf))
+        )
         return name + "+cpsat", dataclasses.replace(better, stats={**better.stats, "bound_eur": proven})
     return (name + "+cpsat" if name != "flow" else "euros-cpsat"), _cheapest_if_infeasible(
         problem, network, model, budget, result, options, started
@@ -184,7 +192,9 @@ def solve_in_euros(
         rounds += 1
         network = _no_near_remote(
             problem,
-            build_network(problem, pool, cost_resolution_km=options.cost_resolution_km, explicit_classes=explicit),
+            build_network(
+                problem, pool, cost_resolution_km=options.cost_resolution_km, explicit_classes=explicit
+            ),
         )
         km_plan = None
         if objective == "km":
@@ -216,7 +226,9 @@ def solve_in_euros(
     fixed = problem.fixed
     tutor = np.concatenate((network.arc_tutor[used], split.tutor, fixed[:, 0]))
     establishment = np.concatenate((network.arc_establishment[used], split.establishment, fixed[:, 1]))
-    is_fixed = np.concatenate((np.zeros(len(tutor) - len(fixed), dtype=bool), np.ones(len(fixed), dtype=bool)))
+    is_fixed = np.concatenate(
+        (np.zeros(len(tutor) - len(fixed), dtype=bool), np.ones(len(fixed), dtype=bool))
+    )
     plan = plan_from_pairs(
         problem,
         tutor,
@@ -228,7 +240,10 @@ def solve_in_euros(
         stats=stats,
         started=started,
     )
-    eur = plan_cost(problem, plan.tutor, plan.establishment, plan.onsite, plan.distance_km, model).total_cents / 100
+    eur = (
+        plan_cost(problem, plan.tutor, plan.establishment, plan.onsite, plan.distance_km, model).total_cents
+        / 100
+    )
     plan = dataclasses.replace(plan, objective_name=objective, cost_model=model, budget_eur=budget)
     if objective == "km":
         # The km objective under a budget: the plan's km; the bound is proven only at optimum.
@@ -246,4 +261,6 @@ def solve_in_euros(
         # The number of tutors itself is not proven minimal: the gap is on it.
         gap = (plan.n_tutors_used - float(tutors_bound)) / plan.n_tutors_used
     priority_bound = plan.covered_priority if stats.get("stopped_in") != "coverage" else math.nan
-    return dataclasses.replace(plan, bound=bound, gap=max(gap, 0.0) if math.isfinite(gap) else gap, priority_bound=priority_bound)
+    return dataclasses.replace(
+        plan, bound=bound, gap=max(gap, 0.0) if math.isfinite(gap) else gap, priority_bound=priority_bound
+    )

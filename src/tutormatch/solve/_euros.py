@@ -138,7 +138,9 @@ class EuroCosts:
             z = np.asarray(z, dtype=np.float64)
             ok = (z > 1e-9) & (z <= reach + 1e-9)
             if ok.any():
-                ratio = (self.travel_eur(slice(None), base + np.where(ok, z, 0.0)) - g0) / np.where(ok, z, 1.0)
+                ratio = (self.travel_eur(slice(None), base + np.where(ok, z, 0.0)) - g0) / np.where(
+                    ok, z, 1.0
+                )
                 slope = np.where(ok, np.minimum(slope, ratio), slope)
         return np.maximum(slope, 0.0)
 
@@ -151,8 +153,12 @@ def euro_costs(problem: Problem, network: Network, model: CostModel, objective: 
     indemnity = round_cents(Decimal(model.indemnity_eur)) / 100
     remote = round_cents(Decimal(model.remote_pair_cost_eur)) / 100
     onsite = network.arc_mode == MODE_ONSITE
-    distance = problem.distance_km(network.arc_tutor, network.arc_establishment) if network.n_arcs else np.zeros(0)
-    arc_km = pair_yearly_km(problem, network.arc_establishment, onsite, np.where(onsite, distance, 0.0), detour)
+    distance = (
+        problem.distance_km(network.arc_tutor, network.arc_establishment) if network.n_arcs else np.zeros(0)
+    )
+    arc_km = pair_yearly_km(
+        problem, network.arc_establishment, onsite, np.where(onsite, distance, 0.0), detour
+    )
     arc_eur = np.where(onsite, indemnity, indemnity + remote)
     fixed = problem.fixed
     base_km = np.zeros(n_t)
@@ -176,7 +182,9 @@ def euro_costs(problem: Problem, network: Network, model: CostModel, objective: 
         # More than any plan's euros: every establishment by its dearest arc, every tutor's charge.
         dearest = float(arc_eur.max(initial=0.0)) + indemnity + remote
         travel_cap = float(rates.max(initial=0.0)) * float(arc_km.sum() + base_km.sum())
-        weight = math.ceil(problem.n_establishments * dearest + float(used.sum()) + travel_cap + base_eur + 1.0)
+        weight = math.ceil(
+            problem.n_establishments * dearest + float(used.sum()) + travel_cap + base_eur + 1.0
+        )
     return EuroCosts(
         arc_eur=arc_eur.astype(np.float64),
         arc_km=arc_km,
@@ -216,7 +224,9 @@ class EuroBackend:
     name = "euros"
     capabilities = Capabilities(all_or_nothing=False, time_limit=True)
 
-    def __init__(self, problem: Problem, model: CostModel, objective: str, *, max_nodes: int = 20_000) -> None:
+    def __init__(
+        self, problem: Problem, model: CostModel, objective: str, *, max_nodes: int = 20_000
+    ) -> None:
         self.problem = problem
         self.model = model
         self.objective = objective
@@ -224,7 +234,9 @@ class EuroBackend:
 
     # -- one relaxation ----------------------------------------------------
 
-    def _scaled(self, network: Network, costs: EuroCosts) -> tuple[float, IntArray, IntArray, FloatArray, float]:
+    def _scaled(
+        self, network: Network, costs: EuroCosts
+    ) -> tuple[float, IntArray, IntArray, FloatArray, float]:
         """Choose the integer unit; return it with the integer arc and class costs and amortised charges."""
         capacity = np.maximum(network.capacity, 1)
         self._slope = costs.least_rate(network.capacity, network.arc_tutor)
@@ -241,7 +253,13 @@ class EuroBackend:
                 break
             unit *= 10.0
         self._big_m = m
-        return unit, np.floor(arc / unit).astype(np.int64), np.floor(costs.class_eur / unit).astype(np.int64), amortised, top_route
+        return (
+            unit,
+            np.floor(arc / unit).astype(np.int64),
+            np.floor(costs.class_eur / unit).astype(np.int64),
+            amortised,
+            top_route,
+        )
 
     def _flow(
         self,
@@ -256,7 +274,9 @@ class EuroBackend:
         sink = n_e + n_c + n_t
         active = np.flatnonzero(network.active)
         has_class = active[network.remote_class[active] >= 0]
-        tails = np.concatenate((network.arc_establishment, has_class, hub0 + network.link_class, tutor0 + np.arange(n_t), active))
+        tails = np.concatenate(
+            (network.arc_establishment, has_class, hub0 + network.link_class, tutor0 + np.arange(n_t), active)
+        )
         heads = np.concatenate(
             (
                 tutor0 + network.arc_tutor,
@@ -293,7 +313,9 @@ class EuroBackend:
         supplies[tutor0 : tutor0 + n_t] = -min_load
         supplies[sink] = -(len(active) - int(min_load.sum()))
         smcf = min_cost_flow.SimpleMinCostFlow()
-        arcs = smcf.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int32), heads.astype(np.int32), caps, costs)
+        arcs = smcf.add_arcs_with_capacity_and_unit_cost(
+            tails.astype(np.int32), heads.astype(np.int32), caps, costs
+        )
         smcf.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
         status = smcf.solve()
         if status != smcf.OPTIMAL:
@@ -314,8 +336,12 @@ class EuroBackend:
         sink[open_] = 0
         n_a = network.n_arcs
         n_active = int(network.active.sum())
-        small = _SMALL_M_FACTOR * int(max(self._arc_int.max(initial=0), self._class_int.max(initial=0), 1) + sink.max(initial=0)) + 1
-        for m in ([small, self._big_m] if small < self._big_m else [self._big_m]):
+        small = (
+            _SMALL_M_FACTOR
+            * int(max(self._arc_int.max(initial=0), self._class_int.max(initial=0), 1) + sink.max(initial=0))
+            + 1
+        )
+        for m in [small, self._big_m] if small < self._big_m else [self._big_m]:
             ok, flows, value = self._flow(network, capacity, min_load, sink, m)
             if not ok:
                 return None
@@ -337,7 +363,9 @@ class EuroBackend:
         constant = costs.base_eur + float(costs.used_eur[open_ | (network.fixed_load > 0)].sum())
         constant += float(self._base_travel.sum())
         bound = cost_int * self._unit + constant
-        return _Solved(arc_used, z, y, loads, uncovered, bound, self._true_cost(network, costs, arc_used, z, loads))
+        return _Solved(
+            arc_used, z, y, loads, uncovered, bound, self._true_cost(network, costs, arc_used, z, loads)
+        )
 
     def _true_cost(
         self,
@@ -375,10 +403,14 @@ class EuroBackend:
         root = _Node(open=frozenset(must.tolist()), closed=frozenset())
         first = self._relax(network, costs, root)
         if first is None:
-            return BackendResult.without_solution(network, Status.INFEASIBLE, "min-cost flow: no flow meets the minimum loads")
+            return BackendResult.without_solution(
+                network, Status.INFEASIBLE, "min-cost flow: no flow meets the minimum loads"
+            )
         self._root_uncovered = first.uncovered
         # Slack of the integer rounding (floors on every arc and charge).
-        tol = self._unit * (network.n_arcs + network.n_tutors + network.n_establishments + 1) + 1e-7 * max(first.cost, 1.0)
+        tol = self._unit * (network.n_arcs + network.n_tutors + network.n_establishments + 1) + 1e-7 * max(
+            first.cost, 1.0
+        )
         best = first
         tick = count()
         heap: list[tuple[float, int, _Node, _Solved]] = []
@@ -459,7 +491,11 @@ class EuroBackend:
             # Any plan below costs W x n + euros with euros < W: n >= floor(bound / W).
             "tutors_bound": math.floor(proven / weight + 1e-12) if weight else None,
         }
-        what = "coverage, then fewest tutors, then euros" if self.objective == "tutors" else "coverage, then euros"
+        what = (
+            "coverage, then fewest tutors, then euros"
+            if self.objective == "tutors"
+            else "coverage, then euros"
+        )
         message = (
             f"branch and bound on tutors ({what}): optimal after {nodes} nodes ({flows} flows)"
             if optimal

@@ -223,7 +223,9 @@ def solve(
     if not result.status.has_solution:
         plan = _no_plan(problem, backend.name, result, stats, time.perf_counter() - started)
     else:
-        plan = _assemble(problem, backend.name, network, result, split.tutor, split.establishment, stats, started)
+        plan = _assemble(
+            problem, backend.name, network, result, split.tutor, split.establishment, stats, started
+        )
     return dataclasses.replace(plan, cost_model=cost_model)
 
 

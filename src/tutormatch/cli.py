@@ -4,6 +4,7 @@
 
     tutormatch solve TUTORS.csv ESTABLISHMENTS.csv --max-km 60 --out DIR
                      [--no-remote] [--time-limit S] [--fixed F] [--forbidden F]
+                     [--objective km|euros|tutors] [--budget-eur X] [--fixed-cost-eur X]
                      [--report [--lang fr|en] [--pseudonymise] [--budget-eur X]]
     tutormatch demo [--out DIR]          solve the built-in example académie (with reports)
     tutormatch report TUTORS.csv ESTABLISHMENTS.csv ASSIGNMENT.csv --out DIR
@@ -37,6 +38,7 @@ from tutormatch.errors import InputError, TutormatchError
 # tutormatch.solve.SOLVERS, spelt out so that the command line starts without
 # loading the solvers (a test keeps the two equal).
 _SOLVERS = ("auto", "flow", "matching", "flow-bb", "cpsat")
+_OBJECTIVES = ("km", "euros", "tutors")
 
 if TYPE_CHECKING:
     from tutormatch.model import Problem
@@ -67,7 +69,14 @@ def _add_report_options(parser: argparse.ArgumentParser, *, by_default: bool) ->
         "--pseudonym-key-file", type=Path, default=None,
         help="file holding a secret key, for the same pseudonyms run after run (default: a random key)",
     )  # fmt: skip
-    group.add_argument("--budget-eur", type=float, default=None, help="yearly budget, to show the headroom")
+    group.add_argument(
+        "--budget-eur", type=float, default=None,
+        help="yearly budget: a constraint of the plan (solve, demo) and the headroom in the reports",
+    )  # fmt: skip
+    group.add_argument(
+        "--fixed-cost-eur", type=float, default=0.0,
+        help="yearly cost of recruiting a candidate tutor whose fixed_cost_eur is empty (default 0)",
+    )  # fmt: skip
     group.add_argument(
         "--indemnity-eur", type=float, default=500.0, help="per tutored establishment (default 500)"
     )
@@ -93,6 +102,10 @@ def _add_solve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--solver", choices=_SOLVERS, default="auto", help="backend (default auto: see docs/model.md)"
     )
+    parser.add_argument(
+        "--objective", choices=_OBJECTIVES, default="km",
+        help="after coverage: least km (default), least euros, or fewest tutors then euros (docs/euros.md)",
+    )  # fmt: skip
 
 
 def _add_problem_options(parser: argparse.ArgumentParser) -> None:
@@ -193,6 +206,7 @@ def _report_options(args: argparse.Namespace) -> ReportOptions:
     return ReportOptions(
         indemnity_eur=args.indemnity_eur,
         remote_pair_cost_eur=args.remote_pair_cost_eur,
+        fixed_cost_eur=args.fixed_cost_eur,
         budget_eur=args.budget_eur,
         lang=args.lang,
         pseudonymise=args.pseudonymise,
@@ -225,6 +239,15 @@ def _print_summary(plan: object, seconds: float) -> None:
         f" ({s['n_remote']} remote, {s['n_uncovered']} uncovered)"
     )
     print(f"tutors used: {s['n_tutors_used']} / {s['n_tutors']}")
+    if s["total_cost_eur"] is not None:
+        missing = f", {s['n_bonus_missing']} tutors' bonus unknown" if s["n_bonus_missing"] else ""
+        print(
+            f"yearly cost ({s['objective']} plan): {s['total_cost_eur']:,.2f} EUR = indemnities "
+            f"{s['indemnity_eur']:,.2f} + bonus {s['bonus_eur']:,.2f}{missing} + mileage "
+            f"{s['mileage_eur']:,.2f} + remote {s['remote_eur']:,.2f} + recruitment {s['fixed_cost_eur']:,.2f}"
+        )
+    if plan.problem.tutors.is_candidate.any():
+        print(f"candidates to recruit: {s['n_recruited']} (see recruitment.csv)")
     print(f"on-site distance: total {s['total_distance_km']:,.1f} km, worst {s['max_distance_km']:.1f} km")
     print(f"time: solve {s['solve_seconds']:.3f} s, total {seconds:.2f} s")
 
@@ -283,10 +306,16 @@ def _run_solve(
     import tutormatch as tm
 
     started = time.perf_counter()
-    if getattr(args, "report", False):
-        _report_options(args)  # bad report options fail before the solve
+    options = _report_options(args)  # bad options fail before the solve
     problem = problem_factory()
-    plan = tm.solve(problem, solver=args.solver, time_limit=args.time_limit)
+    plan = tm.solve(
+        problem,
+        objective=args.objective,
+        solver=args.solver,
+        time_limit=args.time_limit,
+        cost_model=options.cost_model,
+        budget_eur=args.budget_eur,
+    )
     return _write(args, plan, started, inputs)
 
 

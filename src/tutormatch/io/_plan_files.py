@@ -67,7 +67,15 @@ def plan_summary_markdown(plan: Assignment) -> str:
         f"| on-site distance, worst pair | {_fmt_km(s['max_distance_km'])} |",
         "| yearly on-site travel, road km (2 x visits x distance x detour) | "
         f"{_fmt_km(s['yearly_travel_km'])} |",
-        f"| objective (km-equivalent, remote penalties included) | {_fmt_optional(s['objective_km'])} |",
+        f"| objective | {s['objective']} (then coverage first) |",
+        f"| km-equivalent (remote penalties included) | {_fmt_optional(s['objective_km'])} |",
+        f"| yearly cost | {_fmt_optional(s['total_cost_eur'], '{:,.2f} EUR')}: indemnities "
+        f"{_fmt_optional(s['indemnity_eur'], '{:,.2f}')}, bonus {_fmt_optional(s['bonus_eur'], '{:,.2f}')}"
+        f" ({s['n_bonus_missing'] or 0} tutors' unknown, left out), mileage "
+        f"{_fmt_optional(s['mileage_eur'], '{:,.2f}')}, remote {_fmt_optional(s['remote_eur'], '{:,.2f}')}, "
+        f"recruitment {_fmt_optional(s['fixed_cost_eur'], '{:,.2f}')} |",
+        f"| candidates to recruit | {s['n_recruited']} |",
+        f"| budget | {_fmt_optional(s['budget_eur'], '{:,.2f} EUR')} |",
         f"| gap | {_fmt_optional(s['gap'], '{:.4%}')} |",
         f"| on-site limit | {_fmt_optional(s['max_distance_limit_km'], '{:g} km')} |",
         f"| remote tutoring | {'allowed' if s['allow_remote'] else 'not allowed'} |",
@@ -101,8 +109,11 @@ def write_plan(
 
     Files: ``assignment.csv`` (one row per input establishment, in UAI order:
     ``uai, tutor_id, mode, distance_km, reason_code, reason``),
-    ``tutors.csv`` (one row per tutor with its load), ``summary.json`` and
-    ``summary.md``.
+    ``tutors.csv`` (one row per tutor with its load and ``recruited``),
+    ``summary.json`` and ``summary.md``; with candidate tutors,
+    ``recruitment.csv`` (the candidates to recruit: ``tutor_id, name, role,
+    departement, load``) and ``recruitment_by_departement.csv`` (counts per
+    département and role).
 
     Parameters
     ----------
@@ -127,6 +138,9 @@ def write_plan(
             json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
         (scratch / "summary.md").write_text(plan_summary_markdown(plan), encoding="utf-8")
+        if plan.problem.tutors.is_candidate.any():
+            _csv(plan.recruitment(), scratch / "recruitment.csv")
+            _csv(plan.recruitment_counts(), scratch / "recruitment_by_departement.csv")
         if extra is not None:
             extra(scratch)
         names = sorted(str(p.relative_to(scratch)) for p in scratch.rglob("*") if p.is_file())

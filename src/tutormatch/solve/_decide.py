@@ -83,9 +83,24 @@ def _decide(
     if within and (first.status is Status.OPTIMAL or not small):
         return name, first
     hint = first if first.status.has_solution else None
-    bound = (
-        float(first.bound) if objective == "euros" and budget is None and first.status.has_solution else None
-    )
+    coverage_bound = None
+    if not within:
+        assert budget is not None
+        # Over budget: flows that price coverage give a plan within it and a bound.
+        lagrange, least_uncovered = EuroBackend(problem, model, "euros").within_budget(
+            network, budget, _left(options, started)
+        )
+        total = int(network.priority_int[network.active].sum())
+        coverage_bound = total - least_uncovered
+        if lagrange is not None:
+            hint = lagrange
+            first = dataclasses.replace(
+                lagrange, stats={**lagrange.stats, "priority_bound_int": coverage_bound}
+            )
+            name = "euros-lagrange"
+        if lagrange is not None and not small:
+            return name, first
+    bound = float(first.bound) if objective == "euros" and budget is None and first.status.has_solution else None
     result = solve_euros_cpsat(
         network,
         costs,
@@ -94,12 +109,17 @@ def _decide(
         budget_eur=budget,
         hint=hint,
         lower_bound_eur=bound,
+        coverage_bound=coverage_bound,
     )
-    if within and not result.status.has_solution:
+    have_first = first.status.has_solution and (within or name == "euros-lagrange")
+    if have_first and not result.status.has_solution and result.status is not Status.INFEASIBLE:
         return name, first
-    if within and first.status.has_solution and result.status is not Status.OPTIMAL:
+    if have_first and result.status is Status.FEASIBLE:
         # Keep the better of the two plans, with the better proven bound.
-        better = first if first.stats["model_eur"] <= result.stats["model_eur"] else result
+        def key(r: BackendResult) -> tuple[float, float]:
+            return (float(r.stats["uncovered_int"]), float(r.stats["model_eur"]))
+
+        better = result if key(result) < key(first) else first
         proven = max(
             float(first.stats.get("bound_eur", -math.inf)), float(result.stats.get("bound_eur", -math.inf))
         )
@@ -260,7 +280,14 @@ def solve_in_euros(
     if not math.isfinite(gap) and tutors_bound is not None and plan.n_tutors_used > 0:
         # The number of tutors itself is not proven minimal: the gap is on it.
         gap = (plan.n_tutors_used - float(tutors_bound)) / plan.n_tutors_used
-    priority_bound = plan.covered_priority if stats.get("stopped_in") != "coverage" else math.nan
+    if "priority_bound_int" in stats:
+        priority_bound = float(stats["priority_bound_int"]) / network.priority_scale
+    else:
+        priority_bound = plan.covered_priority if stats.get("stopped_in") != "coverage" else math.nan
+    if priority_bound > plan.covered_priority * (1 + 1e-12) + 1e-12:
+        # Coverage itself is not proven maximal within the budget: the gap is on it.
+        bound = math.nan
+        gap = (priority_bound - plan.covered_priority) / priority_bound
     return dataclasses.replace(
         plan, bound=bound, gap=max(gap, 0.0) if math.isfinite(gap) else gap, priority_bound=priority_bound
     )

@@ -388,6 +388,90 @@ class EuroBackend:
             + travel[used].sum()
         )
 
+    # -- a budget: Lagrangian flows -----------------------------------------
+
+    def within_budget(
+        self, network: Network, budget: float, options: SolveOptions, *, steps: int = 24
+    ) -> tuple[BackendResult | None, int]:
+        r"""Plans within ``budget`` from flows that price coverage, and a bound on coverage.
+
+        Each flow minimises :math:`c(x) + m \, u(x)` (amortised euros, *m*
+        the price of a unit of uncovered integer priority). Any plan within
+        the budget costs at least :math:`c(x) \le B`, so the uncovered
+        priority of every plan within budget is at least :math:`(V_m - B)/m`,
+        :math:`V_m` the flow's optimum: a bound for each *m*. Each flow's plan
+        whose true euros fit is a candidate. *m* is searched on a log scale.
+
+        Returns the best plan within the budget (most priority, then least
+        euros; ``None`` if no flow found one) and the least uncovered integer
+        priority proven.
+        """
+        started = time.perf_counter()
+        deadline = started + options.time_limit if math.isfinite(options.time_limit) else math.inf
+        costs = euro_costs(self.problem, network, self.model, "euros")
+        self.costs = costs
+        self._unit, self._arc_int, self._class_int, self._amortised, _ = self._scaled(network, costs)
+        self._base_travel = costs.travel_eur(slice(None), costs.base_km)
+        self._root_uncovered = -1
+        capacity, min_load = network.capacity, network.min_load
+        sink = np.floor(self._amortised / self._unit).astype(np.int64)
+        forced = network.fixed_load > 0
+        sink[forced] = 0
+        constant = costs.base_eur + float(costs.used_eur[forced].sum()) + float(self._base_travel.sum())
+        room = (budget - constant) / self._unit
+        n_active = int(network.active.sum())
+        best: tuple[int, float, _Solved] | None = None
+        least_uncovered = 0
+        low, high = 0.0, math.log(max(self._big_m, 2))
+        for _ in range(steps):
+            if time.perf_counter() > deadline:
+                break
+            mid = (low + high) / 2
+            m = max(int(math.exp(mid)), 1)
+            ok, flows, value = self._flow(network, capacity, min_load, sink, m)
+            if not ok:
+                break
+            left = flows[len(flows) - n_active :]
+            uncovered = int(network.priority_int[network.active] @ left)
+            least_uncovered = max(least_uncovered, math.ceil((value - room) / m - 1e-9))
+            solved = self._solved_from(network, costs, flows, uncovered, 0.0)
+            if solved.cost <= budget + 1e-6:
+                if best is None or (uncovered, solved.cost) < (best[0], best[1]):
+                    best = (uncovered, solved.cost, solved)
+                low = mid  # within budget: price coverage higher
+            else:
+                high = mid
+        if best is None:
+            return None, least_uncovered
+        solved = best[2]
+        return (
+            BackendResult(
+                status=Status.FEASIBLE,
+                message=f"Lagrangian flows within the budget ({steps} prices)",
+                arc_used=solved.arc_used,
+                z=solved.z,
+                y=solved.y,
+                objective=solved.uncovered,
+                bound=math.nan,
+                stats={"model_eur": solved.cost, "bound_eur": math.nan, "uncovered_int": solved.uncovered},
+            ),
+            least_uncovered,
+        )
+
+    def _solved_from(self, network: Network, costs: EuroCosts, flows: IntArray, uncovered: int, bound: float) -> _Solved:
+        n_a = network.n_arcs
+        n_r = int(((network.remote_class >= 0) & network.active).sum())
+        n_l = len(network.link_class)
+        arc_used = flows[:n_a] > 0
+        z = np.zeros(network.n_establishments, dtype=bool)
+        active = np.flatnonzero(network.active)
+        z[active[network.remote_class[active] >= 0]] = flows[n_a : n_a + n_r] > 0
+        y = flows[n_a + n_r : n_a + n_r + n_l]
+        loads = np.bincount(network.arc_tutor[arc_used], minlength=network.n_tutors).astype(np.int64)
+        if n_l:
+            np.add.at(loads, network.link_tutor, y)
+        return _Solved(arc_used, z, y, loads, uncovered, bound, self._true_cost(network, costs, arc_used, z, loads))
+
     # -- the search ----------------------------------------------------------
 
     def solve(self, network: Network, options: SolveOptions) -> BackendResult:
@@ -488,6 +572,7 @@ class EuroBackend:
             "tranche_nodes": len(stuck),
             "model_eur": model_eur,
             "bound_eur": bound_eur,
+            "uncovered_int": best.uncovered,
             # Any plan below costs W x n + euros with euros < W: n >= floor(bound / W).
             "tutors_bound": math.floor(proven / weight + 1e-12) if weight else None,
         }

@@ -62,6 +62,7 @@ def solve_euros_cpsat(
     budget_eur: float | None,
     hint: BackendResult | None = None,
     lower_bound_eur: float | None = None,
+    coverage_bound: int | None = None,
 ) -> BackendResult:
     """Solve the euro model exactly with CP-SAT (see the module notes).
 
@@ -159,6 +160,8 @@ def solve_euros_cpsat(
     if lower_bound_eur is not None and budget_eur is None and objective == "euros":
         model.add(euros >= math.floor(lower_bound_eur * _PER_EUR) - 1)
     priority = sum(int(network.priority_int[e]) * var for e, var in covered.items())
+    if coverage_bound is not None:
+        model.add(priority <= coverage_bound)  # proven by the flows: a cut
     if hint is not None and hint.status.has_solution:
         for a in range(n_a):
             model.add_hint(x[a], bool(hint.arc_used[a]))
@@ -188,6 +191,7 @@ def solve_euros_cpsat(
     proven = True
     code = cp_model.UNKNOWN
     bound_value = math.nan
+    coverage_proven = math.nan
     for k, (_name, expr, maximise) in enumerate(phases):
         left = options.time_limit - (time.perf_counter() - started)
         if math.isfinite(left):
@@ -204,6 +208,8 @@ def solve_euros_cpsat(
         model.clear_hints()
         for v in [*x, *y, *z.values(), *covered.values(), *used_vars]:
             model.add_hint(v, solver.value(v))
+        if k == 0:
+            coverage_proven = solver.best_objective_bound
         if code != cp_model.OPTIMAL:
             proven = False
             bound_value = solver.best_objective_bound
@@ -228,6 +234,8 @@ def solve_euros_cpsat(
         z_arr[e] = solver.boolean_value(var)
     y_arr = np.array([solver.value(v) for v in y], dtype=np.int64)
     model_eur = solver.value(euros) / _PER_EUR
+    total = int(sum(int(network.priority_int[e]) for e in covered))
+    covered_int = int(sum(int(network.priority_int[e]) * solver.value(v) for e, v in covered.items()))
     last = phases[-1][0]
     if proven:
         bound_eur = model_eur
@@ -235,7 +243,13 @@ def solve_euros_cpsat(
         bound_eur = bound_value / _PER_EUR
     else:
         bound_eur = math.nan
-    stats.update(model_eur=model_eur, bound_eur=bound_eur, stopped_in=None if proven else phases[k][0])
+    stats.update(
+        model_eur=model_eur,
+        bound_eur=bound_eur,
+        stopped_in=None if proven else phases[k][0],
+        uncovered_int=total - covered_int,
+        priority_bound_int=math.floor(coverage_proven + 1e-9) if math.isfinite(coverage_proven) else total,
+    )
     return BackendResult(
         status=Status.OPTIMAL if proven else Status.FEASIBLE,
         message=message,

@@ -244,7 +244,8 @@ def _print_summary(plan: object, seconds: float) -> None:
         print(
             f"yearly cost ({s['objective']} plan): {s['total_cost_eur']:,.2f} EUR = indemnities "
             f"{s['indemnity_eur']:,.2f} + bonus {s['bonus_eur']:,.2f}{missing} + mileage "
-            f"{s['mileage_eur']:,.2f} + remote {s['remote_eur']:,.2f} + recruitment {s['fixed_cost_eur']:,.2f}"
+            f"{s['mileage_eur']:,.2f} + remote {s['remote_eur']:,.2f} + recruitment "
+            f"{s['fixed_cost_eur']:,.2f}"
         )
     if plan.problem.tutors.is_candidate.any():
         print(f"candidates to recruit: {s['n_recruited']} (see recruitment.csv)")

@@ -144,7 +144,7 @@ class CostModel:
         )
 
     def recruitment_cents(self, tutors: TutorTable) -> npt.NDArray[np.int64]:
-        """Fixed cost of each tutor if used, in cents: 0 for retained tutors."""
+        """Return the fixed cost of each tutor if used, in cents: 0 for retained tutors."""
         default = Decimal(self.fixed_cost_eur)
         return np.array(
             [
@@ -155,7 +155,7 @@ class CostModel:
         )
 
     def used_cents(self, tutors: TutorTable) -> npt.NDArray[np.int64]:
-        """What a tutor costs once used, whatever their load: bonus (where known) plus recruitment."""
+        """Return what a tutor costs once used, whatever their load: bonus (where known), recruitment."""
         return np.maximum(self.bonus_cents(tutors), 0) + self.recruitment_cents(tutors)
 
 

@@ -748,7 +748,7 @@ class TutorTable:
         over = min_load > capacity
         if over.any():
             raise reader.fail("min_load", over, "must not exceed the tutor's capacity")
-        columns = dict(  # noqa: C408 - keyword names match the fields
+        columns = dict(
             id=ids,
             name=reader.text("name"),
             role=role,

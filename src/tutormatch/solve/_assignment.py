@@ -325,7 +325,10 @@ class Assignment:
         )
 
     def recruitment_counts(self) -> pd.DataFrame:
-        """Return how many candidates to recruit per département and role: ``departement, role, n_recruited``."""
+        """Return how many candidates to recruit per département and role.
+
+        Columns: ``departement, role, n_recruited``.
+        """
         frame = self.recruitment()
         counts = frame.groupby(["departement", "role"], sort=True).size()
         return counts.rename("n_recruited").reset_index()

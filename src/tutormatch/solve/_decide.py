@@ -100,7 +100,9 @@ def _decide(
             name = "euros-lagrange"
         if lagrange is not None and not small:
             return name, first
-    bound = float(first.bound) if objective == "euros" and budget is None and first.status.has_solution else None
+    bound = (
+        float(first.bound) if objective == "euros" and budget is None and first.status.has_solution else None
+    )
     result = solve_euros_cpsat(
         network,
         costs,

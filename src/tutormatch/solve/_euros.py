@@ -120,7 +120,7 @@ class EuroCosts:
         return total
 
     def least_rate(self, capacity: IntArray, arc_tutor: IntArray) -> FloatArray:
-        """The slope :math:`\\sigma_t` of the module notes, per tutor."""
+        r"""Return the slope :math:`\\sigma_t` of the module notes, per tutor."""
         n_t = len(self.prior_km)
         # Most km a tutor can add: the sum of their `capacity` longest arcs.
         order = np.lexsort((-self.arc_km, arc_tutor))
@@ -458,7 +458,9 @@ class EuroBackend:
             least_uncovered,
         )
 
-    def _solved_from(self, network: Network, costs: EuroCosts, flows: IntArray, uncovered: int, bound: float) -> _Solved:
+    def _solved_from(
+        self, network: Network, costs: EuroCosts, flows: IntArray, uncovered: int, bound: float
+    ) -> _Solved:
         n_a = network.n_arcs
         n_r = int(((network.remote_class >= 0) & network.active).sum())
         n_l = len(network.link_class)
@@ -470,7 +472,9 @@ class EuroBackend:
         loads = np.bincount(network.arc_tutor[arc_used], minlength=network.n_tutors).astype(np.int64)
         if n_l:
             np.add.at(loads, network.link_tutor, y)
-        return _Solved(arc_used, z, y, loads, uncovered, bound, self._true_cost(network, costs, arc_used, z, loads))
+        return _Solved(
+            arc_used, z, y, loads, uncovered, bound, self._true_cost(network, costs, arc_used, z, loads)
+        )
 
     # -- the search ----------------------------------------------------------
 

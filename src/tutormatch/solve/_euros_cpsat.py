@@ -127,11 +127,11 @@ def solve_euros_cpsat(
                 model.add(load == cap * used)
         money.append(_units(costs.used_eur[t] - costs.tutor_weight) * used)
         near = [a for a in arcs if onsite[a] and metres[a] > 0]
-        base = int(round(costs.base_km[t] * 1000))
+        base = round(costs.base_km[t] * 1000)
         if not near and base == 0:
             continue
         reach = base + int(metres[near].sum()) if near else base
-        prior = int(round(costs.prior_km[t] * 1000))
+        prior = round(costs.prior_km[t] * 1000)
         lows = np.concatenate(([0], bounds_m))
         highs = np.concatenate((bounds_m, [prior + reach]))
         parts: list[tuple[Any, int]] = []
@@ -205,7 +205,7 @@ def solve_euros_cpsat(
             break
         value = round(solver.objective_value)
         # Keep the plan as the next phase's hint, and this phase's optimum as a constraint.
-        model.clear_hints()
+        model.clear_hints()  # type: ignore[no-untyped-call]
         for v in [*x, *y, *z.values(), *covered.values(), *used_vars]:
             model.add_hint(v, solver.value(v))
         if k == 0:
@@ -216,7 +216,7 @@ def solve_euros_cpsat(
             break
         bound_value = solver.best_objective_bound
         model.add(expr == value)
-    stats = {
+    stats: dict[str, object] = {
         "variables": len(model.proto.variables),
         "seconds": time.perf_counter() - started,
         "branches": solver.num_branches,

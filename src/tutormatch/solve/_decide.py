@@ -25,6 +25,8 @@ from tutormatch.solve._status import Status
 __all__ = ["solve_in_euros"]
 
 _BUDGET_TOL_EUR = 1e-6
+#: Seconds for objectives in euros and budgets when no time limit is given.
+DEFAULT_TIME_LIMIT = 60.0
 
 
 def _euro_text(value: float) -> str:
@@ -207,6 +209,9 @@ def solve_in_euros(
             f"objective={objective!r} and budgets count euros from road km, but this problem's distances are "
             f"in {problem.distance_unit!r}. Use a matrix of road km, or objective='km'."
         )
+    if not math.isfinite(options.time_limit):
+        # Branch and bound and CP-SAT may not finish on hard cases: stop with the proven gap.
+        options = dataclasses.replace(options, time_limit=DEFAULT_TIME_LIMIT)
     pool = full_pool(problem)
     explicit: frozenset[int] = frozenset()
     rounds = 0

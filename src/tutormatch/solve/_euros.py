@@ -119,17 +119,22 @@ class EuroCosts:
             total += km * self.rates[tutors, j]
         return total
 
-    def least_rate(self, capacity: IntArray, arc_tutor: IntArray) -> FloatArray:
-        r"""Return the slope :math:`\\sigma_t` of the module notes, per tutor."""
+    def least_rate(
+        self, capacity: IntArray, arc_tutor: IntArray, base: FloatArray, arc_km: FloatArray
+    ) -> FloatArray:
+        r"""Return the slope :math:`\sigma_t` of the module notes, per tutor.
+
+        ``base``: km already counted per tutor; ``arc_km``: km of the arcs
+        still open to them (0 for the others).
+        """
         n_t = len(self.prior_km)
         # Most km a tutor can add: the sum of their `capacity` longest arcs.
-        order = np.lexsort((-self.arc_km, arc_tutor))
+        order = np.lexsort((-arc_km, arc_tutor))
         t_sorted = arc_tutor[order]
         first = np.searchsorted(t_sorted, np.arange(n_t))
         rank = np.arange(len(order)) - first[t_sorted]
         take = rank < capacity[t_sorted]
-        reach = np.bincount(t_sorted[take], weights=self.arc_km[order][take], minlength=n_t)
-        base = self.base_km
+        reach = np.bincount(t_sorted[take], weights=arc_km[order][take], minlength=n_t)
         at = self.prior_km + base
         tranche = np.searchsorted(self.bounds_km, at, side="right")
         slope = self.rates[np.arange(n_t), tranche]
@@ -203,6 +208,8 @@ def euro_costs(problem: Problem, network: Network, model: CostModel, objective: 
 class _Node:
     open: frozenset[int]
     closed: frozenset[int]
+    forced: frozenset[int] = frozenset()  # arcs in the plan
+    banned: frozenset[int] = frozenset()  # arcs out of it
 
 
 @dataclass
@@ -216,6 +223,8 @@ class _Solved:
     uncovered: int  # integer priority left uncovered
     bound: float  # euros, lower bound below the node at this coverage
     cost: float  # euros, the true (model) cost of the node's plan
+    slack: FloatArray | None = None  # per tutor, travel the linear bound misses
+    forced: npt.NDArray[np.bool_] | None = None
 
 
 class EuroBackend:
@@ -234,38 +243,36 @@ class EuroBackend:
 
     # -- one relaxation ----------------------------------------------------
 
-    def _scaled(
-        self, network: Network, costs: EuroCosts
-    ) -> tuple[float, IntArray, IntArray, FloatArray, float]:
-        """Choose the integer unit; return it with the integer arc and class costs and amortised charges."""
-        capacity = np.maximum(network.capacity, 1)
-        self._slope = costs.least_rate(network.capacity, network.arc_tutor)
-        arc = costs.arc_eur + self._slope[network.arc_tutor] * costs.arc_km
-        amortised = costs.used_eur / capacity
+    def _prepare(self, network: Network, costs: EuroCosts) -> None:
+        """Choose the integer unit and the big M (from the dearest rate, valid at every node)."""
+        self.costs = costs
+        self._amortised = costs.used_eur / np.maximum(network.capacity, 1)
+        dearest = costs.rates.max(axis=1, initial=0.0)
+        arc = costs.arc_eur + dearest[network.arc_tutor] * costs.arc_km
         n_nodes = network.n_establishments + network.n_classes + network.n_tutors + 2
         top_route = float(max(arc.max(initial=0.0), costs.class_eur.max(initial=0.0))) + float(
-            amortised.max(initial=0.0)
+            self._amortised.max(initial=0.0)
         )
-        unit = 1e-4
+        unit = 1e-5
         while True:
             m = int(network.active.sum() * top_route / unit) + 2
             if m * int(network.priority_int.max(initial=1)) * (n_nodes + 1) < _INT_BUDGET or unit >= 1e3:
                 break
             unit *= 10.0
         self._big_m = m
-        return (
-            unit,
-            np.floor(arc / unit).astype(np.int64),
-            np.floor(costs.class_eur / unit).astype(np.int64),
-            amortised,
-            top_route,
-        )
+        self._unit = unit
+        self._class_int = np.floor(costs.class_eur / unit).astype(np.int64)
+        self._root_uncovered = -1
 
     def _flow(
         self,
         network: Network,
+        arc_int: IntArray,
+        arc_cap: IntArray,
+        supply_e: IntArray,
         capacity: IntArray,
         min_load: IntArray,
+        extra_supply: IntArray,
         sink_cost: IntArray,
         m: int,
     ) -> tuple[bool, IntArray, int]:
@@ -286,32 +293,32 @@ class EuroBackend:
                 np.full(len(active), sink),
             )
         )
-        closed_arc = capacity[network.arc_tutor] == 0
         caps = np.concatenate(
             (
-                np.where(closed_arc, 0, 1).astype(np.int64),
+                np.where(capacity[network.arc_tutor] == 0, 0, arc_cap).astype(np.int64),
                 np.ones(len(has_class), dtype=np.int64),
                 capacity[network.link_tutor],
-                capacity - min_load,
+                np.maximum(capacity - min_load, 0),
                 np.ones(len(active), dtype=np.int64),
             )
         )
+        # The charge sits on the arcs into a tutor (direct and links): the
+        # tutor -> sink arc of a minimum load does not carry the demand part.
         costs = np.concatenate(
             (
-                self._arc_int,
+                arc_int + sink_cost[network.arc_tutor],
                 self._class_int[has_class],
                 sink_cost[network.link_tutor],
                 np.zeros(n_t, dtype=np.int64),
                 m * network.priority_int[active],
             )
         )
-        # The charge sits on the tutor's arcs in (direct and links): the tutor -> sink arc
-        # of a minimum load carries no flow for the demand part.
-        costs[: network.n_arcs] += sink_cost[network.arc_tutor]
         supplies = np.zeros(sink + 1, dtype=np.int64)
-        supplies[active] = 1
-        supplies[tutor0 : tutor0 + n_t] = -min_load
-        supplies[sink] = -(len(active) - int(min_load.sum()))
+        supplies[active] = supply_e[active]
+        # A forced arc (lower bound 1) moves one unit of supply from its
+        # establishment to its tutor.
+        supplies[tutor0 : tutor0 + n_t] = extra_supply - min_load
+        supplies[sink] = -int(supplies[:sink].sum())
         smcf = min_cost_flow.SimpleMinCostFlow()
         arcs = smcf.add_arcs_with_capacity_and_unit_cost(
             tails.astype(np.int32), heads.astype(np.int32), caps, costs
@@ -324,34 +331,88 @@ class EuroBackend:
         return True, flows, int(flows @ costs)
 
     def _relax(self, network: Network, costs: EuroCosts, node: _Node) -> _Solved | None:
+        n_t, n_a = network.n_tutors, network.n_arcs
         capacity = network.capacity.copy()
         min_load = network.min_load.copy()
         if node.closed:
             capacity[list(node.closed)] = 0
             min_load[list(node.closed)] = 0
+        forced = np.zeros(n_a, dtype=bool)
+        if node.forced:
+            forced[list(node.forced)] = True
+        arc_cap = np.ones(n_a, dtype=np.int64)
+        arc_cap[forced] = 0
+        if node.banned:
+            arc_cap[list(node.banned)] = 0
+        forced_load = np.bincount(network.arc_tutor[forced], minlength=n_t).astype(np.int64)
+        if (forced_load > capacity).any():
+            return None
+        base = costs.base_km + np.bincount(
+            network.arc_tutor[forced], weights=costs.arc_km[forced], minlength=n_t
+        )
+        supply_e = np.ones(network.n_establishments, dtype=np.int64)
+        supply_e[network.arc_establishment[forced]] = 0
+        left_capacity = capacity - forced_load
+        slope = costs.least_rate(
+            left_capacity, network.arc_tutor, base, np.where(arc_cap > 0, costs.arc_km, 0.0)
+        )
+        arc_int = np.floor((costs.arc_eur + slope[network.arc_tutor] * costs.arc_km) / self._unit).astype(
+            np.int64
+        )
         sink = np.floor(self._amortised / self._unit).astype(np.int64)
-        open_ = np.zeros(network.n_tutors, dtype=bool)
+        open_ = (network.fixed_load > 0) | (forced_load > 0)
         if node.open:
             open_[list(node.open)] = True
         sink[open_] = 0
-        n_a = network.n_arcs
         n_active = int(network.active.sum())
         small = (
             _SMALL_M_FACTOR
-            * int(max(self._arc_int.max(initial=0), self._class_int.max(initial=0), 1) + sink.max(initial=0))
+            * int(max(arc_int.max(initial=0), self._class_int.max(initial=0), 1) + sink.max(initial=0))
             + 1
         )
         for m in [small, self._big_m] if small < self._big_m else [self._big_m]:
-            ok, flows, value = self._flow(network, capacity, min_load, sink, m)
+            ok, flows, value = self._flow(
+                network, arc_int, arc_cap, supply_e, capacity, min_load, forced_load, sink, m
+            )
             if not ok:
                 return None
             left = flows[len(flows) - n_active :]
             uncovered = int(network.priority_int[network.active] @ left)
             if m == self._big_m or uncovered <= self._root_uncovered:
                 break
+        cost_int = value - m * uncovered
+        travel_base = costs.travel_eur(slice(None), base)
+        constant = (
+            costs.base_eur
+            + float(costs.arc_eur[forced].sum())
+            + float(costs.used_eur[open_].sum())
+            + float(travel_base[base > 0].sum())
+        )
+        solved = self._solved_from(network, costs, flows, uncovered, cost_int * self._unit + constant, forced)
+        # What the linear travel bound misses, per tutor (0 when exact).
+        used_km = np.bincount(
+            network.arc_tutor[solved.arc_used], weights=costs.arc_km[solved.arc_used], minlength=n_t
+        )
+        linear = travel_base + slope * (used_km - (base - costs.base_km))
+        solved.slack = costs.travel_eur(slice(None), costs.base_km + used_km) - linear
+        solved.forced = forced
+        return solved
+
+    def _solved_from(
+        self,
+        network: Network,
+        costs: EuroCosts,
+        flows: IntArray,
+        uncovered: int,
+        bound: float,
+        forced: npt.NDArray[np.bool_] | None = None,
+    ) -> _Solved:
+        n_a = network.n_arcs
         n_r = int(((network.remote_class >= 0) & network.active).sum())
         n_l = len(network.link_class)
         arc_used = flows[:n_a] > 0
+        if forced is not None:
+            arc_used = arc_used | forced
         z = np.zeros(network.n_establishments, dtype=bool)
         active = np.flatnonzero(network.active)
         z[active[network.remote_class[active] >= 0]] = flows[n_a : n_a + n_r] > 0
@@ -359,10 +420,6 @@ class EuroBackend:
         loads = np.bincount(network.arc_tutor[arc_used], minlength=network.n_tutors).astype(np.int64)
         if n_l:
             np.add.at(loads, network.link_tutor, y)
-        cost_int = value - m * uncovered
-        constant = costs.base_eur + float(costs.used_eur[open_ | (network.fixed_load > 0)].sum())
-        constant += float(self._base_travel.sum())
-        bound = cost_int * self._unit + constant
         return _Solved(
             arc_used, z, y, loads, uncovered, bound, self._true_cost(network, costs, arc_used, z, loads)
         )
@@ -409,15 +466,21 @@ class EuroBackend:
         started = time.perf_counter()
         deadline = started + options.time_limit if math.isfinite(options.time_limit) else math.inf
         costs = euro_costs(self.problem, network, self.model, "euros")
-        self.costs = costs
-        self._unit, self._arc_int, self._class_int, self._amortised, _ = self._scaled(network, costs)
-        self._base_travel = costs.travel_eur(slice(None), costs.base_km)
-        self._root_uncovered = -1
+        self._prepare(network, costs)
+        n_t, n_a = network.n_tutors, network.n_arcs
         capacity, min_load = network.capacity, network.min_load
         sink = np.floor(self._amortised / self._unit).astype(np.int64)
         forced = network.fixed_load > 0
         sink[forced] = 0
-        constant = costs.base_eur + float(costs.used_eur[forced].sum()) + float(self._base_travel.sum())
+        slope = costs.least_rate(capacity, network.arc_tutor, costs.base_km, costs.arc_km)
+        arc_int = np.floor((costs.arc_eur + slope[network.arc_tutor] * costs.arc_km) / self._unit).astype(
+            np.int64
+        )
+        base_travel = costs.travel_eur(slice(None), costs.base_km)
+        constant = costs.base_eur + float(costs.used_eur[forced].sum()) + float(base_travel.sum())
+        ones = np.ones(n_a, dtype=np.int64)
+        supply_e = np.ones(network.n_establishments, dtype=np.int64)
+        no_extra = np.zeros(n_t, dtype=np.int64)
         room = (budget - constant) / self._unit
         n_active = int(network.active.sum())
         best: tuple[int, float, _Solved] | None = None
@@ -428,7 +491,9 @@ class EuroBackend:
                 break
             mid = (low + high) / 2
             m = max(int(math.exp(mid)), 1)
-            ok, flows, value = self._flow(network, capacity, min_load, sink, m)
+            ok, flows, value = self._flow(
+                network, arc_int, ones, supply_e, capacity, min_load, no_extra, sink, m
+            )
             if not ok:
                 break
             left = flows[len(flows) - n_active :]
@@ -458,24 +523,6 @@ class EuroBackend:
             least_uncovered,
         )
 
-    def _solved_from(
-        self, network: Network, costs: EuroCosts, flows: IntArray, uncovered: int, bound: float
-    ) -> _Solved:
-        n_a = network.n_arcs
-        n_r = int(((network.remote_class >= 0) & network.active).sum())
-        n_l = len(network.link_class)
-        arc_used = flows[:n_a] > 0
-        z = np.zeros(network.n_establishments, dtype=bool)
-        active = np.flatnonzero(network.active)
-        z[active[network.remote_class[active] >= 0]] = flows[n_a : n_a + n_r] > 0
-        y = flows[n_a + n_r : n_a + n_r + n_l]
-        loads = np.bincount(network.arc_tutor[arc_used], minlength=network.n_tutors).astype(np.int64)
-        if n_l:
-            np.add.at(loads, network.link_tutor, y)
-        return _Solved(
-            arc_used, z, y, loads, uncovered, bound, self._true_cost(network, costs, arc_used, z, loads)
-        )
-
     # -- the search ----------------------------------------------------------
 
     def solve(self, network: Network, options: SolveOptions) -> BackendResult:
@@ -483,10 +530,7 @@ class EuroBackend:
         started = time.perf_counter()
         deadline = started + options.time_limit if math.isfinite(options.time_limit) else math.inf
         costs = euro_costs(self.problem, network, self.model, self.objective)
-        self.costs = costs
-        self._unit, self._arc_int, self._class_int, self._amortised, _ = self._scaled(network, costs)
-        self._base_travel = costs.travel_eur(slice(None), costs.base_km)
-        self._root_uncovered = -1
+        self._prepare(network, costs)
         must = np.flatnonzero((network.fixed_load > 0) | (network.min_load > 0))
         root = _Node(open=frozenset(must.tolist()), closed=frozenset())
         first = self._relax(network, costs, root)
@@ -496,9 +540,9 @@ class EuroBackend:
             )
         self._root_uncovered = first.uncovered
         # Slack of the integer rounding (floors on every arc and charge).
-        tol = self._unit * (network.n_arcs + network.n_tutors + network.n_establishments + 1) + 1e-7 * max(
-            first.cost, 1.0
-        )
+        # Slack of the integer rounding: one floored arc cost and one floored
+        # charge per covered establishment.
+        tol = self._unit * (2 * int(network.active.sum()) + 1) + 1e-9 * max(first.cost, 1.0)
         best = first
         tick = count()
         heap: list[tuple[float, int, _Node, _Solved]] = []
@@ -521,6 +565,34 @@ class EuroBackend:
             if solved.uncovered == best.uncovered and solved.cost < best.cost - 1e-9:
                 best = solved
 
+        def children(node: _Node, solved: _Solved) -> tuple[_Node, _Node] | None:
+            split = partial(node, solved)
+            if len(split):
+                tutor = int(split[0])
+                return (
+                    _Node(node.open | {tutor}, node.closed, node.forced, node.banned),
+                    _Node(node.open, node.closed | {tutor}, node.forced, node.banned),
+                )
+            # No charge left to split: the slack is a tranche crossed. Branch
+            # on the crossing tutor's longest free arc: in the plan (its km
+            # join the tutor's base, the bound on the rest tightens) or out.
+            slack = solved.slack if solved.slack is not None else np.zeros(network.n_tutors)
+            tutor = int(np.argmax(slack))
+            if slack[tutor] <= tol:
+                return None
+            free = np.flatnonzero(
+                solved.arc_used
+                & (network.arc_tutor == tutor)
+                & ~(solved.forced if solved.forced is not None else False)
+            )
+            if len(free) == 0:
+                return None
+            arc = int(free[np.argmax(costs.arc_km[free])])
+            return (
+                _Node(node.open | {tutor}, node.closed, node.forced | {arc}, node.banned),
+                _Node(node.open, node.closed, node.forced, node.banned | {arc}),
+            )
+
         def consider(node: _Node, solved: _Solved | None) -> None:
             nonlocal flows
             if solved is None or solved.uncovered > first.uncovered:
@@ -528,17 +600,19 @@ class EuroBackend:
             offer(solved)
             if solved.bound >= best.cost - tol:
                 return
-            split = partial(node, solved)
-            if len(split) == 0:
+            pair = children(node, solved)
+            if pair is None:
                 if solved.cost > solved.bound + tol:
                     stuck.append(solved.bound)
                 return
-            # Rounding: close the partly loaded tutors, keep the rest free.
-            rounded = _Node(open=node.open, closed=node.closed | frozenset(split.tolist()))
-            r = self._relax(network, costs, rounded)
-            flows += 1
-            if r is not None and r.uncovered == first.uncovered:
-                offer(r)
+            split = partial(node, solved)
+            if len(split):
+                # Rounding: close the partly loaded tutors, keep the rest free.
+                rounded = _Node(node.open, node.closed | frozenset(split.tolist()), node.forced, node.banned)
+                r = self._relax(network, costs, rounded)
+                flows += 1
+                if r is not None and r.uncovered == first.uncovered:
+                    offer(r)
             heapq.heappush(heap, (solved.bound, next(tick), node, solved))
 
         consider(root, first)
@@ -547,11 +621,9 @@ class EuroBackend:
             if bound >= best.cost - tol:
                 heap.clear()
                 break
-            tutor = int(partial(node, solved)[0])
-            for child in (
-                _Node(open=node.open | {tutor}, closed=node.closed),
-                _Node(open=node.open, closed=node.closed | {tutor}),
-            ):
+            pair = children(node, solved)
+            assert pair is not None  # only nodes with children enter the heap
+            for child in pair:
                 nodes += 1
                 flows += 1
                 consider(child, self._relax(network, costs, child))

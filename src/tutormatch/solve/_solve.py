@@ -91,7 +91,8 @@ def solve(
         bonus ``3 x cia_eur`` per used tutor, recruitment of candidates,
         remote pairs), by branch and bound on tutors with min-cost flows as
         bounds (see ``docs/euros.md``). ``"tutors"``: the fewest tutors, then
-        the least euros.
+        the least euros. These two, and budgets, stop after 60 s when no
+        ``time_limit`` is given, with the proven gap.
     solver : {"auto", "flow", "matching", "flow-bb", "cpsat"}, default "auto"
         ``"flow"``: OR-Tools min-cost flow, exact and fastest, for capacities,
         minimum loads, fixed and forbidden pairs. ``"matching"``:

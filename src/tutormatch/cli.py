@@ -233,33 +233,26 @@ def _print_summary(plan: object, seconds: float) -> None:
     for name, how in plan.problem.sources.items():
         print(f"read {name}: {how}")
     gap = "" if not s["gap"] else f", gap {s['gap']:.3%}"
-    print(f"status: {s['status']} (solver {s['solver']}{gap})")
+    print(f"status: {s['status']} (objective {s['objective']}, solver {s['solver']}{gap})")
     print(
         f"establishments covered: {s['n_covered']} / {s['n_establishments']}"
         f" ({s['n_remote']} remote, {s['n_uncovered']} uncovered)"
     )
     print(f"tutors used: {s['n_tutors_used']} / {s['n_tutors']}")
     if s["total_cost_eur"] is not None:
-        missing = f", {s['n_bonus_missing']} tutors' bonus unknown" if s["n_bonus_missing"] else ""
-        print(
-            f"yearly cost ({s['objective']} plan): {s['total_cost_eur']:,.2f} EUR = indemnities "
-            f"{s['indemnity_eur']:,.2f} + bonus {s['bonus_eur']:,.2f}{missing} + mileage "
-            f"{s['mileage_eur']:,.2f} + remote {s['remote_eur']:,.2f} + recruitment "
-            f"{s['fixed_cost_eur']:,.2f}"
-        )
+        missing = f" (not included for {s['n_bonus_missing']} tutors)" if s["n_bonus_missing"] else ""
+        parts = [f"indemnities {s['indemnity_eur']:,.2f}", f"bonus {s['bonus_eur']:,.2f}{missing}"]
+        parts.append(f"mileage {s['mileage_eur']:,.2f}")
+        parts += [
+            f"{name} {s[key]:,.2f}"
+            for name, key in (("remote", "remote_eur"), ("recruitment", "fixed_cost_eur"))
+            if s[key]
+        ]
+        print(f"yearly cost: {s['total_cost_eur']:,.2f} EUR = {' + '.join(parts)}")
     if plan.problem.tutors.is_candidate.any():
         print(f"candidates to recruit: {s['n_recruited']} (see recruitment.csv)")
     print(f"on-site distance: total {s['total_distance_km']:,.1f} km, worst {s['max_distance_km']:.1f} km")
     print(f"time: solve {s['solve_seconds']:.3f} s, total {seconds:.2f} s")
-
-
-def _print_costs(plan: Assignment, options: ReportOptions) -> None:
-    from tutormatch.report import costs
-
-    report = costs(plan, options=options)
-    missing = report.n_bonus_missing
-    note = f" (bonus not included for {missing} tutors)" if missing else ""
-    print(f"yearly cost: {report.total_eur:,.2f} EUR{note}")
 
 
 def _write(args: argparse.Namespace, plan: Assignment, started: float, inputs: Sequence[Path] = ()) -> int:
@@ -288,8 +281,6 @@ def _write(args: argparse.Namespace, plan: Assignment, started: float, inputs: S
     written = write_plan(plan, args.out, extra=extra)
     if not args.quiet:
         _print_summary(plan, time.perf_counter() - started)
-        if want_report:
-            _print_costs(plan, options)
         top = [p for p in written if p.parent == args.out]
         print(f"wrote {len(top)} files to {args.out}/: {', '.join(p.name for p in top)}")
         if inputs:

@@ -182,7 +182,9 @@ def pulp_worker(path: str, time_limit: float) -> None:
                 "seconds": seconds,
                 # CBC stopped by its time limit still says "Optimal" through
                 # LpStatus: the solution status tells.
-                "status": pulp.LpSolution[prob.sol_status] if hasattr(prob, "sol_status") else pulp.LpStatus[code],
+                "status": pulp.LpSolution[prob.sol_status]
+                if hasattr(prob, "sol_status")
+                else pulp.LpStatus[code],
                 "euros": None if value is None else float(value),
             }
         )
@@ -282,7 +284,8 @@ def markdown(rows: list[Row], time_limit: float, command: str) -> str:
         "",
         f"`{command}`, time limit {time_limit:g} s, on-site only, cost model with 300 EUR per recruited",
         "candidate, bonus 3 x cia_eur (70 % known on synthetic cases). Euros are the model's (tutormatch:",
-        "the report's total, yearly km rounded to whole km per tutor). Ratio = the method's time / tutormatch's.",
+        "the report's total, yearly km rounded to whole km per tutor).",
+        "Ratio = the method's time / tutormatch's. Machine: 2 cores shared with other jobs.",
         "",
         "| case | method | status | seconds | ratio | euros | gap | tutors |",
         "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",

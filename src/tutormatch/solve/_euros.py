@@ -128,12 +128,20 @@ class EuroCosts:
         still open to them (0 for the others).
         """
         n_t = len(self.prior_km)
-        # Most km a tutor can add: the sum of their `capacity` longest arcs.
-        order = np.lexsort((-arc_km, arc_tutor))
+        # Most km a tutor can add: the sum of their `capacity` longest open arcs.
+        key = (id(arc_tutor), len(arc_tutor))
+        if getattr(self, "_order_key", None) != key:
+            order = np.lexsort((-self.arc_km, arc_tutor))
+            object.__setattr__(self, "_order", order)
+            object.__setattr__(self, "_order_key", key)
+        order = self._order  # type: ignore[attr-defined]
         t_sorted = arc_tutor[order]
+        open_sorted = arc_km[order] > 0
+        counted = np.cumsum(open_sorted)
         first = np.searchsorted(t_sorted, np.arange(n_t))
-        rank = np.arange(len(order)) - first[t_sorted]
-        take = rank < capacity[t_sorted]
+        before = np.where(first > 0, counted[np.maximum(first - 1, 0)], 0)
+        rank = counted - before[t_sorted] - 1
+        take = open_sorted & (rank < capacity[t_sorted])
         reach = np.bincount(t_sorted[take], weights=arc_km[order][take], minlength=n_t)
         at = self.prior_km + base
         tranche = np.searchsorted(self.bounds_km, at, side="right")
@@ -225,6 +233,7 @@ class _Solved:
     cost: float  # euros, the true (model) cost of the node's plan
     slack: FloatArray | None = None  # per tutor, travel the linear bound misses
     forced: npt.NDArray[np.bool_] | None = None
+    places: IntArray | None = None  # per tutor, the most establishments they can take here
 
 
 class EuroBackend:
@@ -247,6 +256,8 @@ class EuroBackend:
         """Choose the integer unit and the big M (from the dearest rate, valid at every node)."""
         self.costs = costs
         self._amortised = costs.used_eur / np.maximum(network.capacity, 1)
+        self._has_link = np.zeros(network.n_tutors, dtype=bool)
+        self._has_link[network.link_tutor] = True
         dearest = costs.rates.max(axis=1, initial=0.0)
         arc = costs.arc_eur + dearest[network.arc_tutor] * costs.arc_km
         n_nodes = network.n_establishments + network.n_classes + network.n_tutors + 2
@@ -359,7 +370,11 @@ class EuroBackend:
         arc_int = np.floor((costs.arc_eur + slope[network.arc_tutor] * costs.arc_km) / self._unit).astype(
             np.int64
         )
-        sink = np.floor(self._amortised / self._unit).astype(np.int64)
+        # A tutor takes at most as many establishments as they have open
+        # arcs (or their capacity, with remote links): spread the charge over that.
+        places = np.minimum(left_capacity, np.bincount(network.arc_tutor[arc_cap > 0], minlength=n_t))
+        places = np.where(self._has_link, left_capacity, places)
+        sink = np.floor(costs.used_eur / np.maximum(places, 1) / self._unit).astype(np.int64)
         open_ = (network.fixed_load > 0) | (forced_load > 0)
         if node.open:
             open_[list(node.open)] = True
@@ -396,6 +411,7 @@ class EuroBackend:
         linear = travel_base + slope * (used_km - (base - costs.base_km))
         solved.slack = costs.travel_eur(slice(None), costs.base_km + used_km) - linear
         solved.forced = forced
+        solved.places = places + forced_load
         return solved
 
     def _solved_from(
@@ -551,8 +567,9 @@ class EuroBackend:
 
         def partial(node: _Node, solved: _Solved) -> IntArray:
             loads = solved.loads
-            amort = costs.used_eur * (1 - loads / np.maximum(network.capacity, 1))
-            mask = (loads > 0) & (loads < network.capacity) & (costs.used_eur > 0)
+            places = solved.places if solved.places is not None else network.capacity
+            amort = costs.used_eur * (1 - loads / np.maximum(places, 1))
+            mask = (loads > 0) & (loads < places) & (costs.used_eur > 0)
             if node.open:
                 mask[list(node.open)] = False
             if node.closed:

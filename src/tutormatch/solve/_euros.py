@@ -137,9 +137,10 @@ class EuroCosts:
         order = self._order  # type: ignore[attr-defined]
         t_sorted = arc_tutor[order]
         open_sorted = arc_km[order] > 0
-        counted = np.cumsum(open_sorted)
+        counted = np.concatenate(([0], np.cumsum(open_sorted)))
         first = np.searchsorted(t_sorted, np.arange(n_t))
-        before = np.where(first > 0, counted[np.maximum(first - 1, 0)], 0)
+        before = counted[first]
+        counted = counted[1:]
         rank = counted - before[t_sorted] - 1
         take = open_sorted & (rank < capacity[t_sorted])
         reach = np.bincount(t_sorted[take], weights=arc_km[order][take], minlength=n_t)

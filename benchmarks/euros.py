@@ -175,7 +175,8 @@ def pulp_worker(path: str, time_limit: float) -> None:
     solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=0.0)
     code = prob.solve(solver)
     seconds = time.perf_counter() - started
-    value = pulp.value(prob.objective)
+    solution = getattr(prob, "sol_status", 1)
+    value = pulp.value(prob.objective) if solution in (1, 2) else None
     print(
         json.dumps(
             {

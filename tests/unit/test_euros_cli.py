@@ -39,7 +39,20 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def _solve(files: tuple[Path, Path], out: Path, *extra: str) -> int:
-    return main(["solve", str(files[0]), str(files[1]), "--no-remote", "--out", str(out), "--quiet", *extra])
+    return main(
+        [
+            "solve",
+            str(files[0]),
+            str(files[1]),
+            "--no-remote",
+            "--out",
+            str(out),
+            "--quiet",
+            "--lang",
+            "en",
+            *extra,
+        ]
+    )
 
 
 def test_euros_recruit_the_candidate_and_say_so(files: tuple[Path, Path], tmp_path: Path) -> None:
@@ -68,14 +81,16 @@ def test_euros_recruit_the_candidate_and_say_so(files: tuple[Path, Path], tmp_pa
     assert counts.to_dict("records") == [{"departement": "13", "role": "AG", "n_recruited": "1"}]
 
 
-def test_budget_below_the_cheapest_plan_is_infeasible(files: tuple[Path, Path], tmp_path: Path) -> None:
+def test_budget_below_the_cheapest_plan_is_infeasible(
+    files: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     fixed = tmp_path / "fixed.csv"
     pd.DataFrame({"tutor_id": ["R1"], "uai": [U[0]]}).to_csv(fixed, index=False)
     code = _solve(files, tmp_path / "b", "--objective", "euros", "--budget-eur", "100", "--fixed", str(fixed))
     assert code == 1
-    summary = json.loads((tmp_path / "b" / "summary.json").read_text())
-    assert summary["status"] == "infeasible"
-    assert "no plan fits the budget of 100.00 EUR: the cheapest plan" in summary["message"]
+    error = capsys.readouterr().err
+    assert "status infeasible (no plan fits the budget of 100.00 EUR: the cheapest plan" in error
+    assert "costs 3,220.13 EUR" in error  # 500 of indemnity, 3 x 900 of bonus, 20.13 of mileage
 
 
 def test_budget_limits_coverage(files: tuple[Path, Path], tmp_path: Path) -> None:

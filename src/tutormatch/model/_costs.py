@@ -36,6 +36,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from tutormatch.errors import InputError
+from tutormatch.model._fields import check_parameter
 from tutormatch.model._money import round_cents, round_half_up, to_decimal
 from tutormatch.model._scale import MileageScale, mileage_scale
 
@@ -109,6 +110,7 @@ class CostModel:
         zero = Decimal(0)
         for name in ("indemnity_eur", "bonus_multiplier", "remote_pair_cost_eur", "fixed_cost_eur"):
             object.__setattr__(self, name, to_decimal(getattr(self, name), name, minimum=zero))
+            check_parameter(name, getattr(self, name))
         if self.detour_factor is not None and not (
             math.isfinite(self.detour_factor) and self.detour_factor >= 1
         ):
@@ -326,7 +328,9 @@ def plan_cost(
     --------
     >>> import numpy as np, tutormatch as tm
     >>> from tutormatch.model import CostModel, plan_cost
-    >>> problem = tm.Problem.from_arrays(np.array([[600.0, 400.0]]), visits_per_year=2)
+    >>> problem = tm.Problem.from_arrays(
+    ...     np.array([[600.0, 400.0]]), visits_per_year=2, max_distance_km=1000
+    ... )
     >>> plan = tm.solve(problem)
     >>> cost = plan_cost(problem, plan.tutor, plan.establishment, plan.onsite, plan.distance_km, CostModel())
     >>> cost.total_cents / 100  # 2 x 500 + 2000 x 0.32 + 2000 x 0.40

@@ -121,7 +121,7 @@ def costs(plan: Assignment, *, options: ReportOptions | None = None) -> CostRepo
     Raises
     ------
     InputError
-        If column ``prior_service_km`` of the tutors holds a bad value.
+        If the problem's distances are travel times (``distance_unit="min"``).
 
     Notes
     -----
@@ -165,7 +165,9 @@ def costs(plan: Assignment, *, options: ReportOptions | None = None) -> CostRepo
     Examples
     --------
     >>> import numpy as np, tutormatch as tm
-    >>> problem = tm.Problem.from_arrays(np.array([[600.0, 400.0]]), visits_per_year=2)
+    >>> problem = tm.Problem.from_arrays(
+    ...     np.array([[600.0, 400.0]]), visits_per_year=2, max_distance_km=1000
+    ... )
     >>> report = tm.report.costs(tm.solve(problem))
     >>> report.tutors[["yearly_km", "km_tranche_1", "km_tranche_2", "travel_eur"]].iloc[0].tolist()
     [4000.0, 2000.0, 2000.0, 1440.0]

@@ -79,7 +79,11 @@ def _decide(
         first = dataclasses.replace(first, stats={**first.stats, "model_eur": first_eur})
         name = "flow"
     else:
-        first = EuroBackend(problem, model, flows_objective).solve(network, _left(options, started))
+        first_options = _left(options, started)
+        if budget is not None and math.isfinite(first_options.time_limit):
+            # Leave time for the search within the budget if this plan exceeds it.
+            first_options = dataclasses.replace(first_options, time_limit=first_options.time_limit / 2)
+        first = EuroBackend(problem, model, flows_objective).solve(network, first_options)
         name = "euros"
     within = budget is None or float(first.stats.get("model_eur", math.inf)) <= budget + _BUDGET_TOL_EUR
     if within and (first.status is Status.OPTIMAL or not small):

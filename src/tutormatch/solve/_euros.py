@@ -503,8 +503,8 @@ class EuroBackend:
         best: tuple[int, float, _Solved] | None = None
         least_uncovered = 0
         low, high = 0.0, math.log(max(self._big_m, 2))
-        for _ in range(steps):
-            if time.perf_counter() > deadline:
+        for step in range(steps):
+            if time.perf_counter() > deadline and step >= 3:
                 break
             mid = (low + high) / 2
             m = max(int(math.exp(mid)), 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import time
 from typing import Literal
@@ -37,6 +38,7 @@ ObjectiveName = Literal["km", "euros", "tutors"]
 OBJECTIVES = ("km", "euros", "tutors")
 
 IntArray = npt.NDArray[np.int64]
+logger = logging.getLogger(__name__)
 
 
 def _backend(name: str | Backend, problem: Problem) -> Backend:
@@ -168,6 +170,7 @@ def solve(
     prices = isinstance(backend, FlowBackend)
     k = choose_k(problem, options.candidate_k, AUTO_PAIR_BUDGET) if prices else None
     pool = initial_pool(problem, k)
+    logger.info("candidate pairs: %s%s", f"{pool.n_pairs:,}", "" if pool.is_complete else " (first pool)")
     if prices and not pool.is_complete:
         backend = FlowBackend(potentials=True)
     explicit: frozenset[int] = frozenset()
@@ -183,6 +186,7 @@ def solve(
         else:
             round_options = options
         result = backend.solve(network, round_options)
+        logger.info("solve round %d: %s, %.2f s", rounds, result.status.value, time.perf_counter() - started)
         if result.status is Status.INFEASIBLE and not pool.is_complete:
             # Infeasible on part of the pairs proves nothing (a minimum load
             # may need a pair left out): solve again on all of them.

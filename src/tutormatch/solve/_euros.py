@@ -639,6 +639,9 @@ class EuroBackend:
             if bound >= best.cost - tol:
                 heap.clear()
                 break
+            if best.cost - bound <= options.relative_gap * abs(best.cost):
+                heapq.heappush(heap, (bound, next(tick), node, solved))
+                break  # close enough for the caller (SolveOptions.relative_gap): gap kept
             pair = children(node, solved)
             assert pair is not None  # only nodes with children enter the heap
             for child in pair:

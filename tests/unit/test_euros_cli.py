@@ -126,3 +126,20 @@ def test_fixed_cost_only_for_candidates() -> None:
 def test_cost_model_rejects_negative_amounts() -> None:
     with pytest.raises(tm.InputError, match="fixed_cost_eur must be >= 0"):
         tm.model.CostModel(fixed_cost_eur=-1)
+
+
+def test_euros_on_a_matrix_of_road_km() -> None:
+    # The matrix holds road km (no detour factor): 2 x 2 visits x (600 + 50) km = 2,600 km a year.
+    problem = tm.Problem.from_arrays([[600.0, 50.0]], visits_per_year=2, max_distance_km=1000)
+    plan = tm.solve(problem, objective="euros")
+    assert plan.status.is_optimal
+    assert plan.objective == tm.report.costs(plan).total_eur
+    assert plan.objective == 1000 + 2000 * 0.32 + 600 * 0.40
+
+
+def test_euros_need_km_not_minutes() -> None:
+    problem = tm.Problem.from_arrays([[30.0]], distance_unit="min", max_distance_km=1000)
+    with pytest.raises(
+        tm.InputError, match="count euros from road km, but this problem's distances are in 'min'"
+    ):
+        tm.solve(problem, objective="euros")

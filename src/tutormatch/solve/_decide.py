@@ -93,8 +93,12 @@ def _decide(
     if not within:
         assert budget is not None
         # Over budget: flows that price coverage give a plan within it and a bound.
+        total_int = int(network.priority_int[network.active].sum())
+        spent = float(first.stats.get("model_eur", math.nan))
+        covered_int = total_int - int(first.stats.get("uncovered_int", 0))
+        price = spent / covered_int if first.status.has_solution and covered_int > 0 else None
         lagrange, least_uncovered = EuroBackend(problem, model, "euros").within_budget(
-            network, budget, _left(options, started)
+            network, budget, _left(options, started), price_eur=price
         )
         total = int(network.priority_int[network.active].sum())
         coverage_bound = total - least_uncovered
@@ -280,7 +284,17 @@ def solve_in_euros(
         # The km objective under a budget: the plan's km; the bound is proven only at optimum.
         if result.status is Status.OPTIMAL:
             return plan
-        return dataclasses.replace(plan, bound=math.nan, gap=math.nan, priority_bound=math.nan)
+        km_priority_bound = (
+            float(stats["priority_bound_int"]) / network.priority_scale
+            if "priority_bound_int" in stats
+            else math.nan
+        )
+        km_gap = (
+            (km_priority_bound - plan.covered_priority) / km_priority_bound
+            if km_priority_bound > plan.covered_priority * (1 + 1e-12) + 1e-12
+            else math.nan
+        )
+        return dataclasses.replace(plan, bound=math.nan, gap=km_gap, priority_bound=km_priority_bound)
     plan = dataclasses.replace(plan, objective=eur)
     if result.status is Status.OPTIMAL:
         return dataclasses.replace(plan, bound=eur)

@@ -465,7 +465,13 @@ class EuroBackend:
     # -- a budget: Lagrangian flows -----------------------------------------
 
     def within_budget(
-        self, network: Network, budget: float, options: SolveOptions, *, steps: int = 24
+        self,
+        network: Network,
+        budget: float,
+        options: SolveOptions,
+        *,
+        steps: int = 24,
+        price_eur: float | None = None,
     ) -> tuple[BackendResult | None, int]:
         r"""Plans within ``budget`` from flows that price coverage, and a bound on coverage.
 
@@ -503,6 +509,12 @@ class EuroBackend:
         best: tuple[int, float, _Solved] | None = None
         least_uncovered = 0
         low, high = 0.0, math.log(max(self._big_m, 2))
+        # Start near the price at which covering pays: a plan's euros per
+        # unit of priority it covers (the over-budget optimum's), within 10^±3.
+        covered_int = int(network.priority_int[network.active].sum())
+        if price_eur is not None and price_eur > 0 and covered_int > 0:
+            centre = math.log(max(price_eur / self._unit, 1.0))
+            low, high = max(low, centre - math.log(1e3)), min(high, centre + math.log(1e3))
         for step in range(steps):
             if time.perf_counter() > deadline and step >= 3:
                 break

@@ -128,3 +128,33 @@ def test_negative_budget_is_an_input_error() -> None:
     problem = tm.Problem.from_arrays(np.array([[10.0]]))
     with pytest.raises(tm.InputError, match="budget_eur must be a finite number"):
         tm.solve(problem, budget_eur=-1.0)
+
+
+@pytest.mark.parametrize("prior", [0.0, 1_900.0, 9_500.0, 9_990.0])
+def test_a_choice_across_the_tranches_matches_brute_force(prior: float) -> None:
+    # Tutor A has driven `prior` km this year, tutor B none: beyond 10,000 km A's
+    # rate drops (0.23 < 0.40 < 0.32 at the start), so who takes the far
+    # establishments depends on the non-convex scale.
+    import pandas as pd
+
+    tutors = pd.DataFrame(
+        {
+            "tutor_id": ["A", "B"],
+            "lon": [5.0, 5.02],
+            "lat": [43.5, 43.5],
+            "capacity": [3, 3],
+            "prior_service_km": [prior, 0.0],
+            "cia_eur": [300.0, 300.0],
+        }
+    )
+    establishments = pd.DataFrame(
+        {
+            "uai": [tm.io.make_uai(f"013{i:04d}") for i in range(4)],
+            "lon": [5.3, 5.35, 5.25, 5.1],
+            "lat": [43.6, 43.45, 43.7, 43.5],
+            "visits_per_year": [12, 12, 10, 6],
+        }
+    )
+    problem = tm.Problem.from_frames(tutors, establishments, max_distance_km=60, allow_remote=False)
+    _check(problem, "euros")
+    _check(problem, "tutors")

@@ -16,7 +16,7 @@ from tutormatch.errors import (
     TutormatchError,
     TutormatchWarning,
 )
-from tutormatch.model import Problem
+from tutormatch.model import CostModel, Problem
 from tutormatch.scenarios import example_frames, example_problem
 from tutormatch.solve import Assignment, SolveOptions, Status, evaluate, solve
 
@@ -26,6 +26,7 @@ __all__ = [
     "Assignment",
     "BackendUnavailableError",
     "CRSError",
+    "CostModel",
     "InfeasibleError",
     "InputError",
     "Problem",

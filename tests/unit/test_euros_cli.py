@@ -143,3 +143,10 @@ def test_euros_need_km_not_minutes() -> None:
         tm.InputError, match="count euros from road km, but this problem's distances are in 'min'"
     ):
         tm.solve(problem, objective="euros")
+
+
+def test_every_objective_is_offered() -> None:
+    from tutormatch.cli import _OBJECTIVES
+    from tutormatch.solve import OBJECTIVES
+
+    assert _OBJECTIVES == OBJECTIVES

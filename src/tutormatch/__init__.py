@@ -17,7 +17,7 @@ from tutormatch.errors import (
     TutormatchError,
     TutormatchWarning,
 )
-from tutormatch.model import Problem
+from tutormatch.model import CostModel, Problem
 from tutormatch.scenarios import Scenario, compare, sweep
 from tutormatch.solve import Assignment, SolveOptions, Status, apply_lever, diff, evaluate, solve
 
@@ -27,6 +27,7 @@ __all__ = [
     "Assignment",
     "BackendUnavailableError",
     "CRSError",
+    "CostModel",
     "InfeasibleError",
     "InputError",
     "Problem",

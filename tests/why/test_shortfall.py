@@ -152,3 +152,17 @@ def test_plan_files_include_the_shortfall(tmp_path: object) -> None:
     assert len(frame) == len(records) == len(plan.shortfall())
     assert [r["covers"] for r in records] == [c.split(" ") for c in frame["covers"]]
     assert all(isinstance(r["cost_delta_eur"], float) for r in records)
+
+
+def test_levers_of_a_euros_plan_are_re_solved_in_euros() -> None:
+    tutors, establishments = random_frames(25, 60, 0)
+    problem = tm.Problem.from_frames(tutors, establishments, max_distance_km=35)
+    plan = tm.solve(problem, objective="euros")
+    levers = plan.shortfall()
+    assert len(levers) > 0
+    for row in levers.head(3).to_dict(orient="records"):
+        again = tm.solve(tm.apply_lever(problem, row), objective="euros")
+        assert again.covered_priority - plan.covered_priority == row["priority_gain"]
+        assert again.objective - plan.objective == pytest.approx(row["cost_delta_eur"], abs=0.006)
+    with pytest.raises(tm.InputError, match="backups rank tutors by the km objective"):
+        plan.backups()

@@ -8,11 +8,12 @@ from tutormatch.solve._explain import Explanation
 from tutormatch.solve._network import Network
 from tutormatch.solve._options import SolveOptions
 from tutormatch.solve._reasons import REASONS, UncoveredReason
-from tutormatch.solve._solve import SOLVERS, solve
+from tutormatch.solve._solve import OBJECTIVES, SOLVERS, solve
 from tutormatch.solve._status import Status
 from tutormatch.solve._whatif import apply_lever
 
 __all__ = [
+    "OBJECTIVES",
     "REASONS",
     "SOLVERS",
     "Assignment",

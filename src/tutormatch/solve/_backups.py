@@ -87,6 +87,12 @@ def backups(plan: Assignment, k: int = 3) -> pd.DataFrame:
             "backups: all-or-nothing loads break the flow structure the exact backups rely on; "
             "force pairs with fixed_pairs and solve again instead."
         )
+    if getattr(plan, "objective_name", "km") != "km" or getattr(plan, "budget_eur", None) is not None:
+        raise InputError(
+            "backups rank tutors by the km objective of the pure flow; this plan minimised "
+            f"{plan.objective_name!r}{' under a budget' if plan.budget_eur is not None else ''}. "
+            "Use plan.explain(uai) (a forced re-solve) instead."
+        )
     if not plan.status.is_optimal:
         raise InputError(f"backups need an optimal plan; this one is {plan.status.value}.")
     n_e, n_t = p.n_establishments, p.n_tutors

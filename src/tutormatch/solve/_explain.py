@@ -24,7 +24,7 @@ from tutormatch.model._eligibility import (
     classify_pairs,
     pair_limit_km,
 )
-from tutormatch.solve._whatif import with_fixed_pair
+from tutormatch.solve._whatif import same_as, with_fixed_pair
 
 if TYPE_CHECKING:
     from tutormatch.solve._assignment import Assignment
@@ -68,6 +68,7 @@ _WORDS = {
         ),
         "forced_none": "Forcing the nearest eligible tutor is not possible: {why}",
         "no_nearest": "No other eligible tutor to force.",
+        "eur": "Objective (euros): {de:+,.2f} EUR a year.",
         "at": "{tutor} at {distance:.1f} km: {detail}",
         "management": "management",
         "accounting": "accounting",
@@ -95,6 +96,7 @@ _WORDS = {
         ),
         "forced_none": "Impossible d'imposer le tuteur éligible le plus proche : {why}",
         "no_nearest": "Aucun autre tuteur éligible à imposer.",
+        "eur": "Objectif (euros) : {de:+,.2f} EUR par an.",
         "at": "{tutor} à {distance:.1f} km : {detail}",
         "management": "en gestion",
         "accounting": "en comptabilité",
@@ -127,6 +129,9 @@ class Explanation:
     forced_priority_delta, forced_cost_delta_km : float
         Change in covered priority and in yearly cost (km-equivalent) of the
         optimum with that pair fixed (exact re-solve); ``nan`` if not solved.
+    forced_cost_delta_eur : float
+        Change in the euros objective, for a plan that minimised euros
+        (``nan`` for the km objective).
     forced_note : str
         Why forcing was not possible, when it was not.
     lang : {"en", "fr"}
@@ -144,6 +149,7 @@ class Explanation:
     forced_status: str
     forced_note: str
     lang: str = "en"
+    forced_cost_delta_eur: float = math.nan
 
     def text(self) -> str:
         """Return the explanation as sentences, in the language it was asked in."""
@@ -176,14 +182,15 @@ class Explanation:
         elif self.forced_note:
             lines.append(w["forced_none"].format(why=self.forced_note))
         else:
-            lines.append(
-                w["forced"].format(
-                    tutor=self.forced_tutor_id,
-                    dp=self.forced_priority_delta,
-                    dc=self.forced_cost_delta_km,
-                    status=self.forced_status,
-                )
+            line = w["forced"].format(
+                tutor=self.forced_tutor_id,
+                dp=self.forced_priority_delta,
+                dc=self.forced_cost_delta_km,
+                status=self.forced_status,
             )
+            if math.isfinite(self.forced_cost_delta_eur):
+                line += " " + w["eur"].format(de=self.forced_cost_delta_eur)
+            lines.append(line)
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -198,6 +205,7 @@ class Explanation:
             "forced_tutor_id": self.forced_tutor_id,
             "forced_priority_delta": _finite_or_none(self.forced_priority_delta),
             "forced_cost_delta_km": _finite_or_none(self.forced_cost_delta_km),
+            "forced_cost_delta_eur": _finite_or_none(self.forced_cost_delta_eur),
             "forced_status": self.forced_status,
             "forced_note": self.forced_note,
             "text": self.text(),
@@ -319,20 +327,22 @@ def explain(plan: Assignment, uai: str, *, lang: str = "en", max_tutors: int | N
         t for t in order.tolist() if mode[t] != MODE_NONE and t != current and np.isfinite(distance[t])
     ]
     forced_tutor: str | None = None
-    dp = dc = math.nan
+    dp = dc = de = math.nan
     status = note = ""
     if eligible:
         t_star = eligible[0]
         forced_tutor = str(p.tutors.id[t_star])
         try:
-            forced = solve(with_fixed_pair(p, forced_tutor, str(p.establishments.id[e])))
+            forced = solve(with_fixed_pair(p, forced_tutor, str(p.establishments.id[e])), **same_as(plan))
         except InputError as err:
             note = str(err)
         else:
             status = forced.status.value
             if forced.status.has_solution:
                 dp = forced.covered_priority - plan.covered_priority
-                dc = forced.objective - plan.objective
+                dc = float(forced.cost_km.sum() - plan.cost_km.sum())
+                if plan.objective_name != "km":
+                    de = float(forced.objective - plan.objective)
             else:
                 note = f"status {status}"
     return Explanation(
@@ -348,6 +358,7 @@ def explain(plan: Assignment, uai: str, *, lang: str = "en", max_tutors: int | N
         forced_status=status,
         forced_note=note,
         lang=lang,
+        forced_cost_delta_eur=de,
     )
 
 

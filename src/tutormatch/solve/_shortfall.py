@@ -36,7 +36,7 @@ from tutormatch.errors import InputError
 from tutormatch.model._eligibility import _role_ok, _wave_ok, pair_limit_km, remote_possible
 from tutormatch.model._problem import Problem
 from tutormatch.solve._residual import Residual, build_residual
-from tutormatch.solve._whatif import apply_lever, new_tutor_profile
+from tutormatch.solve._whatif import apply_lever, new_tutor_profile, same_as
 
 if TYPE_CHECKING:
     from tutormatch.solve._assignment import Assignment
@@ -125,6 +125,11 @@ class _Verifier:
         self.seen: set[tuple[Any, ...]] = set()
         self.rows: list[dict[str, Any]] = []
 
+    def _eur_delta(self, new: Assignment) -> float:
+        if self.plan.objective_name != "km":  # the objective is the cost report's euros
+            return round(new.objective - self.plan.objective, 2)
+        return round(_cost_eur(new) - self.eur, 2) if self.euros else math.nan
+
     def covered_by(self, kind: str, group: int, uai: str) -> bool:
         """Tell whether a verified lever of ``kind`` in ``group`` covers ``uai``."""
         return any(r["kind"] == kind and r["group"] == group and uai in r["covers"] for r in self.rows)
@@ -151,8 +156,8 @@ class _Verifier:
             covers=sorted(covered - self.covered),
             uncovers=sorted(self.covered - covered),
             priority_gain=gain,
-            cost_delta_km=new.objective - self.plan.objective,
-            cost_delta_eur=round(_cost_eur(new) - self.eur, 2) if self.euros else math.nan,
+            cost_delta_km=float(new.cost_km.sum() - self.plan.cost_km.sum()),
+            cost_delta_eur=self._eur_delta(new),
         )
         row["n_covers"] = len(row["covers"])
         self.rows.append(row)
@@ -173,12 +178,15 @@ def shortfall(
     if lang not in ("en", "fr"):
         raise InputError(f"lang must be 'en' or 'fr'; got {lang!r}.")
     if solve is None:
+        from tutormatch.solve._solve import SOLVERS
         from tutormatch.solve._solve import solve as tm_solve
 
-        solver = plan.solver if plan.solver in ("flow", "cpsat", "matching", "flow-bb") else "auto"
+        # The plan's backend when it is one of the names (the same exact
+        # method); "auto" otherwise, which picks what the objective needs.
+        solver = plan.solver if plan.solver in SOLVERS and plan.objective_name == "km" else "auto"
 
         def solve(problem: Problem) -> Assignment:
-            return tm_solve(problem, solver=solver)  # type: ignore[arg-type]
+            return tm_solve(problem, **same_as(plan, solver))
 
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in SHORTFALL_COLUMNS})
     if not plan.status.has_solution or plan.n_uncovered == 0:

@@ -26,6 +26,7 @@ from tutormatch.model._tables import TutorTable
 __all__ = [
     "LEVER_KINDS",
     "apply_lever",
+    "same_as",
     "with_capacity",
     "with_fixed_pair",
     "with_max_distance",
@@ -205,6 +206,21 @@ def with_pair_rule_relaxed(problem: Problem, tutor_id: str, uai: str, rule: str)
     keys = pair_keys(forbidden[:, 0], forbidden[:, 1], n_e)
     _, first = np.unique(keys, return_index=True)
     return dataclasses.replace(edited, forbidden=forbidden[np.sort(first)])
+
+
+def same_as(plan: Any, solver: str | None = None) -> dict[str, Any]:
+    """Return the keywords of :func:`tutormatch.solve` that re-solve as ``plan`` was solved.
+
+    The objective, cost model and budget of the plan (and ``solver`` when given).
+    """
+    out: dict[str, Any] = {
+        "objective": getattr(plan, "objective_name", "km"),
+        "cost_model": getattr(plan, "cost_model", None),
+        "budget_eur": getattr(plan, "budget_eur", None),
+    }
+    if solver is not None:
+        out["solver"] = solver
+    return out
 
 
 def apply_lever(problem: Problem, lever: Mapping[str, Any]) -> Problem:

@@ -214,10 +214,19 @@ def _parser() -> argparse.ArgumentParser:
     _add_solve_options(solve)
     _add_report_options(solve, by_default=False)
     _add_output_options(solve)
+    solve.add_argument(
+        "--shortfall",
+        action="store_true",
+        help="also write shortfall.csv/.json: the levers that would cover what is left, each verified "
+        "by a re-solve (a second for an académie, minutes for all of France)",
+    )
     demo = commands.add_parser("demo", help="solve the built-in example académie (Aix-Marseille, synthetic)")
     _add_solve_options(demo)
     _add_report_options(demo, by_default=True)
     _add_output_options(demo)
+    demo.add_argument(
+        "--no-shortfall", dest="shortfall", action="store_false", help="do not write shortfall.csv/.json"
+    )
     report = commands.add_parser(
         "report", help="check a given plan (e.g. edited by hand) and write its reports"
     )
@@ -462,7 +471,7 @@ def _publish(
     from tutormatch.io._plan_files import write_plan_files
 
     logger.info("writing the plan files")
-    write_plan_files(plan, folder.staging, lang=args.lang)
+    write_plan_files(plan, folder.staging, lang=args.lang, shortfall=getattr(args, "shortfall", False))
     if options is not None:
         from tutormatch.report._write import write_report_files
 

@@ -146,7 +146,7 @@ def test_plan_files_include_the_shortfall(tmp_path: object) -> None:
     out = Path(str(tmp_path))
     tutors, establishments = random_frames(25, 60, 0)
     plan = tm.solve(tm.Problem.from_frames(tutors, establishments, max_distance_km=35))
-    write_plan_files(plan, out)
+    write_plan_files(plan, out, shortfall=True)
     frame = pd.read_csv(out / "shortfall.csv", dtype={"covers": str})
     records = json.loads((out / "shortfall.json").read_text(encoding="utf-8"))
     assert len(frame) == len(records) == len(plan.shortfall())

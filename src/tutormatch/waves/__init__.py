@@ -1,0 +1,21 @@
+"""Rollouts in dated waves: plan wave after wave, repair after a withdrawal.
+
+See ``docs/waves.md``.
+"""
+
+from tutormatch.waves._calendar import WaveCalendar
+from tutormatch.waves._example import example_rollout, example_rollout_frames
+from tutormatch.waves._plan import Wave, WavePlan, plan_waves
+
+__all__ = [
+    "Wave",
+    "WaveCalendar",
+    "WavePlan",
+    "example_rollout",
+    "example_rollout_frames",
+    "plan_waves",
+]
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -1,0 +1,342 @@
+"""``tm.plan_waves``: plan every wave in date order, keeping the pairs that still run."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from tutormatch.errors import InputError
+from tutormatch.model._eligibility import MODE_NAMES
+from tutormatch.model._problem import Problem
+from tutormatch.solve._assignment import Assignment
+from tutormatch.solve._options import SolveOptions
+from tutormatch.waves._calendar import WaveCalendar
+from tutormatch.waves._subproblem import restrict
+
+__all__ = ["Wave", "WavePlan", "plan_waves"]
+
+IntArray = npt.NDArray[np.int64]
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class Wave:
+    """One wave of a :class:`WavePlan`.
+
+    Attributes
+    ----------
+    month : int
+        The switch date, in months since year 0.
+    label : str
+        The same as ``YYYY-MM``.
+    establishments : ndarray of int
+        Rows (in the whole problem) of the establishments switching then.
+    plan : Assignment
+        The wave's own plan, on a problem of those establishments only, each
+        tutor's capacity being what the pairs still running leave for the
+        school years the wave's support spans (0 for a tutor not live long
+        enough yet).
+    n_kept : int
+        Pairs of earlier waves still within their support at this date: kept
+        as they are.
+    n_tutors_eligible : int
+        Tutors live long enough and with room left.
+    """
+
+    month: int
+    label: str
+    establishments: IntArray
+    plan: Assignment
+    n_kept: int
+    n_tutors_eligible: int
+    n_not_live: IntArray = field(repr=False)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Wave {self.label}: {len(self.establishments)} establishments, "
+            f"{self.plan.n_covered} covered, {self.n_kept} pairs kept>"
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class WavePlan:
+    """Plans of every wave of a rollout, made in date order around the pairs already running.
+
+    Attributes
+    ----------
+    problem : Problem
+        The whole rollout: establishments of every wave, every tutor.
+    calendar : WaveCalendar
+        Support period, time live before tutoring, school year.
+    waves : tuple of Wave
+        In date order.
+    seconds : float
+        Time to plan every wave.
+    """
+
+    problem: Problem
+    calendar: WaveCalendar
+    waves: tuple[Wave, ...]
+    seconds: float
+    objective: str | None = None
+
+    # -- pairs --------------------------------------------------------
+
+    @property
+    def pair_arrays(self) -> tuple[IntArray, IntArray, IntArray, npt.NDArray[np.int8]]:
+        """Every pair of the rollout: (tutor row, establishment row, start month, mode)."""
+        if not self.waves:
+            empty = np.empty(0, dtype=np.int64)
+            return empty, empty.copy(), empty.copy(), np.empty(0, dtype=np.int8)
+        tutor = np.concatenate([w.plan.tutor for w in self.waves])
+        establishment = np.concatenate([w.establishments[w.plan.establishment] for w in self.waves])
+        start = np.concatenate([np.full(w.plan.n_pairs, w.month, dtype=np.int64) for w in self.waves])
+        mode = np.concatenate([w.plan.mode for w in self.waves])
+        return tutor, establishment, start, mode
+
+    @property
+    def pairs(self) -> pd.DataFrame:
+        """One row per pair: ``wave, tutor_id, uai, mode, distance_km, start, end`` (months ``YYYY-MM``; ``end`` is the last month of support)."""
+        rows = []
+        for w in self.waves:
+            p = w.plan
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "wave": w.label,
+                        "tutor_id": self.problem.tutors.id[p.tutor],
+                        "uai": self.problem.establishments.id[w.establishments[p.establishment]],
+                        "mode": [MODE_NAMES[int(m)] for m in p.mode],
+                        "distance_km": p.distance_km,
+                        "start": w.label,
+                        "end": WaveCalendar.label(w.month + self.calendar.support_months - 1),
+                    }
+                )
+            )
+        columns = ["wave", "tutor_id", "uai", "mode", "distance_km", "start", "end"]
+        return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
+
+    @property
+    def uncovered(self) -> pd.DataFrame:
+        """One row per establishment left uncovered: ``wave, uai, reason_code, reason``."""
+        rows = []
+        for w in self.waves:
+            table = w.plan.uncovered
+            if len(table):
+                rows.append(table.assign(wave=w.label)[["wave", *table.columns]])
+        return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["wave", "uai", "reason"])
+
+    # -- summaries ----------------------------------------------------
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per wave (see ``docs/waves.md``).
+
+        Columns: ``wave, n_establishments, n_covered, n_uncovered,
+        coverage_pct`` (share of priority covered), ``n_kept`` (pairs of
+        earlier waves still running, kept), ``n_new_pairs,
+        n_tutors_eligible, n_tutors_active`` (with a kept or a new pair),
+        ``n_tutors_new`` (taking their first establishment: to recruit),
+        ``yearly_km`` (the new pairs' yearly travel), ``status``.
+        """
+        tutor, _, start, _ = self.pair_arrays
+        seen: set[int] = set()
+        rows = []
+        for w in self.waves:
+            p = w.plan
+            new = set(p.tutor.tolist())
+            running = (start < w.month) & (start + self.calendar.support_months > w.month)
+            active = new | set(tutor[running].tolist())
+            total = float(self.problem.establishments.priority[w.establishments].sum())
+            rows.append(
+                {
+                    "wave": w.label,
+                    "n_establishments": len(w.establishments),
+                    "n_covered": p.n_covered,
+                    "n_uncovered": p.n_uncovered,
+                    "coverage_pct": 100.0 * p.covered_priority / total if total else 100.0,
+                    "n_kept": w.n_kept,
+                    "n_new_pairs": p.n_pairs,
+                    "n_tutors_eligible": w.n_tutors_eligible,
+                    "n_tutors_active": len(active),
+                    "n_tutors_new": len(new - seen),
+                    "yearly_km": p.yearly_travel_km,
+                    "status": p.status.value,
+                }
+            )
+            seen |= new
+        return pd.DataFrame(rows)
+
+    def school_years(self, *, options: Any = None) -> pd.DataFrame:
+        """Establishments, tutors and euros per school year, and travel per calendar year.
+
+        Parameters
+        ----------
+        options : tutormatch.report.ReportOptions, optional
+            The cost model (indemnity, bonus multiplier, scale...).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per school year: ``school_year, n_establishments,
+            n_tutors_active, max_load, indemnity_eur, remote_eur,
+            bonus_eur`` (from :func:`tutormatch.report.costs` on the pairs
+            running that school year), then one row per calendar year with
+            ``year, yearly_km, travel_eur`` filled instead (the scale counts
+            km from 1 January: see :func:`calendar_costs`).
+        """
+        from tutormatch.waves._costs import period_costs
+
+        return period_costs(self, options=options)
+
+    def __repr__(self) -> str:
+        n_e = sum(len(w.establishments) for w in self.waves)
+        covered = sum(w.plan.n_covered for w in self.waves)
+        labels = ", ".join(w.label for w in self.waves)
+        return f"<WavePlan: {len(self.waves)} waves ({labels}), {covered:,} of {n_e:,} establishments covered>"
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        return f"<p>{escape(repr(self))}</p>{self.summary.to_html(index=False)}"
+
+
+def _check_rollout(problem: Problem) -> None:
+    e, t = problem.establishments, problem.tutors
+    if not e.wave_is_date and len(e):
+        raise InputError(
+            "plan_waves needs each establishment's wave as a month (e.g. 2025-01); the "
+            "establishments give wave numbers or none. Write the waves as YYYY-MM.",
+            table="establishments",
+            column="wave",
+        )
+    missing = np.isnan(e.wave)
+    if missing.any():
+        shown = ", ".join(map(str, e.id[missing][:5]))
+        raise InputError(
+            f"plan_waves needs each establishment's wave; {int(missing.sum())} have none ({shown}). "
+            "Give their wave (YYYY-MM), or drop them from the rollout.",
+            table="establishments",
+            column="wave",
+            values=list(e.id[missing]),
+        )
+    if (t.min_load > 0).any() or problem.all_or_nothing:
+        raise InputError(
+            "plan_waves does not carry minimum loads or all_or_nothing across waves (a tutor's "
+            "load builds up wave after wave); drop min_load and all_or_nothing for a rollout."
+        )
+
+
+def _live_enough(problem: Problem, month: int, calendar: WaveCalendar) -> npt.NDArray[np.bool_]:
+    """Tutors who may tutor at ``month``: live ``live_months`` before, or wave unknown (as the base rule)."""
+    wave = problem.tutors.wave
+    return np.asarray(np.isnan(wave) | (wave + calendar.live_months <= month), dtype=bool)
+
+
+def plan_waves(
+    problem: Problem,
+    *,
+    calendar: WaveCalendar | None = None,
+    objective: str | None = None,
+    solver: str = "auto",
+    time_limit: float | None = None,
+    options: SolveOptions | None = None,
+) -> WavePlan:
+    """Plan every wave of a rollout in date order, keeping the pairs that still run.
+
+    Parameters
+    ----------
+    problem : Problem
+        Every establishment of the rollout with its wave as a month
+        (``YYYY-MM``), every tutor with the month their own establishment
+        switched.
+    calendar : WaveCalendar, optional
+        Support period (12 months), time live before tutoring (6 months),
+        school year (September-August).
+    objective : str, optional
+        Passed to :func:`tutormatch.solve` for each wave when given (e.g.
+        ``"euros"`` where supported); default: the solve's own.
+    solver, time_limit, options
+        Passed to :func:`tutormatch.solve` for each wave.
+
+    Returns
+    -------
+    WavePlan
+
+    Raises
+    ------
+    InputError
+        When waves are not months, an establishment has no wave, or the
+        problem has minimum loads or all-or-nothing loads.
+
+    Notes
+    -----
+    Waves are planned one after the other. At a wave's month *d*, a pair
+    made at month *s* still runs when :math:`s \\le d < s + S` (*S* the
+    support period): it is kept, and it counts against its tutor's capacity
+    in every school year its support spans. A tutor *t* with capacity
+    :math:`k_t` has for the wave :math:`k_t - \\max_{y} \\ell_{t,y}` places,
+    the maximum over the school years *y* that the wave's support spans,
+    :math:`\\ell_{t,y}` the pairs already made that run in *y*; a tutor not
+    live for ``live_months`` by *d* has none. Each wave's new pairs are then
+    the exact optimum of :func:`tutormatch.solve` on that wave's
+    establishments: wave by wave, not jointly over all waves.
+
+    Examples
+    --------
+    >>> import tutormatch as tm
+    >>> plan = tm.plan_waves(tm.waves.example_rollout())
+    >>> [w.label for w in plan.waves]
+    ['2025-01', '2025-09', '2026-01', '2026-09', '2027-01']
+    """
+    import tutormatch as tm
+
+    started = time.perf_counter()
+    calendar = calendar or WaveCalendar()
+    _check_rollout(problem)
+    e, t = problem.establishments, problem.tutors
+    months = np.unique(e.wave).astype(np.int64)
+    if not len(months):
+        return WavePlan(problem, calendar, (), 0.0, objective)
+    first_year = calendar.school_year(int(months[0]))
+    last_year = calendar.school_year(int(months[-1]) + calendar.support_months - 1)
+    load = np.zeros((len(t), last_year - first_year + 1), dtype=np.int64)
+    starts: list[IntArray] = []
+    tutors_made: list[IntArray] = []
+    extra = {"objective": objective} if objective is not None else {}
+    waves = []
+    for month in months.tolist():
+        rows = np.flatnonzero(e.wave == month)
+        years = calendar.school_years_of(month) - first_year
+        live = _live_enough(problem, month, calendar)
+        room = np.maximum(t.capacity - load[:, years].max(axis=1), 0)
+        room[~live] = 0
+        sub = restrict(problem, rows, capacity=room)
+        plan = tm.solve(sub, solver=solver, time_limit=time_limit, options=options, **extra)  # type: ignore[arg-type]
+        start = np.concatenate(starts) if starts else np.empty(0, dtype=np.int64)
+        n_kept = int(((start < month) & (start + calendar.support_months > month)).sum())
+        for y in years:
+            np.add.at(load[:, y], plan.tutor, 1)
+        starts.append(np.full(plan.n_pairs, month, dtype=np.int64))
+        tutors_made.append(plan.tutor)
+        waves.append(
+            Wave(
+                month=month,
+                label=WaveCalendar.label(month),
+                establishments=rows,
+                plan=plan,
+                n_kept=n_kept,
+                n_tutors_eligible=int((room > 0).sum()),
+                n_not_live=np.asarray((~live).sum(), dtype=np.int64),
+            )
+        )
+        logger.info(
+            "wave %s: %d establishments, %d covered, %d kept", waves[-1].label, len(rows), plan.n_covered, n_kept
+        )
+    return WavePlan(problem, calendar, tuple(waves), time.perf_counter() - started, objective)

@@ -6,7 +6,7 @@
 <Status.OPTIMAL: 'optimal'>
 """
 
-from tutormatch import errors, geo, io, model, report, scenarios
+from tutormatch import errors, geo, io, model, report, scenarios, waves
 from tutormatch.errors import (
     BackendUnavailableError,
     CRSError,
@@ -19,6 +19,7 @@ from tutormatch.errors import (
 from tutormatch.model import Problem
 from tutormatch.scenarios import example_frames, example_problem
 from tutormatch.solve import Assignment, SolveOptions, Status, evaluate, solve
+from tutormatch.waves import WavePlan, plan_waves, repair
 
 __version__ = "0.1.0"
 
@@ -34,6 +35,7 @@ __all__ = [
     "Status",
     "TutormatchError",
     "TutormatchWarning",
+    "WavePlan",
     "__version__",
     "errors",
     "evaluate",
@@ -42,9 +44,12 @@ __all__ = [
     "geo",
     "io",
     "model",
+    "plan_waves",
+    "repair",
     "report",
     "scenarios",
     "solve",
+    "waves",
 ]
 
 

@@ -6,13 +6,14 @@ See ``docs/waves.md``.
 from tutormatch.waves._calendar import WaveCalendar
 from tutormatch.waves._example import example_rollout, example_rollout_frames
 from tutormatch.waves._plan import Wave, WavePlan, plan_waves
-from tutormatch.waves._repair import Repair, repair
+from tutormatch.waves._repair import Repair, WaveRepair, repair
 
 __all__ = [
     "Repair",
     "Wave",
     "WaveCalendar",
     "WavePlan",
+    "WaveRepair",
     "example_rollout",
     "example_rollout_frames",
     "plan_waves",

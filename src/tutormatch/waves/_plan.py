@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,7 @@ from tutormatch.solve._options import SolveOptions
 from tutormatch.waves._calendar import WaveCalendar
 from tutormatch.waves._subproblem import restrict
 
-__all__ = ["Wave", "WavePlan", "plan_waves"]
+__all__ = ["Wave", "WavePlan", "build_waves", "plan_from_pairs", "plan_waves"]
 
 IntArray = npt.NDArray[np.int64]
 logger = logging.getLogger(__name__)
@@ -297,8 +298,22 @@ def plan_waves(
     """
     import tutormatch as tm
 
+    extra = {"objective": objective} if objective is not None else {}
+
+    def decide(sub: Problem, label: str) -> Assignment:
+        return tm.solve(sub, solver=solver, time_limit=time_limit, options=options, **extra)  # type: ignore[arg-type]
+
+    return build_waves(problem, calendar or WaveCalendar(), decide, objective)
+
+
+def build_waves(
+    problem: Problem, calendar: WaveCalendar, decide: Callable[[Problem, str], Assignment], objective: str | None
+) -> WavePlan:
+    """Run the waves in date order; ``decide(subproblem, label)`` makes each wave's plan.
+
+    :func:`plan_waves` solves; :func:`plan_from_pairs` evaluates given pairs.
+    """
     started = time.perf_counter()
-    calendar = calendar or WaveCalendar()
     _check_rollout(problem)
     e, t = problem.establishments, problem.tutors
     months = np.unique(e.wave).astype(np.int64)
@@ -308,8 +323,6 @@ def plan_waves(
     last_year = calendar.school_year(int(months[-1]) + calendar.support_months - 1)
     load = np.zeros((len(t), last_year - first_year + 1), dtype=np.int64)
     starts: list[IntArray] = []
-    tutors_made: list[IntArray] = []
-    extra = {"objective": objective} if objective is not None else {}
     waves = []
     for month in months.tolist():
         rows = np.flatnonzero(e.wave == month)
@@ -318,17 +331,17 @@ def plan_waves(
         room = np.maximum(t.capacity - load[:, years].max(axis=1), 0)
         room[~live] = 0
         sub = restrict(problem, rows, capacity=room)
-        plan = tm.solve(sub, solver=solver, time_limit=time_limit, options=options, **extra)  # type: ignore[arg-type]
+        label = WaveCalendar.label(month)
+        plan = decide(sub, label)
         start = np.concatenate(starts) if starts else np.empty(0, dtype=np.int64)
         n_kept = int(((start < month) & (start + calendar.support_months > month)).sum())
         for y in years:
             np.add.at(load[:, y], plan.tutor, 1)
         starts.append(np.full(plan.n_pairs, month, dtype=np.int64))
-        tutors_made.append(plan.tutor)
         waves.append(
             Wave(
                 month=month,
-                label=WaveCalendar.label(month),
+                label=label,
                 establishments=rows,
                 plan=plan,
                 n_kept=n_kept,
@@ -336,7 +349,31 @@ def plan_waves(
                 n_not_live=np.asarray((~live).sum(), dtype=np.int64),
             )
         )
-        logger.info(
-            "wave %s: %d establishments, %d covered, %d kept", waves[-1].label, len(rows), plan.n_covered, n_kept
-        )
+        logger.info("wave %s: %d establishments, %d covered, %d kept", label, len(rows), plan.n_covered, n_kept)
     return WavePlan(problem, calendar, tuple(waves), time.perf_counter() - started, objective)
+
+
+def plan_from_pairs(problem: Problem, pairs: pd.DataFrame, calendar: WaveCalendar | None = None) -> WavePlan:
+    """Rebuild a rollout from its pairs (e.g. a ``pairs.csv`` written by ``tutormatch waves``).
+
+    Each wave's pairs are checked by :func:`tutormatch.evaluate` against the
+    places the earlier waves leave, as :func:`plan_waves` planned them.
+
+    Parameters
+    ----------
+    problem : Problem
+    pairs : pandas.DataFrame
+        Columns ``tutor_id, uai`` (others ignored); each establishment's wave is the problem's.
+    calendar : WaveCalendar, optional
+
+    Returns
+    -------
+    WavePlan
+    """
+    import tutormatch as tm
+
+    def decide(sub: Problem, label: str) -> Assignment:
+        mine = pairs[pairs["uai"].astype(str).str.upper().isin(set(sub.establishments.id))]
+        return tm.evaluate(sub, mine[["tutor_id", "uai"]], name=f"pairs of wave {label}")
+
+    return build_waves(problem, calendar or WaveCalendar(), decide, None)

@@ -39,8 +39,10 @@ from tutormatch.errors import InputError
 from tutormatch.model._eligibility import MODE_ONSITE
 from tutormatch.model._problem import Problem
 from tutormatch.solve._assignment import Assignment
+from tutormatch.waves._calendar import WaveCalendar
+from tutormatch.waves._plan import Wave, WavePlan, _live_enough
 
-__all__ = ["Repair", "repair", "repair_flow"]
+__all__ = ["Repair", "WaveRepair", "repair", "repair_flow"]
 
 IntArray = npt.NDArray[np.int64]
 _INT_BUDGET = 2**62
@@ -349,11 +351,12 @@ def _onsite_pair(problem: Problem, establishment: IntArray, tutor: IntArray) -> 
 
 
 def repair(
-    plan: Assignment,
+    plan: Assignment | WavePlan,
     *,
     withdraw: Any,
+    at: str | None = None,
     cost_resolution_km: float = 0.01,
-) -> Repair:
+) -> Repair | WaveRepair:
     """Re-cover withdrawn tutors' establishments, changing the fewest pairs.
 
     Lexicographic and exact (see :mod:`tutormatch.waves._repair`): first
@@ -363,22 +366,29 @@ def repair(
 
     Parameters
     ----------
-    plan : Assignment
-        The plan running (e.g. from :func:`tutormatch.solve`, or a wave's
-        ``plan`` of a :class:`~tutormatch.waves.WavePlan`).
+    plan : Assignment or WavePlan
+        The plan running (e.g. from :func:`tutormatch.solve`), or a rollout
+        from :func:`tutormatch.plan_waves`: then every wave whose support
+        has not ended at ``at`` is repaired, in date order, each exactly,
+        each tutor's places recomputed from the pairs of the other waves
+        (wave by wave, as they were planned: not jointly).
     withdraw : str or iterable of str
         Ids of the tutors who withdraw.
+    at : str, optional
+        For a rollout: the month of the withdrawal (``YYYY-MM``); default
+        the last wave's.
     cost_resolution_km : float, default 0.01
         Yearly km are compared to this unit in the travel level.
 
     Returns
     -------
-    Repair
+    Repair or WaveRepair
+        A :class:`WaveRepair` for a rollout.
 
     Raises
     ------
     InputError
-        For an unknown tutor id, or a plan without solution.
+        For an unknown tutor id, a plan without solution, or a bad ``at``.
 
     Examples
     --------
@@ -388,16 +398,22 @@ def repair(
     >>> fixed.after.n_covered >= plan.n_covered - 2, fixed.is_optimal
     (True, True)
     """
+    if isinstance(plan, WavePlan):
+        return _repair_waves(plan, withdraw, at, cost_resolution_km)
+    if not plan.status.has_solution:
+        raise InputError(f"repair needs a plan with a solution; this one is {plan.status.value}.")
+    gone = _tutor_rows(plan.problem, withdraw)
+    return _repair_plan(plan, gone, plan.problem.tutors.capacity, cost_resolution_km)
+
+
+def _repair_plan(plan: Assignment, gone: IntArray, places: IntArray, cost_resolution_km: float) -> Repair:
     import dataclasses
 
     import tutormatch as tm
 
     started = time.perf_counter()
-    if not plan.status.has_solution:
-        raise InputError(f"repair needs a plan with a solution; this one is {plan.status.value}.")
     problem = plan.problem
-    gone = _tutor_rows(problem, withdraw)
-    capacity = problem.tutors.capacity.copy()
+    capacity = np.asarray(places, dtype=np.int64).copy()
     capacity[gone] = 0
     covered = plan.establishment
     old = plan.tutor.copy()
@@ -432,3 +448,114 @@ def repair(
         seconds=time.perf_counter() - started,
     )
 
+
+
+@dataclass(frozen=True, eq=False)
+class WaveRepair:
+    """A rollout repaired after tutors withdrew.
+
+    Attributes
+    ----------
+    before, after : WavePlan
+    repairs : tuple of Repair
+        One per wave repaired (support not ended at ``at``), in date order.
+    at : str
+        The month of the withdrawal.
+    """
+
+    before: WavePlan
+    after: WavePlan
+    repairs: tuple[Repair, ...]
+    at: str
+
+    @property
+    def changes(self) -> pd.DataFrame:
+        """Changed pairs of every wave repaired: ``wave, uai, tutor_before, tutor_after, change``."""
+        frames = [
+            r.changes.assign(wave=w.label)[["wave", *r.changes.columns]]
+            for r, w in zip(self.repairs, self._waves, strict=True)
+        ]
+        columns = ["wave", "uai", "tutor_before", "tutor_after", "change"]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+    @property
+    def _waves(self) -> list[Wave]:
+        repaired = {id(r.after) for r in self.repairs}
+        return [w for w in self.after.waves if id(w.plan) in repaired]
+
+    @property
+    def n_changed(self) -> int:
+        """Pairs changed over every wave."""
+        return sum(r.n_changed for r in self.repairs)
+
+    @property
+    def is_optimal(self) -> bool:
+        """Every wave's repair proven least disruptive."""
+        return all(r.is_optimal for r in self.repairs)
+
+    @property
+    def tutors_touched(self) -> tuple[str, ...]:
+        """Tutors (not withdrawn) who gained or lost an establishment, sorted."""
+        return tuple(sorted({t for r in self.repairs for t in r.tutors_touched}))
+
+    @property
+    def uncovered(self) -> pd.DataFrame:
+        """Establishments covered before and not after, with the wave and the reason."""
+        frames = [r.uncovered.assign(wave=w.label) for r, w in zip(self.repairs, self._waves, strict=True)]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["uai", "reason", "wave"])
+
+    def __repr__(self) -> str:
+        proof = "proven" if self.is_optimal else "NOT proven"
+        return (
+            f"<WaveRepair at {self.at}: {len(self.repairs)} waves repaired, {self.n_changed} pairs changed "
+            f"({proof} fewest per wave), {len(self.tutors_touched)} tutors touched, "
+            f"{len(self.uncovered)} left uncovered>"
+        )
+
+
+def _repair_waves(plan: WavePlan, withdraw: Any, at: str | None, cost_resolution_km: float) -> WaveRepair:
+    import dataclasses
+
+    from tutormatch.model._waves import parse_wave_cell
+
+    cal = plan.calendar
+    if not plan.waves:
+        raise InputError("repair: the rollout has no wave.")
+    if at is None:
+        month = plan.waves[-1].month
+    else:
+        kind, value = parse_wave_cell(at)
+        if kind != "date" or value is None:
+            raise InputError(f"at must be a month such as 2026-01; got {at!r}.", column="at", values=[at])
+        month = int(value)
+    label = WaveCalendar.label(month)
+    gone = _tutor_rows(plan.problem, withdraw)
+    n_t = plan.problem.n_tutors
+    first_year = cal.school_year(plan.waves[0].month)
+    last_year = cal.school_year(plan.waves[-1].month + cal.support_months - 1)
+    load_of: dict[int, IntArray] = {}  # wave index -> load per tutor (pairs of that wave)
+    for i, w in enumerate(plan.waves):
+        load_of[i] = np.bincount(w.plan.tutor, minlength=n_t)
+    waves = list(plan.waves)
+    repairs = []
+    for i, w in enumerate(plan.waves):
+        if w.month + cal.support_months <= month:
+            continue  # ended: history
+        years = cal.school_years_of(w.month)
+        load = np.zeros((n_t, last_year - first_year + 1), dtype=np.int64)
+        for j, other in enumerate(waves):
+            if j != i:
+                load[:, cal.school_years_of(other.month) - first_year] += load_of[j][:, None]
+        live = _live_enough(plan.problem, w.month, cal)
+        room = np.maximum(plan.problem.tutors.capacity - load[:, years - first_year].max(axis=1), 0)
+        room[~live] = 0
+        # The wave's plan on a problem with the places now left.
+        held = np.maximum(room, np.bincount(w.plan.tutor, minlength=n_t))
+        sub = dataclasses.replace(w.plan.problem, tutors=dataclasses.replace(w.plan.problem.tutors, capacity=held))
+        current = dataclasses.replace(w.plan, problem=sub)
+        fixed = _repair_plan(current, gone, room, cost_resolution_km)
+        repairs.append(fixed)
+        waves[i] = dataclasses.replace(w, plan=fixed.after)
+        load_of[i] = np.bincount(fixed.after.tutor, minlength=n_t)
+    after = dataclasses.replace(plan, waves=tuple(waves))
+    return WaveRepair(before=plan, after=after, repairs=tuple(repairs), at=label)

@@ -226,24 +226,39 @@ def _parser() -> argparse.ArgumentParser:
     waves = commands.add_parser("waves", help="plan a rollout wave after wave (waves as YYYY-MM)")
     waves.add_argument("tutors", type=Path, help="tutors table (CSV or .xlsx)")
     waves.add_argument("establishments", type=Path, help="establishments table (CSV or .xlsx)")
-    waves.add_argument("--support-months", type=int, default=12, help="months of help after a switch (default 12)")
+    waves.add_argument(
+        "--support-months", type=int, default=12, help="months of help after a switch (default 12)"
+    )
     waves.add_argument(
         "--live-months", type=int, default=6, help="months live before a user may tutor (default 6)"
     )
     waves.add_argument(
-        "--school-year-start", type=int, default=9, help="first month of the school year (default 9: September)"
+        "--school-year-start",
+        type=int,
+        default=9,
+        help="first month of the school year (default 9: September)",
     )
     _add_sheet_option(waves)
     _add_solve_options(waves)
     waves.add_argument("--lang", choices=("fr", "en"), default="fr", help="format of the files (default fr)")
     _add_output_options(waves, json_summary=False)
-    repair = commands.add_parser("repair", help="re-plan a rollout after tutors withdraw, fewest changes first")
+    repair = commands.add_parser(
+        "repair", help="re-plan a rollout after tutors withdraw, fewest changes first"
+    )
     repair.add_argument("plan_dir", type=Path, help="a folder written by 'tutormatch waves'")
     repair.add_argument(
-        "--withdraw", action="append", required=True, metavar="TUTOR_ID", help="a tutor who withdraws (repeatable)"
+        "--withdraw",
+        action="append",
+        required=True,
+        metavar="TUTOR_ID",
+        help="a tutor who withdraws (repeatable)",
     )
-    repair.add_argument("--at", default=None, help="month of the withdrawal, YYYY-MM (default: the last wave)")
-    repair.add_argument("--out", type=Path, required=True, help="output folder (new, empty or a previous output)")
+    repair.add_argument(
+        "--at", default=None, help="month of the withdrawal, YYYY-MM (default: the last wave)"
+    )
+    repair.add_argument(
+        "--out", type=Path, required=True, help="output folder (new, empty or a previous output)"
+    )
     repair.add_argument("--lang", choices=("fr", "en"), default="fr", help="format of the files (default fr)")
     _add_output_options(repair, json_summary=False)
     example = commands.add_parser("example", help="write the example's input CSV files")
@@ -577,14 +592,16 @@ def _repair_command(args: argparse.Namespace) -> int:
     with OutputFolder.prepare(args.out, inputs=[args.plan_dir]) as folder:
         import json
 
-        manifest = json.loads((args.plan_dir / "waves.json").read_text(encoding="utf-8")) if (
-            args.plan_dir / "waves.json"
-        ).is_file() else {}
+        manifest = (
+            json.loads((args.plan_dir / "waves.json").read_text(encoding="utf-8"))
+            if (args.plan_dir / "waves.json").is_file()
+            else {}
+        )
         before = read_wave_folder(args.plan_dir)
         fixed = tm.repair(before, withdraw=args.withdraw, at=args.at)
         inputs = {k: args.plan_dir / "input" / v for k, v in manifest.get("inputs", {}).items()}
         write_wave_files(
-            fixed.after,  # type: ignore[union-attr]
+            fixed.after,
             folder.staging,
             lang=args.lang,
             settings=manifest.get("settings"),

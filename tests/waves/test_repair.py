@@ -44,7 +44,11 @@ def _brute_repair(plan: tm.Assignment, gone: set[int]) -> tuple[float, int, floa
                 if rest is None:
                     continue
                 candidate = (rest[0] + priority[e], rest[1] + (t != old[e]), rest[2] + cost)
-                if result is None or (-candidate[0], candidate[1], candidate[2]) < (-result[0], result[1], result[2]):
+                if result is None or (-candidate[0], candidate[1], candidate[2]) < (
+                    -result[0],
+                    result[1],
+                    result[2],
+                ):
                     result = candidate
         return result
 
@@ -67,7 +71,9 @@ def test_repair_matches_brute_force(problem: tm.Problem, data: st.DataObject) ->
     expected = _brute_repair(plan, set(gone))
     covered = float(problem.establishments.priority[fixed.after.establishment].sum())
     event(f"changes: {fixed.n_changed}")
-    assert math.isclose(covered, expected[0], abs_tol=1e-9), f"coverage: expected {expected[0]}, observed {covered}"
+    assert math.isclose(covered, expected[0], abs_tol=1e-9), (
+        f"coverage: expected {expected[0]}, observed {covered}"
+    )
     assert fixed.n_changed == expected[1], f"changes: expected {expected[1]}, observed {fixed.n_changed}"
     cost = float(fixed.after.cost_km.sum())
     # Travel is compared in units of 0.01 km per pair.

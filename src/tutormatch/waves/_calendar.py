@@ -75,21 +75,21 @@ class WaveCalendar:
         return f"{year}-{(year + 1) % 100:02d}"
 
     def school_years_of(self, start: int) -> IntArray:
-        """The school years a pair made at month ``start`` runs in."""
+        """Return the school years a pair made at month ``start`` runs in."""
         return np.arange(self.school_year(start), self.school_year(start + self.support_months - 1) + 1)
 
     def end(self, start: int) -> int:
-        """The first month after a pair made at ``start`` (its support ends)."""
+        """Return the first month after a pair made at ``start`` (its support ends)."""
         return int(start) + self.support_months
 
     def months_in_year(self, start: IntArray, year: int) -> IntArray:
-        """Months of support of pairs made at ``start`` that fall in calendar ``year``."""
+        """Return the months of support of pairs made at ``start`` that fall in calendar ``year``."""
         begin = np.maximum(np.asarray(start, dtype=np.int64), year * 12)
         stop = np.minimum(np.asarray(start, dtype=np.int64) + self.support_months, year * 12 + 12)
         return np.asarray(np.maximum(stop - begin, 0), dtype=np.int64)
 
     def months_in_school_year(self, start: IntArray, year: int) -> IntArray:
-        """Months of support of pairs made at ``start`` that fall in school ``year``."""
+        """Return the months of support of pairs made at ``start`` that fall in school ``year``."""
         first = year * 12 + self.school_year_start - 1
         begin = np.maximum(np.asarray(start, dtype=np.int64), first)
         stop = np.minimum(np.asarray(start, dtype=np.int64) + self.support_months, first + 12)

@@ -46,7 +46,9 @@ def _period_report(plan: WavePlan, running: np.ndarray, share: np.ndarray | None
     counts = np.bincount(tutor, minlength=problem.n_tutors)
     capacity = np.maximum(problem.tutors.capacity, counts)
     sub = restrict(problem, establishment, capacity=capacity, visits=visits, keep_fixed=False)
-    pairs = pd.DataFrame({"tutor_id": problem.tutors.id[tutor], "uai": problem.establishments.id[establishment]})
+    pairs = pd.DataFrame(
+        {"tutor_id": problem.tutors.id[tutor], "uai": problem.establishments.id[establishment]}
+    )
     given = tm.evaluate(sub, pairs, name="rollout pairs")
     return given, tm.report.costs(given, options=options)
 

@@ -98,7 +98,9 @@ def write_wave_files(
         "sheet": sheet,
         "objective": plan.objective,
     }
-    (directory / _MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (directory / _MANIFEST).write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     paths.append(directory / _MANIFEST)
     return paths
 

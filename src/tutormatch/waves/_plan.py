@@ -103,7 +103,10 @@ class WavePlan:
 
     @property
     def pairs(self) -> pd.DataFrame:
-        """One row per pair: ``wave, tutor_id, uai, mode, distance_km, start, end`` (months ``YYYY-MM``; ``end`` is the last month of support)."""
+        """One row per pair: ``wave, tutor_id, uai, mode, distance_km, start, end``.
+
+        Months as ``YYYY-MM``; ``end`` is the last month of support.
+        """
         rows = []
         for w in self.waves:
             p = w.plan
@@ -175,7 +178,7 @@ class WavePlan:
         return pd.DataFrame(rows)
 
     def school_years(self, *, options: Any = None) -> pd.DataFrame:
-        """Establishments, tutors and euros per school year, and travel per calendar year.
+        """Count establishments, tutors and euros per school year, and travel per calendar year.
 
         Parameters
         ----------
@@ -200,7 +203,9 @@ class WavePlan:
         n_e = sum(len(w.establishments) for w in self.waves)
         covered = sum(w.plan.n_covered for w in self.waves)
         labels = ", ".join(w.label for w in self.waves)
-        return f"<WavePlan: {len(self.waves)} waves ({labels}), {covered:,} of {n_e:,} establishments covered>"
+        return (
+            f"<WavePlan: {len(self.waves)} waves ({labels}), {covered:,} of {n_e:,} establishments covered>"
+        )
 
     def _repr_html_(self) -> str:
         from html import escape
@@ -249,7 +254,7 @@ def plan_waves(
     time_limit: float | None = None,
     options: SolveOptions | None = None,
 ) -> WavePlan:
-    """Plan every wave of a rollout in date order, keeping the pairs that still run.
+    r"""Plan every wave of a rollout in date order, keeping the pairs that still run.
 
     Parameters
     ----------
@@ -279,12 +284,12 @@ def plan_waves(
     Notes
     -----
     Waves are planned one after the other. At a wave's month *d*, a pair
-    made at month *s* still runs when :math:`s \\le d < s + S` (*S* the
+    made at month *s* still runs when :math:`s \le d < s + S` (*S* the
     support period): it is kept, and it counts against its tutor's capacity
     in every school year its support spans. A tutor *t* with capacity
-    :math:`k_t` has for the wave :math:`k_t - \\max_{y} \\ell_{t,y}` places,
+    :math:`k_t` has for the wave :math:`k_t - \max_{y} \ell_{t,y}` places,
     the maximum over the school years *y* that the wave's support spans,
-    :math:`\\ell_{t,y}` the pairs already made that run in *y*; a tutor not
+    :math:`\ell_{t,y}` the pairs already made that run in *y*; a tutor not
     live for ``live_months`` by *d* has none. Each wave's new pairs are then
     the exact optimum of :func:`tutormatch.solve` on that wave's
     establishments: wave by wave, not jointly over all waves.
@@ -307,7 +312,10 @@ def plan_waves(
 
 
 def build_waves(
-    problem: Problem, calendar: WaveCalendar, decide: Callable[[Problem, str], Assignment], objective: str | None
+    problem: Problem,
+    calendar: WaveCalendar,
+    decide: Callable[[Problem, str], Assignment],
+    objective: str | None,
 ) -> WavePlan:
     """Run the waves in date order; ``decide(subproblem, label)`` makes each wave's plan.
 
@@ -349,7 +357,9 @@ def build_waves(
                 n_not_live=np.asarray((~live).sum(), dtype=np.int64),
             )
         )
-        logger.info("wave %s: %d establishments, %d covered, %d kept", label, len(rows), plan.n_covered, n_kept)
+        logger.info(
+            "wave %s: %d establishments, %d covered, %d kept", label, len(rows), plan.n_covered, n_kept
+        )
     return WavePlan(problem, calendar, tuple(waves), time.perf_counter() - started, objective)
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -275,9 +275,19 @@ def _solve_once(
     rr = np.flatnonzero(remote)
     add(rr, n_c + n_t + r_class[rr], c_remote[rr] + m1, 1)
     link_ok = capacity[cand.link_tutor] > 0
-    add(n_c + n_t + cand.link_class[link_ok], n_c + cand.link_tutor[link_ok], np.zeros(int(link_ok.sum())), n_c)
+    add(
+        n_c + n_t + cand.link_class[link_ok],
+        n_c + cand.link_tutor[link_ok],
+        np.zeros(int(link_ok.sum()), dtype=np.int64),
+        n_c,
+    )
     has_room = np.flatnonzero(capacity > 0)
-    add(n_c + has_room, np.full(len(has_room), sink), np.zeros(len(has_room)), capacity[has_room])
+    add(
+        n_c + has_room,
+        np.full(len(has_room), sink),
+        np.zeros(len(has_room), dtype=np.int64),
+        capacity[has_room],
+    )
     smcf = min_cost_flow.SimpleMinCostFlow()
     tail, head, cost, cap = (np.concatenate(x) for x in (tails, heads, costs, caps))
     arcs = smcf.add_arcs_with_capacity_and_unit_cost(tail, head, cap, cost)
@@ -348,6 +358,18 @@ def _onsite_pair(problem: Problem, establishment: IntArray, tutor: IntArray) -> 
         t, e = tutor[ok], establishment[ok]
         out[ok] = classify_pairs(problem, t, e, problem.distance_km(t, e)) == MODE_ONSITE
     return out
+
+
+@overload
+def repair(
+    plan: Assignment, *, withdraw: Any, at: str | None = None, cost_resolution_km: float = 0.01
+) -> Repair: ...
+
+
+@overload
+def repair(
+    plan: WavePlan, *, withdraw: Any, at: str | None = None, cost_resolution_km: float = 0.01
+) -> WaveRepair: ...
 
 
 def repair(
@@ -449,7 +471,6 @@ def _repair_plan(plan: Assignment, gone: IntArray, places: IntArray, cost_resolu
     )
 
 
-
 @dataclass(frozen=True, eq=False)
 class WaveRepair:
     """A rollout repaired after tutors withdrew.
@@ -502,7 +523,11 @@ class WaveRepair:
     def uncovered(self) -> pd.DataFrame:
         """Establishments covered before and not after, with the wave and the reason."""
         frames = [r.uncovered.assign(wave=w.label) for r, w in zip(self.repairs, self._waves, strict=True)]
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["uai", "reason", "wave"])
+        return (
+            pd.concat(frames, ignore_index=True)
+            if frames
+            else pd.DataFrame(columns=["uai", "reason", "wave"])
+        )
 
     def __repr__(self) -> str:
         proof = "proven" if self.is_optimal else "NOT proven"
@@ -551,7 +576,9 @@ def _repair_waves(plan: WavePlan, withdraw: Any, at: str | None, cost_resolution
         room[~live] = 0
         # The wave's plan on a problem with the places now left.
         held = np.maximum(room, np.bincount(w.plan.tutor, minlength=n_t))
-        sub = dataclasses.replace(w.plan.problem, tutors=dataclasses.replace(w.plan.problem.tutors, capacity=held))
+        sub = dataclasses.replace(
+            w.plan.problem, tutors=dataclasses.replace(w.plan.problem.tutors, capacity=held)
+        )
         current = dataclasses.replace(w.plan, problem=sub)
         fixed = _repair_plan(current, gone, room, cost_resolution_km)
         repairs.append(fixed)

@@ -25,7 +25,9 @@ def _take_establishments(
         value = getattr(table, f.name)
         if isinstance(value, np.ndarray) and value.ndim == 1 and len(value) == n:
             changes[f.name] = value[rows].copy()
-    changes["extra"] = table.extra.iloc[rows].reset_index(drop=True) if len(table.extra.columns) else table.extra
+    changes["extra"] = (
+        table.extra.iloc[rows].reset_index(drop=True) if len(table.extra.columns) else table.extra
+    )
     if visits is not None:
         changes["visits_per_year"] = np.asarray(visits, dtype=np.float64).copy()
     return dataclasses.replace(table, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,156 @@
+"""Invariants of plan_waves and repair on seeded random rollouts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tutormatch as tm
+from tutormatch.io import make_uai
+from tutormatch.waves import WaveCalendar, WavePlan
+
+MONTHS = ["2025-01", "2025-09", "2026-01", "2026-09", "2027-01"]
+TUTOR_MONTHS = ["2023-09", "2024-01", "2024-09", "2025-01", "2025-09", "2026-01"]
+
+
+def rollout(seed: int, n_tutors: int = 40, n_establishments: int = 80) -> tm.Problem:
+    rng = np.random.default_rng(seed)
+    tutors = pd.DataFrame(
+        {
+            "tutor_id": [f"T{i:03d}" for i in range(n_tutors)],
+            "lon": rng.uniform(5.0, 6.0, n_tutors),
+            "lat": rng.uniform(43.3, 44.0, n_tutors),
+            "capacity": rng.choice([1, 2, 2, 3], n_tutors),
+            "wave": rng.choice(TUTOR_MONTHS, n_tutors),
+            "remote_ok": rng.random(n_tutors) < 0.7,
+        }
+    )
+    establishments = pd.DataFrame(
+        {
+            "uai": [make_uai(f"013{i:04d}") for i in range(n_establishments)],
+            "lon": rng.uniform(5.0, 6.0, n_establishments),
+            "lat": rng.uniform(43.3, 44.0, n_establishments),
+            "wave": rng.choice(MONTHS, n_establishments, p=[0.4, 0.3, 0.1, 0.1, 0.1]),
+            "priority": rng.choice([1.0, 1.0, 2.0], n_establishments),
+            "remote_ok": rng.random(n_establishments) < 0.5,
+        }
+    )
+    return tm.Problem.from_frames(tutors, establishments, max_distance_km=30.0)
+
+
+def school_year_loads(plan: WavePlan) -> dict[int, np.ndarray]:
+    tutor, _, start, _ = plan.pair_arrays
+    cal = plan.calendar
+    loads = {}
+    for year in range(2023, 2029):
+        running = cal.months_in_school_year(start, year) > 0
+        loads[year] = np.bincount(tutor[running], minlength=plan.problem.n_tutors)
+    return loads
+
+
+def check_invariants(plan: WavePlan) -> None:
+    problem, cal = plan.problem, plan.calendar
+    tutor, establishment, start, _ = plan.pair_arrays
+    # No pair before its tutor is eligible: live long enough, and earlier than the establishment.
+    tw = problem.tutors.wave[tutor]
+    assert np.all(np.isnan(tw) | (tw + cal.live_months <= start)), (
+        "a tutor tutors before being live long enough"
+    )
+    assert np.all(np.isnan(tw) | (tw < problem.establishments.wave[establishment]))
+    assert np.all(start == problem.establishments.wave[establishment]), "a pair starts off its wave"
+    # Capacity per school year.
+    for year, load in school_year_loads(plan).items():
+        over = load > problem.tutors.capacity
+        assert not over.any(), f"school year {year}: tutors over capacity: {problem.tutors.id[over]}"
+    # Every establishment in exactly one wave, covered or explained.
+    seen = np.concatenate([w.establishments for w in plan.waves])
+    assert np.array_equal(np.sort(seen), np.arange(problem.n_establishments))
+    for w in plan.waves:
+        p = w.plan
+        assert p.n_covered + p.n_uncovered == len(w.establishments)
+        assert all(r.code for r in p.uncovered_reasons), "an uncovered establishment without a reason"
+        assert (p.uncovered["reason"] != "").all()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_plan_invariants(seed: int) -> None:
+    plan = tm.plan_waves(rollout(seed))
+    check_invariants(plan)
+    assert [w.label for w in plan.waves] == sorted(w.label for w in plan.waves)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_repair_invariants(seed: int) -> None:
+    plan = tm.plan_waves(rollout(seed))
+    tutor, _, start, _ = plan.pair_arrays
+    at = "2026-01"
+    month = 2026 * 12
+    busy = sorted(set(tutor[start + 12 > month].tolist()))
+    gone = [plan.problem.tutors.id[t] for t in busy[:2]]
+    fixed = tm.repair(plan, withdraw=gone, at=at)
+    assert fixed.is_optimal
+    check_invariants(fixed.after)
+    for before, after in zip(plan.waves, fixed.after.waves, strict=True):
+        if before.month + 12 <= month:
+            # Ended waves are history: untouched.
+            assert before.plan is after.plan
+        else:
+            assert not np.isin(
+                after.plan.tutor, [np.flatnonzero(plan.problem.tutors.id == g)[0] for g in gone]
+            ).any()
+            # Kept pairs of staying tutors move only if the flow needs them to (counted in changes).
+            same = before.plan.tutor[np.isin(before.plan.establishment, after.plan.establishment)]
+            assert len(same) >= after.plan.n_pairs - len(fixed.changes)
+
+
+def test_pairs_kept_during_support() -> None:
+    plan = tm.plan_waves(rollout(3))
+    # Each wave's plan is made once and never revised: the rollout's pairs are
+    # the union of the waves' plans as they were made, and later waves count
+    # the running ones as kept.
+    _, _, start, _ = plan.pair_arrays
+    for w in plan.waves:
+        running = (start < w.month) & (start + 12 > w.month)
+        assert w.n_kept == int(running.sum())
+
+
+def test_live_months_hold_back_new_users() -> None:
+    problem = rollout(1)
+    strict = tm.plan_waves(problem, calendar=WaveCalendar(live_months=12))
+    check_invariants(strict)
+    loose = tm.plan_waves(problem, calendar=WaveCalendar(live_months=0))
+    check_invariants(loose)
+    assert sum(w.n_tutors_eligible for w in strict.waves) <= sum(w.n_tutors_eligible for w in loose.waves)
+
+
+def test_error_waves_not_months() -> None:
+    with pytest.raises(tm.InputError, match=r"plan_waves needs each establishment's wave as a month"):
+        tm.plan_waves(tm.example_problem())
+
+
+def test_error_bad_calendar() -> None:
+    with pytest.raises(tm.InputError, match=r"school_year_start must be a whole number from 1 to 12; got 13"):
+        WaveCalendar(school_year_start=13)
+
+
+def test_error_bad_at() -> None:
+    plan = tm.plan_waves(rollout(0))
+    with pytest.raises(tm.InputError, match=r"at must be a month such as 2026-01; got 'soon'"):
+        tm.repair(plan, withdraw="T000", at="soon")
+
+
+def test_summary_and_school_years() -> None:
+    plan = tm.plan_waves(tm.waves.example_rollout())
+    summary = plan.summary
+    assert summary["wave"].tolist() == ["2025-01", "2025-09", "2026-01", "2026-09", "2027-01"]
+    assert (summary["n_covered"] + summary["n_uncovered"]).sum() == 500
+    years = plan.school_years()
+    school = years[years["period"] == "school_year"]
+    assert school["school_year"].tolist() == ["2024-25", "2025-26", "2026-27", "2027-28"]
+    # 500 EUR per establishment tutored in a school year.
+    assert (school["indemnity_eur"] == 500.0 * school["n_establishments"]).all()
+    calendar = years[years["period"] == "calendar_year"]
+    assert calendar["year"].tolist() == [2025, 2026, 2027]
+    assert (calendar["travel_eur"] > 0).all()
+    assert "WavePlan: 5 waves" in repr(plan)

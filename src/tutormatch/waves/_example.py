@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["example_rollout", "example_rollout_frames"]
+__all__ = ["dated_waves", "example_rollout", "example_rollout_frames"]
 
 #: Establishment wave numbers of the example -> months; the last wave is split
 #: in two (September 2026, January 2027), as in the field.
@@ -35,7 +35,21 @@ def example_rollout_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     """
     import tutormatch as tm
 
-    tutors, establishments = tm.example_frames()
+    return dated_waves(*tm.example_frames())
+
+
+def dated_waves(tutors: pd.DataFrame, establishments: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Turn the shipped generators' wave numbers into months (tutors 1-4, establishments 5-8).
+
+    Establishments 5-8 -> 2025-01, 2025-09, 2026-01, 2026-09, the second half
+    (by UAI) of wave 8 -> 2027-01; tutors 1-4 -> 2023-09, 2024-01, 2024-09,
+    2025-01. Used by the example rollout and the national benchmark.
+
+    Returns
+    -------
+    tutors, establishments : pandas.DataFrame
+        Copies, with ``wave`` as ``YYYY-MM`` text.
+    """
     waves = establishments["wave"].map(_ESTABLISHMENT_MONTHS).astype(object)
     last = establishments.index[establishments["wave"] == 8]
     late = last[np.argsort(establishments.loc[last, "uai"].to_numpy().astype(str))][len(last) // 2 :]

@@ -22,6 +22,14 @@ changes and travel together: the optimum covers the most priority, then
 changes the fewest pairs, then travels the least, exactly
 (lexicographically). The LP of a flow is integral, so the flow's optimum is
 the proven least disruption. Fixed pairs whose tutor stays are kept.
+
+A first pass lets only the :math:`k` orphaned establishments move (a small
+network). If it covers them all, it is the optimum: an optimal repair is a
+set of alternating paths from the orphans, each displacing
+:math:`L - 1` other establishments for :math:`L` changes, so a repair that
+displaced any would change more than :math:`k` pairs, and every repair
+changes at least the :math:`k` orphans. Otherwise (an orphan left uncovered,
+or a fixed pair in the way) the full network decides.
 """
 
 from __future__ import annotations
@@ -178,14 +186,23 @@ def repair_flow(
     is_optimal : bool
     cost_resolution_km : float
     """
-    explicit: set[int] = set()
-    while True:
-        new, optimal, resolution, failed = _solve_once(
-            problem, covered, old_tutor, capacity, cost_resolution_km, frozenset(explicit)
-        )
-        if not failed:
+    orphans = old_tutor < 0
+    # First only the orphans may move. When that covers them all, every
+    # optimum is found in it: an optimal repair is a set of alternating paths
+    # from the orphans, and one that displaced another establishment would
+    # change more pairs than the k orphans alone (see the module Notes).
+    for movable in (orphans, np.ones(len(covered), dtype=bool)):
+        explicit: set[int] = set()
+        while True:
+            new, optimal, resolution, failed = _solve_once(
+                problem, covered, old_tutor, capacity, cost_resolution_km, frozenset(explicit), movable
+            )
+            if not failed:
+                break
+            explicit |= failed
+        if movable.all() or (optimal and (new >= 0).all()):
             return new, optimal, resolution
-        explicit |= failed
+    raise AssertionError("unreachable: the last pass moves every establishment")  # pragma: no cover
 
 
 def _solve_once(
@@ -195,6 +212,7 @@ def _solve_once(
     capacity: IntArray,
     cost_resolution_km: float,
     explicit: frozenset[int],
+    movable: npt.NDArray[np.bool_],
 ) -> tuple[IntArray, bool, float, set[int]]:
     from tutormatch.model._eligibility import MODE_REMOTE, classify_pairs
     from tutormatch.solve._network import _integer_priorities
@@ -204,7 +222,9 @@ def _solve_once(
     position = np.full(problem.n_establishments, -1, dtype=np.int64)
     position[covered] = np.arange(n_c)
     fixed_e = {int(e): int(t) for t, e in problem.fixed.tolist() if capacity[t] > 0}
-    is_fixed = np.array([int(e) in fixed_e for e in covered], dtype=bool)
+    # Fixed pairs whose tutor stays, and establishments not allowed to move
+    # in this pass, keep their pair: only their keep arc.
+    is_fixed = np.array([int(e) in fixed_e for e in covered], dtype=bool) | ~movable
     remote_cost = problem.remote_cost_km[covered]
     # On-site arcs of covered establishments to tutors with places.
     sel = (position[cand.establishment] >= 0) & (capacity[cand.tutor] > 0)

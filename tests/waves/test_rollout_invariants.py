@@ -154,3 +154,12 @@ def test_summary_and_school_years() -> None:
     assert calendar["year"].tolist() == [2025, 2026, 2027]
     assert (calendar["travel_eur"] > 0).all()
     assert "WavePlan: 5 waves" in repr(plan)
+
+
+def test_uncovered_explained_in_the_rollout() -> None:
+    plan = tm.plan_waves(tm.waves.example_rollout())
+    uncovered = plan.uncovered
+    assert len(uncovered) == sum(w.plan.n_uncovered for w in plan.waves)
+    # Tutors who could tutor it are busy with the 2025-09 wave's pairs, still running.
+    late = uncovered[uncovered["wave"] == "2026-01"]
+    assert late[["reason", "rollout"]].to_numpy().tolist() == [["no_eligible_tutor", "tutors_busy"]]

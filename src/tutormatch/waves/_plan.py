@@ -128,13 +128,43 @@ class WavePlan:
 
     @property
     def uncovered(self) -> pd.DataFrame:
-        """One row per establishment left uncovered: ``wave, uai, reason_code, reason``."""
+        """One row per establishment left uncovered: ``wave, uai, reason, detail, rollout``.
+
+        ``reason`` and ``detail`` are the wave's plan's (see
+        :attr:`Assignment.uncovered <tutormatch.Assignment.uncovered>`), said
+        of the places the wave had. ``rollout`` adds, where the wave's plan
+        finds no tutor at all, why in the rollout: ``"tutors_busy"`` (tutors
+        who may tutor it hold pairs of earlier waves still running, up to
+        their capacity), ``"tutors_not_live"`` (the only tutors who may tutor
+        it have not been live ``live_months`` yet), else ``""``.
+        """
         rows = []
         for w in self.waves:
             table = w.plan.uncovered
             if len(table):
-                rows.append(table.assign(wave=w.label)[["wave", *table.columns]])
-        return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["wave", "uai", "reason"])
+                note = self._rollout_reasons(w, table)
+                rows.append(table.assign(wave=w.label, rollout=note)[["wave", *table.columns, "rollout"]])
+        columns = ["wave", "uai", "reason", "detail", "rollout"]
+        return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
+
+    def _rollout_reasons(self, wave: Wave, table: pd.DataFrame) -> list[str]:
+        from tutormatch.solve._reasons import eligible_tutor_counts
+
+        plan = wave.plan
+        none = np.array([r.code == "no_eligible_tutor" for r in plan.uncovered_reasons], dtype=bool)
+        notes = [""] * len(table)
+        if not none.any():
+            return notes
+        t = self.problem.tutors
+        live = _live_enough(self.problem, wave.month, self.calendar)
+        rows = plan.uncovered_establishment[none]
+        if_free = restrict(self.problem, wave.establishments, capacity=np.where(live, t.capacity, 0))
+        if_live = restrict(self.problem, wave.establishments, capacity=t.capacity)
+        busy = eligible_tutor_counts(if_free, rows) > 0
+        waiting = eligible_tutor_counts(if_live, rows) > 0
+        for k, i in enumerate(np.flatnonzero(none).tolist()):
+            notes[i] = "tutors_busy" if busy[k] else "tutors_not_live" if waiting[k] else ""
+        return notes
 
     # -- summaries ----------------------------------------------------
 

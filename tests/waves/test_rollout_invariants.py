@@ -163,3 +163,22 @@ def test_uncovered_explained_in_the_rollout() -> None:
     # Tutors who could tutor it are busy with the 2025-09 wave's pairs, still running.
     late = uncovered[uncovered["wave"] == "2026-01"]
     assert late[["reason", "rollout"]].to_numpy().tolist() == [["no_eligible_tutor", "tutors_busy"]]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_joint_plan_is_the_yardstick(seed: int) -> None:
+    problem = rollout(seed, n_tutors=25, n_establishments=50)
+    by_wave = tm.plan_waves(problem)
+    joint, proof = tm.waves.plan_jointly(problem, time_limit=30.0)
+    assert proof["is_optimal"], proof["message"]
+    check_invariants(joint)
+
+    def levels(plan: WavePlan) -> tuple[float, float]:
+        covered = sum(w.plan.covered_priority for w in plan.waves)
+        return covered, sum(float(w.plan.cost_km.sum()) for w in plan.waves)
+
+    (p_wave, c_wave), (p_joint, c_joint) = levels(by_wave), levels(joint)
+    assert p_joint >= p_wave - 1e-9, "the joint optimum covers less than planning wave by wave"
+    if abs(p_joint - p_wave) < 1e-9:
+        assert c_joint <= c_wave + 1e-6
+    assert p_joint == pytest.approx(proof["covered_priority"])

@@ -5,7 +5,8 @@ See ``docs/waves.md``.
 
 from tutormatch.waves._calendar import WaveCalendar
 from tutormatch.waves._example import example_rollout, example_rollout_frames
-from tutormatch.waves._plan import Wave, WavePlan, plan_waves
+from tutormatch.waves._joint import plan_jointly
+from tutormatch.waves._plan import Wave, WavePlan, plan_from_pairs, plan_waves
 from tutormatch.waves._repair import Repair, WaveRepair, repair
 
 __all__ = [
@@ -16,6 +17,8 @@ __all__ = [
     "WaveRepair",
     "example_rollout",
     "example_rollout_frames",
+    "plan_from_pairs",
+    "plan_jointly",
     "plan_waves",
     "repair",
 ]

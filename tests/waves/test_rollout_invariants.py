@@ -182,3 +182,12 @@ def test_joint_plan_is_the_yardstick(seed: int) -> None:
     if abs(p_joint - p_wave) < 1e-9:
         assert c_joint <= c_wave + 1e-6
     assert p_joint == pytest.approx(proof["covered_priority"])
+
+
+def test_recruits_add_up() -> None:
+    plan = tm.plan_waves(tm.waves.example_rollout())
+    recruits = plan.recruits
+    by_wave = recruits.groupby("wave")["n_tutors_new"].sum()
+    summary = plan.summary.set_index("wave")["n_tutors_new"]
+    assert by_wave.reindex(summary.index, fill_value=0).tolist() == summary.tolist()
+    assert set(recruits["departement"]) <= {"04", "05", "13", "84"}

@@ -5,7 +5,8 @@ Layout (``DIR`` is an output folder of :mod:`tutormatch.io._output`)::
     waves.csv            one row per wave (WavePlan.summary)
     school_years.csv     per school year and per calendar year (WavePlan.school_years)
     pairs.csv            every pair: wave, tutor_id, uai, mode, distance_km, start, end
-    uncovered.csv        wave, uai, reason, detail
+    uncovered.csv        wave, uai, reason, detail, rollout
+    recruits.csv         wave, departement, n_tutors_new (tutors to recruit)
     wave-YYYY-MM/        the wave's plan files (assignment.csv, tutors.csv, summary.json...)
     waves.json           calendar, problem settings, input file names: to read it back
     input/               copies of the tutors and establishments files
@@ -70,6 +71,7 @@ def write_wave_files(
         "school_years.csv": plan.school_years(options=options),
         "pairs.csv": plan.pairs,
         "uncovered.csv": plan.uncovered,
+        "recruits.csv": plan.recruits,
     }
     for name, frame in tables.items():
         _write_csv(frame, directory / name, lang)

@@ -207,6 +207,26 @@ class WavePlan:
             seen |= new
         return pd.DataFrame(rows)
 
+    @property
+    def recruits(self) -> pd.DataFrame:
+        """Tutors taking their first establishment, by wave and département: ``wave, departement, n_tutors_new``.
+
+        The département is that of the tutor's own establishment (from its
+        UAI), ``""`` when the tutor has no ``home_uai``.
+        """
+        from tutormatch.io._uai import is_valid_uai, uai_departement
+
+        seen: set[int] = set()
+        rows = []
+        for w in self.waves:
+            new = sorted(set(w.plan.tutor.tolist()) - seen)
+            seen |= set(new)
+            homes = [str(self.problem.tutors.home_uai[t]) for t in new]
+            deps = [uai_departement(h) if is_valid_uai(h) else "" for h in homes]
+            for dep, count in sorted(pd.Series(deps, dtype=object).value_counts().items()):
+                rows.append({"wave": w.label, "departement": dep, "n_tutors_new": int(count)})
+        return pd.DataFrame(rows, columns=["wave", "departement", "n_tutors_new"])
+
     def school_years(self, *, options: Any = None) -> pd.DataFrame:
         """Count establishments, tutors and euros per school year, and travel per calendar year.
 

@@ -209,9 +209,9 @@ class WavePlan:
 
     @property
     def recruits(self) -> pd.DataFrame:
-        """Tutors taking their first establishment, by wave and département: ``wave, departement, n_tutors_new``.
+        """Tutors taking their first establishment, by wave and département.
 
-        The département is that of the tutor's own establishment (from its
+        Columns ``wave, departement, n_tutors_new``. The département is that of the tutor's own establishment (from its
         UAI), ``""`` when the tutor has no ``home_uai``.
         """
         from tutormatch.io._uai import is_valid_uai, uai_departement

@@ -211,8 +211,9 @@ class WavePlan:
     def recruits(self) -> pd.DataFrame:
         """Tutors taking their first establishment, by wave and département.
 
-        Columns ``wave, departement, n_tutors_new``. The département is that of the tutor's own establishment (from its
-        UAI), ``""`` when the tutor has no ``home_uai``.
+        Columns ``wave, departement, n_tutors_new``. The département is
+        that of the tutor's own establishment (from its UAI), ``""`` when the
+        tutor has no ``home_uai``.
         """
         from tutormatch.io._uai import is_valid_uai, uai_departement
 

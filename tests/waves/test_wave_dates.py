@@ -125,3 +125,12 @@ def test_csv_months(tmp_path) -> None:  # type: ignore[no-untyped-def]
     establishments.to_csv(tmp_path / "e.csv", sep=";", index=False)
     problem = tm.Problem.from_csv(tmp_path / "t.csv", tmp_path / "e.csv")
     assert problem.establishments.wave.tolist() == [2025 * 12]
+
+
+def test_error_fixed_pair_names_months() -> None:
+    tutors, establishments = _frames(["2025-09"], ["2025-01"])
+    uai = establishments["uai"][0]
+    with pytest.raises(
+        tm.InputError, match=r"tutor T0's wave \(2025-09\) is not earlier than .* \(2025-01\)"
+    ):
+        tm.Problem.from_frames(tutors, establishments, fixed_pairs=[("T0", uai)])

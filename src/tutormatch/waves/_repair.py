@@ -499,7 +499,8 @@ class WaveRepair:
     ----------
     before, after : WavePlan
     repairs : tuple of Repair
-        One per wave repaired (support not ended at ``at``), in date order.
+        One per wave repaired (support not ended at ``at``, and a pair of a
+        withdrawn tutor in it), in date order.
     at : str
         The month of the withdrawal.
     """
@@ -586,6 +587,10 @@ def _repair_waves(plan: WavePlan, withdraw: Any, at: str | None, cost_resolution
     for i, w in enumerate(plan.waves):
         if w.month + cal.support_months <= month:
             continue  # ended: history
+        if not np.isin(w.plan.tutor, gone).any():
+            # Nothing to re-cover; and no pair needs to move: every earlier
+            # repair gave places only within what the other waves leave.
+            continue
         years = cal.school_years_of(w.month)
         load = np.zeros((n_t, last_year - first_year + 1), dtype=np.int64)
         for j, other in enumerate(waves):

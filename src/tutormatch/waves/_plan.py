@@ -48,6 +48,8 @@ class Wave:
         as they are.
     n_tutors_eligible : int
         Tutors live long enough and with room left.
+    n_not_live : int
+        Tutors not live ``live_months`` yet at this date.
     """
 
     month: int
@@ -56,7 +58,7 @@ class Wave:
     plan: Assignment
     n_kept: int
     n_tutors_eligible: int
-    n_not_live: IntArray = field(repr=False)
+    n_not_live: int = field(repr=False)
 
     def __repr__(self) -> str:
         return (
@@ -79,6 +81,8 @@ class WavePlan:
         In date order.
     seconds : float
         Time to plan every wave.
+    objective : str or None
+        The ``objective`` passed to :func:`tutormatch.solve` (``None``: its default).
     """
 
     problem: Problem
@@ -405,7 +409,7 @@ def build_waves(
                 plan=plan,
                 n_kept=n_kept,
                 n_tutors_eligible=int((room > 0).sum()),
-                n_not_live=np.asarray((~live).sum(), dtype=np.int64),
+                n_not_live=int((~live).sum()),
             )
         )
         logger.info(

@@ -21,12 +21,8 @@ import numpy as np
 import pandas as pd
 
 import tutormatch as tm
+from tutormatch.datasets import synthetic_instance
 from tutormatch.waves._example import dated_waves
-
-try:  # the generators move to tutormatch.datasets
-    from tutormatch.datasets import synthetic_instance  # type: ignore[import-not-found]
-except ImportError:
-    from tutormatch.scenarios import synthetic_instance
 
 OUT = Path(__file__).parent / "results" / "waves.md"
 

@@ -6,7 +6,8 @@
 <Status.OPTIMAL: 'optimal'>
 """
 
-from tutormatch import errors, geo, io, model, report, scenarios, waves
+from tutormatch import datasets, errors, geo, io, model, report, scenarios, waves
+from tutormatch.datasets import example_frames, example_problem
 from tutormatch.errors import (
     BackendUnavailableError,
     CRSError,
@@ -17,7 +18,7 @@ from tutormatch.errors import (
     TutormatchWarning,
 )
 from tutormatch.model import Problem
-from tutormatch.scenarios import example_frames, example_problem
+from tutormatch.scenarios import Scenario, compare, sweep
 from tutormatch.solve import Assignment, SolveOptions, Status, evaluate, solve
 from tutormatch.waves import WavePlan, plan_waves, repair
 
@@ -30,6 +31,7 @@ __all__ = [
     "InfeasibleError",
     "InputError",
     "Problem",
+    "Scenario",
     "SolveError",
     "SolveOptions",
     "Status",
@@ -37,6 +39,8 @@ __all__ = [
     "TutormatchWarning",
     "WavePlan",
     "__version__",
+    "compare",
+    "datasets",
     "errors",
     "evaluate",
     "example_frames",
@@ -49,6 +53,7 @@ __all__ = [
     "report",
     "scenarios",
     "solve",
+    "sweep",
     "waves",
 ]
 

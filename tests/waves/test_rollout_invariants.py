@@ -191,3 +191,15 @@ def test_recruits_add_up() -> None:
     summary = plan.summary.set_index("wave")["n_tutors_new"]
     assert by_wave.reindex(summary.index, fill_value=0).tolist() == summary.tolist()
     assert set(recruits["departement"]) <= {"04", "05", "13", "84"}
+
+
+def test_row_order_does_not_change_the_rollout() -> None:
+    tutors, establishments = tm.waves.example_rollout_frames()
+    plan = tm.plan_waves(tm.Problem.from_frames(tutors, establishments))
+    shuffled = tm.Problem.from_frames(
+        tutors.sample(frac=1.0, random_state=1), establishments.sample(frac=1.0, random_state=2)
+    )
+    again = tm.plan_waves(shuffled)
+    pd.testing.assert_frame_equal(plan.pairs, again.pairs)
+    fixed, fixed_again = (tm.repair(p, withdraw="T0012", at="2025-09") for p in (plan, again))
+    pd.testing.assert_frame_equal(fixed.changes, fixed_again.changes)

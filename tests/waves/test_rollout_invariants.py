@@ -203,3 +203,15 @@ def test_row_order_does_not_change_the_rollout() -> None:
     pd.testing.assert_frame_equal(plan.pairs, again.pairs)
     fixed, fixed_again = (tm.repair(p, withdraw="T0012", at="2025-09") for p in (plan, again))
     pd.testing.assert_frame_equal(fixed.changes, fixed_again.changes)
+
+
+def test_wave_costs_are_the_reports() -> None:
+    plan = tm.plan_waves(tm.waves.example_rollout())
+    costs = plan.wave_costs()
+    for w, row in zip(plan.waves, costs.itertuples(index=False), strict=True):
+        report = tm.report.costs(w.plan)
+        assert row.total_eur == pytest.approx(report.total_eur)
+        assert row.indemnity_eur == 500.0 * w.plan.n_pairs
+    years = plan.school_years()
+    school = years[years["period"] == "school_year"]
+    assert school["n_uncovered"].tolist() == [97, 98, 1, 0]

@@ -61,8 +61,12 @@ def period_costs(plan: WavePlan, *, options: Any = None) -> pd.DataFrame:
     if not len(start):
         return pd.DataFrame(rows)
     first, last = int(start.min()), int(start.max()) + cal.support_months - 1
+    e_wave = plan.problem.establishments.wave
+    lost = np.concatenate([w.establishments[w.plan.uncovered_establishment] for w in plan.waves])
+    lost_start = e_wave[lost].astype(np.int64)
     for year in range(cal.school_year(first), cal.school_year(last) + 1):
         running = cal.months_in_school_year(start, year) > 0
+        n_uncovered = int((cal.months_in_school_year(lost_start, year) > 0).sum())
         given, report = _period_report(plan, running, None, options)
         totals = report.totals.iloc[0]
         loads = given.loads
@@ -72,6 +76,7 @@ def period_costs(plan: WavePlan, *, options: Any = None) -> pd.DataFrame:
                 "school_year": cal.school_year_label(year),
                 "year": np.nan,
                 "n_establishments": int(running.sum()),
+                "n_uncovered": n_uncovered,
                 "n_tutors_active": int((loads > 0).sum()),
                 "max_load": int(loads.max(initial=0)),
                 "indemnity_eur": float(totals["indemnity_eur"]),
@@ -93,6 +98,7 @@ def period_costs(plan: WavePlan, *, options: Any = None) -> pd.DataFrame:
                 "school_year": "",
                 "year": year,
                 "n_establishments": int(running.sum()),
+                "n_uncovered": np.nan,
                 "n_tutors_active": int((given.loads > 0).sum()),
                 "max_load": np.nan,
                 "indemnity_eur": np.nan,

@@ -4,6 +4,7 @@ Layout (``DIR`` is an output folder of :mod:`tutormatch.io._output`)::
 
     waves.csv            one row per wave (WavePlan.summary)
     school_years.csv     per school year and per calendar year (WavePlan.school_years)
+    wave_costs.csv       euros of each wave's new pairs for a year (WavePlan.wave_costs)
     pairs.csv            every pair: wave, tutor_id, uai, mode, distance_km, start, end
     uncovered.csv        wave, uai, reason, detail, rollout
     recruits.csv         wave, departement, n_tutors_new (tutors to recruit)
@@ -69,6 +70,7 @@ def write_wave_files(
     tables = {
         "waves.csv": plan.summary,
         "school_years.csv": plan.school_years(options=options),
+        "wave_costs.csv": plan.wave_costs(options=options),
         "pairs.csv": plan.pairs,
         "uncovered.csv": plan.uncovered,
         "recruits.csv": plan.recruits,

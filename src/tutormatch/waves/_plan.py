@@ -232,6 +232,33 @@ class WavePlan:
                 rows.append({"wave": w.label, "departement": dep, "n_tutors_new": int(count)})
         return pd.DataFrame(rows, columns=["wave", "departement", "n_tutors_new"])
 
+    def wave_costs(self, *, options: Any = None) -> pd.DataFrame:
+        """Euros of each wave's new pairs for one year, by component.
+
+        From :func:`tutormatch.report.costs` on each wave's plan alone: the
+        pairs' first year, each tutor's km laid on the scale from their
+        ``prior_service_km`` without the other waves' km (those are in
+        :meth:`school_years`, by period).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``wave, n_pairs, yearly_km, indemnity_eur, travel_eur, remote_eur,
+            bonus_eur, n_bonus_missing, total_eur``.
+        """
+        import tutormatch as tm
+
+        rows = []
+        for w in self.waves:
+            totals = tm.report.costs(w.plan, options=options).totals.iloc[0]
+            row: dict[str, Any] = {"wave": w.label, "n_pairs": w.plan.n_pairs}
+            for key in ("yearly_km", "indemnity_eur", "travel_eur", "remote_eur", "bonus_eur"):
+                row[key] = float(totals[key])
+            row["n_bonus_missing"] = int(totals["n_bonus_missing"])
+            row["total_eur"] = float(totals["total_eur"])
+            rows.append(row)
+        return pd.DataFrame(rows)
+
     def school_years(self, *, options: Any = None) -> pd.DataFrame:
         """Count establishments, tutors and euros per school year, and travel per calendar year.
 
@@ -243,8 +270,9 @@ class WavePlan:
         Returns
         -------
         pandas.DataFrame
-            One row per school year: ``school_year, n_establishments,
-            n_tutors_active, max_load, indemnity_eur, remote_eur,
+            One row per school year: ``school_year, n_establishments``
+            (tutored that school year), ``n_uncovered`` (needing help that
+            school year, left uncovered), ``n_tutors_active, max_load, indemnity_eur, remote_eur,
             bonus_eur`` (from :func:`tutormatch.report.costs` on the pairs
             running that school year), then one row per calendar year with
             ``year, yearly_km, travel_eur`` filled instead (the scale counts

@@ -28,6 +28,15 @@ def test_waves_then_repair(
     assert waves["wave"].tolist() == ["2025-01", "2025-09", "2026-01", "2026-09", "2027-01"]
     for label in waves["wave"]:
         assert (out / f"wave-{label}" / "assignment.csv").is_file()
+    for name in (
+        "school_years.csv",
+        "wave_costs.csv",
+        "pairs.csv",
+        "uncovered.csv",
+        "recruits.csv",
+        "waves.json",
+    ):
+        assert (out / name).is_file(), name
     plan = tm.plan_waves(tm.waves.example_rollout())
     assert waves["n_covered"].tolist() == plan.summary["n_covered"].tolist()
     repaired = tmp_path / "repaired"

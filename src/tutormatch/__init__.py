@@ -17,7 +17,7 @@ from tutormatch.errors import (
     TutormatchError,
     TutormatchWarning,
 )
-from tutormatch.model import Problem
+from tutormatch.model import CostModel, Problem
 from tutormatch.scenarios import Scenario, compare, sweep
 from tutormatch.solve import Assignment, SolveOptions, Status, evaluate, solve
 from tutormatch.waves import WavePlan, plan_waves, repair
@@ -28,6 +28,7 @@ __all__ = [
     "Assignment",
     "BackendUnavailableError",
     "CRSError",
+    "CostModel",
     "InfeasibleError",
     "InputError",
     "Problem",

@@ -4,7 +4,8 @@
 
     tutormatch solve TUTORS ESTABLISHMENTS --max-km 60 --out DIR
                      [--no-remote] [--time-limit S] [--fixed F] [--forbidden F] [--sheet NAME]
-                     [--report [--pseudonymise] [--budget-eur X]] [--lang fr|en]
+                     [--objective km|euros|tutors] [--budget-eur X] [--fixed-cost-eur X]
+                     [--report [--pseudonymise]] [--lang fr|en]
     tutormatch demo [--out DIR]          solve the built-in example académie (with reports)
     tutormatch report TUTORS ESTABLISHMENTS ASSIGNMENT --out DIR
                                          check and report on a given (hand-edited) plan
@@ -56,6 +57,7 @@ from tutormatch.errors import InputError, TutormatchError
 # tutormatch.solve.SOLVERS, spelt out so that the command line starts without
 # loading the solvers (a test keeps the two equal).
 _SOLVERS = ("auto", "flow", "matching", "flow-bb", "cpsat")
+_OBJECTIVES = ("km", "euros", "tutors")
 
 if TYPE_CHECKING:
     from tutormatch.io._output import OutputFolder
@@ -119,7 +121,14 @@ def _add_report_options(parser: argparse.ArgumentParser, *, by_default: bool) ->
         "--pseudonym-key-file", type=Path, default=None,
         help="file holding a secret key, for the same pseudonyms run after run (default: a random key)",
     )  # fmt: skip
-    group.add_argument("--budget-eur", type=_number, default=None, help="yearly budget, to show the headroom")
+    group.add_argument(
+        "--budget-eur", type=_number, default=None,
+        help="yearly budget: a constraint of the plan (solve, demo) and the headroom in the reports",
+    )  # fmt: skip
+    group.add_argument(
+        "--fixed-cost-eur", type=_number, default=0.0,
+        help="yearly cost of recruiting a candidate tutor whose fixed_cost_eur is empty (default 0)",
+    )  # fmt: skip
     group.add_argument(
         "--indemnity-eur", type=_number, default=500.0, help="per tutored establishment (default 500)"
     )
@@ -148,6 +157,10 @@ def _add_solve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--solver", choices=_SOLVERS, default="auto", help="backend (default auto: see docs/model.md)"
     )
+    parser.add_argument(
+        "--objective", choices=_OBJECTIVES, default="km",
+        help="after coverage: least km (default), least euros, or fewest tutors then euros (docs/euros.md)",
+    )  # fmt: skip
 
 
 def _add_problem_options(parser: argparse.ArgumentParser) -> None:
@@ -376,6 +389,7 @@ def _report_options(args: argparse.Namespace) -> ReportOptions:
     return ReportOptions(
         indemnity_eur=args.indemnity_eur,
         remote_pair_cost_eur=args.remote_pair_cost_eur,
+        fixed_cost_eur=args.fixed_cost_eur,
         budget_eur=args.budget_eur,
         lang=args.lang,
         pseudonymise=args.pseudonymise,
@@ -412,21 +426,26 @@ def _print_summary(plan: Assignment, seconds: float) -> None:
         if table["ignored"]:
             _say(f"ignored column(s) in {table['source']}: {', '.join(table['ignored'])}")
     gap = "" if not s["gap"] else f", gap {s['gap']:.3%}"
-    _say(f"status: {s['status']} (solver {s['solver']}{gap})")
+    _say(f"status: {s['status']} (objective {s['objective']}, solver {s['solver']}{gap})")
     _say(
         f"establishments covered: {s['n_covered']} / {s['n_establishments']}"
         f" ({s['n_remote']} remote, {s['n_uncovered']} uncovered)"
     )
     _say(f"tutors used: {s['n_tutors_used']} / {s['n_tutors']}")
+    if s["total_cost_eur"] is not None:
+        missing = f" (not included for {s['n_bonus_missing']} tutors)" if s["n_bonus_missing"] else ""
+        parts = [f"indemnities {s['indemnity_eur']:,.2f}", f"bonus {s['bonus_eur']:,.2f}{missing}"]
+        parts.append(f"mileage {s['mileage_eur']:,.2f}")
+        parts += [
+            f"{name} {s[key]:,.2f}"
+            for name, key in (("remote", "remote_eur"), ("recruitment", "fixed_cost_eur"))
+            if s[key]
+        ]
+        _say(f"yearly cost: {s['total_cost_eur']:,.2f} EUR = {' + '.join(parts)}")
+    if plan.problem.tutors.is_candidate.any():
+        _say(f"candidates to recruit: {s['n_recruited']} (see recruitment.csv)")
     _say(f"on-site distance: total {s['total_distance_km']:,.1f} km, worst {s['max_distance_km']:.1f} km")
     _say(f"time: solve {s['solve_seconds']:.3f} s, total {seconds:.2f} s")
-
-
-def _yearly_cost(plan: Assignment, options: ReportOptions) -> tuple[float, int]:
-    from tutormatch.report import costs
-
-    report = costs(plan, options=options)
-    return report.total_eur, report.n_bonus_missing
 
 
 def _json_summary(plan: Assignment, out: Path | None, written: Sequence[Path], seconds: float) -> str:
@@ -489,10 +508,6 @@ def _publish(
         _say(_json_summary(plan, folder.target, written, seconds))
     elif not args.quiet:
         _print_summary(plan, seconds)
-        if options is not None:
-            total, missing = _yearly_cost(plan, options)
-            note = f" (bonus not included for {missing} tutors)" if missing else ""
-            _say(f"yearly cost: {total:,.2f} EUR{note}")
         top = [p.name for p in written if p.parent == folder.target]
         _say(f"wrote {len(top)} files to {args.out}/: {', '.join(top)}")
         inputs = [p.name for p in written if p.parent == folder.target / "input"]
@@ -537,8 +552,15 @@ def _read_problem(args: argparse.Namespace, tutors: Path, establishments: Path) 
 def _solved(args: argparse.Namespace, problem: Problem) -> Assignment:
     import tutormatch as tm
 
-    logger.info("solving (solver %s)", args.solver)
-    plan = tm.solve(problem, solver=args.solver, time_limit=args.time_limit)
+    logger.info("solving (objective %s, solver %s)", args.objective, args.solver)
+    plan = tm.solve(
+        problem,
+        objective=args.objective,
+        solver=args.solver,
+        time_limit=args.time_limit,
+        cost_model=_report_options(args).cost_model,
+        budget_eur=args.budget_eur,
+    )
     logger.info("solved: %s in %.2f s", plan.status.value, plan.solve_seconds)
     return plan
 

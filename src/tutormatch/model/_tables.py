@@ -120,7 +120,7 @@ def _fill_optional(obj: Any, **defaults: object) -> None:
     """Give optional columns left out by a caller one default value per row."""
     for name, default in defaults.items():
         if len(getattr(obj, name)) != len(obj.id):
-            dtype = object if isinstance(default, str) else np.float64
+            dtype = object if isinstance(default, str) else bool if isinstance(default, bool) else np.float64
             object.__setattr__(obj, name, np.full(len(obj.id), default, dtype=dtype))
 
 
@@ -701,6 +701,13 @@ class TutorTable:
     prior_service_km : ndarray of float
         Km already driven for the service this year, before this plan's
         travel (0 when not given): shifts the tranches of the mileage scale.
+    is_candidate : ndarray of bool
+        Column ``status``: ``candidate`` (applied; recruited only if the plan
+        uses them) or ``retained`` (already in the network: the default).
+    fixed_cost_eur : ndarray of float
+        Yearly fixed cost of recruiting a candidate (training, mission order);
+        ``nan``: not given (the cost model's default applies). Only candidates
+        may have one.
     commune : ndarray of str
         Name of the commune of residence (``""`` when not given).
     columns : mapping
@@ -726,12 +733,14 @@ class TutorTable:
     source_row: ObjArray
     extra: pd.DataFrame = field(repr=False)
     prior_service_km: FloatArray = field(default_factory=lambda: np.empty(0), repr=False)
+    is_candidate: BoolArray = field(default_factory=lambda: np.empty(0, dtype=bool), repr=False)
+    fixed_cost_eur: FloatArray = field(default_factory=lambda: np.empty(0), repr=False)
     commune: ObjArray = field(default_factory=lambda: np.empty(0, dtype=object), repr=False)
     columns: Mapping[str, Any] = field(default_factory=dict, repr=False)
     wave_is_date: bool = False
 
     def __post_init__(self) -> None:
-        _fill_optional(self, commune="", prior_service_km=0.0)
+        _fill_optional(self, commune="", prior_service_km=0.0, is_candidate=False, fixed_cost_eur=np.nan)
         _freeze(self)
 
     def __len__(self) -> int:
@@ -756,6 +765,8 @@ class TutorTable:
                 "cia_eur": self.cia_eur,
                 "prior_service_km": self.prior_service_km,
                 "commune": self.commune,
+                "status": np.where(self.is_candidate, "candidate", "retained").astype(object),
+                "fixed_cost_eur": self.fixed_cost_eur,
             }
         )
 
@@ -824,7 +835,7 @@ class TutorTable:
             raise reader.fail("min_load", over, "must not exceed the tutor's capacity")
         wave, wave_is_date = read_waves(reader)
         _check_same_wave_kind(reader, wave, wave_is_date, establishments)
-        columns = dict(  # noqa: C408 - keyword names match the fields
+        columns = dict(
             id=ids,
             name=reader.text("name"),
             role=role,
@@ -842,6 +853,7 @@ class TutorTable:
             source_row=_labels(source.frame.index),
             prior_service_km=reader.ranged("prior_service_km", default=0.0),
             commune=reader.text("commune"),
+            **_recruitment(reader),
         )
         order = np.argsort(ids.astype(str), kind="stable")
         arrays = {k: np.asarray(v)[order] for k, v in columns.items()}
@@ -911,6 +923,24 @@ def _check_same_wave_kind(
             "both tables must use one kind",
             "Write every wave as a month (YYYY-MM) in both tables, or as a number in both.",
         )
+
+
+def _recruitment(reader: ColumnReader) -> dict[str, npt.NDArray[Any]]:
+    """Read columns ``status`` (retained or candidate) and ``fixed_cost_eur``."""
+    status = reader.choice(
+        "status", {"retained": "retained", "candidate": "candidate"}, what="retained by default"
+    )
+    is_candidate = status == "candidate"
+    fixed = reader.ranged("fixed_cost_eur")
+    wrong = ~is_candidate & ~np.isnan(fixed)
+    if wrong.any():
+        raise reader.fail(
+            "fixed_cost_eur",
+            wrong,
+            "must be empty for retained tutors (only candidates pay a recruitment cost)",
+            "Empty these cells, or set status to candidate.",
+        )
+    return {"is_candidate": is_candidate, "fixed_cost_eur": fixed}
 
 
 def _home_index(home_uai: ObjArray, establishments: EstablishmentTable) -> IntArray:

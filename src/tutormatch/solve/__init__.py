@@ -6,10 +6,11 @@ from tutormatch.solve._evaluate import evaluate
 from tutormatch.solve._network import Network
 from tutormatch.solve._options import SolveOptions
 from tutormatch.solve._reasons import REASONS, UncoveredReason
-from tutormatch.solve._solve import SOLVERS, solve
+from tutormatch.solve._solve import OBJECTIVES, SOLVERS, solve
 from tutormatch.solve._status import Status
 
 __all__ = [
+    "OBJECTIVES",
     "REASONS",
     "SOLVERS",
     "Assignment",

@@ -601,7 +601,13 @@ def _waves_command(args: argparse.Namespace) -> int:
     calendar = tm.waves.WaveCalendar(args.support_months, args.live_months, args.school_year_start)
     with OutputFolder.prepare(args.out, inputs=[args.tutors, args.establishments]) as folder:
         problem = _read_problem(args, args.tutors, args.establishments)
-        plan = tm.plan_waves(problem, calendar=calendar, solver=args.solver, time_limit=args.time_limit)
+        plan = tm.plan_waves(
+            problem,
+            calendar=calendar,
+            objective=args.objective,
+            solver=args.solver,
+            time_limit=args.time_limit,
+        )
         settings = _settings(args)
         write_wave_files(
             plan,

@@ -215,3 +215,15 @@ def test_wave_costs_are_the_reports() -> None:
     years = plan.school_years()
     school = years[years["period"] == "school_year"]
     assert school["n_uncovered"].tolist() == [97, 98, 1, 0]
+
+
+def test_objective_passed_through() -> None:
+    problem = rollout(2)
+    by_km = tm.plan_waves(problem)
+    by_euros = tm.plan_waves(problem, objective="euros")
+    check_invariants(by_euros)
+    assert by_euros.objective == "euros"
+    assert all(w.plan.status.is_optimal for w in by_euros.waves)
+    # Coverage comes first whatever the objective (later waves depend on the
+    # places earlier choices leave, so only the first wave compares).
+    assert by_euros.waves[0].plan.covered_priority == pytest.approx(by_km.waves[0].plan.covered_priority)

@@ -336,6 +336,7 @@ def plan_waves(
     solver: str = "auto",
     time_limit: float | None = None,
     options: SolveOptions | None = None,
+    cost_model: Any = None,
 ) -> WavePlan:
     r"""Plan every wave of a rollout in date order, keeping the pairs that still run.
 
@@ -353,6 +354,8 @@ def plan_waves(
         ``"euros"`` where supported); default: the solve's own.
     solver, time_limit, options
         Passed to :func:`tutormatch.solve` for each wave.
+    cost_model : CostModel, optional
+        Passed to :func:`tutormatch.solve` when given (the euros objective's prices).
 
     Returns
     -------
@@ -386,7 +389,9 @@ def plan_waves(
     """
     import tutormatch as tm
 
-    extra = {"objective": objective} if objective is not None else {}
+    extra: dict[str, Any] = {"objective": objective} if objective is not None else {}
+    if cost_model is not None:
+        extra["cost_model"] = cost_model
 
     def decide(sub: Problem, label: str) -> Assignment:
         return tm.solve(sub, solver=solver, time_limit=time_limit, options=options, **extra)  # type: ignore[arg-type]

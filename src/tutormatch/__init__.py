@@ -6,7 +6,7 @@
 <Status.OPTIMAL: 'optimal'>
 """
 
-from tutormatch import datasets, errors, geo, io, model, report, scenarios
+from tutormatch import datasets, errors, geo, io, model, report, scenarios, waves
 from tutormatch.datasets import example_frames, example_problem
 from tutormatch.errors import (
     BackendUnavailableError,
@@ -20,6 +20,7 @@ from tutormatch.errors import (
 from tutormatch.model import CostModel, Problem
 from tutormatch.scenarios import Scenario, compare, sweep
 from tutormatch.solve import Assignment, SolveOptions, Status, apply_lever, diff, evaluate, solve
+from tutormatch.waves import WavePlan, plan_waves, repair
 
 __version__ = "0.1.0"
 
@@ -37,6 +38,7 @@ __all__ = [
     "Status",
     "TutormatchError",
     "TutormatchWarning",
+    "WavePlan",
     "__version__",
     "apply_lever",
     "compare",
@@ -49,10 +51,13 @@ __all__ = [
     "geo",
     "io",
     "model",
+    "plan_waves",
+    "repair",
     "report",
     "scenarios",
     "solve",
     "sweep",
+    "waves",
 ]
 
 

@@ -11,6 +11,10 @@
                                          check and report on a given (hand-edited) plan
     tutormatch explain TUTORS ESTABLISHMENTS ASSIGNMENT UAI [--lang fr|en] [--json]
                                          why UAI has its tutor (or none) in a plan
+    tutormatch waves TUTORS ESTABLISHMENTS --out DIR [--support-months 12] [--live-months 6]
+                                         plan a rollout wave after wave (waves as YYYY-MM)
+    tutormatch repair PLAN_DIR --withdraw T0012 [--at YYYY-MM] --out DIR
+                                         re-plan a rollout after tutors withdraw, fewest changes first
     tutormatch example --out DIR         write the example's input files
     tutormatch compare SCENARIOS.toml --out DIR [--jobs N] [--lang fr|en]
                                          solve scenarios and compare them (CSV, XLSX, HTML)
@@ -260,6 +264,44 @@ def _parser() -> argparse.ArgumentParser:
     _add_sheet_option(explain)
     _add_problem_options(explain)
     _add_output_options(explain)
+    waves = commands.add_parser("waves", help="plan a rollout wave after wave (waves as YYYY-MM)")
+    waves.add_argument("tutors", type=Path, help="tutors table (CSV or .xlsx)")
+    waves.add_argument("establishments", type=Path, help="establishments table (CSV or .xlsx)")
+    waves.add_argument(
+        "--support-months", type=int, default=12, help="months of help after a switch (default 12)"
+    )
+    waves.add_argument(
+        "--live-months", type=int, default=6, help="months live before a user may tutor (default 6)"
+    )
+    waves.add_argument(
+        "--school-year-start",
+        type=int,
+        default=9,
+        help="first month of the school year (default 9: September)",
+    )
+    _add_sheet_option(waves)
+    _add_solve_options(waves)
+    waves.add_argument("--lang", choices=("fr", "en"), default="fr", help="format of the files (default fr)")
+    _add_output_options(waves, json_summary=False)
+    repair = commands.add_parser(
+        "repair", help="re-plan a rollout after tutors withdraw, fewest changes first"
+    )
+    repair.add_argument("plan_dir", type=Path, help="a folder written by 'tutormatch waves'")
+    repair.add_argument(
+        "--withdraw",
+        action="append",
+        required=True,
+        metavar="TUTOR_ID",
+        help="a tutor who withdraws (repeatable)",
+    )
+    repair.add_argument(
+        "--at", default=None, help="month of the withdrawal, YYYY-MM (default: the last wave)"
+    )
+    repair.add_argument(
+        "--out", type=Path, required=True, help="output folder (new, empty or a previous output)"
+    )
+    repair.add_argument("--lang", choices=("fr", "en"), default="fr", help="format of the files (default fr)")
+    _add_output_options(repair, json_summary=False)
     example = commands.add_parser("example", help="write the example's input CSV files")
     example.add_argument(
         "--out", type=Path, required=True, help="folder for tutors.csv and establishments.csv (a new one)"
@@ -591,6 +633,71 @@ def _explain_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _waves_command(args: argparse.Namespace) -> int:
+    import tutormatch as tm
+    from tutormatch.io._output import OutputFolder
+    from tutormatch.waves._files import write_wave_files
+
+    calendar = tm.waves.WaveCalendar(args.support_months, args.live_months, args.school_year_start)
+    with OutputFolder.prepare(args.out, inputs=[args.tutors, args.establishments]) as folder:
+        problem = _read_problem(args, args.tutors, args.establishments)
+        plan = tm.plan_waves(
+            problem,
+            calendar=calendar,
+            objective=args.objective,
+            solver=args.solver,
+            time_limit=args.time_limit,
+        )
+        settings = _settings(args)
+        write_wave_files(
+            plan,
+            folder.staging,
+            lang=args.lang,
+            settings=settings,
+            inputs={"tutors": args.tutors, "establishments": args.establishments},
+            sheet=args.sheet,
+        )
+        written = folder.publish(command="waves")
+    if not args.quiet:
+        _say(plan.summary.to_string(index=False))
+        _say(f"wrote {len(written)} files to {args.out}/")
+    return 0
+
+
+def _repair_command(args: argparse.Namespace) -> int:
+    import tutormatch as tm
+    from tutormatch.io._output import OutputFolder
+    from tutormatch.io._plan_files import _write_csv
+    from tutormatch.waves._files import read_wave_folder, write_wave_files
+
+    with OutputFolder.prepare(args.out, inputs=[args.plan_dir]) as folder:
+        import json
+
+        manifest = (
+            json.loads((args.plan_dir / "waves.json").read_text(encoding="utf-8"))
+            if (args.plan_dir / "waves.json").is_file()
+            else {}
+        )
+        before = read_wave_folder(args.plan_dir)
+        fixed = tm.repair(before, withdraw=args.withdraw, at=args.at)
+        inputs = {k: args.plan_dir / "input" / v for k, v in manifest.get("inputs", {}).items()}
+        write_wave_files(
+            fixed.after,
+            folder.staging,
+            lang=args.lang,
+            settings=manifest.get("settings"),
+            inputs=inputs,
+            sheet=manifest.get("sheet"),
+        )
+        _write_csv(fixed.changes, folder.staging / "changes.csv", args.lang)
+        written = folder.publish(command="repair")
+    if not args.quiet:
+        _say(repr(fixed))
+        _say(fixed.changes.to_string(index=False))
+        _say(f"wrote {len(written)} files to {args.out}/")
+    return 0
+
+
 def _example_command(args: argparse.Namespace) -> int:
     from tutormatch.datasets import write_example
     from tutormatch.io._output import OutputFolder
@@ -656,6 +763,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "explain": _explain_command,
         "example": _example_command,
         "compare": _compare_command,
+        "waves": _waves_command,
+        "repair": _repair_command,
     }
     with _progress(args), _terminate_as_exit():
         try:

@@ -507,6 +507,8 @@ def _publish(
             file=sys.stderr,
             flush=True,
         )
+        if (why := plan.conflicts()) is not None:
+            print(f"tutormatch: {why.sentence()}.", file=sys.stderr, flush=True)
         if args.json:
             _say(_json_summary(plan, None, (), time.perf_counter() - started))
         return 1

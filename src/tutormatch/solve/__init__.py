@@ -1,6 +1,7 @@
 """Solving: the exact backends behind :func:`tutormatch.solve`, and the plan they return."""
 
 from tutormatch.solve._assignment import Assignment
+from tutormatch.solve._conflicts import Infeasibility
 from tutormatch.solve._backend import Backend, BackendResult, Capabilities
 from tutormatch.solve._diff import PlanDiff, diff
 from tutormatch.solve._evaluate import evaluate
@@ -21,6 +22,7 @@ __all__ = [
     "BackendResult",
     "Capabilities",
     "Explanation",
+    "Infeasibility",
     "Network",
     "PlanDiff",
     "SolveOptions",

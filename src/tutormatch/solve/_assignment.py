@@ -556,6 +556,36 @@ class Assignment:
 
         return backups(self, k)
 
+    def conflicts(self) -> Any:
+        """Return which of the user's hard constraints conflict, and the least relaxation.
+
+        Only for an ``INFEASIBLE`` plan: an elastic CP-SAT model with one
+        named slack per minimum load, fixed pair, all-or-nothing rule and the
+        budget finds the fewest constraints to relax (then the least
+        shortfall of minimum loads), and a minimal set of constraints that
+        cannot all hold (see ``docs/why.md``).
+
+        Returns
+        -------
+        Infeasibility or None
+            ``None`` when the plan is not infeasible. Its ``table`` lists the
+            constraints, ``sentence(lang)`` says it in English or French and
+            ``relaxed_problem`` / ``relaxed_budget_eur`` solve again.
+
+        Examples
+        --------
+        >>> import tutormatch as tm
+        >>> tm.solve(tm.example_problem()).conflicts() is None
+        True
+        """
+        if self.status is not Status.INFEASIBLE:
+            return None
+        from tutormatch.solve._conflicts import find_conflicts
+
+        return find_conflicts(
+            self.problem, budget_eur=self.budget_eur, objective=self.objective_name, cost_model=self.cost_model
+        )
+
 
 def _finite_or_none(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None

@@ -1,8 +1,8 @@
 """Solving: the exact backends behind :func:`tutormatch.solve`, and the plan they return."""
 
 from tutormatch.solve._assignment import Assignment
-from tutormatch.solve._conflicts import Infeasibility
 from tutormatch.solve._backend import Backend, BackendResult, Capabilities
+from tutormatch.solve._conflicts import Infeasibility
 from tutormatch.solve._diff import PlanDiff, diff
 from tutormatch.solve._evaluate import evaluate
 from tutormatch.solve._explain import Explanation

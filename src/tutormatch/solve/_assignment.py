@@ -583,7 +583,9 @@ class Assignment:
         from tutormatch.solve._conflicts import find_conflicts
 
         return find_conflicts(
-            self.problem, budget_eur=self.budget_eur, objective=self.objective_name, cost_model=self.cost_model
+            self.problem,
+            budget_eur=self.budget_eur,
+            cost_model=self.cost_model,
         )
 
 

@@ -140,9 +140,10 @@ class Infeasibility:
             head = f"{_join(phrases, 'et')} {verb}"
         fixes = []
         for row in rows[rows["relaxed"]].itertuples(index=False):
-            to = _euros(float(row.relaxed_to), i) if row.kind == "budget" else row.relaxed_to
-            if isinstance(to, float) and math.isfinite(to):
-                to = int(to)
+            amount = float(row.relaxed_to)  # type: ignore[arg-type]
+            to: object = _euros(amount, i) if row.kind == "budget" else amount
+            if row.kind != "budget" and math.isfinite(amount):
+                to = int(amount)
             fixes.append(
                 _RELAX[str(row.kind)][i].format(tutor=row.tutor_id, uai=row.uai, value=row.value, to=to)
             )
@@ -226,7 +227,7 @@ def _solve(model: Any, *, assumptions: list[Any] | None = None) -> tuple[Any, in
     solver.parameters.random_seed = 0
     if assumptions:
         model.add_assumptions(assumptions)
-    code = solver.solve(model)
+    code = int(solver.solve(model))
     return solver, code
 
 
@@ -269,7 +270,6 @@ def find_conflicts(
     problem: Problem,
     *,
     budget_eur: float | None = None,
-    objective: str = "km",
     cost_model: Any = None,
 ) -> Infeasibility:
     """Return the conflicting constraints of ``problem`` and their least relaxation; see the module notes."""

@@ -164,16 +164,23 @@ class _Elastic:
     names: list[tuple[str, int, int]]  # (kind, tutor row, establishment row or -1)
 
 
-def _pairs(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
-    """Every eligible pair of ``problem`` as the solve sees it, plus its fixed pairs."""
+def _pairs(problem: Problem, tutors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every eligible pair of ``tutors`` as the solve sees it, plus the fixed pairs.
+
+    Tutors without a named constraint may stay idle (load 0 meets every rule
+    and establishments may stay uncovered), so they never help a plan exist:
+    their pairs are left out, exactly.
+    """
     from tutormatch.solve._network import build_network
     from tutormatch.solve._pool import full_pool
 
     free = dataclasses.replace(problem, fixed=np.empty((0, 2), dtype=np.int64))
-    n_classes = free.remote_classes.n_classes
-    net = build_network(free, full_pool(free), explicit_classes=frozenset(range(n_classes)))
-    t = np.concatenate((net.arc_tutor, problem.fixed[:, 0])).astype(np.int64)
-    e = np.concatenate((net.arc_establishment, problem.fixed[:, 1])).astype(np.int64)
+    remote = free.remote_classes
+    explicit = frozenset(np.unique(remote.link_class[np.isin(remote.link_tutor, tutors)]).tolist())
+    net = build_network(free, full_pool(free), explicit_classes=explicit)
+    mine = np.isin(net.arc_tutor, tutors)
+    t = np.concatenate((net.arc_tutor[mine], problem.fixed[:, 0])).astype(np.int64)
+    e = np.concatenate((net.arc_establishment[mine], problem.fixed[:, 1])).astype(np.int64)
     keys = np.unique(e * problem.n_tutors + t)
     return (keys % problem.n_tutors).astype(np.int64), (keys // problem.n_tutors).astype(np.int64)
 
@@ -276,7 +283,7 @@ def find_conflicts(
     from ortools.sat.python import cp_model
 
     names = _names(problem)
-    pt, pe = _pairs(problem)
+    pt, pe = _pairs(problem, np.unique(np.array([t for _, t, _ in names], dtype=np.int64)))
     elastic = _Elastic(problem, pt, pe, names)
     model, r, (x, shortfall) = _build(elastic, None)
     weight = 1 + int(problem.tutors.min_load.sum())

@@ -556,7 +556,7 @@ class Assignment:
 
         return backups(self, k)
 
-    def conflicts(self) -> Any:
+    def conflicts(self, *, time_limit: float = 30.0) -> Any:
         """Return which of the user's hard constraints conflict, and the least relaxation.
 
         Only for an ``INFEASIBLE`` plan: an elastic CP-SAT model with one
@@ -564,6 +564,12 @@ class Assignment:
         budget finds the fewest constraints to relax (then the least
         shortfall of minimum loads), and a minimal set of constraints that
         cannot all hold (see ``docs/why.md``).
+
+        Parameters
+        ----------
+        time_limit : float, default 30
+            Seconds for the elastic model and the conflict; past it the
+            answer says it is not proven least (``is_proven``).
 
         Returns
         -------
@@ -586,6 +592,7 @@ class Assignment:
             self.problem,
             budget_eur=self.budget_eur,
             cost_model=self.cost_model,
+            time_limit=time_limit,
         )
 
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,7 +77,13 @@ def _euros(value: float, lang: int = 0) -> str:
     return (text if lang == 0 else text.replace(".", ",")) + " €"
 
 
+_SHOWN = 6  # constraints named in a sentence; the table lists them all
+
+
 def _join(items: list[str], word: str) -> str:
+    if len(items) > _SHOWN:
+        more = len(items) - _SHOWN + 1
+        items = [*items[: _SHOWN - 1], f"{more} more" if word == "and" else f"{more} autres"]
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + f" {word} " + items[-1]
@@ -101,13 +108,19 @@ class Infeasibility:
     relaxed_budget_eur : float or None
         The budget that restores a plan (the plan's own when not relaxed).
     n_relaxed : int
-        How many constraints the least relaxation relaxes (proven fewest).
+        How many constraints the least relaxation relaxes.
+    is_proven : bool
+        Whether CP-SAT proved that no relaxation of fewer constraints
+        restores a plan, and that the conflict is minimal (``False`` when
+        ``time_limit`` stopped it: the relaxation still restores a plan and
+        the conflict still cannot hold).
     """
 
     table: pd.DataFrame = field(repr=False)
     relaxed_problem: Problem = field(repr=False)
     relaxed_budget_eur: float | None
     n_relaxed: int
+    is_proven: bool = True
 
     def sentence(self, lang: str = "en") -> str:
         """Return the conflict and its least relaxation in one sentence (``"en"`` or ``"fr"``)."""
@@ -148,7 +161,15 @@ class Infeasibility:
                 _RELAX[str(row.kind)][i].format(tutor=row.tutor_id, uai=row.uai, value=row.value, to=to)
             )
         tail = "least relaxation: " if i == 0 else "moindre relâchement : "
-        return f"{head}; {tail}{_join(fixes, 'and' if i == 0 else 'et')}"
+        note = (
+            ("", "")
+            if self.is_proven
+            else (
+                " (the best found within the time limit, not proven least)",
+                " (le meilleur trouvé dans le temps imparti, non prouvé minimal)",
+            )
+        )
+        return f"{head}; {tail}{_join(fixes, 'and' if i == 0 else 'et')}{note[i]}"
 
     def __repr__(self) -> str:
         return f"Infeasibility(n_relaxed={self.n_relaxed}, {self.sentence()!r})"
@@ -226,10 +247,11 @@ def _build(elastic: _Elastic, enforced: set[int] | None) -> tuple[Any, list[Any]
     return model, r, [x, shortfall]
 
 
-def _solve(model: Any, *, assumptions: list[Any] | None = None) -> tuple[Any, int]:
+def _solve(model: Any, *, time_limit: float, assumptions: list[Any] | None = None) -> tuple[Any, int]:
     from ortools.sat.python import cp_model
 
     solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(time_limit, 0.01)
     solver.parameters.num_workers = 1  # deterministic, and assumptions need one worker
     solver.parameters.random_seed = 0
     if assumptions:
@@ -238,24 +260,74 @@ def _solve(model: Any, *, assumptions: list[Any] | None = None) -> tuple[Any, in
     return solver, code
 
 
-def _feasible(elastic: _Elastic, enforced: set[int]) -> bool:
-    """Whether the ``enforced`` constraints can all hold (the others relaxed)."""
+def _infeasible(elastic: _Elastic, enforced: set[int], time_limit: float) -> bool | None:
+    """Whether the ``enforced`` constraints cannot all hold (None: not decided in time)."""
     from ortools.sat.python import cp_model
 
     model, _, _ = _build(elastic, enforced)
-    return _solve(model)[1] in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    code = _solve(model, time_limit=time_limit)[1]
+    if code == cp_model.INFEASIBLE:
+        return True
+    return False if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
 
 
-def _minimal_core(elastic: _Elastic, core: list[int]) -> list[int]:
-    """Shrink ``core`` (constraints that cannot all hold) to a minimal one by deletion."""
+def _minimal_core(elastic: _Elastic, core: list[int], deadline: float) -> tuple[list[int], bool]:
+    """Shrink ``core`` (constraints that cannot all hold) to a minimal one by deletion.
+
+    A constraint is dropped only when the rest is proven infeasible, so the
+    result always cannot hold; it is proven minimal when every check ended.
+    """
     if len(core) > _CORE_FILTER_LIMIT:
-        return core
-    kept = list(core)
+        return core, False
+    kept, proven = list(core), True
     for c in list(core):
-        trial = set(kept) - {c}
-        if not _feasible(elastic, trial):
-            kept = sorted(trial)
-    return kept
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            return kept, False
+        verdict = _infeasible(elastic, set(kept) - {c}, left)
+        if verdict is None:
+            proven = False
+        elif verdict:
+            kept.remove(c)
+    return kept, proven
+
+
+def _hint(model: Any, elastic: _Elastic, x: list[Any], r: list[Any], shortfall: list[Any]) -> None:
+    """Hint a complete plan: a maximum flow of the minimum loads (CP-SAT alone finds none fast)."""
+    from ortools.graph.python import max_flow
+
+    p = elastic.problem
+    n_t, n_e = p.n_tutors, p.n_establishments
+    low = p.tutors.min_load.astype(np.int64)
+    fixed_t = np.bincount(p.fixed[:, 0], minlength=n_t) if len(p.fixed) else np.zeros(n_t, dtype=np.int64)
+    want = np.maximum(low, fixed_t)
+    flow = max_flow.SimpleMaxFlow()
+    source, sink = n_t + n_e, n_t + n_e + 1
+    for t in np.flatnonzero(want > 0).tolist():
+        flow.add_arc_with_capacity(source, t, int(want[t]))
+    first = flow.add_arcs_with_capacity(
+        elastic.pair_tutor, n_t + elastic.pair_establishment, np.ones(len(x), np.int64)
+    )
+    for e in range(n_e):
+        flow.add_arc_with_capacity(n_t + e, sink, 1)
+    flow.solve(source, sink)
+    used = flow.flows(first) > 0 if len(x) else np.zeros(0, dtype=bool)
+    load = np.bincount(elastic.pair_tutor[used], minlength=n_t)
+    chosen = set(
+        zip(elastic.pair_tutor[used].tolist(), elastic.pair_establishment[used].tolist(), strict=True)
+    )
+    for a, var in enumerate(x):
+        model.add_hint(var, bool(used[a]))
+    k = 0
+    for c, (kind, t, e) in enumerate(elastic.names):
+        if kind == "min_load":
+            model.add_hint(shortfall[k], max(int(low[t]) - int(load[t]), 0))
+            model.add_hint(r[c], bool(load[t] < low[t]))
+            k += 1
+        elif kind == "fixed_pair":
+            model.add_hint(r[c], (t, e) not in chosen)
+        else:
+            model.add_hint(r[c], bool(0 < load[t] < p.tutors.capacity[t]))
 
 
 def _names(problem: Problem) -> list[tuple[str, int, int]]:
@@ -278,19 +350,23 @@ def find_conflicts(
     *,
     budget_eur: float | None = None,
     cost_model: Any = None,
+    time_limit: float = 30.0,
 ) -> Infeasibility:
     """Return the conflicting constraints of ``problem`` and their least relaxation; see the module notes."""
     from ortools.sat.python import cp_model
 
+    deadline = time.perf_counter() + time_limit
     names = _names(problem)
     pt, pe = _pairs(problem, np.unique(np.array([t for _, t, _ in names], dtype=np.int64)))
     elastic = _Elastic(problem, pt, pe, names)
     model, r, (x, shortfall) = _build(elastic, None)
     weight = 1 + int(problem.tutors.min_load.sum())
     model.minimize(weight * sum(r) + sum(shortfall))
-    solver, code = _solve(model)
-    if code != cp_model.OPTIMAL:  # pragma: no cover - relaxing everything is always feasible
-        raise RuntimeError(f"elastic model: {solver.status_name(code)}")
+    _hint(model, elastic, x, r, shortfall)
+    solver, code = _solve(model, time_limit=time_limit)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):  # pragma: no cover - all relaxed is feasible
+        raise RuntimeError(f"elastic model: {solver.status_name()}")
+    proven = code == cp_model.OPTIMAL
     relaxed = [bool(solver.boolean_value(v)) for v in r]
     used = np.array([solver.boolean_value(v) for v in x], dtype=bool)
     loads = np.bincount(pt[used], minlength=problem.n_tutors)
@@ -298,13 +374,15 @@ def find_conflicts(
     core: list[int] = []
     if any(relaxed):
         core_model, core_r, _ = _build(elastic, None)
-        core_solver, core_code = _solve(core_model, assumptions=[v.Not() for v in core_r])
+        left = max(deadline - time.perf_counter(), 0.01)
+        core_solver, core_code = _solve(core_model, time_limit=left, assumptions=[v.Not() for v in core_r])
         if core_code == cp_model.INFEASIBLE:
             lits = set(core_solver.sufficient_assumptions_for_infeasibility())
             core = [c for c, v in enumerate(core_r) if v.Not().index in lits or v.index in lits]
         if not core:
-            core = list(range(len(names)))
-        core = _minimal_core(elastic, core)
+            core, proven = list(range(len(names))), False
+        core, minimal = _minimal_core(elastic, core, deadline)
+        proven = proven and minimal
 
     t_ids, e_ids = problem.tutors.id, problem.establishments.id
     rows: list[dict[str, Any]] = []
@@ -369,6 +447,7 @@ def find_conflicts(
         relaxed_problem=relaxed_problem,
         relaxed_budget_eur=new_budget,
         n_relaxed=int(table["relaxed"].sum()),
+        is_proven=proven,
     )
 
 

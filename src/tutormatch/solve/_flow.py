@@ -5,32 +5,45 @@ Notes
 The network of :mod:`tutormatch.solve._network` is a flow network: each
 establishment node has supply 1 and sends it to the sink through a tutor
 (direct arc, cost :math:`c_a`), through its remote class and then a tutor
-(cost :math:`r_e`), or straight to the sink when uncovered (cost
-:math:`M p_e`). Tutor -> sink arcs carry the capacity; a minimum load
-:math:`m_t` is a demand of :math:`m_t` at the tutor node. Min-cost flow
-solves this exactly with integer flows (total unimodularity); OR-Tools uses
-cost scaling, :math:`O(n^2 m \log(nC))` in the worst case and near-linear in
-practice on these bipartite graphs.
+(cost :math:`r_e`), or straight to the sink when uncovered. Tutor -> sink
+arcs carry the capacity; a minimum load :math:`m_t` is a demand of
+:math:`m_t` at the tutor node. Min-cost flow solves this exactly with
+integer flows (total unimodularity); OR-Tools uses cost scaling,
+:math:`O(n^2 m \log(nC))` in the worst case and near-linear in practice on
+these bipartite graphs.
+
+The lexicographic objective is solved without a big M (which would make
+:math:`\log C` span ~45 bits), by two flows on small integers:
+
+1. *coverage*: cost :math:`p_e` on each uncovered arc, 0 elsewhere; its
+   optimum :math:`U^*` is the least uncovered priority;
+2. *cost*: the flows of cost :math:`U^*` at level 1 are exactly the feasible
+   flows in complementary slackness with level 1's optimal potentials
+   :math:`\pi` (:mod:`tutormatch.solve._duals`): an arc of positive reduced
+   cost carries nothing, of negative reduced cost its capacity, of zero
+   reduced cost anything. Level 2 fixes the first two kinds and minimises
+   the yearly cost over the free arcs (uncovered arcs cost 0 there).
+
+The result equals the big-M composite optimum; ``objective`` is reported in
+that composite form (:math:`M U^* + \text{cost}`) for the other backends.
 """
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
 
 from tutormatch.solve._backend import BackendResult, Capabilities
-from tutormatch.solve._duals import coverage_is_maximal, residual_potentials
+from tutormatch.solve._duals import residual_potentials
 from tutormatch.solve._network import Network
 from tutormatch.solve._options import SolveOptions
 from tutormatch.solve._status import Status
 
 __all__ = ["FlowBackend"]
-
-
-_SMALL_M_FACTOR = 4  # first-try weight of uncovered priority, in units of the dearest arc
 
 
 def _min_cost_flow(
@@ -106,7 +119,7 @@ class FlowBackend:
                 network.remote_cost[has_class],
                 np.zeros(len(network.link_class), dtype=np.int64),
                 np.zeros(n_t, dtype=np.int64),
-                network.uncovered_cost[active],
+                np.zeros(len(active), dtype=np.int64),  # level 2 prices coverage by its constraints
             )
         )
         n_active = len(active)
@@ -115,45 +128,53 @@ class FlowBackend:
         supplies[tutor0 : tutor0 + n_t] = -network.min_load
         supplies[sink] = -(n_active - int(network.min_load.sum()))
         uncovered = slice(len(caps) - n_active, len(caps))
-        priority = network.priority_int[active]
-        # The big M makes cost scaling slow (its cost range spans ~45 bits).
-        # Solve first with a small M; if the flow then covers the most
-        # priority (checked exactly), it is the lexicographic optimum, else
-        # solve again with the big M.
-        small_m = _SMALL_M_FACTOR * int(max(costs[: uncovered.start].max(initial=0), 1)) + 1
-        attempts = [small_m, network.big_m] if small_m < network.big_m else [network.big_m]
-        for m in attempts:
-            costs[uncovered] = m * priority
-            status, flows = _min_cost_flow(tails, heads, caps, costs, supplies)
-            if status != min_cost_flow.SimpleMinCostFlow.OPTIMAL or m == network.big_m:
-                break
-            q_costs = np.zeros(len(caps), dtype=np.int64)
-            q_costs[uncovered] = priority
-            if coverage_is_maximal(sink + 1, sink, tails, heads, caps, flows, q_costs):
-                break
-        costs[uncovered] = network.uncovered_cost[active]
-        seconds = time.perf_counter() - started
-        stats = {"nodes": sink + 1, "arcs": len(tails), "seconds": seconds, "uncovered_weight": m}
-        if status in (min_cost_flow.SimpleMinCostFlow.INFEASIBLE, min_cost_flow.SimpleMinCostFlow.UNBALANCED):
-            return BackendResult.without_solution(
-                network,
-                Status.INFEASIBLE,
-                "min-cost flow: no flow meets the minimum loads",
-                **stats,
-            )
+        # Level 1: the most covered priority (priorities on the uncovered arcs only).
+        priority_costs = np.zeros(len(caps), dtype=np.int64)
+        priority_costs[uncovered] = network.priority_int[active]
+        status, flows1 = _min_cost_flow(tails, heads, caps, priority_costs, supplies)
+        stats: dict[str, Any] = {"nodes": sink + 1, "arcs": len(tails), "coverage_seconds": time.perf_counter() - started}
         if status != min_cost_flow.SimpleMinCostFlow.OPTIMAL:
+            stats["seconds"] = time.perf_counter() - started
+            if status in (min_cost_flow.SimpleMinCostFlow.INFEASIBLE, min_cost_flow.SimpleMinCostFlow.UNBALANCED):
+                return BackendResult.without_solution(
+                    network, Status.INFEASIBLE, "min-cost flow: no flow meets the minimum loads", **stats
+                )
             return BackendResult.without_solution(
                 network, Status.ERROR, f"min-cost flow ended with status {status!r}", **stats
             )
+        # Level 2: the least cost among the level-1 optima, which are exactly
+        # the flows meeting complementary slackness with its optimal duals:
+        # arcs of positive reduced cost stay empty, of negative reduced cost
+        # full, the others are free.
+        d1 = residual_potentials(sink + 1, tails, heads, caps, priority_costs, flows1)
+        reduced = priority_costs + d1[tails] - d1[heads]
+        full, free = reduced < 0, reduced == 0
+        supplies2 = supplies.copy()
+        np.subtract.at(supplies2, tails[full], caps[full])
+        np.add.at(supplies2, heads[full], caps[full])
+        costs[uncovered] = 0
+        t2, h2, c2, k2 = tails[free], heads[free], costs[free], caps[free]
+        mark = time.perf_counter()
+        status, flows2 = _min_cost_flow(t2, h2, k2, c2, supplies2)
+        stats["cost_seconds"] = time.perf_counter() - mark
+        stats["seconds"] = time.perf_counter() - started
+        if status != min_cost_flow.SimpleMinCostFlow.OPTIMAL:
+            return BackendResult.without_solution(
+                network, Status.ERROR, f"min-cost flow (cost level) ended with status {status!r}", **stats
+            )
+        flows = np.where(full, caps, 0)
+        flows[free] = flows2
         n_a, n_r, n_l = network.n_arcs, len(has_class), len(network.link_class)
         z = np.zeros(n_e, dtype=bool)
         z[has_class] = flows[n_a : n_a + n_r] > 0
-        objective = int(flows @ costs) if len(tails) else 0
-        potentials = None
+        uncovered_priority = int(flows[uncovered] @ network.priority_int[active])
+        objective = int(flows @ costs) + network.big_m * uncovered_priority
+        potentials = priority_potentials = None
         if self.want_potentials:
             started_duals = time.perf_counter()
-            d = residual_potentials(sink + 1, tails, heads, caps, costs, flows)
-            potentials = (d[:n_e], d[tutor0 : tutor0 + n_t])
+            d2 = residual_potentials(sink + 1, t2, h2, k2, c2, flows2)
+            potentials = (d2[:n_e], d2[tutor0 : tutor0 + n_t])
+            priority_potentials = (d1[:n_e], d1[tutor0 : tutor0 + n_t])
             stats["duals_seconds"] = time.perf_counter() - started_duals
         return BackendResult(
             status=Status.OPTIMAL,
@@ -165,4 +186,5 @@ class FlowBackend:
             bound=float(objective),
             stats=stats,
             potentials=potentials,
+            priority_potentials=priority_potentials,
         )

@@ -45,6 +45,8 @@ from tutormatch.solve._status import Status
 
 __all__ = ["FlowBackend"]
 
+IntArray = npt.NDArray[np.int64]
+
 
 def _min_cost_flow(
     tails: npt.NDArray[np.int64],
@@ -128,54 +130,30 @@ class FlowBackend:
         supplies[tutor0 : tutor0 + n_t] = -network.min_load
         supplies[sink] = -(n_active - int(network.min_load.sum()))
         uncovered = slice(len(caps) - n_active, len(caps))
-        # Level 1: the most covered priority (priorities on the uncovered arcs only).
         priority_costs = np.zeros(len(caps), dtype=np.int64)
         priority_costs[uncovered] = network.priority_int[active]
-        status, flows1 = _min_cost_flow(tails, heads, caps, priority_costs, supplies)
-        stats: dict[str, Any] = {"nodes": sink + 1, "arcs": len(tails), "coverage_seconds": time.perf_counter() - started}
-        if status != min_cost_flow.SimpleMinCostFlow.OPTIMAL:
+        stats: dict[str, Any] = {"nodes": sink + 1, "arcs": len(tails)}
+        status, flows = self._two_levels(tails, heads, caps, costs, priority_costs, supplies, stats)
+        if status is not None:
             stats["seconds"] = time.perf_counter() - started
-            if status in (min_cost_flow.SimpleMinCostFlow.INFEASIBLE, min_cost_flow.SimpleMinCostFlow.UNBALANCED):
-                return BackendResult.without_solution(
-                    network, Status.INFEASIBLE, "min-cost flow: no flow meets the minimum loads", **stats
-                )
-            return BackendResult.without_solution(
-                network, Status.ERROR, f"min-cost flow ended with status {status!r}", **stats
-            )
-        # Level 2: the least cost among the level-1 optima, which are exactly
-        # the flows meeting complementary slackness with its optimal duals:
-        # arcs of positive reduced cost stay empty, of negative reduced cost
-        # full, the others are free.
-        d1 = residual_potentials(sink + 1, tails, heads, caps, priority_costs, flows1)
-        reduced = priority_costs + d1[tails] - d1[heads]
-        full, free = reduced < 0, reduced == 0
-        supplies2 = supplies.copy()
-        np.subtract.at(supplies2, tails[full], caps[full])
-        np.add.at(supplies2, heads[full], caps[full])
-        costs[uncovered] = 0
-        t2, h2, c2, k2 = tails[free], heads[free], costs[free], caps[free]
-        mark = time.perf_counter()
-        status, flows2 = _min_cost_flow(t2, h2, k2, c2, supplies2)
-        stats["cost_seconds"] = time.perf_counter() - mark
-        stats["seconds"] = time.perf_counter() - started
-        if status != min_cost_flow.SimpleMinCostFlow.OPTIMAL:
-            return BackendResult.without_solution(
-                network, Status.ERROR, f"min-cost flow (cost level) ended with status {status!r}", **stats
-            )
-        flows = np.where(full, caps, 0)
-        flows[free] = flows2
+            return status_result(network, status, stats)
+        # The certificate: level-1 potentials, and level-2 potentials on the
+        # arcs that level 1 leaves free (see the module notes).
         n_a, n_r, n_l = network.n_arcs, len(has_class), len(network.link_class)
         z = np.zeros(n_e, dtype=bool)
         z[has_class] = flows[n_a : n_a + n_r] > 0
-        uncovered_priority = int(flows[uncovered] @ network.priority_int[active])
+        uncovered_priority = int(flows @ priority_costs)
         objective = int(flows @ costs) + network.big_m * uncovered_priority
         potentials = priority_potentials = None
         if self.want_potentials:
             started_duals = time.perf_counter()
-            d2 = residual_potentials(sink + 1, t2, h2, k2, c2, flows2)
+            d1 = residual_potentials(sink + 1, tails, heads, caps, priority_costs, flows)
+            free = priority_costs + d1[tails] - d1[heads] == 0
+            d2 = residual_potentials(sink + 1, tails[free], heads[free], caps[free], costs[free], flows[free])
             potentials = (d2[:n_e], d2[tutor0 : tutor0 + n_t])
             priority_potentials = (d1[:n_e], d1[tutor0 : tutor0 + n_t])
             stats["duals_seconds"] = time.perf_counter() - started_duals
+        stats["seconds"] = time.perf_counter() - started
         return BackendResult(
             status=Status.OPTIMAL,
             message="min-cost flow: optimal",
@@ -188,3 +166,58 @@ class FlowBackend:
             potentials=potentials,
             priority_potentials=priority_potentials,
         )
+
+    @staticmethod
+    def _two_levels(
+        tails: IntArray,
+        heads: IntArray,
+        caps: IntArray,
+        costs: IntArray,
+        priority_costs: IntArray,
+        supplies: IntArray,
+        stats: dict[str, Any],
+    ) -> tuple[object | None, IntArray]:
+        """Two flows: the most covered priority, then the least cost among those plans.
+
+        Returns the failed OR-Tools status (None when both solved) and the flows.
+        """
+        mark = time.perf_counter()
+        status, flows1, d1 = _coverage_level(tails, heads, caps, priority_costs, supplies)
+        stats["coverage_seconds"] = time.perf_counter() - mark
+        if status != min_cost_flow.SimpleMinCostFlow.OPTIMAL:
+            return status, flows1
+        # The level-1 optima are exactly the flows in complementary slackness
+        # with its optimal potentials: arcs of positive reduced cost empty,
+        # of negative reduced cost full, the others free.
+        reduced = priority_costs + d1[tails] - d1[heads]
+        full, free = reduced < 0, reduced == 0
+        supplies2 = supplies.copy()
+        np.subtract.at(supplies2, tails[full], caps[full])
+        np.add.at(supplies2, heads[full], caps[full])
+        mark = time.perf_counter()
+        status, flows2 = _min_cost_flow(tails[free], heads[free], caps[free], costs[free], supplies2)
+        stats["cost_seconds"] = time.perf_counter() - mark
+        flows = np.where(full, caps, 0)
+        flows[free] = flows2
+        return (None if status == min_cost_flow.SimpleMinCostFlow.OPTIMAL else status), flows
+
+
+def _coverage_level(
+    tails: IntArray, heads: IntArray, caps: IntArray, priority_costs: IntArray, supplies: IntArray
+) -> tuple[object, IntArray, IntArray]:
+    """Level 1 (most covered priority): its status, an optimal flow and its potentials."""
+    status, flows = _min_cost_flow(tails, heads, caps, priority_costs, supplies)
+    if status != min_cost_flow.SimpleMinCostFlow.OPTIMAL:
+        return status, flows, np.zeros(len(supplies), dtype=np.int64)
+    return status, flows, residual_potentials(len(supplies), tails, heads, caps, priority_costs, flows)
+
+
+def status_result(network: Network, status: object, stats: dict[str, Any]) -> BackendResult:
+    """The result of a flow that OR-Tools did not solve to optimality."""
+    if status in (min_cost_flow.SimpleMinCostFlow.INFEASIBLE, min_cost_flow.SimpleMinCostFlow.UNBALANCED):
+        return BackendResult.without_solution(
+            network, Status.INFEASIBLE, "min-cost flow: no flow meets the minimum loads", **stats
+        )
+    return BackendResult.without_solution(
+        network, Status.ERROR, f"min-cost flow ended with status {status!r}", **stats
+    )

@@ -158,7 +158,9 @@ def _ball_hits(
 
     chords = chords_for_km(radius_km) * (1 + 1e-9) + 1e-12
     tree = cKDTree(problem.tutor_xyz[band])
-    which, found = flatten_hits(tree.query_ball_point(problem.establishment_xyz[ask], chords, return_sorted=False))
+    which, found = flatten_hits(
+        tree.query_ball_point(problem.establishment_xyz[ask], chords, return_sorted=False)
+    )
     return band[found], ask[which]
 
 
@@ -215,7 +217,9 @@ def price_pool(
     hits_e: list[IntArray] = []
     levels = establishment_priority_potential is not None and tutor_priority_potential is not None
     if levels:
-        assert establishment_priority_potential is not None and tutor_priority_potential is not None  # for mypy
+        assert (
+            establishment_priority_potential is not None and tutor_priority_potential is not None
+        )  # for mypy
         # Coverage level: pi_e - pi_t < 0 improves coverage whatever the distance.
         for band in _bands(room, tutor_priority_potential):
             top = int(tutor_priority_potential[band].max())
@@ -246,7 +250,9 @@ def price_pool(
     cost = np.round(problem.pair_cost_km(establishment, distance) / cost_unit_km).astype(np.int64)
     take = cost + establishment_potential[establishment] - tutor_potential[tutor] < slack
     if levels:
-        assert establishment_priority_potential is not None and tutor_priority_potential is not None  # for mypy
+        assert (
+            establishment_priority_potential is not None and tutor_priority_potential is not None
+        )  # for mypy
         coverage = establishment_priority_potential[establishment] - tutor_priority_potential[tutor]
         take = (coverage < 0) | ((coverage == 0) & take)
     tutor, establishment, distance = tutor[take], establishment[take], distance[take]

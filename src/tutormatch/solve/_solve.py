@@ -158,7 +158,9 @@ def solve(
                 establishment_priority_potential=(
                     None if result.priority_potentials is None else result.priority_potentials[0]
                 ),
-                tutor_priority_potential=None if result.priority_potentials is None else result.priority_potentials[1],
+                tutor_priority_potential=None
+                if result.priority_potentials is None
+                else result.priority_potentials[1],
             )
             if len(added[0]):
                 # Pairs left out of the pool could improve the plan: add them.

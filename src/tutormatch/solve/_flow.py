@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from ortools.graph.python import min_cost_flow
+from ortools.graph.python import max_flow, min_cost_flow
 
 from tutormatch.solve._backend import BackendResult, Capabilities
 from tutormatch.solve._duals import residual_potentials
@@ -133,7 +133,14 @@ class FlowBackend:
         priority_costs = np.zeros(len(caps), dtype=np.int64)
         priority_costs[uncovered] = network.priority_int[active]
         stats: dict[str, Any] = {"nodes": sink + 1, "arcs": len(tails)}
-        status, flows = self._two_levels(tails, heads, caps, costs, priority_costs, supplies, stats)
+        flows = None
+        if not network.min_load.any() and n_active:
+            flows = _cover_most(
+                tails, heads, caps, costs, supplies, uncovered, network.priority_int[active], stats
+            )
+        status = None
+        if flows is None:
+            status, flows = self._two_levels(tails, heads, caps, costs, priority_costs, supplies, stats)
         if status is not None:
             stats["seconds"] = time.perf_counter() - started
             return status_result(network, status, stats)
@@ -200,6 +207,57 @@ class FlowBackend:
         flows = np.where(full, caps, 0)
         flows[free] = flows2
         return (None if status == min_cost_flow.SimpleMinCostFlow.OPTIMAL else status), flows
+
+
+def _cover_most(
+    tails: IntArray,
+    heads: IntArray,
+    caps: IntArray,
+    costs: IntArray,
+    supplies: IntArray,
+    uncovered: slice,
+    priority: IntArray,
+    stats: dict[str, Any],
+) -> IntArray | None:
+    """One flow, the most establishments then the least cost, when that is lexicographic.
+
+    Without minimum loads, the sets of establishments a plan can cover are
+    the independent sets of a transversal matroid: every maximal plan covers
+    as many. When all priorities are equal, the most establishments is the
+    most priority; when a (cheap) maximum flow covers them all, so does every
+    maximum flow. Otherwise return None (two levels are needed).
+    """
+    mark = time.perf_counter()
+    routes = slice(0, uncovered.start)
+    n_active = uncovered.stop - uncovered.start
+    if priority.min() != priority.max():
+        source = len(supplies)
+        has_supply = np.flatnonzero(supplies > 0)
+        smf = max_flow.SimpleMaxFlow()
+        smf.add_arcs_with_capacity(
+            np.concatenate((np.full(len(has_supply), source), tails[routes])).astype(np.int32),
+            np.concatenate((has_supply, heads[routes])).astype(np.int32),
+            np.concatenate((supplies[has_supply], caps[routes])),
+        )
+        sink = int(np.flatnonzero(supplies < 0)[0])
+        covers_all = smf.solve(source, sink) == smf.OPTIMAL and smf.optimal_flow() == n_active
+        stats["max_flow_seconds"] = time.perf_counter() - mark
+        if not covers_all:
+            return None
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    arcs = smcf.add_arcs_with_capacity_and_unit_cost(
+        tails[routes].astype(np.int32), heads[routes].astype(np.int32), caps[routes], costs[routes]
+    )
+    smcf.set_nodes_supplies(np.arange(len(supplies), dtype=np.int32), supplies)
+    if smcf.solve_max_flow_with_min_cost() != smcf.OPTIMAL:
+        return None
+    flows = np.zeros(len(tails), dtype=np.int64)
+    flows[routes] = smcf.flows(arcs)
+    sent = np.zeros(len(supplies), dtype=np.int64)
+    np.add.at(sent, tails[routes], flows[routes])
+    flows[uncovered] = 1 - sent[tails[uncovered]]
+    stats["cost_seconds"] = time.perf_counter() - mark
+    return flows
 
 
 def _coverage_level(

@@ -44,3 +44,17 @@ def test_huge_costs_are_an_input_error() -> None:
     problem = tm.Problem.from_arrays(DISTANCE_KM * 1e306, capacity=1, visits_per_year=1e10)
     with pytest.raises(tm.InputError, match="yearly costs overflow floating point"):
         tm.solve(problem)
+
+
+def test_import_loads_no_solver_nor_spatial_index() -> None:
+    # scipy.spatial, scipy.sparse and OR-Tools cost ~0.5 s to import; they
+    # load when a solve or a query needs them, not with `import tutormatch`.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tutormatch; "
+        "print(sorted(m for m in ('scipy.spatial', 'scipy.sparse', 'ortools') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -96,8 +96,8 @@ def _one_source_dijkstra(n_nodes: int, tail: IntArray, head: IntArray, cost: Int
     graph = sp.csr_array(
         (weight[order].astype(np.float64), head[order], indptr), shape=(n_nodes + 1, n_nodes + 1)
     )
-    distance = dijkstra(graph, indices=root)[:n_nodes]
-    return np.rint(distance).astype(np.int64) - lift
+    distance = np.asarray(dijkstra(graph, indices=root), dtype=np.float64)[:n_nodes]
+    return np.asarray(np.rint(distance).astype(np.int64) - lift, dtype=np.int64)
 
 
 def _frontier_bellman_ford(n_nodes: int, tail: IntArray, head: IntArray, cost: IntArray) -> IntArray:

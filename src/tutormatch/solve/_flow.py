@@ -35,7 +35,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from ortools.graph.python import max_flow, min_cost_flow
 
 from tutormatch.solve._backend import BackendResult, Capabilities
 from tutormatch.solve._duals import residual_potentials
@@ -56,6 +55,8 @@ def _min_cost_flow(
     supplies: npt.NDArray[np.int64],
 ) -> tuple[object, npt.NDArray[np.int64]]:
     """Solve one min-cost flow with OR-Tools; return its status and the flows."""
+    from ortools.graph.python import min_cost_flow
+
     smcf = min_cost_flow.SimpleMinCostFlow()
     if len(tails) == 0:
         status = smcf.OPTIMAL if not supplies.any() else smcf.INFEASIBLE
@@ -143,7 +144,7 @@ class FlowBackend:
             status, flows = self._two_levels(tails, heads, caps, costs, priority_costs, supplies, stats)
         if status is not None:
             stats["seconds"] = time.perf_counter() - started
-            return status_result(network, status, stats)
+            return _status_result(network, status, stats)
         # The certificate: level-1 potentials, and level-2 potentials on the
         # arcs that level 1 leaves free (see the module notes).
         n_a, n_r, n_l = network.n_arcs, len(has_class), len(network.link_class)
@@ -188,6 +189,8 @@ class FlowBackend:
 
         Returns the failed OR-Tools status (None when both solved) and the flows.
         """
+        from ortools.graph.python import min_cost_flow
+
         mark = time.perf_counter()
         status, flows1, d1 = _coverage_level(tails, heads, caps, priority_costs, supplies)
         stats["coverage_seconds"] = time.perf_counter() - mark
@@ -227,6 +230,8 @@ def _cover_most(
     most priority; when a (cheap) maximum flow covers them all, so does every
     maximum flow. Otherwise return None (two levels are needed).
     """
+    from ortools.graph.python import max_flow, min_cost_flow
+
     mark = time.perf_counter()
     routes = slice(0, uncovered.start)
     n_active = uncovered.stop - uncovered.start
@@ -264,14 +269,18 @@ def _coverage_level(
     tails: IntArray, heads: IntArray, caps: IntArray, priority_costs: IntArray, supplies: IntArray
 ) -> tuple[object, IntArray, IntArray]:
     """Level 1 (most covered priority): its status, an optimal flow and its potentials."""
+    from ortools.graph.python import min_cost_flow
+
     status, flows = _min_cost_flow(tails, heads, caps, priority_costs, supplies)
     if status != min_cost_flow.SimpleMinCostFlow.OPTIMAL:
         return status, flows, np.zeros(len(supplies), dtype=np.int64)
     return status, flows, residual_potentials(len(supplies), tails, heads, caps, priority_costs, flows)
 
 
-def status_result(network: Network, status: object, stats: dict[str, Any]) -> BackendResult:
-    """The result of a flow that OR-Tools did not solve to optimality."""
+def _status_result(network: Network, status: object, stats: dict[str, Any]) -> BackendResult:
+    """Build the result of a flow that OR-Tools did not solve to optimality."""
+    from ortools.graph.python import min_cost_flow
+
     if status in (min_cost_flow.SimpleMinCostFlow.INFEASIBLE, min_cost_flow.SimpleMinCostFlow.UNBALANCED):
         return BackendResult.without_solution(
             network, Status.INFEASIBLE, "min-cost flow: no flow meets the minimum loads", **stats

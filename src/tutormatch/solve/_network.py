@@ -204,7 +204,7 @@ def _fits(worst_km: FloatArray, priority_int: IntArray, n_nodes: int, unit: floa
 
 
 def _cost_unit(worst_km: FloatArray, priority_int: IntArray, n_nodes: int, resolution_km: float) -> float:
-    """The finest unit (``resolution_km`` times a power of ten) for which every integer fits.
+    """Return the finest unit (``resolution_km`` times a power of ten) at which every integer fits.
 
     Jumps straight to the power of ten that the float estimate asks for,
     then checks in exact integers; bounded, since costs round to 0 (and M to

@@ -180,8 +180,7 @@ def price_pool(
     tutor_potential: IntArray,
     cost_unit_km: float,
     slack: int = 0,
-    establishment_priority_potential: IntArray | None = None,
-    tutor_priority_potential: IntArray | None = None,
+    priority_potentials: tuple[IntArray, IntArray] | None = None,
 ) -> tuple[IntArray, IntArray, FloatArray]:
     """Return the left-out eligible pairs that could improve the plan.
 
@@ -201,8 +200,8 @@ def price_pool(
     slack : int
         Return pairs with reduced cost ``< slack`` (0: those that could improve
         the plan).
-    establishment_priority_potential, tutor_priority_potential : ndarray of int, optional
-        Potentials of the coverage level. A pair is then returned when its
+    priority_potentials : (ndarray of int, ndarray of int), optional
+        Potentials ``pi_e``, ``pi_t`` of the coverage level. A pair is then returned when its
         coverage reduced cost ``pi_e - pi_t`` is negative (it could
         cover more priority, at any distance within the limit), or zero with a
         cost reduced cost below ``slack``; a positive one can be in no
@@ -215,11 +214,8 @@ def price_pool(
     room = np.flatnonzero(tutor_room)
     hits_t: list[IntArray] = []
     hits_e: list[IntArray] = []
-    levels = establishment_priority_potential is not None and tutor_priority_potential is not None
-    if levels:
-        assert (
-            establishment_priority_potential is not None and tutor_priority_potential is not None
-        )  # for mypy
+    if priority_potentials is not None:
+        establishment_priority_potential, tutor_priority_potential = priority_potentials
         # Coverage level: pi_e - pi_t < 0 improves coverage whatever the distance.
         for band in _bands(room, tutor_priority_potential):
             top = int(tutor_priority_potential[band].max())
@@ -249,11 +245,8 @@ def price_pool(
     distance = problem.distance_km(tutor, establishment)
     cost = np.round(problem.pair_cost_km(establishment, distance) / cost_unit_km).astype(np.int64)
     take = cost + establishment_potential[establishment] - tutor_potential[tutor] < slack
-    if levels:
-        assert (
-            establishment_priority_potential is not None and tutor_priority_potential is not None
-        )  # for mypy
-        coverage = establishment_priority_potential[establishment] - tutor_priority_potential[tutor]
+    if priority_potentials is not None:
+        coverage = priority_potentials[0][establishment] - priority_potentials[1][tutor]
         take = (coverage < 0) | ((coverage == 0) & take)
     tutor, establishment, distance = tutor[take], establishment[take], distance[take]
     keep = _eligible(problem, tutor, establishment, distance)

@@ -155,12 +155,7 @@ def solve(
                 establishment_potential=result.potentials[0],
                 tutor_potential=result.potentials[1],
                 cost_unit_km=network.cost_unit_km,
-                establishment_priority_potential=(
-                    None if result.priority_potentials is None else result.priority_potentials[0]
-                ),
-                tutor_priority_potential=None
-                if result.priority_potentials is None
-                else result.priority_potentials[1],
+                priority_potentials=result.priority_potentials,
             )
             if len(added[0]):
                 # Pairs left out of the pool could improve the plan: add them.

@@ -9,8 +9,7 @@
     tutormatch report TUTORS.csv ESTABLISHMENTS.csv ASSIGNMENT.csv --out DIR
                                          check and report on a given (hand-edited) plan
     tutormatch example --out DIR         write the example's input files
-    tutormatch bench [--quick] [--out DIR]
-                                         benchmark against PuLP, scipy and greedy baselines
+    tutormatch bench                     moved: `python benchmarks/run.py` in a source checkout
 
 Reports go to ``DIR/report/`` (the files to share); with ``--pseudonymise``
 the key table ``pseudonyms_PRIVATE.csv`` goes to ``DIR/``, beside the plan
@@ -158,7 +157,7 @@ def _parser() -> argparse.ArgumentParser:
     example.add_argument(
         "--out", type=Path, required=True, help="folder for tutors.csv and establishments.csv"
     )
-    bench = commands.add_parser("bench", help="benchmark against PuLP, scipy and greedy baselines")
+    bench = commands.add_parser("bench", help="moved: run benchmarks/run.py in a source checkout")
     bench.add_argument("--quick", action="store_true", help="the short suite, about a minute")
     bench.add_argument(
         "--out", type=Path, default=Path("bench-results"), help="results folder (default: bench-results)"
@@ -319,9 +318,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"wrote {', '.join(str(p) for p in paths)}")
             return 0
         if args.command == "bench":
-            from tutormatch._bench import bench_command
-
-            return bench_command(quick=args.quick, out=args.out)
+            print(
+                "tutormatch bench: the benchmark suite is not part of the installed package; in a "
+                "source checkout run `make bench` or `python benchmarks/run.py --quick` "
+                "(see benchmarks/README.md).",
+                file=sys.stderr,
+            )
+            return 2
         if args.max_km < 0 or math.isnan(args.max_km):
             raise InputError(f"--max-km must be >= 0 (or inf); got {args.max_km}.")
         import tutormatch as tm

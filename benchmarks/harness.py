@@ -14,8 +14,9 @@ checks that every exact method reached the same (uncovered priority, cost)
 integer levels as tutormatch's min-cost flow, and writes a Markdown table,
 CSV and JSON files and log-log plots of time against candidate pairs.
 
-Run it with ``tutormatch bench [--quick] [--out DIR]`` or
-``python benchmarks/run.py`` in a checkout; see ``benchmarks/README.md``.
+Run it with ``python benchmarks/run.py [--quick]`` (``make bench`` for the
+quick suite) in a source checkout; see ``benchmarks/README.md``. It is not
+part of the installed package: the package ships what users import.
 
 Notes
 -----
@@ -56,7 +57,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["METHODS", "SUITES", "Case", "bench_command", "main", "run", "run_suite"]
+__all__ = ["METHODS", "SUITES", "Case", "main", "run", "run_suite"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -1743,15 +1744,6 @@ def _terminate_as_exit() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def bench_command(*, quick: bool, out: Path) -> int:
-    """Run ``tutormatch bench``: write the results to ``out``, print the Markdown; return 0."""
-    command = "tutormatch bench" + (" --quick" if quick else "") + f" --out {out}"
-    with _terminate_as_exit():
-        text = run(suite="quick" if quick else "full", out=out, command=command)
-    print(text)
-    return 0
 
 
 def main(argv: Sequence[str] | None = None, *, prog: str = "python benchmarks/run.py") -> int:

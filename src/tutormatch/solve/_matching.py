@@ -229,7 +229,11 @@ class MatchingBackend:
                     **stats,
                 )
             return BackendResult.without_solution(
-                network, Status.NO_SOLUTION, "matching by blocks: a block could not fill its tutors", **stats
+                network,
+                Status.NO_SOLUTION,
+                "matching by blocks: no plan fills every tutor that must be used "
+                "(a block could not, or the time limit came first)",
+                **stats,
             )
         result = _result_from_pairs(network, plan_t, plan_e)
         assert result.objective is not None
@@ -290,7 +294,9 @@ class MatchingBackend:
             rotation = np.eye(3) if passes == 1 else _random_rotation(rng)
             blocks = _blocks(network, self.tutor_xyz @ rotation.T, self.establishment_xyz @ rotation.T)
             for t_in, e_in in blocks:
-                if passes > 1 and time.perf_counter() > deadline:
+                if time.perf_counter() > deadline:
+                    # Blocks not reached keep their tutors at load 0, which
+                    # all-or-nothing allows unless a tutor must be used.
                     break
                 owner = np.full(network.n_establishments, -1, dtype=np.int64)
                 owner[plan_e] = plan_t
@@ -312,7 +318,9 @@ class MatchingBackend:
             if current is None or current >= value or time.perf_counter() > deadline:
                 break
             value = current
-        return plan_t, plan_e, True, passes
+        load = np.bincount(plan_t, minlength=network.n_tutors)
+        must = (network.min_load > 0) | ((network.fixed_load > 0) & (network.capacity > 0))
+        return plan_t, plan_e, bool(np.all(load[must] == network.capacity[must])), passes
 
 
 def _random_rotation(rng: np.random.Generator) -> npt.NDArray[np.float64]:

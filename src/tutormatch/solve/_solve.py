@@ -21,7 +21,14 @@ from tutormatch.solve._flow import FlowBackend
 from tutormatch.solve._matching import MatchingBackend
 from tutormatch.solve._network import Network, build_network
 from tutormatch.solve._options import AUTO_PAIR_BUDGET, SolveOptions
-from tutormatch.solve._pool import choose_k, full_pool, initial_pool, price_pool
+from tutormatch.solve._pool import (
+    check_memory,
+    choose_k,
+    estimate_pairs,
+    full_pool,
+    initial_pool,
+    price_pool,
+)
 from tutormatch.solve._reasons import explain_uncovered, no_plan_reasons
 from tutormatch.solve._remote import split_remote
 from tutormatch.solve._status import Status
@@ -123,6 +130,10 @@ def solve(
     # Only a backend with duals can prove a partial pool sufficient.
     prices = isinstance(backend, FlowBackend)
     k = choose_k(problem, options.candidate_k, AUTO_PAIR_BUDGET) if prices else None
+    if k is None:
+        # Refused here, with its size and the options that reduce it, rather
+        # than killed by the system halfway through listing the pairs.
+        check_memory(problem, estimate_pairs(problem), why="with every pair")
     pool = initial_pool(problem, k)
     if prices and not pool.is_complete:
         backend = FlowBackend(potentials=True)
@@ -142,6 +153,9 @@ def solve(
         if result.status is Status.INFEASIBLE and not pool.is_complete:
             # Infeasible on part of the pairs proves nothing (a minimum load
             # may need a pair left out): solve again on all of them.
+            check_memory(
+                problem, estimate_pairs(problem), why="with every pair (a partial pool was infeasible)"
+            )
             pool = full_pool(problem)
             continue
         if not result.status.has_solution:

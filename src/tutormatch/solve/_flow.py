@@ -46,6 +46,8 @@ __all__ = ["FlowBackend"]
 
 IntArray = npt.NDArray[np.int64]
 
+_WEIGHT_FACTOR = 64  # coverage weight of the first try, in units of the dearest arc
+
 
 def _min_cost_flow(
     tails: npt.NDArray[np.int64],
@@ -134,15 +136,17 @@ class FlowBackend:
         priority_costs = np.zeros(len(caps), dtype=np.int64)
         priority_costs[uncovered] = network.priority_int[active]
         stats: dict[str, Any] = {"nodes": sink + 1, "arcs": len(tails)}
-        flows = None
-        if not network.min_load.any() and n_active:
-            flows = _cover_most(
-                tails, heads, caps, costs, supplies, uncovered, network.priority_int[active], stats
-            )
+        flows: IntArray | None = None
+        d1: IntArray | None = None
+        priority = network.priority_int[active]
+        if n_active and not network.min_load.any() and priority.min() == priority.max():
+            flows = _cover_most(tails, heads, caps, costs, supplies, uncovered, stats)
         status = None
         if flows is None:
-            status, flows = self._two_levels(tails, heads, caps, costs, priority_costs, supplies, stats)
-        if status is not None:
+            status, flows, d1 = _weighted(tails, heads, caps, costs, priority_costs, supplies, stats)
+        if status is None and flows is None:
+            status, flows, d1 = self._two_levels(tails, heads, caps, costs, priority_costs, supplies, stats)
+        if status is not None or flows is None:
             stats["seconds"] = time.perf_counter() - started
             return _status_result(network, status, stats)
         # The certificate: level-1 potentials, and level-2 potentials on the
@@ -155,7 +159,8 @@ class FlowBackend:
         potentials = priority_potentials = None
         if self.want_potentials:
             started_duals = time.perf_counter()
-            d1 = residual_potentials(sink + 1, tails, heads, caps, priority_costs, flows)
+            if d1 is None:
+                d1 = residual_potentials(sink + 1, tails, heads, caps, priority_costs, flows)
             free = priority_costs + d1[tails] - d1[heads] == 0
             d2 = residual_potentials(sink + 1, tails[free], heads[free], caps[free], costs[free], flows[free])
             potentials = (d2[:n_e], d2[tutor0 : tutor0 + n_t])
@@ -184,10 +189,11 @@ class FlowBackend:
         priority_costs: IntArray,
         supplies: IntArray,
         stats: dict[str, Any],
-    ) -> tuple[object | None, IntArray]:
+    ) -> tuple[object | None, IntArray, IntArray]:
         """Two flows: the most covered priority, then the least cost among those plans.
 
-        Returns the failed OR-Tools status (None when both solved) and the flows.
+        Returns the failed OR-Tools status (None when both solved), the flows
+        and the level-1 potentials.
         """
         from ortools.graph.python import min_cost_flow
 
@@ -195,7 +201,7 @@ class FlowBackend:
         status, flows1, d1 = _coverage_level(tails, heads, caps, priority_costs, supplies)
         stats["coverage_seconds"] = time.perf_counter() - mark
         if status != min_cost_flow.SimpleMinCostFlow.OPTIMAL:
-            return status, flows1
+            return status, flows1, d1
         # The level-1 optima are exactly the flows in complementary slackness
         # with its optimal potentials: arcs of positive reduced cost empty,
         # of negative reduced cost full, the others free.
@@ -209,7 +215,7 @@ class FlowBackend:
         stats["cost_seconds"] = time.perf_counter() - mark
         flows = np.where(full, caps, 0)
         flows[free] = flows2
-        return (None if status == min_cost_flow.SimpleMinCostFlow.OPTIMAL else status), flows
+        return (None if status == min_cost_flow.SimpleMinCostFlow.OPTIMAL else status), flows, d1
 
 
 def _cover_most(
@@ -219,36 +225,19 @@ def _cover_most(
     costs: IntArray,
     supplies: IntArray,
     uncovered: slice,
-    priority: IntArray,
     stats: dict[str, Any],
 ) -> IntArray | None:
-    """One flow, the most establishments then the least cost, when that is lexicographic.
+    """Equal priorities, no minimum load: one flow, the most establishments then the least cost.
 
     Without minimum loads, the sets of establishments a plan can cover are
     the independent sets of a transversal matroid: every maximal plan covers
-    as many. When all priorities are equal, the most establishments is the
-    most priority; when a (cheap) maximum flow covers them all, so does every
-    maximum flow. Otherwise return None (two levels are needed).
+    as many, and with equal priorities the most establishments is the most
+    priority. None if OR-Tools fails (the caller then tries the other ways).
     """
-    from ortools.graph.python import max_flow, min_cost_flow
+    from ortools.graph.python import min_cost_flow
 
     mark = time.perf_counter()
     routes = slice(0, uncovered.start)
-    n_active = uncovered.stop - uncovered.start
-    if priority.min() != priority.max():
-        source = len(supplies)
-        has_supply = np.flatnonzero(supplies > 0)
-        smf = max_flow.SimpleMaxFlow()
-        smf.add_arcs_with_capacity(
-            np.concatenate((np.full(len(has_supply), source), tails[routes])).astype(np.int32),
-            np.concatenate((has_supply, heads[routes])).astype(np.int32),
-            np.concatenate((supplies[has_supply], caps[routes])),
-        )
-        sink = int(np.flatnonzero(supplies < 0)[0])
-        covers_all = smf.solve(source, sink) == smf.OPTIMAL and smf.optimal_flow() == n_active
-        stats["max_flow_seconds"] = time.perf_counter() - mark
-        if not covers_all:
-            return None
     smcf = min_cost_flow.SimpleMinCostFlow()
     arcs = smcf.add_arcs_with_capacity_and_unit_cost(
         tails[routes].astype(np.int32), heads[routes].astype(np.int32), caps[routes], costs[routes]
@@ -261,8 +250,47 @@ def _cover_most(
     sent = np.zeros(len(supplies), dtype=np.int64)
     np.add.at(sent, tails[routes], flows[routes])
     flows[uncovered] = 1 - sent[tails[uncovered]]
+    stats["method"] = "max flow, min cost"
     stats["cost_seconds"] = time.perf_counter() - mark
     return flows
+
+
+def _weighted(
+    tails: IntArray,
+    heads: IntArray,
+    caps: IntArray,
+    costs: IntArray,
+    priority_costs: IntArray,
+    supplies: IntArray,
+    stats: dict[str, Any],
+) -> tuple[object | None, IntArray | None, IntArray | None]:
+    r"""One flow with a moderate weight on coverage, kept only if proven lexicographic.
+
+    Costs :math:`c + W p` with :math:`W = 64 \max c + 1` (cost scaling pays
+    a few more bits, not the 45 of a big M). If the flow's residual graph
+    admits level-1 potentials (no cycle that covers more priority), it covers
+    the most priority, and being optimal for :math:`c + W p` it costs the
+    least among such plans: the lexicographic optimum. Returns (failed status
+    or None, flows or None when unproven, level-1 potentials).
+    """
+    from ortools.graph.python import min_cost_flow
+
+    n_nodes = len(supplies)
+    weight = _WEIGHT_FACTOR * int(costs.max(initial=0)) + 1
+    if weight * int(priority_costs.max(initial=1)) * (n_nodes + 1) >= 2**62:
+        return None, None, None  # too wide for 64 bits: two levels
+    mark = time.perf_counter()
+    status, flows = _min_cost_flow(tails, heads, caps, costs + weight * priority_costs, supplies)
+    stats["weighted_seconds"] = time.perf_counter() - mark
+    if status != min_cost_flow.SimpleMinCostFlow.OPTIMAL:
+        return status, None, None
+    try:
+        d1 = residual_potentials(n_nodes, tails, heads, caps, priority_costs, flows)
+    except RuntimeError:
+        stats["method"] = "weighted flow (not lexicographic), then two levels"
+        return None, None, None
+    stats["method"] = "weighted flow, proven lexicographic"
+    return None, flows, d1
 
 
 def _coverage_level(

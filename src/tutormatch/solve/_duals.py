@@ -100,14 +100,20 @@ def _one_source_dijkstra(n_nodes: int, tail: IntArray, head: IntArray, cost: Int
     return np.asarray(np.rint(distance).astype(np.int64) - lift, dtype=np.int64)
 
 
-def _frontier_bellman_ford(n_nodes: int, tail: IntArray, head: IntArray, cost: IntArray) -> IntArray:
-    """Distances from a virtual root joined to every node at cost 0, in integers."""
+def _frontier_bellman_ford(
+    n_nodes: int, tail: IntArray, head: IntArray, cost: IntArray, start: IntArray | None = None
+) -> IntArray:
+    """Distances from a virtual root joined to every node at cost 0 (or ``start``), in integers."""
     order = np.argsort(tail, kind="stable")
     tail, head, cost = tail[order], head[order], cost[order]
     indptr = np.searchsorted(tail, np.arange(n_nodes + 1)).astype(np.int64)
-    distance = np.zeros(n_nodes, dtype=np.int64)
-    # Only nodes with a negative arc out can lower anything in the first round.
-    active = np.unique(tail[cost < 0])
+    if start is None:
+        distance = np.zeros(n_nodes, dtype=np.int64)
+        # Only nodes with a negative arc out can lower anything in the first round.
+        active = np.unique(tail[cost < 0])
+    else:
+        distance = np.minimum(start, 0).astype(np.int64)
+        active = np.unique(tail[cost + distance[tail] - distance[head] < 0])
     for _ in range(n_nodes + 1):
         if len(active) == 0:
             return distance
@@ -128,6 +134,7 @@ def residual_potentials(
     capacities: IntArray,
     costs: IntArray,
     flows: IntArray,
+    start: IntArray | None = None,
 ) -> IntArray:
     r"""Return potentials certifying an optimal flow (see the module notes).
 
@@ -136,6 +143,12 @@ def residual_potentials(
     n_nodes : int
     tails, heads, capacities, costs, flows : ndarray of int
         The arcs of the network and an optimal flow on them.
+    start : ndarray of int, optional
+        Potentials of a nearby flow (the previous pricing round's): the
+        label-correcting search starts from them (capped at 0) and only
+        repairs the arcs they violate. The result is then *a* certificate
+        (every residual reduced cost non-negative), not necessarily the
+        shortest distances.
 
     Returns
     -------
@@ -153,7 +166,9 @@ def residual_potentials(
     if not negative.any():
         return np.zeros(n_nodes, dtype=np.int64)
     one_source = bool((tail[negative] == tail[negative][0]).all())
-    if one_source and int(np.abs(cost).max()) * (n_nodes + 1) < _FLOAT_EXACT:
+    if start is not None and len(start) == n_nodes:
+        distance = _frontier_bellman_ford(n_nodes, tail, head, cost, start)
+    elif one_source and int(np.abs(cost).max()) * (n_nodes + 1) < _FLOAT_EXACT:
         distance = _one_source_dijkstra(n_nodes, tail, head, cost)
     else:
         distance = _frontier_bellman_ford(n_nodes, tail, head, cost)

@@ -81,6 +81,9 @@ class FlowBackend:
 
     def __init__(self, *, potentials: bool = False) -> None:
         self.want_potentials = potentials
+        # Cost-level potentials of the last solve: pricing rounds change few
+        # arcs, so the next certificate starts from them.
+        self._last_potentials: IntArray | None = None
 
     def solve(self, network: Network, options: SolveOptions) -> BackendResult:
         """Solve ``network`` to optimality; see the module notes."""
@@ -162,7 +165,18 @@ class FlowBackend:
             if d1 is None:
                 d1 = residual_potentials(sink + 1, tails, heads, caps, priority_costs, flows)
             free = priority_costs + d1[tails] - d1[heads] == 0
-            d2 = residual_potentials(sink + 1, tails[free], heads[free], caps[free], costs[free], flows[free])
+            start = self._last_potentials
+            if start is None:
+                # Each establishment at minus its current cost: every used
+                # arc's reverse is then tight, and the search starts only
+                # where a cheaper tutor exists.
+                start = np.zeros(sink + 1, dtype=np.int64)
+                used = flows[: network.n_arcs] > 0
+                start[network.arc_establishment[used]] = -network.arc_cost[used]
+            d2 = residual_potentials(
+                sink + 1, tails[free], heads[free], caps[free], costs[free], flows[free], start
+            )
+            self._last_potentials = d2
             potentials = (d2[:n_e], d2[tutor0 : tutor0 + n_t])
             priority_potentials = (d1[:n_e], d1[tutor0 : tutor0 + n_t])
             stats["duals_seconds"] = time.perf_counter() - started_duals

@@ -1470,7 +1470,7 @@ def machine_lines(command: str, source_at_start: str) -> list[str]:
 
 def _git_state() -> str:
     """Say which tutormatch source ran: the commit, and a digest of uncommitted changes in src/."""
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[1]
     if not (root / ".git").exists():
         return "installed package (no checkout)"
 

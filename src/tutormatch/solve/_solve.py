@@ -96,9 +96,11 @@ def solve(
         which ran. An object following the ``Backend`` protocol of
         :mod:`tutormatch.solve` is used as given.
     time_limit : float, optional
-        Seconds; shortcut for ``options.time_limit``. ``cpsat``, ``flow-bb``
-        and the block passes of ``matching`` stop there with the best plan and
-        its gap; the flow always finishes, exactly.
+        Seconds from this call, candidate pairs included; shortcut for
+        ``options.time_limit``. ``cpsat`` (model building included),
+        ``flow-bb`` and the repair and block passes of ``matching`` stop there
+        with the best plan and its gap (or ``no_solution``); the flow always
+        finishes, exactly.
     options : SolveOptions, optional
 
     Returns
@@ -111,8 +113,9 @@ def solve(
     Raises
     ------
     InputError
-        For an unknown ``solver``, or a backend that cannot carry the
-        problem's constraints.
+        For an unknown ``solver``, a backend that cannot carry the problem's
+        constraints, or a model too large for the machine's memory (with its
+        estimated pairs and size, and the options that make it smaller).
 
     Examples
     --------

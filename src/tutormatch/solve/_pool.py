@@ -34,7 +34,7 @@ from tutormatch.model._problem import Problem
 
 __all__ = ["OnsitePool", "initial_pool", "price_pool"]
 
-_BANDS = 16  # potential bands in pricing; more bands, tighter radii, more queries
+_BANDS = 32  # potential bands in pricing; more bands, tighter radii, more queries
 _AUTO_K = 32  # pool size when "auto" does not model every pair
 #: Peak memory of a solve per modelled pair (measured: 25 M pairs, 4.2 GB).
 BYTES_PER_PAIR = 170

@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck bench bench-full clean
+.PHONY: demo test lint typecheck bench bench-full docs-assets clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,8 @@ test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -n 2
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests benchmarks examples
-	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/ruff check src tests benchmarks examples tools
+	$(BIN)/ruff format --check src tests benchmarks examples tools
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
@@ -34,6 +34,10 @@ bench: $(VENV)/.installed-dev
 
 bench-full: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run.py
+
+# The docs' images and report excerpt, from the demo (a test checks the excerpt).
+docs-assets: $(VENV)/.installed-dev
+	$(BIN)/python tools/docs_assets.py
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache

@@ -433,6 +433,10 @@ def load_problem(case: Case, folder: Path) -> Any:
             tutor_ids=[f"T{i:06d}" for i in range(n_t)],
             establishment_ids=[f"E{j:06d}" for j in range(n_e)],
             all_or_nothing=case.side == "all_or_nothing",
+            # Every stored pair on-site, no remote: as before from_arrays
+            # took from_frames' defaults (60 km, remote allowed).
+            max_distance_km=math.inf,
+            allow_remote=False,
         )
     return tm.Problem.from_csv(folder / "tutors.csv", folder / "establishments.csv", **_csv_options(case))
 

@@ -2,35 +2,48 @@
 
 ::
 
-    tutormatch solve TUTORS.csv ESTABLISHMENTS.csv --max-km 60 --out DIR
-                     [--no-remote] [--time-limit S] [--fixed F] [--forbidden F]
-                     [--report [--lang fr|en] [--pseudonymise] [--budget-eur X]]
+    tutormatch solve TUTORS ESTABLISHMENTS --max-km 60 --out DIR
+                     [--no-remote] [--time-limit S] [--fixed F] [--forbidden F] [--sheet NAME]
+                     [--report [--pseudonymise] [--budget-eur X]] [--lang fr|en]
     tutormatch demo [--out DIR]          solve the built-in example académie (with reports)
-    tutormatch report TUTORS.csv ESTABLISHMENTS.csv ASSIGNMENT.csv --out DIR
+    tutormatch report TUTORS ESTABLISHMENTS ASSIGNMENT --out DIR
                                          check and report on a given (hand-edited) plan
     tutormatch example --out DIR         write the example's input files
     tutormatch bench                     moved: `python benchmarks/run.py` in a source checkout
+    tutormatch --version
 
-Reports go to ``DIR/report/`` (the files to share); with ``--pseudonymise``
-the key table ``pseudonyms_PRIVATE.csv`` goes to ``DIR/``, beside the plan
-files, which keep the real ids.
+Tables are CSV files or ``.xlsx`` workbooks. Numbers may be written with a
+decimal comma (``--max-km 42,5``). Plan files follow ``--lang`` (French by
+default: ``;``, BOM, decimal comma). Reports go to ``DIR/report/``; with
+``--pseudonymise`` the key table ``pseudonyms_PRIVATE.csv`` goes to ``DIR/``,
+beside the plan files, which keep the real ids.
+
+``DIR`` is tutormatch's own: new, empty, or written by tutormatch before and
+unchanged since. It is checked before anything is solved, and replaced as a
+whole once the new plan is complete (see :mod:`tutormatch.io._output`).
+
+Progress goes to the standard error through :mod:`logging` (logger
+``tutormatch``; ``-v`` for more, ``-q`` for none); the summary goes to the
+standard output, as text or, with ``--json``, as one JSON object.
 
 Exit status: 0 with a plan, 1 when the solve produced none (infeasible,
-limit reached), 2 on bad input or usage (nothing is written then).
+limit reached; the output folder is then left as it was), 2 on bad input or
+usage (nothing is written then).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import math
-import shutil
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tutormatch import __version__
 from tutormatch.errors import InputError, TutormatchError
 
 # tutormatch.solve.SOLVERS, spelt out so that the command line starts without
@@ -38,11 +51,41 @@ from tutormatch.errors import InputError, TutormatchError
 _SOLVERS = ("auto", "flow", "matching", "flow-bb", "cpsat")
 
 if TYPE_CHECKING:
+    from tutormatch.io._output import OutputFolder
     from tutormatch.model import Problem
     from tutormatch.report import ReportOptions
     from tutormatch.solve import Assignment
 
 __all__ = ["main"]
+
+logger = logging.getLogger("tutormatch")
+
+
+def _number(text: str) -> float:
+    """Parse a number of the command line: ``42.5``, ``42,5`` or ``inf``."""
+    value = text.strip()
+    if value.count(",") == 1 and "." not in value:
+        value = value.replace(",", ".")
+    try:
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number such as 42.5 or 42,5; got {text!r}") from None
+
+
+_number.__name__ = "number"  # argparse names the type in its messages
+
+
+def _add_output_options(parser: argparse.ArgumentParser, *, json_summary: bool = True) -> None:
+    group = parser.add_argument_group("output")
+    loud = group.add_mutually_exclusive_group()
+    loud.add_argument(
+        "-q", "--quiet", action="store_true", help="print nothing but errors (no progress, no summary)"
+    )
+    loud.add_argument("-v", "--verbose", action="store_true", help="more progress messages")
+    if json_summary:
+        group.add_argument(
+            "--json", action="store_true", help="print the summary as one JSON object, for other tools"
+        )
 
 
 def _add_report_options(parser: argparse.ArgumentParser, *, by_default: bool) -> None:
@@ -56,7 +99,10 @@ def _add_report_options(parser: argparse.ArgumentParser, *, by_default: bool) ->
             help="also write the reports (HTML, maps, XLSX, CSV) to OUT/report/",
         )
     group.add_argument(
-        "--lang", choices=("fr", "en"), default="fr", help="language of the reports (default fr)"
+        "--lang",
+        choices=("fr", "en"),
+        default="fr",
+        help="language of the plan files and reports (default fr: ';', BOM, decimal comma for Excel)",
     )
     group.add_argument(
         "--pseudonymise", action="store_true",
@@ -66,18 +112,21 @@ def _add_report_options(parser: argparse.ArgumentParser, *, by_default: bool) ->
         "--pseudonym-key-file", type=Path, default=None,
         help="file holding a secret key, for the same pseudonyms run after run (default: a random key)",
     )  # fmt: skip
-    group.add_argument("--budget-eur", type=float, default=None, help="yearly budget, to show the headroom")
+    group.add_argument("--budget-eur", type=_number, default=None, help="yearly budget, to show the headroom")
     group.add_argument(
-        "--indemnity-eur", type=float, default=500.0, help="per tutored establishment (default 500)"
+        "--indemnity-eur", type=_number, default=500.0, help="per tutored establishment (default 500)"
     )
     group.add_argument(
-        "--remote-pair-cost-eur", type=float, default=0.0, help="fixed cost per remote pair (default 0)"
+        "--remote-pair-cost-eur", type=_number, default=0.0, help="fixed cost per remote pair (default 0)"
     )
     group.add_argument(
         "--outlines",
         type=Path,
         default=None,
-        help="département polygons for the maps (any file geopandas reads)",
+        help="your own polygons for the maps, instead of the shipped départements (any file geopandas reads)",
+    )
+    group.add_argument(
+        "--map-tiles", metavar="URL", help="tile server ({z}/{x}/{y}) for map.html (default: offline)"
     )
 
 
@@ -85,7 +134,7 @@ def _add_solve_options(parser: argparse.ArgumentParser) -> None:
     _add_problem_options(parser)
     parser.add_argument(
         "--time-limit",
-        type=float,
+        type=_number,
         default=None,
         help="seconds for cpsat, flow-bb and matching blocks (the flow always finishes)",
     )
@@ -95,30 +144,38 @@ def _add_solve_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_problem_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("out"),
+        help="output folder, tutormatch's own: new, empty or a previous output (default: out)",
+    )
     parser.add_argument(
         "--max-km",
-        type=float,
+        type=_number,
         default=60.0,
         help="on-site limit, great-circle km (default 60; 'inf' for none)",
     )
     parser.add_argument("--no-remote", action="store_true", help="never tutor remotely")
     parser.add_argument(
         "--remote-penalty-km",
-        type=float,
+        type=_number,
         default=None,
         help="cost of a remote pair in km-equivalent (default: 2 x visits x max-km)",
     )
     parser.add_argument(
         "--detour-factor",
-        type=float,
+        type=_number,
         default=1.3,
         help="road km per great-circle km, for the reports (default 1.3)",
     )
     parser.add_argument(
         "--all-or-nothing", action="store_true", help="each tutor takes 0 or exactly their capacity"
     )
-    parser.add_argument("--quiet", action="store_true", help="print nothing on success")
+
+
+def _add_sheet_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sheet", default=None, help="sheet to read in .xlsx workbooks that have several")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -126,43 +183,114 @@ def _parser() -> argparse.ArgumentParser:
         prog="tutormatch",
         description="Assign Op@le tutors to establishments, to proven optimality.",
     )
+    parser.add_argument("--version", action="version", version=f"tutormatch {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    solve = commands.add_parser("solve", help="solve your own CSV files")
-    solve.add_argument("tutors", type=Path, help="tutors CSV")
-    solve.add_argument("establishments", type=Path, help="establishments CSV")
-    solve.add_argument("--fixed", type=Path, default=None, help="CSV of tutor_id,uai pairs to keep")
-    solve.add_argument("--forbidden", type=Path, default=None, help="CSV of tutor_id,uai pairs never to make")
+    solve = commands.add_parser("solve", help="solve your own files (CSV or .xlsx)")
+    solve.add_argument("tutors", type=Path, help="tutors table (CSV or .xlsx)")
+    solve.add_argument("establishments", type=Path, help="establishments table (CSV or .xlsx)")
+    solve.add_argument("--fixed", type=Path, default=None, help="table of tutor_id,uai pairs to keep")
+    solve.add_argument(
+        "--forbidden", type=Path, default=None, help="table of tutor_id,uai pairs never to make"
+    )
+    _add_sheet_option(solve)
     _add_solve_options(solve)
     _add_report_options(solve, by_default=False)
+    _add_output_options(solve)
     demo = commands.add_parser("demo", help="solve the built-in example académie (Aix-Marseille, synthetic)")
     _add_solve_options(demo)
     _add_report_options(demo, by_default=True)
+    _add_output_options(demo)
     report = commands.add_parser(
         "report", help="check a given plan (e.g. edited by hand) and write its reports"
     )
-    report.add_argument("tutors", type=Path, help="tutors CSV")
-    report.add_argument("establishments", type=Path, help="establishments CSV")
+    report.add_argument("tutors", type=Path, help="tutors table (CSV or .xlsx)")
+    report.add_argument("establishments", type=Path, help="establishments table (CSV or .xlsx)")
     report.add_argument(
-        "assignment", type=Path, help="CSV of tutor_id,uai pairs (e.g. an edited assignment.csv)"
+        "assignment", type=Path, help="table of tutor_id,uai pairs (e.g. an edited assignment.csv or .xlsx)"
     )
     report.add_argument(
-        "--fixed", type=Path, default=None, help="CSV of tutor_id,uai pairs that must be kept"
+        "--fixed", type=Path, default=None, help="table of tutor_id,uai pairs that must be kept"
     )
     report.add_argument(
-        "--forbidden", type=Path, default=None, help="CSV of tutor_id,uai pairs never to make"
+        "--forbidden", type=Path, default=None, help="table of tutor_id,uai pairs never to make"
     )
+    _add_sheet_option(report)
     _add_problem_options(report)
     _add_report_options(report, by_default=True)
+    _add_output_options(report)
     example = commands.add_parser("example", help="write the example's input CSV files")
     example.add_argument(
-        "--out", type=Path, required=True, help="folder for tutors.csv and establishments.csv"
+        "--out", type=Path, required=True, help="folder for tutors.csv and establishments.csv (a new one)"
     )
+    _add_output_options(example, json_summary=False)
     bench = commands.add_parser("bench", help="moved: run benchmarks/run.py in a source checkout")
     bench.add_argument("--quick", action="store_true", help="the short suite, about a minute")
     bench.add_argument(
         "--out", type=Path, default=Path("bench-results"), help="results folder (default: bench-results)"
     )
     return parser
+
+
+# -- progress -----------------------------------------------------------------
+
+
+class _Elapsed(logging.Formatter):
+    """``[  1.2 s] message``: seconds since the command started."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = time.time()
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"[{record.created - self.started:6.1f} s] {record.getMessage()}"
+
+
+@contextmanager
+def _progress(args: argparse.Namespace) -> Iterator[None]:
+    """Send the ``tutormatch`` logger to the standard error for one command."""
+    quiet, verbose = getattr(args, "quiet", False), getattr(args, "verbose", False)
+    level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
+    # A StreamHandler flushes after every message: progress shows as it
+    # happens, also when the standard error is piped.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Elapsed())
+    saved = logger.level, logger.propagate
+    logger.setLevel(level)
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
+@contextmanager
+def _terminate_as_exit() -> Iterator[None]:
+    """Turn SIGTERM into SystemExit, so that a stopped run removes its staging folder."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _say(text: str = "") -> None:
+    print(text, flush=True)  # piped output appears as it happens
+
+
+# -- options --------------------------------------------------------------------
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -196,6 +324,7 @@ def _report_options(args: argparse.Namespace) -> ReportOptions:
         lang=args.lang,
         pseudonymise=args.pseudonymise,
         pseudonym_key=key,
+        map_tiles=args.map_tiles,
     )
 
 
@@ -210,156 +339,234 @@ def _read_outlines(path: Path | None) -> Any:
         raise InputError(f"--outlines: cannot read {path} ({exc}).") from None
 
 
-def _print_summary(plan: object, seconds: float) -> None:
-    from tutormatch.solve._assignment import Assignment
+def _inputs(args: argparse.Namespace) -> list[Path | None]:
+    """Every file the command reads: none may lie in the output folder."""
+    names = ("tutors", "establishments", "assignment", "fixed", "forbidden", "outlines", "pseudonym_key_file")
+    return [getattr(args, name, None) for name in names]
 
-    assert isinstance(plan, Assignment)
+
+# -- summary ----------------------------------------------------------------------
+
+
+def _print_summary(plan: Assignment, seconds: float) -> None:
     s = plan.summary()
     for name, how in plan.problem.sources.items():
-        print(f"read {name}: {how}")
+        _say(f"read {name}: {how}")
+    for table in plan.problem.columns.values():
+        if table["ignored"]:
+            _say(f"ignored column(s) in {table['source']}: {', '.join(table['ignored'])}")
     gap = "" if not s["gap"] else f", gap {s['gap']:.3%}"
-    print(f"status: {s['status']} (solver {s['solver']}{gap})")
-    print(
+    _say(f"status: {s['status']} (solver {s['solver']}{gap})")
+    _say(
         f"establishments covered: {s['n_covered']} / {s['n_establishments']}"
         f" ({s['n_remote']} remote, {s['n_uncovered']} uncovered)"
     )
-    print(f"tutors used: {s['n_tutors_used']} / {s['n_tutors']}")
-    print(f"on-site distance: total {s['total_distance_km']:,.1f} km, worst {s['max_distance_km']:.1f} km")
-    print(f"time: solve {s['solve_seconds']:.3f} s, total {seconds:.2f} s")
+    _say(f"tutors used: {s['n_tutors_used']} / {s['n_tutors']}")
+    _say(f"on-site distance: total {s['total_distance_km']:,.1f} km, worst {s['max_distance_km']:.1f} km")
+    _say(f"time: solve {s['solve_seconds']:.3f} s, total {seconds:.2f} s")
 
 
-def _print_costs(plan: Assignment, options: ReportOptions) -> None:
+def _yearly_cost(plan: Assignment, options: ReportOptions) -> tuple[float, int]:
     from tutormatch.report import costs
 
     report = costs(plan, options=options)
-    missing = report.n_bonus_missing
-    note = f" (bonus not included for {missing} tutors)" if missing else ""
-    print(f"yearly cost: {report.total_eur:,.2f} EUR{note}")
+    return report.total_eur, report.n_bonus_missing
 
 
-def _write(args: argparse.Namespace, plan: Assignment, started: float, inputs: Sequence[Path] = ()) -> int:
-    """Write the plan (with its reports, and ``inputs`` copied to OUT/input/) all at once, or nothing."""
-    from tutormatch.io._plan_files import write_plan
+def _json_summary(plan: Assignment, out: Path | None, written: Sequence[Path], seconds: float) -> str:
+    from tutormatch.io._plan_files import summary_json
 
-    want_report = getattr(args, "report", False) and plan.status.has_solution
-    if want_report:
+    summary = plan.summary()
+    summary["inputs"] = dict(plan.problem.sources)
+    summary["columns"] = {k: dict(v) for k, v in plan.problem.columns.items()}
+    summary["total_seconds"] = round(seconds, 3)
+    summary["out"] = None if out is None else str(out)
+    summary["files"] = [p.relative_to(out).as_posix() for p in written] if out is not None else []
+    return summary_json(summary)
+
+
+# -- commands -------------------------------------------------------------------------
+
+
+def _publish(
+    args: argparse.Namespace,
+    folder: OutputFolder,
+    plan: Assignment,
+    started: float,
+    *,
+    options: ReportOptions | None = None,
+    outlines: Any = None,
+) -> int:
+    """Publish the plan (with its reports) as the output folder, or leave the folder as it was."""
+    if not plan.status.has_solution:
+        folder.discard()
+        print(
+            f"tutormatch: no plan: status {plan.status.value} ({plan.message}). Nothing was written; "
+            f"{args.out} is left as it was.",
+            file=sys.stderr,
+            flush=True,
+        )
+        if args.json:
+            _say(_json_summary(plan, None, (), time.perf_counter() - started))
+        return 1
+    from tutormatch.io._plan_files import write_plan_files
+
+    logger.info("writing the plan files")
+    write_plan_files(plan, folder.staging, lang=args.lang)
+    if options is not None:
         from tutormatch.report._write import write_report_files
 
+        logger.info("writing the reports")
+        # Shared reports in OUT/report/; the key table of pseudonyms in OUT/,
+        # beside the plan files that hold the real ids anyway.
+        write_report_files(
+            plan,
+            folder.staging / "report",
+            options=options,
+            outlines=outlines,
+            private_directory=folder.staging,
+        )
+    logger.info("publishing %s", args.out)
+    written = folder.publish(command=args.command)
+    seconds = time.perf_counter() - started
+    if args.json:
+        _say(_json_summary(plan, folder.target, written, seconds))
+    elif not args.quiet:
+        _print_summary(plan, seconds)
+        if options is not None:
+            total, missing = _yearly_cost(plan, options)
+            note = f" (bonus not included for {missing} tutors)" if missing else ""
+            _say(f"yearly cost: {total:,.2f} EUR{note}")
+        top = [p.name for p in written if p.parent == folder.target]
+        _say(f"wrote {len(top)} files to {args.out}/: {', '.join(top)}")
+        inputs = [p.name for p in written if p.parent == folder.target / "input"]
+        if inputs:
+            _say(f"wrote the input files to {args.out / 'input'}/: {', '.join(inputs)}")
+        if options is not None:
+            shown = ("report.html", "map.png", "report.xlsx", "map.html")
+            n_report = sum(p.parent == folder.target / "report" for p in written)
+            _say(f"wrote {n_report} report files to {args.out / 'report'}/, among them {', '.join(shown)}")
+    return 0
+
+
+def _run(args: argparse.Namespace, make_plan: Callable[[OutputFolder], Assignment]) -> int:
+    """Check every option and the output folder, make the plan, publish it."""
+    from tutormatch.io._output import OutputFolder
+
+    started = time.perf_counter()
+    options = outlines = None
+    if args.report:
         options = _report_options(args)
         outlines = _read_outlines(args.outlines)
-
-    def extra(scratch: Path) -> None:
-        if inputs:
-            (scratch / "input").mkdir()
-            for path in inputs:
-                shutil.copyfile(path, scratch / "input" / path.name)
-        if want_report:
-            # Shared reports in OUT/report/; the key table of pseudonyms in OUT/,
-            # beside the plan files that hold the real ids anyway.
-            write_report_files(
-                plan, scratch / "report", options=options, outlines=outlines, private_directory=scratch
-            )
-
-    written = write_plan(plan, args.out, extra=extra)
-    if not args.quiet:
-        _print_summary(plan, time.perf_counter() - started)
-        if want_report:
-            _print_costs(plan, options)
-        top = [p for p in written if p.parent == args.out]
-        print(f"wrote {len(top)} files to {args.out}/: {', '.join(p.name for p in top)}")
-        if inputs:
-            print(f"wrote the input files to {args.out / 'input'}/: {', '.join(p.name for p in inputs)}")
-        if want_report:
-            shown = ("report.html", "map.png", "report.xlsx", "map.html")
-            n_report = sum(p.parent == args.out / "report" for p in written)
-            print(f"wrote {n_report} report files to {args.out / 'report'}/, among them {', '.join(shown)}")
-    return 0 if plan.status.has_solution else 1
+    with OutputFolder.prepare(args.out, inputs=_inputs(args)) as folder:
+        plan = make_plan(folder)
+        return _publish(args, folder, plan, started, options=options, outlines=outlines)
 
 
-def _run_solve(
-    args: argparse.Namespace, problem_factory: Callable[[], Problem], inputs: Sequence[Path] = ()
-) -> int:
+def _read_problem(args: argparse.Namespace, tutors: Path, establishments: Path) -> Problem:
     import tutormatch as tm
 
-    started = time.perf_counter()
-    if getattr(args, "report", False):
-        _report_options(args)  # bad report options fail before the solve
-    problem = problem_factory()
-    plan = tm.solve(problem, solver=args.solver, time_limit=args.time_limit)
-    return _write(args, plan, started, inputs)
-
-
-def _run_report(args: argparse.Namespace) -> int:
-    import tutormatch as tm
-    from tutormatch.io._csv import read_csv_table
-
-    started = time.perf_counter()
-    _report_options(args)
     problem = tm.Problem.from_csv(
-        args.tutors,
-        args.establishments,
-        fixed_pairs=args.fixed,
-        forbidden_pairs=args.forbidden,
+        tutors,
+        establishments,
+        fixed_pairs=getattr(args, "fixed", None),
+        forbidden_pairs=getattr(args, "forbidden", None),
+        sheet=getattr(args, "sheet", None),
         **_settings(args),
     )
-    frame, _ = read_csv_table(args.assignment)
-    plan = tm.evaluate(problem, frame, name=args.assignment.name)
-    return _write(args, plan, started)
+    logger.info("read %d tutors and %d establishments", problem.n_tutors, problem.n_establishments)
+    return problem
+
+
+def _solved(args: argparse.Namespace, problem: Problem) -> Assignment:
+    import tutormatch as tm
+
+    logger.info("solving (solver %s)", args.solver)
+    plan = tm.solve(problem, solver=args.solver, time_limit=args.time_limit)
+    logger.info("solved: %s in %.2f s", plan.status.value, plan.solve_seconds)
+    return plan
+
+
+def _solve_command(args: argparse.Namespace) -> int:
+    return _run(args, lambda folder: _solved(args, _read_problem(args, args.tutors, args.establishments)))
+
+
+def _demo_command(args: argparse.Namespace) -> int:
+    from tutormatch.scenarios import write_example
+
+    def make_plan(folder: OutputFolder) -> Assignment:
+        # The inputs are written where the plan is staged: published with it,
+        # or not at all.
+        tutors, establishments = write_example(folder.staging / "input")
+        return _solved(args, _read_problem(args, tutors, establishments))
+
+    return _run(args, make_plan)
+
+
+def _report_command(args: argparse.Namespace) -> int:
+    import tutormatch as tm
+    from tutormatch.io._read import read_table
+
+    def make_plan(folder: OutputFolder) -> Assignment:
+        problem = _read_problem(args, args.tutors, args.establishments)
+        frame, _ = read_table(args.assignment, sheet=args.sheet)
+        return tm.evaluate(problem, frame, name=args.assignment.name)
+
+    return _run(args, make_plan)
+
+
+def _example_command(args: argparse.Namespace) -> int:
+    from tutormatch.io._output import OutputFolder
+    from tutormatch.scenarios import write_example
+
+    with OutputFolder.prepare(args.out) as folder:
+        write_example(folder.staging)
+        written = folder.publish(command="example")
+    if not args.quiet:
+        _say(f"wrote {', '.join(str(args.out / p.relative_to(folder.target)) for p in written)}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 with a plan, 1 without one, 2 on bad input or usage.
+    """
     args = _parser().parse_args(argv)
-    try:
-        if args.command == "example":
-            from tutormatch.scenarios import write_example
-
-            paths = write_example(args.out)
-            print(f"wrote {', '.join(str(p) for p in paths)}")
-            return 0
-        if args.command == "bench":
-            print(
-                "tutormatch bench: the benchmark suite is not part of the installed package; in a "
-                "source checkout run `make bench` or `python benchmarks/run.py --quick` "
-                "(see benchmarks/README.md).",
-                file=sys.stderr,
-            )
-            return 2
-        if args.max_km < 0 or math.isnan(args.max_km):
-            raise InputError(f"--max-km must be >= 0 (or inf); got {args.max_km}.")
-        import tutormatch as tm
-
-        if args.command == "report":
-            return _run_report(args)
-        if args.command == "demo":
-            from tutormatch.scenarios import write_example
-
-            # Read from a scratch folder, and copied to OUT/input/ with the
-            # plan: a failure leaves nothing behind.
-            with tempfile.TemporaryDirectory(prefix="tutormatch-demo-") as scratch:
-                tutors_csv, establishments_csv = write_example(scratch)
-                return _run_solve(
-                    args,
-                    lambda: tm.Problem.from_csv(tutors_csv, establishments_csv, **_settings(args)),
-                    inputs=(tutors_csv, establishments_csv),
-                )
-        return _run_solve(
-            args,
-            lambda: tm.Problem.from_csv(
-                args.tutors,
-                args.establishments,
-                fixed_pairs=args.fixed,
-                forbidden_pairs=args.forbidden,
-                **_settings(args),
-            ),
+    if args.command == "bench":
+        print(
+            "tutormatch bench: the benchmark suite is not part of the installed package; in a "
+            "source checkout run `make bench` or `python benchmarks/run.py --quick` "
+            "(see benchmarks/README.md).",
+            file=sys.stderr,
         )
-    except InputError as exc:
-        print(f"tutormatch: error: {exc}", file=sys.stderr)
-        print("Nothing was written.", file=sys.stderr)
         return 2
-    except TutormatchError as exc:
-        print(f"tutormatch: error: {exc}", file=sys.stderr)
-        return 1
+    commands = {
+        "solve": _solve_command,
+        "demo": _demo_command,
+        "report": _report_command,
+        "example": _example_command,
+    }
+    with _progress(args), _terminate_as_exit():
+        try:
+            if args.command != "example" and (args.max_km < 0 or math.isnan(args.max_km)):
+                raise InputError(f"--max-km must be >= 0 (or inf); got {args.max_km}.")
+            return commands[args.command](args)
+        except InputError as exc:
+            print(f"tutormatch: error: {exc}", file=sys.stderr)
+            print("Nothing was written.", file=sys.stderr, flush=True)
+            return 2
+        except TutormatchError as exc:
+            print(f"tutormatch: error: {exc}", file=sys.stderr, flush=True)
+            return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

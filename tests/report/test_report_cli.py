@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 import pandas as pd
 import pytest
@@ -39,11 +41,14 @@ def test_demo_keeps_its_inputs_and_fails_whole(
 
 
 def test_report_on_an_edited_plan(demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assignment = pd.read_csv(demo / "assignment.csv", dtype=str, keep_default_na=False)
-    covered = assignment[assignment["tutor_id"] != ""]
+    # The plan files are French by default: ';', BOM, French headers.
+    assignment = pd.read_csv(
+        demo / "assignment.csv", sep=";", encoding="utf-8-sig", dtype=str, keep_default_na=False
+    )
+    covered = assignment[assignment["Tuteur"] != ""]
     edited = covered.iloc[1:]  # drop one pair by hand
     path = tmp_path / "edited.csv"
-    edited[["tutor_id", "uai"]].to_csv(path, index=False)
+    edited[["Tuteur", "UAI"]].to_csv(path, index=False)
     out = tmp_path / "out"
     argv = [
         "report", str(demo / "input" / "tutors.csv"), str(demo / "input" / "establishments.csv"), str(path),
@@ -93,3 +98,34 @@ def test_solve_without_report_writes_none(demo: Path, tmp_path: Path) -> None:
     )
     assert (out / "assignment.csv").exists()
     assert not (out / "report").exists()
+
+
+def _docs_assets() -> ModuleType:
+    path = Path(__file__).resolve().parents[2] / "tools" / "docs_assets.py"
+    spec = importlib.util.spec_from_file_location("docs_assets", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_docs_excerpt_is_what_the_demo_writes(demo: Path) -> None:
+    tool = _docs_assets()
+    written = tool.excerpt((demo / "report" / "report.md").read_text(encoding="utf-8"))
+    documented = tool.documented_excerpt(tool.DOC.read_text(encoding="utf-8"))
+    assert documented == written, "docs/reports.md is out of date: run `make docs-assets`"
+    for image in tool.IMAGES.values():
+        assert (tool.ROOT / "docs" / "img" / image).read_bytes().startswith(b"\x89PNG")
+
+
+def test_demo_report_states_its_inputs(demo: Path) -> None:
+    text = (demo / "report" / "report.md").read_text(encoding="utf-8")
+    inputs = [line for line in text.splitlines() if line.startswith("| Fichier d'entrée |")]
+    assert [line.split(" ")[4] for line in inputs] == ["tutors.csv", "establishments.csv"]
+
+
+def test_map_tiles_only_when_named(tmp_path: Path) -> None:
+    url = "https://tiles.example.org/{z}/{x}/{y}.png"
+    assert main(["demo", "--out", str(tmp_path), "--quiet", "--map-tiles", url]) == 0
+    assert url in (tmp_path / "report" / "map.html").read_text(encoding="utf-8")

@@ -249,7 +249,12 @@ def test_matrix_problems_carry_the_cost_inputs() -> None:
     # Road km straight from the matrix (no detour): T0000 drives 2 x 6 x 900
     # = 10,800 km at the 8 CV rates, T0001 2 x 6 x 100 = 1,200 km with no CIA.
     problem = tm.Problem.from_arrays(
-        np.array([[900.0, np.inf], [np.inf, 100.0]]), capacity=1, vehicle_cv=[9, 4], cia_eur=[200, np.nan]
+        np.array([[900.0, np.inf], [np.inf, 100.0]]),
+        capacity=1,
+        vehicle_cv=[9, 4],
+        cia_eur=[200, np.nan],
+        max_distance_km=math.inf,
+        allow_remote=False,
     )
     report = tm.report.costs(tm.solve(problem))
     t = report.tutors.set_index("tutor_id")
@@ -291,9 +296,10 @@ def test_costs_of_a_hand_edited_plan() -> None:
 def test_prior_service_km_must_be_km() -> None:
     tutors, establishments = random_frames(3, 4, seed=1)
     tutors["prior_service_km"] = ["12", "-5", ""]
-    problem = tm.Problem.from_frames(tutors, establishments, max_distance_km=200)
-    with pytest.raises(tm.InputError, match=r"column 'prior_service_km' must hold km >= 0"):
-        tm.report.costs(tm.solve(problem))
+    with pytest.raises(
+        tm.InputError, match=r"column 'prior_service_km' must be a number from 0 to 1,000,000 km; .* row 1 "
+    ):
+        tm.Problem.from_frames(tutors, establishments, max_distance_km=200)
 
 
 def test_a_new_decree_is_a_data_change(tmp_path: pytest.TempPathFactory) -> None:
@@ -303,7 +309,7 @@ def test_a_new_decree_is_a_data_change(tmp_path: pytest.TempPathFactory) -> None
     path = tmp_path / "scale.json"  # type: ignore[operator]
     path.write_text(text.replace('["0.32", "0.40", "0.23"]', '["0.35", "0.44", "0.25"]'), encoding="utf-8")
     scale = tm.report.mileage_scale(path)
-    problem = tm.Problem.from_arrays(np.array([[600.0, 400.0]]), visits_per_year=2)
+    problem = tm.Problem.from_arrays(np.array([[600.0, 400.0]]), visits_per_year=2, max_distance_km=1000)
     report = tm.report.costs(tm.solve(problem), options=ReportOptions(scale=scale))
     assert cents(report.tutors["travel_eur"].iloc[0]) == 2000 * 35 + 2000 * 44
     path.write_text("{}", encoding="utf-8")
@@ -321,7 +327,12 @@ def test_a_new_decree_is_a_data_change(tmp_path: pytest.TempPathFactory) -> None
             r"unknown vehicle class '7cv'; expected one of '5cv', '6-7cv', '8cv'",
         ),
         ({"lang": "de"}, r"lang must be one of 'en', 'fr'"),
-        ({"detour_factor": 0.9}, r"detour_factor must be a finite number >= 1"),
+        ({"detour_factor": 0.9}, r"detour_factor must be a number from 1 to 10; got 0.9"),
+        ({"detour_factor": 1e308}, r"detour_factor must be a number from 1 to 10; got 1e\+308"),
+        ({"indemnity_eur": 1e308}, r"indemnity_eur must be a number from 0 to 1,000,000 EUR; got 1E\+308\."),
+        ({"budget_eur": "1e13"}, r"budget_eur must be a number from 0 to 1,000,000,000,000 EUR"),
+        ({"bonus_multiplier": 1e19}, r"bonus_multiplier must be a number from 0 to 1,000; got"),
+        ({"remote_pair_cost_eur": 2e6}, r"remote_pair_cost_eur must be a number from 0 to 1,000,000 EUR"),
         ({"km_decimals": 5}, r"km_decimals must be an integer from 0 to 3"),
     ],
 )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,10 +100,60 @@ def test_html_is_self_contained(written: Path) -> None:
     assert '<html lang="fr">' in page
 
 
-def test_interactive_map_refers_to_tiles_without_fetching(written: Path) -> None:
+# The only URLs in map.html are two strings of the inlined Leaflet library that load nothing:
+# the SVG namespace name, and the link of Leaflet's attribution prefix (which the map turns off).
+LEAFLET_INERT_URLS = {"http://www.w3.org/2000/svg", "https://leafletjs.com"}
+
+
+def test_interactive_map_works_offline(written: Path) -> None:
     page = (written / "map.html").read_text(encoding="utf-8")
-    assert "https://tile.openstreetmap.org/{z}/{x}/{y}.png" in page
+    assert set(re.findall(r"https?://[A-Za-z0-9./_-]*", page)) <= LEAFLET_INERT_URLS
+    body = page.split("<body>", 1)[1]
+    assert "http://" not in body
+    assert "https://" not in body
+    assert not re.search(r"""<(script|link|img|iframe)[^>]*\s(src|href)=""", page)
+    assert "@import" not in page
+    assert set(re.findall(r"url\(([a-z]+):", page)) <= {"data"}
+    assert "L.map(" in page  # Leaflet itself is in the page
+    assert "BSD 2-Clause License" in page  # with its licence
+    assert "Bouches-du-Rhône" in page  # the shipped département outlines
     assert "LineString" in page
+    assert "tileLayer(data.tiles.url" in page
+    assert '"tiles":null' in page
+
+
+def test_interactive_map_fetches_tiles_only_from_a_named_server(example_plan: tm.Assignment) -> None:
+    url = "https://tiles.example.org/{z}/{x}/{y}.png"
+    m = tm.report.interactive_map(
+        example_plan, options=ReportOptions(map_tiles=url, map_attribution="© <b>Example</b>")
+    )
+    assert json.dumps(url) in m.html
+    assert "© &lt;b&gt;Example&lt;/b&gt;" in m.html
+    with pytest.raises(tm.InputError, match=r"map_tiles must be a tile URL template with \{z\}"):
+        ReportOptions(map_tiles="https://tiles.example.org/tile.png")
+
+
+def test_static_map_has_outlines_and_french_axes(example_plan: tm.Assignment) -> None:
+    figure = tm.report.static_map(example_plan)
+    figure.canvas.draw()
+    ax = figure.axes[0]
+    ticks = [t.get_text() for t in ax.get_yticklabels() + ax.get_xticklabels()]
+    assert any("," in t for t in ticks), ticks
+    assert not any("." in t for t in ticks), ticks
+    assert "Limites départementales" in [t.get_text() for t in ax.get_legend().get_texts()]
+    english = tm.report.static_map(example_plan, options=ReportOptions(lang="en"))
+    english.canvas.draw()
+    assert any("." in t.get_text() for t in english.axes[0].get_yticklabels())
+
+
+def test_shipped_outlines() -> None:
+    outlines = tm.report.departement_outlines()
+    assert len(outlines) == 101
+    assert outlines.crs.to_epsg() == 4326
+    assert outlines.is_valid.all()
+    assert set(outlines.geom_type) <= {"Polygon", "MultiPolygon"}
+    marseille = gpd.GeoSeries(gpd.points_from_xy([5.36943], [43.29760]), crs="EPSG:4326")
+    assert outlines.loc[outlines.contains(marseille.iloc[0]), "departement_code"].tolist() == ["13"]
 
 
 def test_markdown_report_in_french(written: Path, example_plan: tm.Assignment) -> None:
@@ -125,7 +175,7 @@ def test_uncovered_explained_in_the_language_of_the_files(
     assert french["Détail"].tolist() == [by_uai[u] for u in french["UAI"]]
     assert all(" tuteur" in text and "tutor " not in text for text in french["Détail"])
     page = (written / "map.html").read_text(encoding="utf-8")
-    assert json.dumps(html.escape(by_uai[french["UAI"].iloc[0]]))[1:-1] in page  # as folium embeds it
+    assert json.dumps(by_uai[french["UAI"].iloc[0]], ensure_ascii=False)[1:-1] in page
     tm.report.write_reports(example_plan, tmp_path, options=ReportOptions(lang="en"))
     english = pd.read_csv(tmp_path / "coverage_uncovered.csv", dtype=str)
     by_uai = dict(zip(example_plan.uncovered["uai"], example_plan.uncovered_detail, strict=True))
@@ -186,23 +236,24 @@ def _hostile_plan() -> tm.Assignment:
     return tm.solve(problem)
 
 
-def test_xlsx_neutralises_formulas(tmp_path: Path) -> None:
+def test_xlsx_neutralises_formulas_without_showing_an_apostrophe(tmp_path: Path) -> None:
     plan = _hostile_plan()
     tm.report.write_reports(plan, tmp_path, options=ReportOptions(budget_eur=10))
     book = openpyxl.load_workbook(tmp_path / "report.xlsx")
-    texts = []
+    texts = {}
     for sheet in book.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
                 assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
                 if isinstance(cell.value, str):
-                    assert not cell.value.startswith(("=", "+", "-", "@", "\t")), (sheet.title, cell.value)
-                    texts.append(cell.value)
-    assert "'=1+1" in texts
-    assert '\'=HYPERLINK("http://evil.example","x")' in texts
-    assert "'-1" in texts
-    assert "'@x" in texts
-    assert "'+x" in texts
+                    assert not cell.value.startswith("'"), (sheet.title, cell.value)
+                    if cell.value.startswith(("=", "+", "-", "@", "\t")):
+                        # Typed text, with Excel's quote prefix: editing the cell keeps it text.
+                        assert cell.data_type == "s"
+                        assert cell.quotePrefix, (sheet.title, cell.value)
+                    texts[cell.value] = cell
+    for name in ("=1+1", '=HYPERLINK("http://evil.example","x")', "-1", "-2+3", "@x", "+x"):
+        assert name in texts, name
     totals = book["Coûts - totaux"]
     values = {row[0].value: row[1].value for row in totals.iter_rows(min_row=2)}
     headroom = values["Marge restante (€)"]
@@ -251,3 +302,14 @@ def test_public_names() -> None:
     assert tm.report.__all__ == sorted(tm.report.__all__)
     assert dir(tm.report) == tm.report.__all__
     assert "report" in tm.__all__
+
+
+def test_interactive_map_shows_names_as_text() -> None:
+    tutors, establishments = random_frames(4, 5, seed=6)
+    tutors["name"] = ["</script><script>alert(1)</script>", "<img src=x onerror=alert(1)>", "a", "b"]
+    plan = tm.solve(tm.Problem.from_frames(tutors, establishments, max_distance_km=300))
+    page = tm.report.interactive_map(plan).html
+    assert "alert(1)" in page
+    assert "<script>alert(1)" not in page
+    assert "<img src=x" not in page
+    assert page.count("</script>") == 3  # Leaflet, the data, the map's own script

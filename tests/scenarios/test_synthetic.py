@@ -154,9 +154,18 @@ def test_example_frames_keep_codes_as_text() -> None:
     assert establishments["insee"].str.len().eq(5).all()
     assert establishments["uai"].str.startswith("0").all()
     assert tutors["home_uai"].str.startswith("0").all()
-    # Missing cells read as empty strings.
-    assert (tutors["cia_eur"] == "").any()
-    assert (tutors["max_km"] == "").any()
+    # Missing numbers are missing, not empty strings.
+    assert tutors["cia_eur"].isna().any()
+    assert tutors["max_km"].isna().any()
+
+
+def test_example_frames_are_typed_as_the_generator_makes_them() -> None:
+    # They were text columns: numbers as strings, booleans as "True"/"False".
+    for shipped, generated in zip(example_frames(), example_academie(), strict=True):
+        pd.testing.assert_frame_equal(shipped, generated, check_exact=False, atol=1e-5)
+    tutors, establishments = example_frames()
+    assert tutors["remote_ok"].dtype == bool
+    assert establishments["priority"].dtype == np.int64
 
 
 def test_write_example_creates_the_directory(tmp_path: Path) -> None:

@@ -292,9 +292,33 @@ def test_binary_or_utf16_file_is_refused(tmp_path: Path, raw: bytes) -> None:
     path.write_bytes(raw)
     with pytest.raises(
         tm.InputError,
-        match=r"^e\.csv: this is not a CSV text file .* Save it again as 'CSV UTF-8'",
+        match=r"^e\.csv: line 1 holds a NUL byte, so this is not a CSV text file .* "
+        r"Save it again as 'CSV UTF-8'",
     ):
         read_csv_table(path)
+
+
+def test_a_nul_byte_in_the_middle_names_its_line(tmp_path: Path) -> None:
+    # The message said "this is not a CSV text file" without a line.
+    path = tmp_path / "e.csv"
+    path.write_bytes(f"uai;name\n{U1};a\n{U2};b\x00c\n".encode())
+    with pytest.raises(tm.InputError, match=r"^e\.csv: line 3 holds a NUL byte") as info:
+        read_csv_table(path)
+    assert info.value.rows == (3,)
+
+
+@pytest.mark.parametrize("quoted", [False, True], ids=["plain", "quoted"])
+def test_a_huge_value_names_its_line(tmp_path: Path, quoted: bool) -> None:
+    # A 10 MB value was blamed on the double quotes.
+    value = "x" * 10_000_000
+    cell = f'"{value}"' if quoted else value
+    path = write(tmp_path / "e.csv", f"uai;name\n{U1};a\n{U2};{cell}\n")
+    with pytest.raises(
+        tm.InputError,
+        match=re.escape("e.csv: line 3 holds a value longer than 131,072 characters"),
+    ) as info:
+        read_csv_table(path)
+    assert info.value.rows == (3,)
 
 
 def test_undecodable_file_is_refused(tmp_path: Path) -> None:
@@ -303,10 +327,11 @@ def test_undecodable_file_is_refused(tmp_path: Path) -> None:
     path.write_bytes(b"uai;name\nX;\x81\x8d\n")
     with pytest.raises(
         tm.InputError,
-        match=r"^e\.csv: cannot read the file as UTF-8 or Windows-1252: byte 11 is "
+        match=r"^e\.csv: cannot read the file as UTF-8 or Windows-1252: byte 11 \(on line 2\) is "
         r"invalid\. Save it again as 'CSV UTF-8' from your spreadsheet\.$",
-    ):
+    ) as info:
         read_csv_table(path)
+    assert info.value.rows == (2,)
 
 
 def test_file_with_a_utf8_mark_but_windows_1252_text_is_refused(tmp_path: Path) -> None:
@@ -427,7 +452,7 @@ def test_csv_error_names_file_line_and_id(tmp_path: Path) -> None:
     with pytest.raises(
         tm.InputError,
         match=re.escape(
-            "tutors.csv: column 'capacity' must be a whole number >= 0; found in 1 "
+            "tutors.csv: column 'capacity' must be a whole number from 0 to 10,000; found in 1 "
             "row: "
             "-1 on line 3 (tutor_id T2). Correct or drop these rows."
         ),

@@ -6,6 +6,7 @@ One test per message (STYLE 8); the frames are tiny problems around Marseille.
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -85,11 +86,11 @@ def test_missing_tutor_id_column() -> None:
     with pytest.raises(
         tm.InputError,
         match=exact(
-            "tutors: required column 'tutor_id' (or one of 'id', 'tuteur', 'tutor') "
-            "is missing; "
+            "tutors: required column 'tutor_id' (or one of 'identifiant', 'id', 'identifiant tuteur', "
+            "'id tuteur', 'tuteur', 'tutor', 'matricule') is missing; "
             "columns found: 'lon', 'lat', 'wave', 'role'. Add it, or rename the "
             "matching column; "
-            "names are matched ignoring case."
+            "names are matched ignoring case, accents, spaces and punctuation."
         ),
     ) as info:
         problem(tutors().drop(columns="tutor_id"))
@@ -99,7 +100,10 @@ def test_missing_tutor_id_column() -> None:
 def test_missing_uai_column() -> None:
     with pytest.raises(
         tm.InputError,
-        match=exact("establishments: required column 'uai' (or one of 'code_uai', 'rne', 'uai_code')"),
+        match=exact(
+            "establishments: required column 'uai' (or one of 'code UAI', 'RNE', 'code RNE', "
+            "'uai code', 'numéro UAI', 'code établissement')"
+        ),
     ):
         problem(e=establishments().drop(columns="uai"))
 
@@ -137,16 +141,25 @@ def test_blank_tutor_id() -> None:
         problem(tutors(tutor_id=["T1", None, "T3"]))
 
 
-def test_columns_equal_but_for_case() -> None:
+def test_two_columns_for_one_field_with_equal_values_are_read_once() -> None:
     frame = establishments()
-    frame["UAI"] = frame["uai"]
+    frame["Code UAI"] = frame["uai"].str.lower()
+    p = problem(e=frame)
+    assert p.columns["establishments"]["same_as"] == {"Code UAI": "uai"}
+    assert "Code UAI" not in p.establishments.extra.columns
+
+
+def test_two_columns_for_one_field_must_agree() -> None:
+    frame = tutors(longitude=[5.40, 5.46, 4.81])
     with pytest.raises(
         tm.InputError,
         match=exact(
-            "establishments: columns 'uai' and 'UAI' have the same name once case is ignored. Rename or drop"
+            "tutors: columns 'lon' and 'longitude' both give 'lon' but differ in 1 row: 5.45 vs 5.46 on "
+            "row 1. Keep one of them: drop or rename the other."
         ),
-    ):
-        problem(e=frame)
+    ) as info:
+        problem(frame)
+    assert info.value.rows == (1,)
 
 
 # -- UAI check letters -----------------------------------------------------------------
@@ -327,14 +340,23 @@ def test_outside_france_warning_points_at_the_caller_of_from_csv(
     assert "on line 4 (tutor_id T3)" in str(record[0].message)
 
 
-def test_all_points_outside_france_is_silent() -> None:
-    # Synthetic instances elsewhere are fine: only a lone point far from the
-    # others suggests a typing error (warnings are errors in this test suite).
-    p = problem(
-        tutors(lon=[13.4, 13.5, 13.6], lat=[52.5, 52.4, 52.6]),
-        establishments(lon=[13.3, 13.2, 13.1], lat=[52.5] * 3),
-    )
-    assert p.n_tutors == 3
+def test_a_table_with_no_point_in_france_is_refused() -> None:
+    # Every tutor at null island made every pair remote at ~5,600 km, silently.
+    with pytest.raises(
+        tm.InputError,
+        match=exact(
+            "tutors: column 'lon' and column 'lat' must locate points in France, but none of this "
+            "table's points is in France; found in 3 rows: lon 0, lat 0 on row 0 (tutor_id T1), "
+        )
+        + r".*\(0, 0\) is what a missing coordinate often becomes",
+    ) as info:
+        problem(tutors(lon=[0.0] * 3, lat=[0.0] * 3))
+    assert info.value.rows == (0, 1, 2)
+
+
+def test_null_island_among_points_in_france_is_a_warning() -> None:
+    with pytest.warns(tm.TutormatchWarning, match=r"lon 0, lat 0 on row 2 \(tutor_id T3\).*\(0, 0\)"):
+        problem(tutors(lon=[5.40, 5.45, 0.0], lat=[43.30, 43.53, 0.0]))
 
 
 def test_overseas_points_are_in_france() -> None:
@@ -469,7 +491,7 @@ def test_negative_capacity() -> None:
     with pytest.raises(
         tm.InputError,
         match=exact(
-            "tutors: column 'capacity' must be a whole number >= 0; found in 1 row: "
+            "tutors: column 'capacity' must be a whole number from 0 to 10,000; found in 1 row: "
             "-1 on row 1 (tutor_id T2). "
             "Correct or drop these rows."
         ),
@@ -480,7 +502,9 @@ def test_negative_capacity() -> None:
 def test_fractional_capacity() -> None:
     with pytest.raises(
         tm.InputError,
-        match=exact("column 'capacity' must be a whole number >= 0; found in 1 row: 1.5 on row 0"),
+        match=exact(
+            "column 'capacity' must be a whole number from 0 to 10,000; found in 1 row: 1.5 on row 0"
+        ),
     ):
         problem(tutors(capacity=[1.5, 2, 2]))
 
@@ -488,7 +512,9 @@ def test_fractional_capacity() -> None:
 def test_non_numeric_capacity() -> None:
     with pytest.raises(
         tm.InputError,
-        match=exact("column 'capacity' must be a whole number >= 0; found in 1 row: 'two' on row 2"),
+        match=exact(
+            "column 'capacity' must be a whole number from 0 to 10,000; found in 1 row: 'two' on row 2"
+        ),
     ):
         problem(tutors(capacity=[2, 2, "two"]))
 
@@ -544,7 +570,7 @@ def test_non_numeric_priority() -> None:
     with pytest.raises(
         tm.InputError,
         match=exact(
-            "establishments: column 'priority' must be a number > 0; found in 1 row: "
+            "establishments: column 'priority' must be a number from 0.000001 to 1,000,000; found in 1 row: "
             "'high' on row 0 (uai 0130001F)."
         ),
     ):
@@ -555,7 +581,10 @@ def test_non_numeric_priority() -> None:
 def test_priority_not_positive(priority: float) -> None:
     with pytest.raises(
         tm.InputError,
-        match=exact(f"column 'priority' must be a number > 0; found in 1 row: {priority} on row 1"),
+        match=exact(
+            "column 'priority' must be a number from 0.000001 to 1,000,000; "
+            f"found in 1 row: {priority} on row 1"
+        ),
     ):
         problem(e=establishments(priority=[1, priority, 2]))
 
@@ -564,7 +593,7 @@ def test_fractional_wave() -> None:
     with pytest.raises(
         tm.InputError,
         match=exact(
-            "establishments: column 'wave' must be a whole number (the deployment wave); found in 1 row: 3.5"
+            "establishments: column 'wave' must be a whole number from 0 to 999,999; found in 1 row: 3.5"
         ),
     ):
         problem(e=establishments(wave=[3.5, 4, 4]))
@@ -584,7 +613,7 @@ def test_bad_remote_ok() -> None:
 def test_negative_visits_per_year() -> None:
     with pytest.raises(
         tm.InputError,
-        match=exact("column 'visits_per_year' must be a number >= 0; found in 1 row: -6"),
+        match=exact("column 'visits_per_year' must be a number from 0 to 365; found in 1 row: -6"),
     ):
         problem(e=establishments(visits_per_year=[6, -6, 6]))
 
@@ -1079,3 +1108,131 @@ def test_csv_decimal_comma_in_priority(tmp_path: Path) -> None:
     p = tm.Problem.from_csv(t, e)
     assert p.establishments.priority.tolist() == [1.5, 0.25, 2.0]
     assert p.sources["etablissements.csv"] == "Windows-1252, ';'-separated, decimal comma"
+
+
+# -- numbers at the edge: every value in a range the solve and the reports carry ------
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value", "expected"),
+    [
+        # Priorities of 1e17 looped for ever coarsening the cost unit; 1e19
+        # gave status error and an all-no_plan plan.
+        ("establishments", "priority", 1e17, "a number from 0.000001 to 1,000,000"),
+        ("establishments", "priority", 1e-7, "a number from 0.000001 to 1,000,000"),
+        ("establishments", "visits_per_year", 1e19, "a number from 0 to 365"),
+        ("establishments", "wave", 1e19, "a whole number from 0 to 999,999"),
+        # Capacity >= 1e19 overflowed int64 and blamed column min_load, "empty".
+        ("tutors", "capacity", 1e19, "a whole number from 0 to 10,000"),
+        ("tutors", "min_load", 10_001, "a whole number from 0 to 10,000"),
+        ("tutors", "max_km", 1e308, "a number from 0 to 40,000 km"),
+        ("tutors", "vehicle_cv", 0.5, "a number from 1 to 1,000 CV"),
+        # cia_eur >= 1e19 gave a traceback in the reports.
+        ("tutors", "cia_eur", 1e19, "a number from 0 to 1,000,000 EUR"),
+        ("tutors", "prior_service_km", -1, "a number from 0 to 1,000,000 km"),
+    ],
+)
+def test_numbers_out_of_range_name_column_row_and_range(
+    table: str, column: str, value: float, expected: str
+) -> None:
+    t, e = tutors(), establishments()
+    frame = t if table == "tutors" else e
+    frame[column] = [None, value, None]
+    who = "tutor_id T2" if table == "tutors" else f"uai {U2}"
+    with pytest.raises(
+        tm.InputError, match=exact(f"{table}: column '{column}' must be {expected}; found in 1 row: ")
+    ) as info:
+        problem(t, e)
+    assert who in str(info.value)
+    assert (info.value.column, info.value.rows, values_of(info.value)) == (column, (1,), (value,))
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        (
+            "max_distance_km",
+            1e308,
+            "max_distance_km must be a number from 0 to 40,000 km (or inf for no limit)",
+        ),
+        (
+            "remote_penalty_km",
+            1e308,
+            "remote_penalty_km must be a number from 0 to 100,000,000 km; got 1e+308",
+        ),
+        ("detour_factor", 1e308, "detour_factor must be a number from 1 to 10; got 1e+308"),
+        ("default_capacity", 10**19, "default_capacity must be a whole number from 0 to 10,000"),
+        ("default_visits_per_year", 400, "default_visits_per_year must be a number from 0 to 365; got 400"),
+    ],
+)
+def test_parameters_out_of_range_are_refused(option: str, value: float, expected: str) -> None:
+    with pytest.raises(tm.InputError, match=exact(expected)):
+        problem(**{option: value})
+
+
+def test_no_limit_is_still_accepted() -> None:
+    assert problem(max_distance_km=np.inf, remote_penalty_km=100).max_distance_km == np.inf
+
+
+def test_from_arrays_checks_ranges_too() -> None:
+    with pytest.raises(
+        tm.InputError, match=exact("tutors: column 'capacity' must be a whole number from 0 to 10,000")
+    ):
+        tm.Problem.from_arrays(np.ones((2, 2)), capacity=[1, 1e19])
+    with pytest.raises(
+        tm.InputError, match=exact("distance_km: stored distances must be a number from 0 to 40,000 km")
+    ):
+        tm.Problem.from_arrays(np.array([[1.0, 1e308]]))
+
+
+def test_priorities_at_both_ends_of_their_range_solve() -> None:
+    # 1e12 beside 1e-6 never returned; the range's ends are carried exactly.
+    p = problem(e=establishments(priority=[1e6, 1e-6, 1.0]))
+    with warnings.catch_warnings():
+        # The solver may coarsen its cost unit for such a spread, and says so.
+        warnings.simplefilter("ignore", tm.TutormatchWarning)
+        plan = tm.solve(p, time_limit=10)
+    assert plan.status == tm.Status.OPTIMAL
+    assert set(plan.pairs["uai"]) == {U1, U2, U3}
+
+
+def test_cli_refuses_a_huge_limit_before_solving(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tutormatch.cli import main
+
+    t, e = tmp_path / "tutors.csv", tmp_path / "establishments.csv"
+    tutors().to_csv(t, index=False)
+    establishments().to_csv(e, index=False)
+    assert main(["solve", str(t), str(e), "--max-km", "1e308", "--out", str(tmp_path / "plan")]) == 2
+    err = capsys.readouterr().err
+    assert "max_distance_km must be a number from 0 to 40,000 km" in err
+    assert "Nothing was written." in err
+    assert not (tmp_path / "plan").exists()
+
+
+@pytest.mark.parametrize("code", ["013000²", "0130001²"], ids=["seven", "eight"])
+def test_superscript_digits_in_a_uai_are_a_bad_uai(code: str) -> None:
+    # "²".isdigit() is True: int() then raised a bare ValueError.
+    with pytest.raises(tm.InputError, match=exact("establishments: column 'uai' must hold UAI codes")):
+        problem(e=establishments(uai=[U1, U2, code]))
+
+
+def test_superscript_digits_in_an_insee_code_are_unknown() -> None:
+    frame = establishments(insee=["13055", "13001", "1305²"]).drop(columns=["lon", "lat"])
+    with pytest.raises(
+        tm.InputError, match=exact("establishments: column 'insee' must hold INSEE commune codes")
+    ):
+        problem(e=frame)
+
+
+def test_a_python_int_beyond_any_float_is_out_of_range() -> None:
+    # float(10**400) raised OverflowError; the message now shows the start of the value.
+    with pytest.raises(
+        tm.InputError,
+        match=exact("column 'capacity' must be a whole number from 0 to 10,000; found in 1 row: 1000000000")
+        + r".*\.\.\. \(401 characters\) on row 1",
+    ):
+        problem(tutors(capacity=[2, 10**400, 2]))
+    with pytest.raises(
+        tm.InputError, match=r"max_distance_km must be .*; got 1000.*\.\.\. \(401 characters\)\."
+    ):
+        problem(max_distance_km=10**400)

@@ -85,16 +85,24 @@ def _read_bytes(file: Path, name: str) -> bytes:
         ) from None
 
 
+def _line_of(raw: bytes, position: int) -> int:
+    """Return the line number (from 1) of byte ``position``."""
+    return raw.count(b"\n", 0, position) + 1
+
+
 def _decode(raw: bytes, name: str) -> tuple[str, str]:
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw:
+    nul = raw.find(b"\x00")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or nul >= 0:
         # UTF-16 ("Unicode text" in Excel) and binary files (an .xlsx
         # workbook renamed .csv) hold NUL bytes; cp1252 would decode them
         # into nonsense column names instead of failing.
+        line = _line_of(raw, max(nul, 0))
         raise InputError(
-            f"{name}: this is not a CSV text file (it holds NUL bytes: UTF-16 "
-            "text or a workbook such as .xlsx). Save it again as 'CSV UTF-8' "
-            "from your spreadsheet.",
+            f"{name}: line {line} holds a NUL byte, so this is not a CSV text file "
+            "(UTF-16 text, a workbook such as .xlsx, or a damaged file). Save it "
+            "again as 'CSV UTF-8' from your spreadsheet.",
             table=name,
+            rows=[line],
         )
     has_bom = raw.startswith(b"\xef\xbb\xbf")
     try:
@@ -109,11 +117,14 @@ def _decode(raw: bytes, name: str) -> tuple[str, str]:
         except UnicodeDecodeError as exc:
             error = exc
     what = "UTF-8 (it starts with a UTF-8 mark)" if has_bom else "UTF-8 or Windows-1252"
+    position = error.start + 3 * has_bom
+    line = _line_of(raw, position)
     raise InputError(
-        f"{name}: cannot read the file as {what}: byte {error.start + 3 * has_bom} "
+        f"{name}: cannot read the file as {what}: byte {position} (on line {line}) "
         "is invalid. "
         "Save it again as 'CSV UTF-8' from your spreadsheet.",
         table=name,
+        rows=[line],
     )
 
 
@@ -165,6 +176,14 @@ def _records(text: str, separator: str, name: str) -> Iterator[tuple[int, list[s
 
 
 def _quote_error(name: str, start: int, end: int, reason: str) -> InputError:
+    if "field limit" in reason:
+        message = (
+            f"{name}: line {start} holds a value longer than {csv.field_size_limit():,} "
+            "characters, more than any cell of a tutors or establishments table. "
+            "Check that line: a double quote opened there and never closed swallows "
+            "the lines after it; otherwise shorten the value."
+        )
+        return InputError(message, table=name, rows=[start])
     if "end of data" in reason:
         message = (
             f"{name}: a double quote opened on line {start} is never closed (the "

@@ -1,133 +1,282 @@
-"""Write a plan as files: assignment.csv, tutors.csv, summary.json, summary.md.
+"""Write a plan's files: assignment.csv and .xlsx, tutors.csv, summary.json, summary.md.
 
-All files are written to a temporary folder next to the target and moved in
-only when every one of them is complete, so a failure never leaves a
-half-written plan behind.
+In English (``lang="en"``) the CSV files are for tools: ``,``-separated UTF-8,
+decimal point, snake_case headers. In French (``lang="fr"``, the command
+line's default) they are for French Excel: ``;``-separated UTF-8 with a
+byte-order mark, decimal comma, French headers and values. Either way
+``tutormatch report`` and ``--fixed`` read ``assignment.csv`` and
+``assignment.xlsx`` back. ``summary.json`` is the same in both languages.
+
+These functions write into a folder as they are told; publishing that folder
+safely is :mod:`tutormatch.io._output`'s job.
 """
 
 from __future__ import annotations
 
+import csv
 import json
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from os import PathLike
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
+
+from tutormatch.io._output import atomic_directory  # re-exported for the report writer
 
 if TYPE_CHECKING:
     from tutormatch.solve._assignment import Assignment
 
-__all__ = ["atomic_directory", "plan_summary_markdown", "write_plan"]
+__all__ = [
+    "LANGS",
+    "atomic_directory",
+    "plan_summary_markdown",
+    "summary_json",
+    "write_plan_files",
+]
+
+#: Languages of the plan files.
+LANGS = ("fr", "en")
+
+# column -> French header; the English headers are the column names.
+_FR_HEADERS = {
+    "uai": "UAI",
+    "tutor_id": "Tuteur",
+    "mode": "Modalité",
+    "distance_km": "Distance ({unit})",
+    "reason_code": "Motif",
+    "reason": "Détail",
+    "capacity": "Capacité",
+    "load": "Charge",
+    "n_onsite": "Sur place",
+    "n_remote": "À distance",
+    "yearly_km": "Km par an",
+}
+_FR_TUTOR_DISTANCE = "Distance totale, aller ({unit})"
+_FR_VALUES = {
+    "mode": {"onsite": "sur place", "remote": "à distance", "none": "aucune"},
+    "reason_code": {
+        "no_eligible_tutor": "aucun tuteur éligible",
+        "tutors_full": "tuteurs éligibles déjà pris",
+        "no_plan": "aucun plan",
+    },
+}
+_SHEET = {"fr": "Affectation", "en": "Assignment"}
+_FR_STATUS = {"optimal": "optimal (prouvé)", "feasible": "réalisable, optimalité non prouvée"}
+
+# summary.md rows: key -> (French, English)
+_SUMMARY_TEXT: dict[str, tuple[str, str]] = {
+    "title": ("# Plan tutormatch", "# tutormatch plan"),
+    "status": ("statut", "status"),
+    "solver": ("méthode", "solver"),
+    "covered": ("établissements couverts", "establishments covered"),
+    "remote": ("à distance", "remote"),
+    "uncovered": ("établissements non couverts", "establishments uncovered"),
+    "priority": ("priorité couverte", "priority covered"),
+    "tutors": ("tuteurs mobilisés", "tutors used"),
+    "total": (
+        "distance sur place, total (aller, à vol d'oiseau)",
+        "on-site distance, total (one way, great-circle)",
+    ),
+    "worst": ("distance sur place, binôme le plus éloigné", "on-site distance, worst pair"),
+    "yearly": (
+        "km routiers sur place par an (2 x visites x distance x détour)",
+        "yearly on-site travel, road km (2 x visits x distance x detour)",
+    ),
+    "objective": (
+        "objectif (équivalent km, pénalités à distance comprises)",
+        "objective (km-equivalent, remote penalties included)",
+    ),
+    "gap": ("écart à l'optimum prouvé", "gap"),
+    "limit": ("limite sur place", "on-site limit"),
+    "remote_rule": ("tutorat à distance", "remote tutoring"),
+    "allowed": ("autorisé", "allowed"),
+    "not_allowed": ("non autorisé", "not allowed"),
+    "time": ("temps de calcul", "solve time"),
+    "inputs": ("Fichiers lus :", "Inputs read:"),
+    "uncovered_title": ("## Établissements non couverts", "## Uncovered establishments"),
+    "reason": ("motif", "reason"),
+}
 
 
-@contextmanager
-def atomic_directory(directory: str | PathLike[str]) -> Iterator[Path]:
-    """Yield a scratch folder whose files are moved into ``directory`` on success.
-
-    Existing files of the same names are replaced; other files in
-    ``directory`` are left alone. On an exception nothing is moved.
-    """
-    target = Path(directory)
-    target.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".tutormatch-", dir=target))
-    try:
-        yield scratch
-        for path in sorted(scratch.rglob("*")):
-            if path.is_file():
-                destination = target / path.relative_to(scratch)
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                path.replace(destination)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+def _t(key: str, lang: str) -> str:
+    french, english = _SUMMARY_TEXT[key]
+    return french if lang == "fr" else english
 
 
-def _fmt_km(value: float) -> str:
-    return f"{value:,.1f} km"
+def _number(value: float, lang: str, pattern: str = "{:,.1f}") -> str:
+    text = pattern.format(value)
+    if lang == "fr":
+        # 1,234.5 -> 1 234,5 (narrow no-break space for thousands).
+        text = text.replace(",", "\u202f").replace(".", ",")
+    return text
 
 
-def plan_summary_markdown(plan: Assignment) -> str:
-    """Return the summary of a plan as Markdown, for people."""
-    s = plan.summary()
-    p = plan.problem
-    lines = [
-        "# tutormatch plan",
-        "",
-        "| | |",
-        "| --- | --- |",
-        f"| status | **{s['status']}** (solver {s['solver']}: {s['message']}) |",
-        f"| establishments covered | {s['n_covered']} / {s['n_establishments']} ({s['n_remote']} remote) |",
-        f"| establishments uncovered | {s['n_uncovered']} |",
-        f"| priority covered | {s['covered_priority']:g} / {s['total_priority']:g} |",
-        f"| tutors used | {s['n_tutors_used']} / {s['n_tutors']} |",
-        f"| on-site distance, total (one way, great-circle) | {_fmt_km(s['total_distance_km'])} |",
-        f"| on-site distance, worst pair | {_fmt_km(s['max_distance_km'])} |",
-        "| yearly on-site travel, road km (2 x visits x distance x detour) | "
-        f"{_fmt_km(s['yearly_travel_km'])} |",
-        f"| objective (km-equivalent, remote penalties included) | {_fmt_optional(s['objective_km'])} |",
-        f"| gap | {_fmt_optional(s['gap'], '{:.4%}')} |",
-        f"| on-site limit | {_fmt_optional(s['max_distance_limit_km'], '{:g} km')} |",
-        f"| remote tutoring | {'allowed' if s['allow_remote'] else 'not allowed'} |",
-        f"| solve time | {s['solve_seconds']:.3f} s |",
-    ]
-    if p.sources:
-        lines += ["", "Inputs read:", ""]
-        lines += [f"- `{name}`: {how}" for name, how in p.sources.items()]
-    uncovered = plan.uncovered
-    if len(uncovered):
-        lines += ["", "## Uncovered establishments", "", "| uai | reason |", "| --- | --- |"]
-        lines += [f"| {u} | {d} |" for u, d in zip(uncovered["uai"], uncovered["detail"], strict=True)]
-    return "\n".join(lines) + "\n"
-
-
-def _fmt_optional(value: Any, pattern: str = "{:,.1f}") -> str:
-    return "n/a" if value is None else pattern.format(value)
-
-
-def _csv(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_csv(path, index=False, float_format="%.3f", encoding="utf-8", lineterminator="\n")
-
-
-def write_plan(
-    plan: Assignment,
-    directory: str | PathLike[str],
-    *,
-    extra: Callable[[Path], None] | None = None,
-) -> list[Path]:
-    """Write a plan's files into ``directory``, all or nothing.
-
-    Files: ``assignment.csv`` (one row per input establishment, in UAI order:
-    ``uai, tutor_id, mode, distance_km, reason_code, reason``),
-    ``tutors.csv`` (one row per tutor with its load), ``summary.json`` and
-    ``summary.md``.
+def plan_summary_markdown(plan: Assignment, *, lang: str = "en") -> str:
+    """Return the summary of a plan as Markdown, for people.
 
     Parameters
     ----------
     plan : Assignment
-    directory : path
-        Created if needed.
-    extra : callable, optional
-        Called with the scratch folder to add more files (reports) to the
-        same all-or-nothing write.
+    lang : {"en", "fr"}, default "en"
+        Language and number format.
+
+    Returns
+    -------
+    str
+    """
+    s = plan.summary()
+    p = plan.problem
+    unit = p.distance_unit
+    km = f" {unit}"
+
+    def optional(value: Any, pattern: str = "{:,.1f}") -> str:
+        return "n/a" if value is None else _number(value, lang, pattern)
+
+    remote = _t("allowed" if s["allow_remote"] else "not_allowed", lang)
+    status = _FR_STATUS.get(s["status"], s["status"]) if lang == "fr" else s["status"]
+    limit = s["max_distance_limit_km"]
+    lines = [
+        _t("title", lang),
+        "",
+        "| | |",
+        "| --- | --- |",
+        f"| {_t('status', lang)} | **{status}** ({_t('solver', lang)} {s['solver']}: {s['message']}) |",
+        f"| {_t('covered', lang)} | {s['n_covered']} / {s['n_establishments']}"
+        f" ({s['n_remote']} {_t('remote', lang)}) |",
+        f"| {_t('uncovered', lang)} | {s['n_uncovered']} |",
+        f"| {_t('priority', lang)} | {_number(s['covered_priority'], lang, '{:g}')}"
+        f" / {_number(s['total_priority'], lang, '{:g}')} |",
+        f"| {_t('tutors', lang)} | {s['n_tutors_used']} / {s['n_tutors']} |",
+        f"| {_t('total', lang)} | {_number(s['total_distance_km'], lang)}{km} |",
+        f"| {_t('worst', lang)} | {_number(s['max_distance_km'], lang)}{km} |",
+        f"| {_t('yearly', lang)} | {_number(s['yearly_travel_km'], lang)} km |",
+        f"| {_t('objective', lang)} | {optional(s['objective_km'])} |",
+        f"| {_t('gap', lang)} | {optional(None if s['gap'] is None else 100 * s['gap'], '{:.4f}')}"
+        f"{'' if s['gap'] is None else ' %'} |",
+        f"| {_t('limit', lang)} | {'n/a' if limit is None else _number(limit, lang, '{:g}') + km} |",
+        f"| {_t('remote_rule', lang)} | {remote} |",
+        f"| {_t('time', lang)} | {_number(s['solve_seconds'], lang, '{:.3f}')} s |",
+    ]
+    if p.sources:
+        lines += ["", _t("inputs", lang), ""]
+        lines += [f"- `{name}`: {how}" for name, how in p.sources.items()]
+    uncovered = plan.uncovered
+    if len(uncovered):
+        lines += ["", _t("uncovered_title", lang), "", f"| uai | {_t('reason', lang)} |", "| --- | --- |"]
+        lines += [f"| {u} | {d} |" for u, d in zip(uncovered["uai"], uncovered["detail"], strict=True)]
+    return "\n".join(lines) + "\n"
+
+
+def _localise(frame: pd.DataFrame, lang: str, unit: str, *, tutors: bool = False) -> pd.DataFrame:
+    """Return ``frame`` with the headers and categorical values of ``lang``."""
+    if lang == "en":
+        return frame
+    out = frame.copy()
+    for column, values in _FR_VALUES.items():
+        if column in out:
+            out[column] = [values.get(v, v) for v in out[column]]
+    headers = {c: _FR_HEADERS.get(c, c).format(unit=unit) for c in out.columns}
+    if tutors:
+        headers["distance_km"] = _FR_TUTOR_DISTANCE.format(unit=unit)
+    return out.rename(columns=headers)
+
+
+def _cell_text(value: Any, lang: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float | np.floating):
+        text = f"{value:.3f}"
+        return text.replace(".", ",") if lang == "fr" else text
+    return str(value)
+
+
+def _write_csv(frame: pd.DataFrame, path: Path, lang: str) -> None:
+    if lang == "en":
+        frame.to_csv(path, index=False, float_format="%.3f", encoding="utf-8", lineterminator="\n")
+        return
+    # What French Excel opens in columns: ';', a BOM, decimal commas.
+    with path.open("w", encoding="utf-8-sig", newline="") as file:
+        writer = csv.writer(file, delimiter=";", lineterminator="\r\n")
+        writer.writerow(frame.columns)
+        columns = [frame[c].tolist() for c in frame.columns]
+        writer.writerows([_cell_text(v, lang) for v in row] for row in zip(*columns, strict=True))
+
+
+def _write_xlsx(frame: pd.DataFrame, path: Path, lang: str) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _SHEET[lang]
+    sheet.append([str(c) for c in frame.columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    columns = [frame[c].tolist() for c in frame.columns]
+    for r, row in enumerate(zip(*columns, strict=True), start=2):
+        for c, value in enumerate(row, start=1):
+            if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
+                continue
+            if isinstance(value, str):
+                cell = sheet.cell(row=r, column=c, value=value)
+                cell.data_type = "s"  # an id starting with '=' stays text, never a formula
+            elif isinstance(value, float | np.floating):
+                sheet.cell(row=r, column=c, value=float(value)).number_format = "0.000"
+            else:
+                sheet.cell(row=r, column=c, value=int(value))
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    for i, name in enumerate(frame.columns, start=1):
+        width = max([len(str(name)), *(len(str(v)) for v in columns[i - 1][:200])])
+        sheet.column_dimensions[get_column_letter(i)].width = min(max(10, width + 2), 60)
+    book.save(path)
+
+
+def summary_json(summary: dict[str, Any], **dumps: Any) -> str:
+    """Return ``summary`` as strict JSON: a NaN or infinite number becomes ``null``."""
+
+    def finite(value: Any) -> Any:
+        return None if isinstance(value, float) and not math.isfinite(value) else value
+
+    clean = {k: finite(v) for k, v in summary.items()}
+    return json.dumps(clean, ensure_ascii=False, allow_nan=False, **dumps)
+
+
+def write_plan_files(plan: Assignment, directory: Path, *, lang: str = "en") -> list[Path]:
+    """Write a plan's files into ``directory`` (an existing, e.g. staging, folder).
+
+    Files: ``assignment.csv`` and ``assignment.xlsx`` (one row per input
+    establishment, in UAI order: ``uai, tutor_id, mode, distance_km,
+    reason_code, reason``), ``tutors.csv`` (one row per tutor with its load),
+    ``summary.json`` and ``summary.md``.
+
+    Parameters
+    ----------
+    plan : Assignment
+    directory : Path
+    lang : {"en", "fr"}, default "en"
+        ``"fr"``: French headers and values, ``;``, BOM, decimal comma.
 
     Returns
     -------
     list of Path
-        The files written, in ``directory``.
+        The files written.
     """
-    with atomic_directory(directory) as scratch:
-        _csv(plan.table(), scratch / "assignment.csv")
-        _csv(plan.tutor_loads(), scratch / "tutors.csv")
-        summary = plan.summary()
-        summary["inputs"] = dict(plan.problem.sources)
-        (scratch / "summary.json").write_text(
-            json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        (scratch / "summary.md").write_text(plan_summary_markdown(plan), encoding="utf-8")
-        if extra is not None:
-            extra(scratch)
-        names = sorted(str(p.relative_to(scratch)) for p in scratch.rglob("*") if p.is_file())
-    return [Path(directory) / name for name in names]
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}; got {lang!r}.")
+    unit = plan.problem.distance_unit
+    assignment = _localise(plan.table(), lang, unit)
+    paths = [directory / n for n in ("assignment.csv", "assignment.xlsx", "tutors.csv")]
+    _write_csv(assignment, paths[0], lang)
+    _write_xlsx(assignment, paths[1], lang)
+    _write_csv(_localise(plan.tutor_loads(), lang, unit, tutors=True), paths[2], lang)
+    summary = plan.summary()
+    summary["inputs"] = dict(plan.problem.sources)
+    summary["columns"] = {k: dict(v) for k, v in plan.problem.columns.items()}
+    paths.append(directory / "summary.json")
+    paths[-1].write_text(summary_json(summary, indent=2) + "\n", encoding="utf-8")
+    paths.append(directory / "summary.md")
+    paths[-1].write_text(plan_summary_markdown(plan, lang=lang), encoding="utf-8")
+    return paths

@@ -43,7 +43,8 @@ def uai_check_letter(first_seven: str) -> str:
     >>> uai_check_letter("0130001")
     'F'
     """
-    if len(first_seven) != 7 or not first_seven.isdigit():
+    # isascii: str.isdigit() also accepts "²" and other digits int() refuses or reads.
+    if len(first_seven) != 7 or not (first_seven.isascii() and first_seven.isdigit()):
         raise ValueError(f"a UAI starts with seven digits; got {first_seven!r}")
     return _LETTERS[int(first_seven) % 23]
 

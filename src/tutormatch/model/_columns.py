@@ -10,6 +10,8 @@ how to fix it. Nothing is coerced silently.
 
 from __future__ import annotations
 
+import math
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -18,6 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from tutormatch.errors import InputError
+from tutormatch.model._fields import Field, header_key
 
 __all__ = ["ColumnReader"]
 
@@ -38,11 +41,12 @@ def _is_blank(value: Any) -> bool:
 
 
 def _as_text(value: Any) -> str:
+    """Return a cell as stripped text in Unicode NFC (so equal ids compare equal)."""
     if _is_blank(value):
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return unicodedata.normalize("NFC", str(value).strip())
 
 
 def _as_float(value: Any) -> float | None:
@@ -52,7 +56,10 @@ def _as_float(value: Any) -> float | None:
     if isinstance(value, bool | np.bool_):
         return None
     if isinstance(value, int | float | np.integer | np.floating):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # a Python int beyond any float: out of every range
+            return math.inf if value > 0 else -math.inf
     text = str(value).strip().replace("\u00a0", "").replace(" ", "")
     if text.count(",") == 1 and "." not in text:
         text = text.replace(",", ".")
@@ -65,6 +72,13 @@ def _as_float(value: Any) -> float | None:
 class ColumnReader:
     """Typed access to the columns of one input table.
 
+    Column names are matched through :func:`~tutormatch.model._fields.header_key`
+    (case, accents, spaces and punctuation ignored) against the names and
+    aliases of ``fields``. Every column of the frame is then either read (it
+    matches a field) or ignored (it matches none); both are recorded in
+    :meth:`report`. Two columns that match one field must hold equal values
+    on every row, else the reader raises.
+
     Parameters
     ----------
     frame : pandas.DataFrame
@@ -75,8 +89,17 @@ class ColumnReader:
         Canonical name of the id column, used to name rows in messages.
     row_word : str
         ``"line"`` for CSV files (the index holds line numbers) or ``"row"``.
+    fields : mapping, optional
+        Canonical name -> :class:`~tutormatch.model._fields.Field`.
+    names : mapping, optional
+        Canonical name -> names the caller gave explicitly (e.g. the
+        ``tutor_id=`` argument). A column matched by one of these wins over
+        columns matched only by the default aliases, which are then ignored.
+    geometry : str, optional
+        The active geometry column of a GeoDataFrame: read, never matched.
     aliases : mapping, optional
-        Canonical name -> other accepted spellings (matched case-insensitively).
+        Canonical name -> other accepted spellings, for callers without a
+        field table (adds to ``fields``).
     """
 
     def __init__(
@@ -86,29 +109,102 @@ class ColumnReader:
         table: str,
         id_column: str,
         row_word: str = "row",
+        fields: Mapping[str, Field] | None = None,
+        names: Mapping[str, Iterable[str]] | None = None,
+        geometry: str | None = None,
         aliases: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
         self.frame = frame
         self.table = table
         self.row_word = row_word
         self.id_column = id_column
-        self._columns: dict[str, str] = {}
-        seen: dict[str, str] = {}
-        for column in frame.columns:
-            key = str(column).strip().lower()
-            if key in seen:
-                raise _duplicate_column(table, seen[key], str(column))
-            seen[key] = str(column)
-        alias_map = {k: [k, *v] for k, v in (aliases or {}).items()}
-        self._aliases = alias_map
-        for canonical, spellings in alias_map.items():
-            for spelling in spellings:
-                if spelling.lower() in seen:
-                    self._columns[canonical] = seen[spelling.lower()]
-                    break
-        for key, column in seen.items():
-            self._columns.setdefault(key, column)
         self._ids: npt.NDArray[np.object_] | None = None
+        self.fields = dict(fields or {})
+        for canonical, spellings in (aliases or {}).items():
+            self.fields.setdefault(canonical, Field(canonical, tuple(spellings)))
+        keys: dict[str, str] = {}
+        for f in self.fields.values():
+            for key in f.keys:
+                keys.setdefault(key, f.name)
+        chosen: dict[str, str] = {}
+        for canonical, spellings in (names or {}).items():
+            for spelling in spellings:
+                chosen[header_key(spelling)] = canonical
+        self._names = {k: [f.name, *f.aliases] for k, f in self.fields.items()}
+        for canonical, spellings in (names or {}).items():
+            self._names.setdefault(canonical, [canonical])[1:1] = [s for s in spellings if s != canonical]
+        seen: set[str] = set()
+        groups: dict[str, list[int]] = {}
+        explicit: dict[str, list[int]] = {}
+        self.ignored: list[str] = []
+        for position, column in enumerate(frame.columns):
+            label = str(column)
+            if label in seen:
+                raise _duplicate_column(table, label)
+            seen.add(label)
+            if geometry is not None and label == geometry:
+                continue
+            key = header_key(label)
+            if key in chosen:
+                explicit.setdefault(chosen[key], []).append(position)
+            if key in keys or key in chosen:
+                groups.setdefault(chosen.get(key, keys.get(key, "")), []).append(position)
+            else:
+                self.ignored.append(label)
+        for canonical, positions in explicit.items():
+            self.ignored.extend(str(frame.columns[p]) for p in groups[canonical] if p not in positions)
+            groups[canonical] = positions
+        order = {str(c): i for i, c in enumerate(frame.columns)}
+        self.ignored.sort(key=order.__getitem__)
+        self._position: dict[str, int] = {}
+        self.same_as: dict[str, str] = {}
+        for canonical, positions in groups.items():
+            first, *others = positions
+            for other in others:
+                self._check_equal(canonical, first, other)
+                self.same_as[str(frame.columns[other])] = canonical
+            self._position[canonical] = first
+        self.read: dict[str, str] = {
+            name: str(frame.columns[p]) for name, p in sorted(self._position.items(), key=lambda kv: kv[1])
+        }
+        if geometry is not None and geometry in seen:
+            self.read["geometry"] = geometry
+
+    def _check_equal(self, canonical: str, first: int, other: int) -> None:
+        a = self.frame.iloc[:, first].tolist()
+        b = self.frame.iloc[:, other].tolist()
+        differ = np.array([not _same_cell(x, y) for x, y in zip(a, b, strict=True)], dtype=bool)
+        if not differ.any():
+            return
+        name_a, name_b = str(self.frame.columns[first]), str(self.frame.columns[other])
+        shown = [f"{_show(x)} vs {_show(y)}" for x, y, d in zip(a, b, differ, strict=True) if d]
+        raise InputError(
+            f"{self.table}: columns {name_a!r} and {name_b!r} both give {canonical!r} but differ in "
+            f"{self.where(differ, shown)}. Keep one of them: drop or rename the other"
+            f"{_choose(canonical, name_b)}.",
+            table=self.table,
+            column=name_b,
+            rows=self.row_labels(differ),
+            values=[(x, y) for x, y, d in zip(a, b, differ, strict=True) if d],
+        )
+
+    def report(self) -> dict[str, Any]:
+        """Say which columns were read (and as what) and which were ignored.
+
+        Returns
+        -------
+        dict
+            ``{"source": table, "read": {canonical: user's spelling},
+            "ignored": [user's spellings], "same_as": {user's spelling:
+            canonical}}``; ``same_as`` lists second columns for a field, found
+            equal to the first on every row.
+        """
+        return {
+            "source": self.table,
+            "read": dict(self.read),
+            "ignored": list(self.ignored),
+            "same_as": dict(self.same_as),
+        }
 
     # -- helpers ---------------------------------------------------------
 
@@ -117,18 +213,14 @@ class ColumnReader:
 
     def has(self, name: str) -> bool:
         """Tell whether the table has column ``name`` (or one of its aliases)."""
-        return name in self._columns
+        return name in self._position
 
     def spelled(self, name: str) -> str:
         """Return the column name as the user spelled it."""
-        return self._columns.get(name, name)
-
-    def used_columns(self, names: Iterable[str]) -> set[str]:
-        """Return the user's spellings of the canonical ``names`` present."""
-        return {self._columns[n] for n in names if n in self._columns}
+        return self.read.get(name, name)
 
     def _raw(self, name: str) -> list[Any]:
-        return self.frame[self._columns[name]].tolist()
+        return self.frame.iloc[:, self._position[name]].tolist()
 
     def set_ids(self, ids: npt.NDArray[np.object_]) -> None:
         """Record the row ids, so that later messages name rows by id too."""
@@ -250,12 +342,12 @@ class ColumnReader:
         if missing:
             name = missing[0]
             present = ", ".join(repr(str(c)) for c in self.frame.columns) or "none"
-            others = [a for a in self._aliases.get(name, [name]) if a != name]
+            others = [a for a in self._names.get(name, [name]) if a != name]
             also = f" (or one of {', '.join(map(repr, others))})" if others else ""
             raise InputError(
                 f"{self.table}: required column {name!r}{also} is missing; columns "
                 f"found: {present}. Add it, or rename the matching column; names "
-                "are matched ignoring case.",
+                "are matched ignoring case, accents, spaces and punctuation.",
                 table=self.table,
                 column=name,
             )
@@ -306,16 +398,25 @@ class ColumnReader:
             raise self.fail(name, bad, expectation)
         return values
 
-    def integer(self, name: str, *, default: int, minimum: int | None = None) -> npt.NDArray[np.int64]:
-        """Return column ``name`` as integers; blanks become ``default``."""
-        expectation = "must be a whole number" + (f" >= {minimum}" if minimum is not None else "")
-        values = self.number(name, default=float(default), expectation=expectation)
-        bad = np.isnan(values) | (values != np.round(values))
-        if minimum is not None:
-            bad |= values < minimum
-        if bad.any():
-            raise self.fail(name, bad, expectation)
-        return values.astype(np.int64)
+    def ranged(self, name: str, *, default: float = np.nan) -> npt.NDArray[np.float64]:
+        """Return column ``name`` as floats checked against its field's range.
+
+        Blanks become ``default`` (which may be ``nan``: unknown, or ``inf``:
+        no limit); every value typed must lie in the range of
+        ``fields[name]``, and be whole when the range says so.
+        """
+        rng = self.fields[name].range
+        if rng is None:
+            raise TypeError(f"field {name!r} has no range")  # a programming error, not input
+        expectation = f"must be {rng.describe()}"
+        values = self.number(
+            name, default=default, minimum=rng.minimum, maximum=rng.maximum, expectation=expectation
+        )
+        if rng.integer:
+            fractional = np.isfinite(values) & (values != np.round(values))
+            if fractional.any():
+                raise self.fail(name, fractional, expectation)
+        return values
 
     def boolean(self, name: str, *, default: bool) -> npt.NDArray[np.bool_]:
         """Return column ``name`` as booleans (true/false, oui/non, 1/0...)."""
@@ -369,21 +470,35 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+_LONGEST = 40  # characters of a value shown in a message; the error keeps it whole
+
+
 def _show(value: Any) -> str:
     if _is_blank(value):
         return "empty"
-    if isinstance(value, str) and _as_float(value) is not None:
-        return value.strip()  # a number in a CSV cell: quotes would only confuse
-    return repr(_plain(value))
+    # A number in a CSV cell is shown bare: quotes would only confuse.
+    text = value.strip() if isinstance(value, str) and _as_float(value) is not None else repr(_plain(value))
+    return text if len(text) <= _LONGEST else f"{text[: _LONGEST - 3]}... ({len(text):,} characters)"
 
 
-def _duplicate_column(table: str, first: str, second: str) -> InputError:
-    if first.strip() == second.strip():
-        problem = f"column {first!r} appears twice"
-    else:
-        problem = f"columns {first!r} and {second!r} have the same name once case is ignored"
+def _duplicate_column(table: str, name: str) -> InputError:
     return InputError(
-        f"{table}: {problem}. Rename or drop one of them.",
+        f"{table}: column {name!r} appears twice. Rename or drop one of them.",
         table=table,
-        column=second,
+        column=name,
     )
+
+
+def _choose(canonical: str, column: str) -> str:
+    """Name the argument that picks an id column, for the ids only."""
+    argument = {"tutor_id": "tutor_id", "uai": "establishment_id"}.get(canonical)
+    return f" (or choose one, e.g. {argument}={column!r})" if argument else ""
+
+
+def _same_cell(a: Any, b: Any) -> bool:
+    """Tell whether two cells give the same value (same text, or same number)."""
+    text_a, text_b = _as_text(a), _as_text(b)
+    if text_a.casefold() == text_b.casefold():
+        return True
+    number_a, number_b = _as_float(a), _as_float(b)
+    return number_a is not None and number_b is not None and bool(number_a == number_b)

@@ -16,8 +16,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from tutormatch.errors import InputError
-from tutormatch.io._csv import read_csv_table
 from tutormatch.io._gazetteer import load_communes
+from tutormatch.io._read import read_table
 from tutormatch.model._columns import ColumnReader
 from tutormatch.model._eligibility import (
     Candidates,
@@ -28,6 +28,7 @@ from tutormatch.model._eligibility import (
     pair_keys,
     rejection_reason,
 )
+from tutormatch.model._fields import PAIR_FIELDS, PARAMETER_RANGES, check_parameter
 from tutormatch.model._rules import (
     DEFAULT_CAPACITY,
     DEFAULT_MAX_DISTANCE_KM,
@@ -64,6 +65,7 @@ class _PairRows:
     pairs: IntArray
     rows: list[Any] | None = None
     row_word: str = "row"
+    columns: Mapping[str, Any] | None = None
 
     def where(self, i: int) -> str:
         """Return `` on line 3`` for pair ``i``, or ``""`` when rows are unknown."""
@@ -116,40 +118,50 @@ def _read_pairs(
     empty = np.empty((0, 2), dtype=np.int64)
     if len(source.frame) == 0 and len(source.frame.columns) == 0:
         return _PairRows(source.name, empty, [], source.row_word)
+    reader = _pair_reader(source, tutor_id, establishment_id)
+    tids = reader.text("tutor_id")
+    uais = np.array([u.upper() for u in reader.text("uai")], dtype=object)
+    # Rows without a tutor are the uncovered establishments of an
+    # assignment.csv given back as is: they pair nothing.
+    given = tids != ""
+    t_idx = _index_of(tutors.id, tids)
+    e_idx = _index_of(establishments.id, uais)
+    if (given & (t_idx < 0)).any():
+        raise reader.fail(
+            "tutor_id",
+            given & (t_idx < 0),
+            "must name tutors of the tutors table",
+            "Correct the ids or drop these rows.",
+        )
+    if (given & (e_idx < 0)).any():
+        raise reader.fail(
+            "uai",
+            given & (e_idx < 0),
+            "must name establishments of the establishments table",
+            "Correct the UAI or drop these rows.",
+        )
+    if not given.any():
+        return _PairRows(source.name, empty, [], source.row_word, reader.report())
+    pairs, first = np.unique(np.column_stack((t_idx[given], e_idx[given])), axis=0, return_index=True)
+    labels = reader.row_labels(given)
+    return _PairRows(
+        source.name, pairs.astype(np.int64), [labels[i] for i in first], source.row_word, reader.report()
+    )
+
+
+def _pair_reader(source: TableSource, tutor_id: str, establishment_id: str) -> ColumnReader:
+    """Open a pairs table; the names given as ``tutor_id`` and ``establishment_id`` win."""
+    names = {k: (v,) for k, v in (("tutor_id", tutor_id), ("uai", establishment_id)) if k != v}
     reader = ColumnReader(
         source.frame,
         table=source.name,
         id_column="tutor_id",
         row_word=source.row_word,
-        aliases={
-            "tutor_id": (tutor_id, "tutor", "tuteur", "id"),
-            "uai": (establishment_id, "code_uai", "rne", "establishment"),
-        },
+        fields=PAIR_FIELDS,
+        names=names or None,
     )
     reader.require("tutor_id", "uai")
-    tids = reader.text("tutor_id")
-    uais = np.array([u.upper() for u in reader.text("uai")], dtype=object)
-    t_idx = _index_of(tutors.id, tids)
-    e_idx = _index_of(establishments.id, uais)
-    if (t_idx < 0).any():
-        raise reader.fail(
-            "tutor_id",
-            t_idx < 0,
-            "must name tutors of the tutors table",
-            "Correct the ids or drop these rows.",
-        )
-    if (e_idx < 0).any():
-        raise reader.fail(
-            "uai",
-            e_idx < 0,
-            "must name establishments of the establishments table",
-            "Correct the UAI or drop these rows.",
-        )
-    if not len(t_idx):
-        return _PairRows(source.name, empty, [], source.row_word)
-    pairs, first = np.unique(np.column_stack((t_idx, e_idx)), axis=0, return_index=True)
-    labels = reader.row_labels(np.ones(len(reader), dtype=bool))
-    return _PairRows(source.name, pairs.astype(np.int64), [labels[i] for i in first], source.row_word)
+    return reader
 
 
 def _index_of(ids: npt.NDArray[np.object_], wanted: npt.NDArray[np.object_]) -> IntArray:
@@ -245,6 +257,18 @@ class Problem:
         need km and refuse such a problem (see :meth:`from_arrays`).
     sources : mapping
         How each input was read (file dialects), for the record.
+    columns : mapping
+        For each table read (``"tutors"``, ``"establishments"``,
+        ``"fixed_pairs"``, ``"forbidden_pairs"``): ``{"source": file or
+        table name, "read": {field: column as the user spelled it},
+        "ignored": [columns that match no field], "same_as": {second column
+        for a field: field}}``. Empty for problems built from arrays.
+
+    Notes
+    -----
+    Ranges (see ``docs/inputs.md``): ``max_distance_km`` from 0 to 40,000
+    or ``inf``; ``remote_penalty_km`` from 0 to 1e8; ``detour_factor`` from 1
+    to 10. Values outside are refused with an :class:`InputError`.
     """
 
     tutors: TutorTable
@@ -260,22 +284,17 @@ class Problem:
     distance_matrix: Any = None
     distance_unit: str = "km"
     sources: Mapping[str, str] = field(default_factory=dict)
+    columns: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("max_distance_km", "detour_factor"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
                 raise InputError(f"{name} must be a number (math.inf for no limit); got {value!r}.")
-        if not (self.max_distance_km >= 0):
-            raise InputError(f"max_distance_km must be >= 0 (or inf); got {self.max_distance_km!r}.")
-        if self.remote_penalty_km is not None and not (
-            math.isfinite(self.remote_penalty_km) and self.remote_penalty_km >= 0
-        ):
-            raise InputError(
-                f"remote_penalty_km must be a finite number >= 0; got {self.remote_penalty_km!r}."
-            )
-        if not (math.isfinite(self.detour_factor) and self.detour_factor >= 1.0):
-            raise InputError(f"detour_factor must be a finite number >= 1; got {self.detour_factor!r}.")
+        check_parameter("max_distance_km", self.max_distance_km, allow_inf=True)
+        if self.remote_penalty_km is not None:
+            check_parameter("remote_penalty_km", self.remote_penalty_km)
+        check_parameter("detour_factor", self.detour_factor)
         if self.distance_unit not in DISTANCE_UNITS:
             raise InputError(
                 f"distance_unit must be one of {', '.join(map(repr, DISTANCE_UNITS))}; "
@@ -321,21 +340,27 @@ class Problem:
         Parameters
         ----------
         tutors : pandas.DataFrame or geopandas.GeoDataFrame
-            One row per tutor. Columns (names matched ignoring case):
+            One row per tutor. Columns (names matched ignoring case, accents,
+            spaces and punctuation; French names accepted, e.g.
+            ``Capacité``, ``UAI de rattachement``: see ``docs/inputs.md``):
             ``tutor_id`` (required, unique); a location as ``lon``/``lat``
             (WGS84 degrees), point ``geometry`` (any CRS), ``insee`` (commune
             code) or ``home_uai`` (their own establishment, when it is in
-            ``establishments``); ``capacity`` (integer >= 0, default 2);
-            ``min_load`` (default 0); ``wave``; ``role`` (SG, SGAC, FPAC, AG,
-            AC); ``remote_ok`` (default true); ``max_km`` (personal limit);
-            ``vehicle_cv`` and ``cia_eur`` (for the cost reports); ``name``.
-            Never modified.
+            ``establishments``); ``capacity`` (whole number from 0 to 10,000,
+            default 2); ``min_load`` (default 0); ``wave``; ``role`` (SG,
+            SGAC, FPAC, AG, AC); ``remote_ok`` (default true); ``max_km``
+            (personal limit, up to 40,000); ``vehicle_cv``, ``cia_eur`` and
+            ``prior_service_km`` (for the cost reports); ``name``;
+            ``commune``. Other columns are ignored and listed in
+            :attr:`columns`. Never modified.
         establishments : pandas.DataFrame or geopandas.GeoDataFrame
             One row per establishment: ``uai`` (required, unique, check letter
             verified); location as ``lon``/``lat``, ``geometry`` or ``insee``;
-            ``name``, ``kind``; ``wave``; ``priority`` (> 0, default 1);
-            ``need`` (management, accounting or both); ``remote_ok`` (default
-            true); ``visits_per_year`` (default 6); ``agence_comptable``.
+            ``name``, ``kind``, ``commune``; ``wave``; ``priority`` (from
+            0.000001 to 1,000,000, default 1); ``need`` (management,
+            accounting or both); ``remote_ok`` (default true);
+            ``visits_per_year`` (from 0 to 365, default 6);
+            ``agence_comptable``.
         tutor_id, establishment_id : str
             Names of the id columns when they differ from the defaults.
         max_distance_km : float, default 60
@@ -374,14 +399,18 @@ class Problem:
             table, the rows (index labels, and ids when known) and the
             column, and says how to fix it. ``rows`` and ``values`` list every
             offending row, the message the first five.
+            Also: a number outside its range (the message gives the range),
+            two columns for one field whose values differ, a table whose
+            points given as lon/lat all lie outside France.
         CRSError
-            If a GeoDataFrame whose geometry is needed has no CRS.
+            If a GeoDataFrame whose geometry is needed has no CRS, or none of
+            its points falls in France once read in its CRS.
 
         Warns
         -----
         TutormatchWarning
             If a few points given as lon/lat or geometry lie outside France
-            while the others are inside.
+            while the others are inside (the message names the rows).
 
         Notes
         -----
@@ -428,20 +457,27 @@ class Problem:
         *,
         fixed_pairs: str | PathLike[str] | None = None,
         forbidden_pairs: str | PathLike[str] | None = None,
+        sheet: str | None = None,
         **options: Any,
     ) -> Problem:
-        """Build a problem from CSV files, detecting their dialect.
+        """Build a problem from CSV files or Excel workbooks, detecting their dialect.
 
         Accepts UTF-8 (with or without BOM) or Windows-1252, ``,`` or ``;``
         separators and decimal points or commas; what was detected is kept in
         :attr:`sources`. Error messages name the file and its line numbers.
+        Files named ``*.xlsx`` are read as workbooks (one sheet each, see
+        :func:`tutormatch.io.read_xlsx_table`).
 
         Parameters
         ----------
         tutors, establishments : path
             The two tables (columns as in :meth:`from_frames`).
         fixed_pairs, forbidden_pairs : path, optional
-            CSV files with columns ``tutor_id,uai``.
+            CSV files or workbooks with columns ``tutor_id,uai`` (an
+            ``assignment.csv`` or ``assignment.xlsx`` written by tutormatch
+            works: its uncovered rows, without a tutor, are skipped).
+        sheet : str, optional
+            The sheet to read in workbooks that have several.
         **options
             Any keyword of :meth:`from_frames`.
 
@@ -462,10 +498,10 @@ class Problem:
         sources: dict[str, str] = {}
 
         def read(path: str | PathLike[str]) -> TableSource:
-            frame, dialect = read_csv_table(path)
+            frame, description = read_table(path, sheet=sheet)
             name = Path(path).name
-            sources[name if name not in sources else str(path)] = dialect.describe()
-            return TableSource(frame, name, "line")
+            sources[name if name not in sources else str(path)] = description
+            return TableSource(frame, name, "row" if description.startswith("XLSX") else "line")
 
         return cls._from_sources(
             read(tutors),
@@ -499,6 +535,12 @@ class Problem:
                     f"{source.name}: expected a pandas DataFrame, got {type(source.frame).__name__}.",
                     table=source.name,
                 )
+        # Parameters first: a bad option should not wait for the tables.
+        for name in ("max_distance_km", "remote_penalty_km", "detour_factor"):
+            if settings.get(name) is not None:
+                check_parameter(name, settings[name], allow_inf=name == "max_distance_km")
+        check_parameter("default_capacity", default_capacity)
+        check_parameter("default_visits_per_year", default_visits_per_year)
         roles = normalise_role_help(role_help)
         communes = _gazetteer_frame(gazetteer)
         est = EstablishmentTable.from_source(
@@ -515,16 +557,26 @@ class Problem:
             roles=roles,
             default_capacity=default_capacity,
         )
+        ids = {"tutor_id": tutor_id, "establishment_id": establishment_id}
+        fixed_rows = _read_pairs(fixed, tut, est, **ids)
+        forbidden_rows = _read_pairs(forbidden, tut, est, **ids)
+        columns: dict[str, Mapping[str, Any]] = {}
+        for key, report in (
+            ("tutors", tut.columns),
+            ("establishments", est.columns),
+            ("fixed_pairs", fixed_rows.columns if fixed_rows is not None else None),
+            ("forbidden_pairs", forbidden_rows.columns if forbidden_rows is not None else None),
+        ):
+            if report:
+                columns[key] = report
         base = cls(
             tutors=tut,
             establishments=est,
             role_help=roles,
             sources=dict(sources or {}),
+            columns=columns,
             **settings,
         )
-        ids = {"tutor_id": tutor_id, "establishment_id": establishment_id}
-        fixed_rows = _read_pairs(fixed, tut, est, **ids)
-        forbidden_rows = _read_pairs(forbidden, tut, est, **ids)
         if fixed_rows is None and forbidden_rows is None:
             return base
         # Check against the rules with the user's row labels, then build the
@@ -548,8 +600,8 @@ class Problem:
         visits_per_year: npt.ArrayLike = DEFAULT_VISITS_PER_YEAR,
         tutor_ids: Iterable[str] | None = None,
         establishment_ids: Iterable[str] | None = None,
-        max_distance_km: float = math.inf,
-        allow_remote: bool = False,
+        max_distance_km: float = DEFAULT_MAX_DISTANCE_KM,
+        allow_remote: bool = True,
         remote_penalty_km: float | None = None,
         all_or_nothing: bool = False,
         distance_unit: str = "km",
@@ -569,12 +621,15 @@ class Problem:
         priority, visits_per_year : float or array_like, per establishment
         tutor_ids, establishment_ids : iterable of str, optional
             Default ``T0000``... and ``E0000``...
-        max_distance_km : float, default inf
-            On-site limit in the matrix's unit.
-        allow_remote : bool, default False
-            Pairs beyond the limit or without a route may be remote
-            (``remote_penalty_km`` must then be given, as there is no natural
-            default without a finite limit).
+        max_distance_km : float, default 60
+            On-site limit in the matrix's unit (60 km, or an hour with
+            ``distance_unit="min"``); ``math.inf`` for none. The same default
+            as :meth:`from_frames`: the call for tutors' rules.
+        allow_remote : bool, default True
+            Pairs beyond the limit or without a route may be remote, as in
+            :meth:`from_frames`. With ``max_distance_km=math.inf``,
+            ``remote_penalty_km`` must be given (there is no natural default
+            without a finite limit), or pass ``allow_remote=False``.
         remote_penalty_km : float, optional
         all_or_nothing : bool, default False
         distance_unit : {"km", "min"}, default "km"
@@ -593,6 +648,10 @@ class Problem:
 
         Examples
         --------
+        The defaults are those of :meth:`from_frames` (on-site within 60 km,
+        remote allowed beyond); to keep every pair of the matrix on-site, pass
+        ``max_distance_km=math.inf, allow_remote=False``.
+
         >>> import numpy as np, tutormatch as tm
         >>> distance_km = np.array([[1.0, 5.0], [2.0, 1.0]])
         >>> problem = tm.Problem.from_arrays(distance_km, capacity=1)
@@ -621,13 +680,25 @@ class Problem:
             rows, cols = np.nonzero(np.isfinite(dense))
             matrix = sp.csr_array((dense[rows, cols], (rows, cols)), shape=dense.shape)
         matrix.sort_indices()
-        if len(matrix.data) and (~np.isfinite(matrix.data) | (matrix.data < 0)).any():
-            raise InputError("distance_km: stored distances must be finite numbers >= 0.")
+        rng = PARAMETER_RANGES["max_distance_km"]
+        bad = ~np.isfinite(matrix.data) | (matrix.data < rng.minimum) | (matrix.data > rng.maximum)
+        if bad.any():
+            coo = matrix.tocoo()
+            where = ", ".join(
+                f"{v!r} at ({i}, {j})"
+                for v, i, j in zip(coo.data[bad][:5], coo.row[bad][:5], coo.col[bad][:5], strict=True)
+            )
+            raise InputError(
+                f"distance_km: stored distances must be {rng.describe()} (or minutes); found {where}"
+                f"{' and more' if bad.sum() > 5 else ''}. Leave a pair without a route empty (nan).",
+                column="distance_km",
+                values=list(coo.data[bad]),
+            )
         n_t, n_e = matrix.shape
         if allow_remote and remote_penalty_km is None and not math.isfinite(max_distance_km):
             raise InputError(
                 "from_arrays(allow_remote=True) needs remote_penalty_km (or a finite "
-                "max_distance_km from which to derive it)."
+                "max_distance_km from which to derive it); or pass allow_remote=False."
             )
         t_ids = np.array(
             list(tutor_ids) if tutor_ids is not None else [f"T{i:04d}" for i in range(n_t)],
@@ -650,8 +721,6 @@ class Problem:
                 "tutor_id": t_ids,
                 "capacity": _per_row("capacity", capacity, n_t, "tutor"),
                 "min_load": _per_row("min_load", min_load, n_t, "tutor"),
-                "lon": np.zeros(n_t),
-                "lat": np.zeros(n_t),
             }
         )
         for name, value in (("vehicle_cv", vehicle_cv), ("cia_eur", cia_eur)):
@@ -662,18 +731,18 @@ class Problem:
                 "uai": e_ids,
                 "priority": _per_row("priority", priority, n_e, "establishment"),
                 "visits_per_year": _per_row("visits_per_year", visits_per_year, n_e, "establishment"),
-                "lon": np.zeros(n_e),
-                "lat": np.zeros(n_e),
             }
         )
         est_reader_source = TableSource(establishments, "establishments")
         communes = pd.DataFrame(columns=["lon", "lat"])
+        # Coordinates are unknown (nan): the matrix is the only distance.
         est = EstablishmentTable.from_source(
             est_reader_source,
             id_column="uai",
             gazetteer=communes,
             default_visits_per_year=DEFAULT_VISITS_PER_YEAR,
             check_uai=False,
+            locate=False,
         )
         tut = TutorTable.from_source(
             TableSource(tutors, "tutors"),
@@ -682,12 +751,8 @@ class Problem:
             gazetteer=communes,
             roles=normalise_role_help(None),
             default_capacity=DEFAULT_CAPACITY,
+            locate=False,
         )
-        # Coordinates are unknown; the matrix is the only distance.
-        nan_t = np.full(n_t, np.nan)
-        nan_e = np.full(n_e, np.nan)
-        tut = _replace_arrays(tut, lon=nan_t, lat=nan_t.copy())
-        est = _replace_arrays(est, lon=nan_e, lat=nan_e.copy())
         t_order = np.argsort(t_ids.astype(str), kind="stable")
         e_order = np.argsort(e_ids.astype(str), kind="stable")
         matrix = sp.csr_array(matrix[t_order][:, e_order])
@@ -823,10 +888,6 @@ class Problem:
             f"{self.n_establishments} establishments, "
             f"on-site within {self.max_distance_km:g} km, {remote}>"
         )
-
-
-def _replace_arrays(table: Any, **arrays: FloatArray) -> Any:
-    return dataclasses.replace(table, **arrays)
 
 
 def _check_pair_lists(problem: Problem, fixed: _PairRows | None, forbidden: _PairRows | None) -> None:

@@ -24,6 +24,7 @@ import pandas as pd
 from tutormatch.errors import CRSError, InputError, TutormatchWarning
 from tutormatch.io._uai import is_valid_uai, uai_check_letter, uai_departement
 from tutormatch.model._columns import ColumnReader
+from tutormatch.model._fields import ESTABLISHMENT_FIELDS, TUTOR_FIELDS, Field
 from tutormatch.model._rules import NEED_ALIASES
 
 __all__ = ["EstablishmentTable", "TableSource", "TutorTable"]
@@ -33,37 +34,9 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 ObjArray = npt.NDArray[np.object_]
 
-TUTOR_ALIASES: Mapping[str, tuple[str, ...]] = {
-    "tutor_id": ("id", "tuteur", "tutor"),
-    "lon": ("longitude", "lng"),
-    "lat": ("latitude",),
-    "insee": ("code_insee", "insee_code", "commune_insee"),
-    "home_uai": ("uai_home", "uai_rattachement", "own_uai", "uai", "rne"),
-    "max_km": ("max_distance_km",),
-    "vehicle_cv": ("cv", "puissance_fiscale"),
-}
-ESTABLISHMENT_ALIASES: Mapping[str, tuple[str, ...]] = {
-    "uai": ("code_uai", "rne", "uai_code"),
-    "lon": ("longitude", "lng"),
-    "lat": ("latitude",),
-    "insee": ("code_insee", "insee_code", "commune_insee"),
-    "name": ("nom", "appellation"),
-    "kind": ("type", "nature"),
-    "visits_per_year": ("visits",),
-    "agence_comptable": ("agency", "accounting_office"),
-}
-
 # Boxes (lon_min, lon_max, lat_min, lat_max) around metropolitan France with
-# Corsica and the overseas départements that have an académie.
-_ESTABLISHMENT_COLUMNS = (
-    "uai", "name", "kind", "lon", "lat", "wave", "priority", "need",
-    "remote_ok", "visits_per_year", "agence_comptable",
-)  # fmt: skip
-_TUTOR_COLUMNS = (
-    "tutor_id", "name", "role", "lon", "lat", "home_uai", "capacity",
-    "min_load", "wave", "remote_ok", "max_km", "vehicle_cv", "cia_eur",
-)  # fmt: skip
-
+# Corsica, the overseas départements that have an académie, and the overseas
+# collectivities served by a vice-rectorat or a service of the State.
 _FRANCE_BOXES = np.array(
     [
         (-5.5, 9.8, 41.2, 51.3),  # metropolitan France and Corsica
@@ -72,6 +45,11 @@ _FRANCE_BOXES = np.array(
         (-54.7, -51.5, 2.0, 6.0),  # Guyane
         (55.1, 56.0, -21.5, -20.8),  # La Réunion
         (44.9, 45.4, -13.1, -12.5),  # Mayotte
+        (-56.5, -56.0, 46.7, 47.2),  # Saint-Pierre-et-Miquelon
+        (-63.2, -62.7, 17.8, 18.2),  # Saint-Martin, Saint-Barthélemy
+        (163.5, 168.2, -22.8, -19.5),  # Nouvelle-Calédonie
+        (-154.8, -134.4, -28.0, -7.8),  # Polynésie française
+        (-178.3, -176.0, -14.5, -13.1),  # Wallis-et-Futuna
     ]
 )
 
@@ -137,6 +115,14 @@ def _user_stacklevel() -> int:
     return level
 
 
+def _fill_optional(obj: Any, **defaults: object) -> None:
+    """Give optional columns left out by a caller one default value per row."""
+    for name, default in defaults.items():
+        if len(getattr(obj, name)) != len(obj.id):
+            dtype = object if isinstance(default, str) else np.float64
+            object.__setattr__(obj, name, np.full(len(obj.id), default, dtype=dtype))
+
+
 def _freeze(obj: Any) -> None:
     for f in fields(obj):
         value = getattr(obj, f.name)
@@ -174,11 +160,11 @@ def _geo_lonlat(source: TableSource) -> tuple[FloatArray, FloatArray] | None:
     return points_to_lonlat(source.frame, source.name)
 
 
-def _extra(frame: pd.DataFrame, known: set[str], order: IntArray) -> pd.DataFrame:
-    """Return the user's other columns, as a plain DataFrame in canonical order."""
-    skip = known | {c for c in [_geo_column(frame)] if c is not None}
-    columns = [c for c in frame.columns if str(c) not in skip]
-    return pd.DataFrame(frame[columns]).iloc[order].reset_index(drop=True)
+def _extra(reader: ColumnReader, order: IntArray) -> pd.DataFrame:
+    """Return the columns ignored by the reader, as a plain DataFrame in canonical order."""
+    ignored = set(reader.ignored)
+    positions = [i for i, c in enumerate(reader.frame.columns) if str(c) in ignored]
+    return pd.DataFrame(reader.frame.iloc[:, positions]).iloc[order].reset_index(drop=True)
 
 
 def _check_ids(reader: ColumnReader, name: str, what: str, *, upper: bool = False) -> ObjArray:
@@ -202,13 +188,18 @@ def _check_ids(reader: ColumnReader, name: str, what: str, *, upper: bool = Fals
     return ids
 
 
+def _digits(text: str) -> bool:
+    """Tell whether ``text`` is ASCII digits (``str.isdigit`` also accepts "²")."""
+    return text.isascii() and text.isdigit()
+
+
 def _uai_hint(uai: str) -> str | None:
     """Suggest the right code for a wrong UAI, when one can be guessed."""
-    if len(uai) == 8 and uai[:7].isdigit():
+    if len(uai) == 8 and _digits(uai[:7]):
         return f"{uai[:7]}{uai_check_letter(uai[:7])} instead of {uai}"
-    if len(uai) == 7 and uai.isdigit():
+    if len(uai) == 7 and _digits(uai):
         return f"{uai}{uai_check_letter(uai)} (check letter missing) instead of {uai}"
-    if len(uai) == 7 and uai[:6].isdigit() and is_valid_uai("0" + uai):
+    if len(uai) == 7 and _digits(uai[:6]) and is_valid_uai("0" + uai):
         return f"0{uai} (leading zero lost) instead of {uai}"
     return None
 
@@ -300,8 +291,25 @@ def _check_geometry_range(
     )
 
 
-def _check_in_france(reader: ColumnReader, lon: FloatArray, lat: FloatArray, how: ObjArray) -> None:
-    """Refuse swapped lon/lat; warn about points outside France among points inside."""
+def _check_in_france(
+    reader: ColumnReader, source: TableSource, lon: FloatArray, lat: FloatArray, how: ObjArray
+) -> None:
+    """Refuse swapped lon/lat and tables with no point in France; warn about a few points outside.
+
+    Raises
+    ------
+    InputError
+        If lon and lat look swapped, or every point given as lon/lat is
+        outside France (e.g. all at (0, 0)).
+    CRSError
+        If every point given as geometry is outside France once read in the
+        GeoDataFrame's CRS: the CRS is wrong.
+
+    Warns
+    -----
+    TutormatchWarning
+        Naming the points outside France, when others are inside.
+    """
     located = how != ""
     given = (how == "lonlat") | (how == "geometry")
     inside = located & in_france(np.where(located, lon, 0.0), np.where(located, lat, 0.0))
@@ -326,15 +334,49 @@ def _check_in_france(reader: ColumnReader, lon: FloatArray, lat: FloatArray, how
                 values=list(zip(lon[mask].tolist(), lat[mask].tolist(), strict=True)),
                 shown=_show_points(lon[mask], lat[mask]),
             )
+    null = outside & (lon == 0.0) & (lat == 0.0)
+    hint = (
+        " (0, 0) is what a missing coordinate often becomes: leave both cells empty and "
+        "give an INSEE commune code instead."
+        if null.any()
+        else ""
+    )
     if inside.any():
         where = reader.where(outside, _show_points(lon[outside], lat[outside]))
         warnings.warn(
             f"{reader.table}: points outside France while the others are inside, in "
             f"{where}. Check these coordinates (WGS84 degrees, lon first); ignore this "
-            "warning if they are right.",
+            f"warning if they are right.{hint}",
             TutormatchWarning,
             stacklevel=_user_stacklevel(),
         )
+        return
+    by_geometry = outside & (how == "geometry")
+    if by_geometry.any():
+        from tutormatch.geo._crs import describe_crs
+
+        crs = describe_crs(getattr(source.frame, "crs", None))
+        raise reader.fail(
+            "geometry",
+            by_geometry,
+            f"holds no point in France once read in the GeoDataFrame's CRS ({crs})",
+            "The CRS is probably wrong (e.g. lon/lat degrees labelled as Lambert-93 "
+            "metres land in the Atlantic): set the right one with "
+            "set_crs(..., allow_override=True), e.g. 'EPSG:4326' for degrees or "
+            "'EPSG:2154' for Lambert-93 metres, and tutormatch reprojects with to_crs.",
+            values=list(zip(lon[by_geometry].tolist(), lat[by_geometry].tolist(), strict=True)),
+            shown=_show_points(lon[by_geometry], lat[by_geometry]),
+            error=CRSError,
+        )
+    raise reader.fail(
+        "lon",
+        outside,
+        f"and column {reader.spelled('lat')!r} must locate points in France, but none of "
+        "this table's points is in France",
+        f"Give WGS84 degrees, lon first (metropolitan France: lon about -5 to 10, lat about 41 to 51).{hint}",
+        values=list(zip(lon[outside].tolist(), lat[outside].tolist(), strict=True)),
+        shown=_show_points(lon[outside], lat[outside]),
+    )
 
 
 def _commune_code(code: str, known: pd.Index) -> str:
@@ -344,9 +386,9 @@ def _commune_code(code: str, known: pd.Index) -> str:
     give the municipal arrondissements of Paris, Lyon and Marseille, which the
     gazetteer lists as their commune.
     """
-    if code.isdigit() and len(code) == 4:
+    if _digits(code) and len(code) == 4:
         code = code.zfill(5)
-    if code in known or not code.isdigit():
+    if code in known or not _digits(code):
         return code
     number = int(code)
     for first, last, commune in _ARRONDISSEMENTS:
@@ -428,19 +470,22 @@ def _locate(
     ilon, ilat = _resolve_insee(reader, codes, need, gazetteer)
     lon[need], lat[need] = ilon[need], ilat[need]
     how[need] = "insee"
-    _check_in_france(reader, lon, lat, how)
+    _check_in_france(reader, source, lon, lat, how)
     return lon, lat, how
 
 
 def _reader(
-    source: TableSource, canonical_id: str, id_column: str, known: Mapping[str, tuple[str, ...]]
+    source: TableSource, canonical_id: str, id_column: str, fields: Mapping[str, Field]
 ) -> ColumnReader:
-    """Open a table for typed reading, with the user's id column name as an alias."""
-    aliases = dict(known)
-    if id_column != canonical_id:
-        aliases[canonical_id] = (id_column, *known[canonical_id])
+    """Open a table for typed reading; the user's name of the id column wins."""
     reader = ColumnReader(
-        source.frame, table=source.name, id_column=canonical_id, row_word=source.row_word, aliases=aliases
+        source.frame,
+        table=source.name,
+        id_column=canonical_id,
+        row_word=source.row_word,
+        fields=fields,
+        names={canonical_id: (id_column,)} if id_column != canonical_id else None,
+        geometry=_geo_column(source.frame),
     )
     reader.require(canonical_id)
     return reader
@@ -470,7 +515,13 @@ class EstablishmentTable:
     source_row : ndarray
         Row label of each establishment in the user's table.
     extra : pandas.DataFrame
-        The user's other columns, in canonical order, for reports.
+        The columns that matched no field (ignored), in canonical order, kept
+        for reports.
+    commune : ndarray of str
+        Name of the commune (``""`` when not given), for reports.
+    columns : mapping
+        Which columns were read and which ignored (see
+        :attr:`Problem.columns <tutormatch.Problem.columns>`).
     """
 
     id: ObjArray
@@ -487,8 +538,11 @@ class EstablishmentTable:
     agence_comptable: ObjArray
     source_row: ObjArray
     extra: pd.DataFrame = field(repr=False)
+    commune: ObjArray = field(default_factory=lambda: np.empty(0, dtype=object), repr=False)
+    columns: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        _fill_optional(self, commune="")
         _freeze(self)
 
     def __len__(self) -> int:
@@ -510,6 +564,7 @@ class EstablishmentTable:
                 "remote_ok": self.remote_ok,
                 "visits_per_year": self.visits_per_year,
                 "agence_comptable": self.agence_comptable,
+                "commune": self.commune,
             }
         )
         return frame
@@ -523,6 +578,7 @@ class EstablishmentTable:
         gazetteer: pd.DataFrame,
         default_visits_per_year: float,
         check_uai: bool = True,
+        locate: bool = True,
     ) -> EstablishmentTable:
         """Validate a user's establishments table (see :meth:`Problem.from_frames`).
 
@@ -538,6 +594,9 @@ class EstablishmentTable:
             Visits of an establishment whose ``visits_per_year`` is blank.
         check_uai : bool, default True
             Verify the UAI check letters (ids are upper-cased first).
+        locate : bool, default True
+            Read and check the locations; ``False`` (for problems built from a
+            distance matrix) leaves ``lon`` and ``lat`` at ``nan``.
 
         Returns
         -------
@@ -550,20 +609,23 @@ class EstablishmentTable:
         """
         if _is_blank_table(source.frame):
             return cls._empty()
-        reader = _reader(source, "uai", id_column, ESTABLISHMENT_ALIASES)
+        reader = _reader(source, "uai", id_column, ESTABLISHMENT_FIELDS)
         ids = _check_ids(reader, "uai", "establishment", upper=check_uai)
         reader.set_ids(ids)
         if check_uai:
             _check_uai(reader, "uai", ids, allow_blank=False)
-        _require_location_columns(reader, source, ())
-        lon, lat, how = _locate(reader, source, gazetteer)
-        missing = how == ""
-        if missing.any():
-            raise reader.fail_rows(
-                missing,
-                "no location (neither lon/lat nor an INSEE code)",
-                "Give lon and lat (WGS84 degrees), or an INSEE commune code in column 'insee'.",
-            )
+        if locate:
+            _require_location_columns(reader, source, ())
+            lon, lat, how = _locate(reader, source, gazetteer)
+            missing = how == ""
+            if missing.any():
+                raise reader.fail_rows(
+                    missing,
+                    "no location (neither lon/lat nor an INSEE code)",
+                    "Give lon and lat (WGS84 degrees), or an INSEE commune code in column 'insee'.",
+                )
+        else:
+            lon, lat = np.full(len(ids), np.nan), np.full(len(ids), np.nan)
         columns = dict(  # noqa: C408 - keyword names match the fields
             id=ids,
             name=reader.text("name"),
@@ -574,18 +636,18 @@ class EstablishmentTable:
             ),
             lon=lon,
             lat=lat,
-            wave=_read_wave(reader),
-            priority=reader.number("priority", default=1.0, minimum=0.0, strict_minimum=True),
+            wave=reader.ranged("wave"),
+            priority=reader.ranged("priority", default=1.0),
             need=reader.choice("need", NEED_ALIASES, what="the kind of help needed"),
             remote_ok=reader.boolean("remote_ok", default=True),
-            visits_per_year=reader.number("visits_per_year", default=default_visits_per_year, minimum=0.0),
+            visits_per_year=reader.ranged("visits_per_year", default=default_visits_per_year),
             agence_comptable=reader.text("agence_comptable"),
             source_row=_labels(source.frame.index),
+            commune=reader.text("commune"),
         )
-        known = reader.used_columns([*_ESTABLISHMENT_COLUMNS, "insee", "geometry"])
         order = np.argsort(ids.astype(str), kind="stable")
         arrays = {k: np.asarray(v)[order] for k, v in columns.items()}
-        return cls(**arrays, extra=_extra(source.frame, known, order))
+        return cls(**arrays, extra=_extra(reader, order), columns=reader.report())
 
     @classmethod
     def _empty(cls) -> EstablishmentTable:
@@ -593,7 +655,7 @@ class EstablishmentTable:
         f = np.empty(0, dtype=np.float64)
         return cls(
             o, o.copy(), o.copy(), o.copy(), f, f.copy(), f.copy(), f.copy(), o.copy(),
-            np.empty(0, dtype=bool), f.copy(), o.copy(), o.copy(), pd.DataFrame(),
+            np.empty(0, dtype=bool), f.copy(), o.copy(), o.copy(), pd.DataFrame(), o.copy(),
         )  # fmt: skip
 
 
@@ -628,6 +690,14 @@ class TutorTable:
         Variable part of the annual bonus (``nan``: not given).
     source_row : ndarray
     extra : pandas.DataFrame
+        The columns that matched no field (ignored), kept for reports.
+    prior_service_km : ndarray of float
+        Km already driven for the service this year, before this plan's
+        travel (0 when not given): shifts the tranches of the mileage scale.
+    commune : ndarray of str
+        Name of the commune of residence (``""`` when not given).
+    columns : mapping
+        Which columns were read and which ignored.
     """
 
     id: ObjArray
@@ -646,8 +716,12 @@ class TutorTable:
     cia_eur: FloatArray
     source_row: ObjArray
     extra: pd.DataFrame = field(repr=False)
+    prior_service_km: FloatArray = field(default_factory=lambda: np.empty(0), repr=False)
+    commune: ObjArray = field(default_factory=lambda: np.empty(0, dtype=object), repr=False)
+    columns: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        _fill_optional(self, commune="", prior_service_km=0.0)
         _freeze(self)
 
     def __len__(self) -> int:
@@ -670,6 +744,8 @@ class TutorTable:
                 "home_uai": self.home_uai,
                 "vehicle_cv": self.vehicle_cv,
                 "cia_eur": self.cia_eur,
+                "prior_service_km": self.prior_service_km,
+                "commune": self.commune,
             }
         )
 
@@ -683,6 +759,7 @@ class TutorTable:
         gazetteer: pd.DataFrame,
         roles: Mapping[str, frozenset[str]],
         default_capacity: int,
+        locate: bool = True,
     ) -> TutorTable:
         """Validate a user's tutors table (see :meth:`Problem.from_frames`).
 
@@ -700,6 +777,8 @@ class TutorTable:
             Known roles (keys) and the help they give.
         default_capacity : int
             Capacity of a tutor whose ``capacity`` is blank.
+        locate : bool, default True
+            Read and check the locations; ``False`` leaves them at ``nan``.
 
         Returns
         -------
@@ -712,21 +791,24 @@ class TutorTable:
         """
         if _is_blank_table(source.frame):
             return cls._empty()
-        reader = _reader(source, "tutor_id", id_column, TUTOR_ALIASES)
+        reader = _reader(source, "tutor_id", id_column, TUTOR_FIELDS)
         ids = _check_ids(reader, "tutor_id", "tutor")
         reader.set_ids(ids)
         role = reader.choice("role", {r.lower(): r for r in roles}, what="the tutor's function")
         home_uai = np.array([u.upper() for u in reader.text("home_uai")], dtype=object)
         _check_uai(reader, "home_uai", home_uai, allow_blank=True)
         home = _home_index(home_uai, establishments)
-        _require_location_columns(reader, source, ("home_uai",))
-        lon, lat, how = _locate(reader, source, gazetteer)
-        by_home = (how == "") & (home >= 0)
-        lon[by_home] = establishments.lon[home[by_home]]
-        lat[by_home] = establishments.lat[home[by_home]]
-        _check_tutor_located(reader, (how == "") & ~by_home, home_uai)
-        capacity = reader.integer("capacity", default=default_capacity, minimum=0)
-        min_load = reader.integer("min_load", default=0, minimum=0)
+        if locate:
+            _require_location_columns(reader, source, ("home_uai",))
+            lon, lat, how = _locate(reader, source, gazetteer)
+            by_home = (how == "") & (home >= 0)
+            lon[by_home] = establishments.lon[home[by_home]]
+            lat[by_home] = establishments.lat[home[by_home]]
+            _check_tutor_located(reader, (how == "") & ~by_home, home_uai)
+        else:
+            lon, lat = np.full(len(ids), np.nan), np.full(len(ids), np.nan)
+        capacity = reader.ranged("capacity", default=default_capacity).astype(np.int64)
+        min_load = reader.ranged("min_load", default=0).astype(np.int64)
         over = min_load > capacity
         if over.any():
             raise reader.fail("min_load", over, "must not exceed the tutor's capacity")
@@ -738,19 +820,20 @@ class TutorTable:
             lat=lat,
             capacity=capacity,
             min_load=min_load,
-            wave=_read_wave(reader),
+            wave=reader.ranged("wave"),
             remote_ok=reader.boolean("remote_ok", default=True),
-            max_km=reader.number("max_km", default=np.inf, minimum=0.0),
+            max_km=reader.ranged("max_km", default=np.inf),
             home_uai=home_uai,
             home=home,
-            vehicle_cv=reader.number("vehicle_cv", minimum=1.0),
-            cia_eur=reader.number("cia_eur", minimum=0.0),
+            vehicle_cv=reader.ranged("vehicle_cv"),
+            cia_eur=reader.ranged("cia_eur"),
             source_row=_labels(source.frame.index),
+            prior_service_km=reader.ranged("prior_service_km", default=0.0),
+            commune=reader.text("commune"),
         )
-        known = reader.used_columns([*_TUTOR_COLUMNS, "insee", "geometry"])
         order = np.argsort(ids.astype(str), kind="stable")
         arrays = {k: np.asarray(v)[order] for k, v in columns.items()}
-        return cls(**arrays, extra=_extra(source.frame, known, order))
+        return cls(**arrays, extra=_extra(reader, order), columns=reader.report())
 
     @classmethod
     def _empty(cls) -> TutorTable:
@@ -760,17 +843,8 @@ class TutorTable:
         b = np.empty(0, dtype=bool)
         return cls(
             o, o.copy(), o.copy(), f, f.copy(), i, i.copy(), f.copy(), b, f.copy(),
-            o.copy(), i.copy(), f.copy(), f.copy(), o.copy(), pd.DataFrame(),
+            o.copy(), i.copy(), f.copy(), f.copy(), o.copy(), pd.DataFrame(), f.copy(), o.copy(),
         )  # fmt: skip
-
-
-def _read_wave(reader: ColumnReader) -> FloatArray:
-    expectation = "must be a whole number (the deployment wave)"
-    wave = reader.number("wave", expectation=expectation)
-    fractional = ~np.isnan(wave) & (wave != np.round(wave))
-    if fractional.any():
-        raise reader.fail("wave", fractional, expectation)
-    return wave
 
 
 def _home_index(home_uai: ObjArray, establishments: EstablishmentTable) -> IntArray:

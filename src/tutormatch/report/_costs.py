@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from tutormatch.errors import InputError
 from tutormatch.report._money import allocate_cents, cents_to_eur, round_cents, round_half_up
 from tutormatch.report._options import ReportOptions
 from tutormatch.report._pairs import pair_frame
@@ -22,7 +21,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CostReport", "costs"]
 
-_PRIOR_COLUMN = "prior_service_km"
 _MONEY = ("indemnity_eur", "travel_eur", "remote_eur", "bonus_eur", "total_eur")
 
 
@@ -104,28 +102,8 @@ class CostReport:
 
 
 def _prior_km(tutors: TutorTable) -> np.ndarray:
-    """Return each tutor's km already driven for the service this year (column ``prior_service_km``)."""
-    extra = tutors.extra
-    column = next((c for c in extra.columns if str(c).strip().lower() == _PRIOR_COLUMN), None)
-    if column is None:
-        return np.zeros(len(tutors))
-    raw = extra[column]
-    text = raw.astype(str).str.strip().str.replace(",", ".", regex=False)
-    blank = (
-        raw.isna().to_numpy() | (text == "").to_numpy() | text.str.lower().isin(["nan", "<na>"]).to_numpy()
-    )
-    values = pd.to_numeric(text.where(~blank, "0"), errors="coerce").to_numpy(dtype=np.float64)
-    bad = ~np.isfinite(values) | (values < 0)
-    if bad.any():
-        ids = ", ".join(str(i) for i in tutors.id[bad][:5])
-        raise InputError(
-            f"tutors: column {column!r} must hold km >= 0 (blank for 0); found "
-            f"{raw[bad].iloc[0]!r} in {int(bad.sum())} rows (tutor_id {ids}). Correct these values.",
-            table="tutors",
-            column=str(column),
-            values=list(raw[bad]),
-        )
-    return values
+    """Return each tutor's km already driven for the service this year (checked on reading)."""
+    return np.asarray(tutors.prior_service_km, dtype=np.float64)
 
 
 def costs(plan: Assignment, *, options: ReportOptions | None = None) -> CostReport:
@@ -146,7 +124,7 @@ def costs(plan: Assignment, *, options: ReportOptions | None = None) -> CostRepo
     Raises
     ------
     InputError
-        If column ``prior_service_km`` of the tutors holds a bad value.
+        If the problem's distances are travel times (``distance_unit="min"``).
 
     Notes
     -----
@@ -184,7 +162,9 @@ def costs(plan: Assignment, *, options: ReportOptions | None = None) -> CostRepo
     Examples
     --------
     >>> import numpy as np, tutormatch as tm
-    >>> problem = tm.Problem.from_arrays(np.array([[600.0, 400.0]]), visits_per_year=2)
+    >>> problem = tm.Problem.from_arrays(
+    ...     np.array([[600.0, 400.0]]), visits_per_year=2, max_distance_km=1000
+    ... )
     >>> report = tm.report.costs(tm.solve(problem))
     >>> report.tutors[["yearly_km", "km_tranche_1", "km_tranche_2", "travel_eur"]].iloc[0].tolist()
     [4000.0, 2000.0, 2000.0, 1440.0]

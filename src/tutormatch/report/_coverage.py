@@ -114,7 +114,9 @@ def coverage(plan: Assignment, *, options: ReportOptions | None = None) -> Cover
     Examples
     --------
     >>> import numpy as np, tutormatch as tm
-    >>> problem = tm.Problem.from_arrays(np.array([[1.0, np.nan, 2.0]]), capacity=1, priority=[1, 3, 2])
+    >>> problem = tm.Problem.from_arrays(
+    ...     np.array([[1.0, np.nan, 2.0]]), capacity=1, priority=[1, 3, 2], allow_remote=False
+    ... )
     >>> report = tm.report.coverage(tm.solve(problem))
     >>> report.uncovered[["uai", "reason_code"]].to_numpy().tolist()  # E0002 has the priority
     [['E0000', 'tutors_full'], ['E0001', 'no_eligible_tutor']]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -11,12 +12,13 @@ from tutormatch.report._format import format_eur, format_number
 from tutormatch.report._labels import label, value_label
 from tutormatch.report._notes import method_notes, notes, worked_example
 from tutormatch.report._options import ReportOptions
+from tutormatch.report._parameters import parameter_cells
 from tutormatch.report._render import DOCUMENT_TABLES, ReportTables, build_tables, display, table_cells
 
 if TYPE_CHECKING:
     from tutormatch.solve._assignment import Assignment
 
-__all__ = ["html_document", "html_report", "markdown_document", "markdown_report"]
+__all__ = ["html_document", "html_report", "markdown_document", "markdown_report", "md_escape"]
 
 _SECTIONS = (("costs", "costs_"), ("distances", "distances_"), ("coverage", "coverage_"))
 _CSS = """
@@ -64,6 +66,11 @@ def _headline(report: ReportTables) -> list[tuple[str, str]]:
     ]
 
 
+def _parameters(report: ReportTables) -> tuple[list[str], list[list[str]], list[bool]]:
+    header, cells = parameter_cells(report)
+    return header, [[display(c, report.options.lang) for c in row] for row in cells], [False, False]
+
+
 def _tables_of(prefix: str) -> list[str]:
     return [
         k for k in DOCUMENT_TABLES if k.startswith(prefix) or (prefix == "costs_" and k == "mileage_scale")
@@ -73,14 +80,32 @@ def _tables_of(prefix: str) -> list[str]:
 # -- Markdown -----------------------------------------------------------------
 
 
-def _md_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+# Characters that Markdown (CommonMark and GFM tables) would read as markup.
+_MD_PUNCTUATION = re.compile(r"([\\`*_\[\]|~])")
+_MD_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def md_escape(text: str) -> str:
+    r"""Return text that Markdown prints as it is: no HTML, no emphasis, no link, no table cell break.
+
+    ``&``, ``<`` and ``>`` become entities (so raw HTML never passes
+    through), Markdown punctuation is backslash-escaped, line breaks become
+    spaces.
+
+    Examples
+    --------
+    >>> md_escape("<script>alert(1)</script> a|b *c*")
+    '&lt;script&gt;alert(1)&lt;/script&gt; a\\|b \\*c\\*'
+    """
+    text = "".join(_MD_ENTITIES.get(ch, ch) for ch in text)
+    text = _MD_PUNCTUATION.sub(r"\\\1", text)
+    return " ".join(text.splitlines()) if "\n" in text or "\r" in text else text
 
 
 def _md_table(header: list[str], rows: list[list[str]], numeric: list[bool]) -> list[str]:
-    lines = ["| " + " | ".join(_md_escape(h) for h in header) + " |"]
+    lines = ["| " + " | ".join(md_escape(h) for h in header) + " |"]
     lines.append("| " + " | ".join("---:" if num else "---" for num in numeric) + " |")
-    lines += ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in rows]
     return lines
 
 
@@ -104,9 +129,10 @@ def markdown_document(report: ReportTables, *, images: dict[str, str] | None = N
     options = report.options
     lang = options.lang
     images = images or {}
-    lines = [f"# {options.title or label('report_title', lang)}", "", f"## {label('summary', lang)}", ""]
+    title = md_escape(options.title or label("report_title", lang))
+    lines = [f"# {title}", "", f"## {label('summary', lang)}", ""]
     lines += _md_table(["", ""], [[a, b] for a, b in _headline(report)], [False, False])
-    lines += [""] + [f"- {text}" for text in notes(report)]
+    lines += [""] + [f"- {md_escape(text)}" for text in notes(report)]
     if "map" in images:
         lines += ["", f"![{label('map', lang)}]({images['map']})"]
     for section, prefix in _SECTIONS:
@@ -117,12 +143,14 @@ def markdown_document(report: ReportTables, *, images: dict[str, str] | None = N
             header, rows, numeric = _rendered(report, key)
             lines += ["", f"### {label(key, lang)}", ""]
             if key == "mileage_scale":
-                lines += [_tranche_line(report), ""]
+                lines += [md_escape(_tranche_line(report)), ""]
             lines += _md_table(header, rows, numeric) if rows else ["–"]
-    lines += ["", f"## {label('method', lang)}", ""] + [f"- {text}" for text in method_notes(report)]
+    lines += ["", f"## {label('method', lang)}", ""] + [f"- {md_escape(t)}" for t in method_notes(report)]
     example = worked_example(report)
     if example:
-        lines += ["", example]
+        lines += ["", md_escape(example)]
+    header, rows, numeric = _parameters(report)
+    lines += ["", f"## {label('parameters', lang)}", "", *_md_table(header, rows, numeric)]
     return "\n".join(lines) + "\n"
 
 
@@ -219,6 +247,8 @@ def html_document(report: ReportTables, *, images: dict[str, bytes] | None = Non
     example = worked_example(report)
     if example:
         parts.append(f"<p>{e(example)}</p>")
+    parts.append(f"<h2>{e(label('parameters', lang))}</h2>")
+    parts.append(_html_table(*_parameters(report)))
     parts.append("<footer>tutormatch</footer></body></html>")
     return "\n".join(parts) + "\n"
 
@@ -251,7 +281,8 @@ def html_report(plan: Assignment, *, options: ReportOptions | None = None, outli
     options : ReportOptions, optional
         Cost parameters, ``lang``, ``pseudonymise``, ``title``.
     outlines : geopandas.GeoDataFrame, optional
-        Département polygons for the map (none by default).
+        Your own polygons for the map, in any CRS, instead of the
+        département outlines shipped with tutormatch.
 
     Returns
     -------

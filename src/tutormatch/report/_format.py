@@ -1,4 +1,4 @@
-"""How values read: French and English numbers, column kinds, spreadsheet-safe text.
+"""How values read: French and English numbers, spreadsheet-safe text.
 
 French numbers follow the Unicode CLDR: a narrow no-break space (U+202F)
 groups thousands, a comma marks decimals, and a no-break space (U+00A0)
@@ -15,7 +15,6 @@ __all__ = [
     "FORMULA_PREFIXES",
     "GROUP_FR",
     "NBSP",
-    "column_kind",
     "format_eur",
     "format_number",
     "format_share",
@@ -58,8 +57,11 @@ def format_number(value: float | int | Decimal, decimals: int, lang: str, *, gro
     return text
 
 
-def format_eur(value: float | int | Decimal, lang: str) -> str:
+def format_eur(value: float | int | Decimal, lang: str, decimals: int = 2) -> str:
     r"""Return an amount in euros to the cent: ``1 234,50 €`` (fr) or ``€1,234.50`` (en).
+
+    ``decimals`` more than 2 shows an amount given to a fraction of a cent
+    exactly (a CIA of 2.675 €).
 
     Examples
     --------
@@ -69,7 +71,7 @@ def format_eur(value: float | int | Decimal, lang: str) -> str:
     '-€3.00'
     """
     negative = value < 0
-    text = format_number(-value if negative else value, 2, lang)
+    text = format_number(-value if negative else value, decimals, lang)
     sign = "-" if negative else ""
     return f"{sign}{text}{NBSP}€" if lang == "fr" else f"{sign}€{text}"
 
@@ -78,28 +80,6 @@ def format_share(value: float, lang: str, decimals: int = 1) -> str:
     """Return a share as a percentage: ``45,2 %`` (fr, narrow no-break space) or ``45.2%`` (en)."""
     text = format_number(100 * value, decimals, lang)
     return f"{text}{GROUP_FR}%" if lang == "fr" else f"{text}%"
-
-
-def column_kind(name: str) -> str:
-    """Return how a column's values read, from its name.
-
-    One of ``"rate"`` (``*_eur_per_km``), ``"money"`` (``*_eur``),
-    ``"share"`` (``share_*``), ``"km"`` (``*_km``, ``km_*``), ``"count"``
-    (``n_*``, ``wave``), ``"number"`` or ``"text"``.
-    """
-    if name.endswith("_eur_per_km"):
-        return "rate"
-    if name.endswith("_eur"):
-        return "money"
-    if name.startswith("share_"):
-        return "share"
-    if name.endswith("_km") or name.startswith("km_"):
-        return "km"
-    if name.startswith("n_") or name == "wave":
-        return "count"
-    if name in ("priority", "visits_per_year", "vehicle_cv", "max_cv", "priority_total", "priority_covered"):
-        return "number"
-    return "text"
 
 
 def format_general(value: float, lang: str) -> str:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import gzip
+import json
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,9 +21,21 @@ if TYPE_CHECKING:
 
     from tutormatch.solve._assignment import Assignment
 
-__all__ = ["establishment_points", "has_coordinates", "outlines_lonlat", "pair_lines", "tutor_points"]
+__all__ = [
+    "background_outlines",
+    "departement_outlines",
+    "establishment_points",
+    "has_coordinates",
+    "outlines_lonlat",
+    "pair_lines",
+    "plan_bounds",
+    "tutor_points",
+]
 
 _CRS = "EPSG:4326"
+_OUTLINES = "departements_fr.geojson.gz"
+#: Margin around the plan's points within which shipped outlines are drawn (degrees).
+_MARGIN_DEGREES = 0.5
 
 
 def has_coordinates(plan: Assignment) -> bool:
@@ -188,3 +204,58 @@ def outlines_lonlat(outlines: Any) -> gpd.GeoSeries | None:
         )
     geometry = outlines.geometry if isinstance(outlines, gpd.GeoDataFrame) else outlines
     return geometry.to_crs(_CRS)
+
+
+@functools.cache
+def _shipped_outlines() -> gpd.GeoDataFrame:
+    import geopandas as gpd
+
+    raw = resources.files("tutormatch").joinpath("data", _OUTLINES).read_bytes()
+    features = json.loads(gzip.decompress(raw))["features"]
+    return gpd.GeoDataFrame.from_features(features, crs=_CRS)
+
+
+def departement_outlines() -> gpd.GeoDataFrame:
+    """Return the outlines of the 101 French départements shipped with tutormatch.
+
+    IGN / INSEE public data (Licence Ouverte / Etalab 2.0), simplified to
+    about 500 m for map backgrounds: see ``docs/data.md``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``departement_code``, ``name`` and a (Multi)Polygon, EPSG:4326.
+
+    Examples
+    --------
+    >>> outlines = departement_outlines()
+    >>> len(outlines), outlines.loc[outlines["departement_code"] == "13", "name"].item()
+    (101, 'Bouches-du-Rhône')
+    """
+    return _shipped_outlines().copy()
+
+
+def plan_bounds(plan: Assignment) -> tuple[float, float, float, float]:
+    """Return the lon/lat box of the plan's tutors and establishments: ``(west, south, east, north)``."""
+    p = plan.problem
+    lon = np.concatenate([p.tutors.lon, p.establishments.lon])
+    lat = np.concatenate([p.tutors.lat, p.establishments.lat])
+    return float(np.min(lon)), float(np.min(lat)), float(np.max(lon)), float(np.max(lat))
+
+
+def background_outlines(plan: Assignment, outlines: Any) -> tuple[gpd.GeoDataFrame, bool]:
+    """Return the outlines a map draws and whether they are the shipped ones.
+
+    The user's ``outlines`` (any CRS) when given, else the shipped
+    départements around the plan's points.
+    """
+    import geopandas as gpd
+    import shapely
+
+    if outlines is not None:
+        return gpd.GeoDataFrame(geometry=outlines_lonlat(outlines)), False
+    west, south, east, north = plan_bounds(plan)
+    m = _MARGIN_DEGREES
+    shipped = _shipped_outlines()
+    near = shipped.iloc[shipped.sindex.query(shapely.box(west - m, south - m, east + m, north + m))]
+    return near.sort_values("departement_code").reset_index(drop=True), True

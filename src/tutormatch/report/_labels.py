@@ -81,6 +81,53 @@ LABELS: dict[str, tuple[str, str]] = {
     "item": ("Poste", "Item"),
     "value": ("Valeur", "Value"),
     "pseudonym": ("Pseudonyme", "Pseudonym"),
+    # the same column, read differently in one table
+    "costs_tutors:yearly_km": ("Km par an retenus (arrondis)", "Km per year billed (rounded)"),
+    "costs_totals:yearly_km": (
+        "Km par an retenus (somme des km arrondis par tuteur)",
+        "Km per year billed (sum of each tutor's rounded km)",
+    ),
+    "costs_by_departement:yearly_km": ("Km par an (non arrondis)", "Km per year (unrounded)"),
+    "costs_by_wave:yearly_km": ("Km par an (non arrondis)", "Km per year (unrounded)"),
+    "costs_pairs:yearly_km": ("Km par an (non arrondis)", "Km per year (unrounded)"),
+    # parameters
+    "parameters": ("Paramètres", "Parameters"),
+    "parameter": ("Paramètre", "Parameter"),
+    "none": ("aucun", "none"),
+    "param_date": ("Date du rapport", "Report date"),
+    "param_version": ("Version", "Version"),
+    "param_objective": ("Objectif", "Objective"),
+    "param_gap": ("Écart à l'optimum prouvé (au plus)", "Gap to the proven optimum (at most)"),
+    "param_input": ("Fichier d'entrée", "Input file"),
+    "n_tutors_input": ("Tuteurs en entrée", "Tutors given"),
+    "n_establishments_input": ("Établissements en entrée", "Establishments given"),
+    "param_limit_km": ("Distance maximale sur place (km, à vol d'oiseau)", "On-site limit (great-circle km)"),
+    "param_limit_min": ("Durée maximale sur place (min)", "On-site limit (min)"),
+    "param_remote": ("Tutorat à distance permis", "Remote tutoring allowed"),
+    "param_remote_penalty": ("Pénalité d'un binôme à distance (km)", "Remote pair penalty (km)"),
+    "param_remote_penalty_default": (
+        "par défaut : km annuels d'un binôme sur place à la limite",
+        "default: the yearly km of an on-site pair at the limit",
+    ),
+    "param_all_or_nothing": (
+        "Tout ou rien (capacité entière ou aucun)",
+        "All or nothing (full capacity or none)",
+    ),
+    "param_fixed": ("Binômes imposés", "Fixed pairs"),
+    "param_forbidden": ("Binômes interdits", "Forbidden pairs"),
+    "param_detour": (
+        "Facteur de détour (km routiers par km à vol d'oiseau)",
+        "Detour factor (road km per km)",
+    ),
+    "param_matrix": ("matrice de distances fournie (km routiers)", "given distance matrix (road km)"),
+    "param_bonus_multiplier": ("Multiplicateur de la CIA", "CIA multiplier"),
+    "param_remote_pair_cost": ("Coût fixe d'un binôme à distance (€)", "Fixed cost of a remote pair (€)"),
+    "param_default_class": ("Catégorie de véhicule par défaut", "Default vehicle class"),
+    "param_km_decimals": ("Décimales des km annuels retenus", "Decimals of the yearly km billed"),
+    "param_scale": ("Barème kilométrique", "Mileage scale"),
+    "param_thresholds": ("Seuils de distance", "Distance thresholds"),
+    "param_pseudonymise": ("Pseudonymes", "Pseudonyms"),
+    "param_lang": ("Langue", "Language"),
     # tables
     "costs_totals": ("Coûts : totaux", "Costs: totals"),
     "costs_by_departement": ("Coûts par département", "Costs by département"),
@@ -173,6 +220,10 @@ VALUES: dict[tuple[str, str], tuple[str, str]] = {
         "given plan, checked against the rules",
     ),
     ("reason_code", "no_plan"): ("le calcul n'a produit aucun plan", "the solve produced no plan"),
+    ("objective", "coverage_then_km"): (
+        "couverture (priorité) d'abord, puis le moins de km annuels",
+        "coverage (priority) first, then the fewest yearly km",
+    ),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tutormatch.report._format import format_eur, format_general, format_number
+from tutormatch.report._kinds import exact_decimals
 
 if TYPE_CHECKING:
     from tutormatch.report._render import ReportTables
@@ -110,6 +112,11 @@ def method_notes(report: ReportTables) -> list[str]:
             f"distance routière, arrondie {km_precision} (arrondi au plus proche, demi vers le haut)."
         )
         out.append(
+            "Les km par an retenus (par tuteur et au total) sont ces km arrondis, tuteur par tuteur ; "
+            "les répartitions par département, par vague et par binôme montrent les km non arrondis : "
+            f"{_km_pair(report)}."
+        )
+        out.append(
             f"Frais kilométriques : barème appliqué par tranches de ces km annuels ({tranches}), "
             "à la suite des km de service déjà parcourus dans l'année s'ils sont renseignés, au taux "
             "de la catégorie du véhicule ; somme arrondie au centime."
@@ -147,6 +154,10 @@ def method_notes(report: ReportTables) -> list[str]:
             f"distance, rounded {km_precision} (half up)."
         )
         out.append(
+            "The yearly km billed (per tutor and in total) are these rounded km, tutor by tutor; the "
+            f"splits by département, wave and pair show the unrounded km: {_km_pair(report)}."
+        )
+        out.append(
             f"Travel: the scale applied by tranches of these yearly km ({tranches}), after the "
             "service km already driven this year when given, at the rates of the vehicle class; "
             "the sum rounded to the cent."
@@ -169,6 +180,16 @@ def method_notes(report: ReportTables) -> list[str]:
     return out
 
 
+def _km_pair(report: ReportTables) -> str:
+    """Return the two yearly km totals, billed and unrounded, as the tables print them."""
+    lang = report.options.lang
+    billed = float(report.costs.totals["yearly_km"].iloc[0])
+    unrounded = math.fsum(report.costs.pairs["yearly_km"].tolist())
+    b = format_number(billed, report.options.km_decimals, lang)
+    u = format_number(unrounded, 1, lang)
+    return f"{b} km retenus, {u} km non arrondis" if lang == "fr" else f"{b} km billed, {u} km unrounded"
+
+
 def worked_example(report: ReportTables) -> str | None:
     """Return the travel computation of the tutor with the most yearly km, spelled out."""
     tutors = report.costs.tutors
@@ -178,11 +199,17 @@ def worked_example(report: ReportTables) -> str | None:
         return None
     row = tutors.iloc[int(np.argmax(tutors["yearly_km"].to_numpy()))]
     vclass = options.scale.vehicle_class(str(row["vehicle_class"]))
+    # The km of each tranche as the per-tutor table prints them: exactly.
+    tranches = [f"km_tranche_{k}" for k in range(1, len(vclass.rates_eur_per_km) + 1)]
+    km_decimals = exact_decimals(tutors[tranches].to_numpy().ravel().tolist(), at_least=options.km_decimals)
+    rate_decimals = exact_decimals(vclass.rates_eur_per_km, at_least=2, at_most=4)
     parts = []
-    for k, rate in enumerate(vclass.rates_eur_per_km, start=1):
-        km = float(row[f"km_tranche_{k}"])
+    for column, rate in zip(tranches, vclass.rates_eur_per_km, strict=True):
+        km = float(row[column])
         if km > 0:
-            parts.append(f"{format_number(km, options.km_decimals, lang)} × {format_number(rate, 2, lang)}")
+            parts.append(
+                f"{format_number(km, km_decimals, lang)} × {format_number(rate, rate_decimals, lang)}"
+            )
     who = report.tutor_label(str(row["tutor_id"]))
     km_total = format_number(float(row["yearly_km"]), options.km_decimals, lang)
     travel = format_eur(Decimal(str(row["travel_eur"])), lang)

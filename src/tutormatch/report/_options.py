@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from tutormatch.errors import InputError
+from tutormatch.model._fields import check_parameter
 from tutormatch.report._money import to_decimal
 from tutormatch.report._scale import MileageScale, mileage_scale
 
@@ -69,6 +70,23 @@ class ReportOptions:
         How many of the longest on-site pairs the distances report lists.
     title : str, optional
         Title of the Markdown and HTML reports.
+    report_date : datetime.date, optional
+        Date the reports state in their parameters. Default: today.
+    map_tiles : str, optional
+        URL template of a tile server for the interactive map's background
+        (``"https://tile.openstreetmap.org/{z}/{x}/{y}.png"``): the reader's
+        browser then fetches tiles from it. Default: none, the map works
+        offline on the shipped département outlines.
+    map_attribution : str, optional
+        Attribution of the tile server, shown on the map (required by most
+        servers, e.g. ``"© OpenStreetMap contributors"``).
+
+    Notes
+    -----
+    Ranges: ``indemnity_eur`` and ``remote_pair_cost_eur`` from 0 to
+    1,000,000; ``budget_eur`` from 0 to 1e12; ``bonus_multiplier`` from 0 to
+    1,000; ``detour_factor`` from 1 to 10. Values outside raise an
+    :class:`~tutormatch.InputError` naming the parameter and the range.
 
     Examples
     --------
@@ -92,6 +110,9 @@ class ReportOptions:
     distance_thresholds_km: tuple[float, ...] = (20.0, 40.0, 60.0)
     n_longest: int = 10
     title: str | None = None
+    report_date: date | None = None
+    map_tiles: str | None = None
+    map_attribution: str | None = None
 
     def __post_init__(self) -> None:
         zero = Decimal(0)
@@ -105,10 +126,12 @@ class ReportOptions:
         )
         if self.budget_eur is not None:
             set_(self, "budget_eur", to_decimal(self.budget_eur, "budget_eur", minimum=zero))
-        if self.detour_factor is not None and not (
-            math.isfinite(self.detour_factor) and self.detour_factor >= 1
-        ):
-            raise InputError(f"detour_factor must be a finite number >= 1; got {self.detour_factor!r}.")
+        # Ranges the reports can carry exactly (see docs/inputs.md).
+        for name in ("indemnity_eur", "bonus_multiplier", "remote_pair_cost_eur", "budget_eur"):
+            if getattr(self, name) is not None:
+                check_parameter(name, getattr(self, name))
+        if self.detour_factor is not None:
+            check_parameter("detour_factor", self.detour_factor)
         self.scale.vehicle_class(self.default_vehicle_class)  # raises with the valid keys
         if not isinstance(self.km_decimals, int) or not 0 <= self.km_decimals <= 3:
             raise InputError(f"km_decimals must be an integer from 0 to 3; got {self.km_decimals!r}.")
@@ -120,6 +143,10 @@ class ReportOptions:
         set_(self, "distance_thresholds_km", tuple(sorted(thresholds)))
         if not isinstance(self.n_longest, int) or self.n_longest < 0:
             raise InputError(f"n_longest must be an integer >= 0; got {self.n_longest!r}.")
+        if self.map_tiles is not None and not all(k in self.map_tiles for k in ("{z}", "{x}", "{y}")):
+            raise InputError(
+                f"map_tiles must be a tile URL template with {{z}}, {{x}} and {{y}}; got {self.map_tiles!r}."
+            )
 
     # Typed views of the amounts, for the code that computes with them.
     @property

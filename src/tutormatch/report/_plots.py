@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tutormatch.report._geo import _require_coordinates, outlines_lonlat
+from tutormatch.report._format import format_general
+from tutormatch.report._geo import _require_coordinates, background_outlines
 from tutormatch.report._labels import label
 from tutormatch.report._options import ReportOptions
 from tutormatch.report._pairs import pair_frame
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
     from tutormatch.solve._assignment import Assignment
 
-__all__ = ["COLOURS", "distance_histogram", "figure_png", "static_map"]
+__all__ = ["COLOURS", "axis_formatter", "distance_histogram", "figure_png", "static_map"]
 
 #: Colours of the map's layers (colour-blind safe, Okabe-Ito).
 COLOURS = {
@@ -35,6 +36,8 @@ COLOURS = {
     "outline": "#777777",
 }
 _KM_PER_DEGREE = 111.32
+#: Background colours: sea (outside the outlines) and land.
+_SEA, _LAND = "#e8eff5", "#fbfaf6"
 
 
 def _figure(size: tuple[float, float]) -> Figure:
@@ -54,11 +57,20 @@ def figure_png(figure: Figure, *, dpi: int = 110) -> bytes:
     return buffer.getvalue()
 
 
-def _outline_segments(outlines: Any) -> list[np.ndarray]:
+def _outline_polygons(outlines: Any) -> list[np.ndarray]:
+    """Return the exterior rings of the polygons (holes are départements of their own)."""
     import shapely
 
-    rings = shapely.get_rings(shapely.get_parts(np.asarray(outlines.values)))
-    return [np.asarray(shapely.get_coordinates(r)) for r in rings]
+    parts = shapely.get_parts(np.asarray(outlines.values))
+    parts = parts[shapely.get_type_id(parts) == shapely.GeometryType.POLYGON]
+    return [np.asarray(shapely.get_coordinates(shapely.get_exterior_ring(g))) for g in parts]
+
+
+def axis_formatter(lang: str) -> Any:
+    """Return a tick formatter with the ``lang`` number format (decimal comma in French)."""
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda value, _: format_general(round(float(value), 6), lang))
 
 
 def static_map(
@@ -70,7 +82,8 @@ def static_map(
     """Draw the plan on a map: establishments, tutors, one line per pair coloured by mode.
 
     Drawn with matplotlib alone, in lon/lat with the aspect of the mean
-    latitude (no tiles, nothing downloaded).
+    latitude, on the shipped département outlines (no tiles, nothing
+    downloaded); axes in the number format of ``options.lang``.
 
     Parameters
     ----------
@@ -78,8 +91,9 @@ def static_map(
     options : ReportOptions, optional
         ``lang`` for the legend and title.
     outlines : geopandas.GeoDataFrame or GeoSeries, optional
-        Polygons to outline (e.g. départements), in any CRS. tutormatch
-        ships none: by default there are no outlines.
+        Your own polygons to outline, in any CRS, drawn instead of the
+        département outlines shipped with tutormatch (the default
+        background; an empty GeoDataFrame for none).
 
     Returns
     -------
@@ -100,7 +114,7 @@ def static_map(
     >>> len(figure.axes)
     1
     """
-    from matplotlib.collections import LineCollection
+    from matplotlib.collections import LineCollection, PolyCollection
     from matplotlib.lines import Line2D
 
     options = options or ReportOptions()
@@ -113,10 +127,17 @@ def static_map(
     lat0 = float(np.nanmean(np.concatenate([tut.lat, est.lat]))) if len(est) else 45.0
     ax.set_aspect(1.0 / math.cos(math.radians(lat0)))
     handles: list[Any] = []
-    shapes = outlines_lonlat(outlines)
-    if shapes is not None:
+    shapes, _ = background_outlines(plan, outlines)
+    if len(shapes):
         ax.add_collection(
-            LineCollection(_outline_segments(shapes), colors=COLOURS["outline"], linewidths=0.8, zorder=1)
+            PolyCollection(
+                _outline_polygons(shapes.geometry),
+                facecolors=_LAND,
+                edgecolors=COLOURS["outline"],
+                linewidths=0.6,
+                zorder=1,
+            ),
+            autolim=False,
         )
         handles.append(Line2D([], [], color=COLOURS["outline"], lw=0.8, label=label("outlines", lang)))
     pairs = pair_frame(plan, options)
@@ -172,9 +193,14 @@ def static_map(
     )
     if (~used).any():
         ax.scatter(tut.lon[~used], tut.lat[~used], s=10, c=COLOURS["tutor_idle"], marker="^", zorder=4)
+    ax.autoscale_view()
+    _pad(ax)
     _scale_bar(ax, lat0, lang)
     ax.set_xlabel("longitude (°)")
     ax.set_ylabel("latitude (°)")
+    ax.xaxis.set_major_formatter(axis_formatter(lang))
+    ax.yaxis.set_major_formatter(axis_formatter(lang))
+    ax.set_facecolor(_SEA)
     ax.tick_params(labelsize=7)
     handles += ax.get_legend_handles_labels()[0]
     ax.legend(handles=handles, loc="upper left", fontsize=7, framealpha=0.9)
@@ -183,13 +209,20 @@ def static_map(
         "établissements couverts" if lang == "fr" else "establishments covered"
     )
     ax.set_title(f"{options.title or label('map_title', lang)} – {covered}", fontsize=10)
-    ax.autoscale_view()
     return figure
+
+
+def _pad(ax: Any, share: float = 0.04) -> None:
+    """Widen the view a little around the points (the outlines do not count in the limits)."""
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    dx, dy = (x1 - x0) * share or 0.05, (y1 - y0) * share or 0.05
+    ax.set_xlim(x0 - dx, x1 + dx)
+    ax.set_ylim(y0 - dy, y1 + dy)
 
 
 def _scale_bar(ax: Any, lat0: float, lang: str) -> None:
     """Draw a 20 km bar in the lower right corner."""
-    ax.autoscale_view()
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     km = 20.0
@@ -234,5 +267,7 @@ def distance_histogram(plan: Assignment, *, options: ReportOptions | None = None
         ax.axvline(threshold, color="#555555", lw=0.8, linestyle=(0, (3, 2)))
     ax.set_xlabel(label("road_km", lang))
     ax.set_ylabel(label("count", lang))
+    ax.xaxis.set_major_formatter(axis_formatter(lang))
+    ax.yaxis.set_major_formatter(axis_formatter(lang))
     ax.set_title(label("histogram", lang), fontsize=10)
     return figure

@@ -11,22 +11,24 @@ import pandas as pd
 from tutormatch.report._costs import CostReport, costs
 from tutormatch.report._coverage import CoverageReport, coverage
 from tutormatch.report._distances import DistanceReport, distances
-from tutormatch.report._format import (
-    column_kind,
-    format_eur,
-    format_general,
-    format_number,
-    format_share,
-    is_missing,
-)
-from tutormatch.report._labels import label, value_label
+from tutormatch.report._format import format_eur, format_general, format_number, format_share, is_missing
+from tutormatch.report._kinds import exact_decimals, kind_of
+from tutormatch.report._labels import LABELS, label, value_label
 from tutormatch.report._options import ReportOptions
 from tutormatch.report._pseudonyms import Pseudonyms, make_pseudonyms
 
 if TYPE_CHECKING:
     from tutormatch.solve._assignment import Assignment
 
-__all__ = ["DOCUMENT_TABLES", "Cell", "ReportTables", "build_tables", "display", "table_cells"]
+__all__ = [
+    "DOCUMENT_TABLES",
+    "Cell",
+    "ReportTables",
+    "build_tables",
+    "column_label",
+    "display",
+    "table_cells",
+]
 
 #: Tables shown in the Markdown and HTML reports (the long per-pair tables
 #: are in the CSV and XLSX files).
@@ -38,17 +40,18 @@ DOCUMENT_TABLES = (
 )  # fmt: skip
 _KEY_COLUMNS = ("departement", "wave", "kind")
 _TUTOR_TABLES = ("costs_tutors", "distances_tutors")
-# Yearly km billed under the scale: shown at the precision they were rounded to.
-_BILLED_KM_TABLES = ("costs_tutors", "costs_totals")
 
 
 @dataclass(frozen=True, slots=True)
 class Cell:
-    """One value to render: a number (``kind`` says how it reads) or text (``kind == "text"``)."""
+    """One value to render: a number (``kind``, declared per column, says how it reads) or text."""
 
     value: Any
     kind: str
+    #: Decimals in documents, and in files (CSV text, XLSX number format);
+    #: ``None``: as short as the number can be.
     decimals: int | None = None
+    file_decimals: int | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,10 +123,34 @@ def _pseudonymise(key: str, frame: pd.DataFrame, pseudonyms: Pseudonyms) -> pd.D
     return out
 
 
-def _cell(column: str, value: Any, options: ReportOptions, table: str) -> Cell:
+def _decimals(kind: str, values: list[Any], options: ReportOptions) -> tuple[int | None, int | None]:
+    """Return the decimals of a column in documents and in files (``None``: as short as it can be)."""
+    if kind == "money":
+        return 2, 2
+    if kind in ("money_exact", "km_exact"):
+        d = exact_decimals(values, at_least=2 if kind == "money_exact" else options.km_decimals)
+        return d, d
+    if kind == "km":
+        return 1, 3  # documents to 100 m; files to the metre
+    if kind == "km_billed":
+        return options.km_decimals, options.km_decimals
+    if kind == "rate":
+        d = exact_decimals(values, at_least=2, at_most=4)
+        return d, d
+    if kind == "share":
+        return 1, 4  # a percentage with 1 decimal; a fraction with 4
+    if kind == "count":
+        return 0, 0
+    return None, None
+
+
+def _cell(
+    column: str, value: Any, kind: str, decimals: tuple[int | None, int | None], options: ReportOptions
+) -> Cell:
     lang = options.lang
-    kind = column_kind(column)
-    if isinstance(value, bool | np.bool_):
+    if kind == "flag" or isinstance(value, bool | np.bool_):
+        if is_missing(value):
+            return Cell(None, "text")
         return Cell(label("yes" if value else "no", lang), "text")
     if is_missing(value):
         if column == "bonus_eur":
@@ -138,23 +165,35 @@ def _cell(column: str, value: Any, options: ReportOptions, table: str) -> Cell:
     if kind == "text":
         return Cell(value_label(column, str(value), lang), "text")
     if kind == "count":
-        return Cell(int(value), kind)
-    if table in _BILLED_KM_TABLES and (column == "yearly_km" or column.startswith("km_tranche_")):
-        return Cell(float(value), kind, options.km_decimals)
-    return Cell(float(value), kind)
+        return Cell(int(value), kind, 0, 0)
+    return Cell(float(value), kind, *decimals)
+
+
+def column_label(table: str, column: str, lang: str) -> str:
+    """Return a column's header: the table's own label when it has one, else the column's."""
+    own = f"{table}:{column}"
+    return label(own if own in LABELS else column, lang)
 
 
 def table_cells(key: str, frame: pd.DataFrame, options: ReportOptions) -> tuple[list[str], list[list[Cell]]]:
-    """Return a table's header labels and typed cells; one-row totals turn into ``item, value`` rows."""
+    """Return a table's header labels and typed cells; one-row totals turn into ``item, value`` rows.
+
+    Each column is typed by its declared kind (:func:`~tutormatch.report._kinds.kind_of`).
+    """
     lang = options.lang
+    kinds = {c: kind_of(key, str(c)) for c in frame.columns}
+    decimals = {c: _decimals(kinds[c], frame[c].tolist(), options) for c in frame.columns}
     if key.endswith("_totals"):
         row = frame.iloc[0] if len(frame) else pd.Series(dtype=object)
-        rows = [[Cell(label(c, lang), "text"), _cell(c, row[c], options, key)] for c in frame.columns]
+        rows = [
+            [Cell(column_label(key, c, lang), "text"), _cell(c, row[c], kinds[c], decimals[c], options)]
+            for c in frame.columns
+        ]
         return [label("item", lang), label("value", lang)], rows
-    header = [label(c, lang) for c in frame.columns]
+    header = [column_label(key, c, lang) for c in frame.columns]
     columns = list(frame.columns)
     rows = [
-        [_cell(c, v, options, key) for c, v in zip(columns, values, strict=True)]
+        [_cell(c, v, kinds[c], decimals[c], options) for c, v in zip(columns, values, strict=True)]
         for values in frame.itertuples(index=False, name=None)
     ]
     return header, rows
@@ -167,14 +206,10 @@ def display(cell: Cell, lang: str) -> str:
         return "–"
     if kind == "text":
         return str(value)
-    if kind == "money":
-        return format_eur(value, lang)
-    if kind == "rate":
-        return format_number(value, 2, lang)
+    if cell.decimals is None:
+        return format_general(float(value), lang)
+    if kind in ("money", "money_exact"):
+        return format_eur(value, lang, cell.decimals)
     if kind == "share":
-        return format_share(value, lang)
-    if kind == "km":
-        return format_number(value, 1 if cell.decimals is None else cell.decimals, lang)
-    if kind == "count":
-        return format_number(value, 0, lang)
-    return format_general(float(value), lang)
+        return format_share(value, lang, cell.decimals)
+    return format_number(value, cell.decimals, lang)

@@ -79,7 +79,7 @@ def _write_geo(report: ReportTables, directory: Path, outlines: Any) -> list[Pat
     establishment_points(plan).to_file(gpkg, layer="establishments", driver="GPKG")
     tutor_points(plan, pseudonyms=pseudonyms).to_file(gpkg, layer="tutors", driver="GPKG")
     web = directory / "map.html"
-    interactive_map(plan, options=options, outlines=outlines, pseudonyms=pseudonyms).save(str(web))
+    interactive_map(plan, options=options, outlines=outlines, pseudonyms=pseudonyms).save(web)
     return [geojson, gpkg, web]
 
 
@@ -129,15 +129,20 @@ def write_reports(
     - ``report.html`` (self-contained: inline CSS, images embedded) and
       ``report.md`` (refers to the two PNG files);
     - ``map.png`` (static map) and ``distances.png`` (histogram);
-    - ``report.xlsx``: a notes sheet, then one sheet per table;
+    - ``report.xlsx``: a notes sheet, the parameters, then one sheet per
+      table (numbers typed and formatted, filters on every table);
     - one CSV file per table (``costs_tutors.csv``, ``coverage_uncovered.csv``...);
     - ``pairs.geojson`` (pairs as lines), ``plan.gpkg`` (layers ``pairs``,
-      ``establishments``, ``tutors``) and ``map.html`` (interactive map),
+      ``establishments``, ``tutors``) and ``map.html`` (interactive map, one
+      self-contained page that works offline),
       unless the problem has no coordinates. Their field names are English
       snake_case, for GIS tools.
 
-    Nothing is downloaded while writing. The files are written to a scratch
-    folder and moved into ``directory`` only when all are complete.
+    Every document states its parameters. Nothing is downloaded while
+    writing, and no file fetches anything when opened (unless
+    ``options.map_tiles`` names a tile server for ``map.html``). The files
+    are written to a scratch folder and moved into ``directory`` only when
+    all are complete.
 
     Parameters
     ----------
@@ -149,7 +154,8 @@ def write_reports(
         pseudonyms in every file above, and the key table
         ``pseudonyms_PRIVATE.csv`` is written to ``private_directory``.
     outlines : geopandas.GeoDataFrame, optional
-        Département polygons for the maps (none by default).
+        Your own polygons for the maps, in any CRS, instead of the
+        département outlines shipped with tutormatch.
     private_directory : path, optional
         Where the key table goes; required with ``pseudonymise=True`` and
         refused inside ``directory``.

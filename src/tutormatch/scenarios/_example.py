@@ -20,22 +20,42 @@ _EXAMPLE_SEED = 2024
 _EXAMPLE_MAX_DISTANCE_KM = 60.0
 
 
+# Declared types of the shipped files' columns (codes stay text: leading zeros).
+_FLOATS = frozenset({"lon", "lat"})
+_INTEGERS = frozenset({"wave", "capacity", "vehicle_cv", "priority", "visits_per_year"})
+_NULLABLE_INTEGERS = frozenset({"max_km", "cia_eur"})  # blank: no limit, not given
+_BOOLEANS = frozenset({"remote_ok"})
+
+
 def _read_shipped(name: str) -> pd.DataFrame:
     path = resources.files("tutormatch").joinpath("data", "example", name)
     with path.open("rb") as file:
-        # Every cell as text, blanks as "": UAI and INSEE codes keep their
-        # leading zeros, and Problem.from_frames parses the rest.
-        return pd.read_csv(file, dtype=str, keep_default_na=False, encoding="utf-8")
+        # Read as text first, so that no code loses a leading zero, then give
+        # each column its declared type.
+        frame = pd.read_csv(file, dtype=str, keep_default_na=False, encoding="utf-8")
+    for column in frame.columns:
+        cells = frame[column]
+        if column in _FLOATS:
+            frame[column] = cells.astype("float64")
+        elif column in _INTEGERS:
+            frame[column] = cells.astype("int64")
+        elif column in _NULLABLE_INTEGERS:
+            frame[column] = pd.array([int(c) if c else pd.NA for c in cells], dtype="Int64")
+        elif column in _BOOLEANS:
+            frame[column] = cells.map({"True": True, "False": False}).astype(bool)
+    return frame
 
 
 def example_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return the shipped example académie as two tables of text.
+    """Return the shipped example académie as two typed tables.
 
     The example is a synthetic académie d'Aix-Marseille (départements 04,
     05, 13 and 84): 260 tutors with 520 slots for 500 establishments, on
     real communes. The files are the output of :func:`example_academie` for
-    its default seed. Every cell is a string, as read from a CSV file (empty
-    when missing), so that codes keep their leading zeros.
+    its default seed, with the same column types: numbers are numbers
+    (``max_km`` and ``cia_eur`` are nullable integers, ``<NA>`` where not
+    given), ``remote_ok`` is boolean, and codes (UAI, INSEE) are text that
+    keeps its leading zeros.
 
     Returns
     -------
@@ -54,6 +74,8 @@ def example_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     True
     >>> len(tutors), len(establishments)
     (260, 500)
+    >>> str(tutors["capacity"].dtype), str(establishments["remote_ok"].dtype)
+    ('int64', 'bool')
     """
     return _read_shipped(_TUTORS_FILE), _read_shipped(_ESTABLISHMENTS_FILE)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import time
 from typing import Literal
@@ -40,6 +41,7 @@ SolverName = Literal["auto", "flow", "matching", "flow-bb", "cpsat"]
 SOLVERS = ("auto", "flow", "matching", "flow-bb", "cpsat")
 
 IntArray = npt.NDArray[np.int64]
+logger = logging.getLogger(__name__)
 
 
 def _backend(name: str | Backend, problem: Problem) -> Backend:
@@ -138,6 +140,7 @@ def solve(
         # than killed by the system halfway through listing the pairs.
         check_memory(problem, estimate_pairs(problem), why="with every pair")
     pool = initial_pool(problem, k)
+    logger.info("candidate pairs: %s%s", f"{pool.n_pairs:,}", "" if pool.is_complete else " (first pool)")
     if prices and not pool.is_complete:
         backend = FlowBackend(potentials=True)
     explicit: frozenset[int] = frozenset()
@@ -153,6 +156,7 @@ def solve(
         else:
             round_options = options
         result = backend.solve(network, round_options)
+        logger.info("solve round %d: %s, %.2f s", rounds, result.status.value, time.perf_counter() - started)
         if result.status is Status.INFEASIBLE and not pool.is_complete:
             # Infeasible on part of the pairs proves nothing (a minimum load
             # may need a pair left out): solve again on all of them.

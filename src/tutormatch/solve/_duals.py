@@ -36,7 +36,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["coverage_is_maximal", "residual_potentials"]
+__all__ = ["residual_potentials"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -64,16 +64,6 @@ def _residual_arcs(
     head = np.concatenate((heads[forward], tails[backward])).astype(np.int64)
     cost = np.concatenate((costs[forward], -costs[backward])).astype(np.int64)
     return tail, head, cost
-
-
-def _residual_graph(
-    n_nodes: int, tails: IntArray, heads: IntArray, capacities: IntArray, costs: IntArray, flows: IntArray
-) -> tuple[IntArray, IntArray, IntArray, IntArray]:
-    """Return the residual arcs of a flow, sorted by tail, with their CSR row pointer."""
-    tail, head, cost = _residual_arcs(tails, heads, capacities, costs, flows)
-    order = np.argsort(tail, kind="stable")
-    indptr = np.searchsorted(tail[order], np.arange(n_nodes + 1)).astype(np.int64)
-    return tail[order], head[order], cost[order], indptr
 
 
 def _one_source_dijkstra(n_nodes: int, tail: IntArray, head: IntArray, cost: IntArray) -> IntArray:
@@ -175,47 +165,6 @@ def residual_potentials(
     if (cost + distance[tail] - distance[head] < 0).any():
         raise RuntimeError("the residual graph has a negative cycle: the flow is not optimal")
     return distance
-
-
-def coverage_is_maximal(
-    n_nodes: int,
-    sink: int,
-    tails: IntArray,
-    heads: IntArray,
-    capacities: IntArray,
-    flows: IntArray,
-    priority_costs: IntArray,
-) -> bool:
-    r"""Tell whether a flow covers the most priority any flow on these arcs can.
-
-    ``priority_costs`` is :math:`p_e` on each establishment's "uncovered" arc
-    (towards the sink) and 0 elsewhere. The flow covers the most priority if
-    and only if its residual graph has no cycle of negative priority cost;
-    such a cycle enters an uncovered establishment from the sink (cost
-    :math:`-p_e`) and returns to the sink through a tutor with room left
-    (cost 0) or by uncovering an establishment of lower priority. A frontier
-    Bellman-Ford from the sink finds one, or proves there is none. The
-    solver no longer needs it (its two levels are exact by construction);
-    the tests keep it as an independent check.
-    """
-    tail, head, cost, indptr = _residual_graph(n_nodes, tails, heads, capacities, priority_costs, flows)
-    unreached = np.iinfo(np.int64).max // 4
-    distance = np.full(n_nodes, unreached, dtype=np.int64)
-    distance[sink] = 0
-    active = np.array([sink], dtype=np.int64)
-    for _ in range(n_nodes + 1):
-        arcs = _arcs_of(active, indptr)
-        if len(arcs) == 0:
-            return True
-        reach = distance[tail[arcs]] + cost[arcs]
-        target = head[arcs]
-        if (reach[target == sink] < 0).any():
-            return False  # back at the sink below zero: a cycle that covers more
-        better = (reach < distance[target]) & (target != sink)
-        if not better.any():
-            return True
-        distance, active = _lowered(distance, target[better], reach[better])
-    return False
 
 
 def _lowered(distance: IntArray, nodes: IntArray, reach: IntArray) -> tuple[IntArray, IntArray]:

@@ -6,7 +6,8 @@
 <Status.OPTIMAL: 'optimal'>
 """
 
-from tutormatch import errors, geo, io, model, report, scenarios
+from tutormatch import datasets, errors, geo, io, model, report, scenarios
+from tutormatch.datasets import example_frames, example_problem
 from tutormatch.errors import (
     BackendUnavailableError,
     CRSError,
@@ -17,7 +18,7 @@ from tutormatch.errors import (
     TutormatchWarning,
 )
 from tutormatch.model import Problem
-from tutormatch.scenarios import example_frames, example_problem
+from tutormatch.scenarios import Scenario, compare, sweep
 from tutormatch.solve import Assignment, SolveOptions, Status, evaluate, solve
 
 __version__ = "0.1.0"
@@ -29,12 +30,15 @@ __all__ = [
     "InfeasibleError",
     "InputError",
     "Problem",
+    "Scenario",
     "SolveError",
     "SolveOptions",
     "Status",
     "TutormatchError",
     "TutormatchWarning",
     "__version__",
+    "compare",
+    "datasets",
     "errors",
     "evaluate",
     "example_frames",
@@ -45,6 +49,7 @@ __all__ = [
     "report",
     "scenarios",
     "solve",
+    "sweep",
 ]
 
 

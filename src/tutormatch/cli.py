@@ -9,6 +9,8 @@
     tutormatch report TUTORS ESTABLISHMENTS ASSIGNMENT --out DIR
                                          check and report on a given (hand-edited) plan
     tutormatch example --out DIR         write the example's input files
+    tutormatch compare SCENARIOS.toml --out DIR [--jobs N] [--lang fr|en]
+                                         solve scenarios and compare them (CSV, XLSX, HTML)
     tutormatch bench                     moved: `python benchmarks/run.py` in a source checkout
     tutormatch --version
 
@@ -223,6 +225,17 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, required=True, help="folder for tutors.csv and establishments.csv (a new one)"
     )
     _add_output_options(example, json_summary=False)
+    compare = commands.add_parser("compare", help="solve the scenarios of a TOML file and compare them")
+    compare.add_argument("scenarios", type=Path, help="scenarios file (TOML; see docs/scenarios.md)")
+    compare.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
+    compare.add_argument(
+        "--lang", choices=("fr", "en"), default="fr",
+        help="CSV dialect (default fr: ';', BOM, decimal comma for Excel)",
+    )  # fmt: skip
+    compare.add_argument(
+        "--jobs", type=int, default=1, help="scenarios solved at once, in processes (default 1)"
+    )
+    _add_output_options(compare, json_summary=False)
     bench = commands.add_parser("bench", help="moved: run benchmarks/run.py in a source checkout")
     bench.add_argument("--quick", action="store_true", help="the short suite, about a minute")
     bench.add_argument(
@@ -492,7 +505,7 @@ def _solve_command(args: argparse.Namespace) -> int:
 
 
 def _demo_command(args: argparse.Namespace) -> int:
-    from tutormatch.scenarios import write_example
+    from tutormatch.datasets import write_example
 
     def make_plan(folder: OutputFolder) -> Assignment:
         # The inputs are written where the plan is staged: published with it,
@@ -516,8 +529,8 @@ def _report_command(args: argparse.Namespace) -> int:
 
 
 def _example_command(args: argparse.Namespace) -> int:
+    from tutormatch.datasets import write_example
     from tutormatch.io._output import OutputFolder
-    from tutormatch.scenarios import write_example
 
     with OutputFolder.prepare(args.out) as folder:
         write_example(folder.staging)
@@ -525,6 +538,34 @@ def _example_command(args: argparse.Namespace) -> int:
     if not args.quiet:
         _say(f"wrote {', '.join(str(args.out / p.relative_to(folder.target)) for p in written)}")
     return 0
+
+
+def _compare_command(args: argparse.Namespace) -> int:
+    from tutormatch.io._output import OutputFolder
+    from tutormatch.scenarios import compare, sweep
+    from tutormatch.scenarios._file import read_scenarios
+    from tutormatch.scenarios._write import write_comparison
+
+    if args.jobs < 1:
+        raise InputError(f"--jobs must be >= 1; got {args.jobs}.")
+    read = read_scenarios(args.scenarios)
+    with OutputFolder.prepare(args.out, inputs=read.files) as folder:
+        logger.info("solving %d scenarios", len(read.scenarios))
+        if args.jobs == 1:
+            table = compare(read.scenarios, report_options=read.report_options)
+        else:
+            table = sweep(read.scenarios, max_workers=args.jobs, report_options=read.report_options)
+        title = f"Scenarios compared: {args.scenarios.name}"
+        write_comparison(table, folder.staging, title=title, lang=args.lang)
+        written = folder.publish(command="compare")
+    failed = table[table["error"] != ""]
+    for row in failed.itertuples():
+        print(f"tutormatch: {row.error}", file=sys.stderr, flush=True)
+    if not args.quiet:
+        shown = table[["scenario", "status", "n_covered", "n_tutors_used", "total_eur"]]
+        _say(shown.to_string(index=False))
+        _say(f"wrote {', '.join(p.name for p in written)} to {args.out}/")
+    return 1 if len(failed) else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -554,10 +595,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo": _demo_command,
         "report": _report_command,
         "example": _example_command,
+        "compare": _compare_command,
     }
     with _progress(args), _terminate_as_exit():
         try:
-            if args.command != "example" and (args.max_km < 0 or math.isnan(args.max_km)):
+            if hasattr(args, "max_km") and (args.max_km < 0 or math.isnan(args.max_km)):
                 raise InputError(f"--max-km must be >= 0 (or inf); got {args.max_km}.")
             return commands[args.command](args)
         except InputError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import tutormatch as tm
-from tutormatch.scenarios import synthetic_instance
+from tutormatch.datasets import synthetic_instance
 from tutormatch.solve import _pool
 from tutormatch.testing import assert_valid_plan
 

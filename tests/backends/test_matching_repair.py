@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import tutormatch as tm
-from tutormatch.scenarios import synthetic_instance
+from tutormatch.datasets import synthetic_instance
 from tutormatch.testing import assert_valid_plan
 
 

@@ -18,6 +18,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 demo: $(VENV)/.installed-dev
 	$(BIN)/tutormatch demo --out out
+	$(BIN)/tutormatch demo --objective euros --no-report --out out-euros
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -n 2
@@ -45,4 +46,4 @@ docs-assets: $(VENV)/.installed-dev
 	$(BIN)/python tools/docs_assets.py
 
 clean:
-	rm -rf out site .cache .pytest_cache .mypy_cache .ruff_cache
+	rm -rf out out-euros site .cache .pytest_cache .mypy_cache .ruff_cache

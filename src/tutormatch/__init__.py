@@ -6,7 +6,7 @@
 <Status.OPTIMAL: 'optimal'>
 """
 
-from tutormatch import datasets, errors, geo, io, model, report, scenarios
+from tutormatch import datasets, errors, geo, io, model, report, scenarios, waves
 from tutormatch.datasets import example_frames, example_problem
 from tutormatch.errors import (
     BackendUnavailableError,
@@ -17,9 +17,10 @@ from tutormatch.errors import (
     TutormatchError,
     TutormatchWarning,
 )
-from tutormatch.model import Problem
+from tutormatch.model import CostModel, Problem
 from tutormatch.scenarios import Scenario, compare, sweep
-from tutormatch.solve import Assignment, SolveOptions, Status, evaluate, solve
+from tutormatch.solve import Assignment, SolveOptions, Status, apply_lever, diff, evaluate, solve
+from tutormatch.waves import WavePlan, plan_waves, repair
 
 __version__ = "0.1.0"
 
@@ -27,6 +28,7 @@ __all__ = [
     "Assignment",
     "BackendUnavailableError",
     "CRSError",
+    "CostModel",
     "InfeasibleError",
     "InputError",
     "Problem",
@@ -36,9 +38,12 @@ __all__ = [
     "Status",
     "TutormatchError",
     "TutormatchWarning",
+    "WavePlan",
     "__version__",
+    "apply_lever",
     "compare",
     "datasets",
+    "diff",
     "errors",
     "evaluate",
     "example_frames",
@@ -46,10 +51,13 @@ __all__ = [
     "geo",
     "io",
     "model",
+    "plan_waves",
+    "repair",
     "report",
     "scenarios",
     "solve",
     "sweep",
+    "waves",
 ]
 
 

@@ -4,10 +4,17 @@
 
     tutormatch solve TUTORS ESTABLISHMENTS --max-km 60 --out DIR
                      [--no-remote] [--time-limit S] [--fixed F] [--forbidden F] [--sheet NAME]
-                     [--report [--pseudonymise] [--budget-eur X]] [--lang fr|en]
+                     [--objective km|euros|tutors] [--budget-eur X] [--fixed-cost-eur X]
+                     [--report [--pseudonymise]] [--lang fr|en]
     tutormatch demo [--out DIR]          solve the built-in example académie (with reports)
     tutormatch report TUTORS ESTABLISHMENTS ASSIGNMENT --out DIR
                                          check and report on a given (hand-edited) plan
+    tutormatch explain TUTORS ESTABLISHMENTS ASSIGNMENT UAI [--lang fr|en] [--json]
+                                         why UAI has its tutor (or none) in a plan
+    tutormatch waves TUTORS ESTABLISHMENTS --out DIR [--support-months 12] [--live-months 6]
+                                         plan a rollout wave after wave (waves as YYYY-MM)
+    tutormatch repair PLAN_DIR --withdraw T0012 [--at YYYY-MM] --out DIR
+                                         re-plan a rollout after tutors withdraw, fewest changes first
     tutormatch example --out DIR         write the example's input files
     tutormatch compare SCENARIOS.toml --out DIR [--jobs N] [--lang fr|en]
                                          solve scenarios and compare them (CSV, XLSX, HTML)
@@ -51,6 +58,7 @@ from tutormatch.errors import InputError, TutormatchError
 # tutormatch.solve.SOLVERS, spelt out so that the command line starts without
 # loading the solvers (a test keeps the two equal).
 _SOLVERS = ("auto", "flow", "matching", "flow-bb", "cpsat")
+_OBJECTIVES = ("km", "euros", "tutors")
 
 if TYPE_CHECKING:
     from tutormatch.io._output import OutputFolder
@@ -114,7 +122,14 @@ def _add_report_options(parser: argparse.ArgumentParser, *, by_default: bool) ->
         "--pseudonym-key-file", type=Path, default=None,
         help="file holding a secret key, for the same pseudonyms run after run (default: a random key)",
     )  # fmt: skip
-    group.add_argument("--budget-eur", type=_number, default=None, help="yearly budget, to show the headroom")
+    group.add_argument(
+        "--budget-eur", type=_number, default=None,
+        help="yearly budget: a constraint of the plan (solve, demo) and the headroom in the reports",
+    )  # fmt: skip
+    group.add_argument(
+        "--fixed-cost-eur", type=_number, default=0.0,
+        help="yearly cost of recruiting a candidate tutor whose fixed_cost_eur is empty (default 0)",
+    )  # fmt: skip
     group.add_argument(
         "--indemnity-eur", type=_number, default=500.0, help="per tutored establishment (default 500)"
     )
@@ -143,6 +158,10 @@ def _add_solve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--solver", choices=_SOLVERS, default="auto", help="backend (default auto: see docs/model.md)"
     )
+    parser.add_argument(
+        "--objective", choices=_OBJECTIVES, default="km",
+        help="after coverage: least km (default), least euros, or fewest tutors then euros (docs/euros.md)",
+    )  # fmt: skip
 
 
 def _add_problem_options(parser: argparse.ArgumentParser) -> None:
@@ -198,10 +217,19 @@ def _parser() -> argparse.ArgumentParser:
     _add_solve_options(solve)
     _add_report_options(solve, by_default=False)
     _add_output_options(solve)
+    solve.add_argument(
+        "--shortfall",
+        action="store_true",
+        help="also write shortfall.csv/.json: the levers that would cover what is left, each verified "
+        "by a re-solve (a second for an académie, minutes for all of France)",
+    )
     demo = commands.add_parser("demo", help="solve the built-in example académie (Aix-Marseille, synthetic)")
     _add_solve_options(demo)
     _add_report_options(demo, by_default=True)
     _add_output_options(demo)
+    demo.add_argument(
+        "--no-shortfall", dest="shortfall", action="store_false", help="do not write shortfall.csv/.json"
+    )
     report = commands.add_parser(
         "report", help="check a given plan (e.g. edited by hand) and write its reports"
     )
@@ -220,6 +248,59 @@ def _parser() -> argparse.ArgumentParser:
     _add_problem_options(report)
     _add_report_options(report, by_default=True)
     _add_output_options(report)
+    explain = commands.add_parser(
+        "explain", help="why an establishment of a plan has its tutor (or none); prints, writes nothing"
+    )
+    explain.add_argument("tutors", type=Path, help="tutors table (CSV or .xlsx)")
+    explain.add_argument("establishments", type=Path, help="establishments table (CSV or .xlsx)")
+    explain.add_argument("assignment", type=Path, help="the plan: its assignment.csv (or .xlsx)")
+    explain.add_argument("uai", help="the establishment to explain")
+    explain.add_argument("--fixed", type=Path, default=None, help="table of tutor_id,uai pairs kept")
+    explain.add_argument(
+        "--forbidden", type=Path, default=None, help="table of tutor_id,uai pairs never made"
+    )
+    explain.add_argument("--lang", choices=("fr", "en"), default="fr", help="language (default fr)")
+    _add_sheet_option(explain)
+    _add_problem_options(explain)
+    _add_output_options(explain)
+    waves = commands.add_parser("waves", help="plan a rollout wave after wave (waves as YYYY-MM)")
+    waves.add_argument("tutors", type=Path, help="tutors table (CSV or .xlsx)")
+    waves.add_argument("establishments", type=Path, help="establishments table (CSV or .xlsx)")
+    waves.add_argument(
+        "--support-months", type=int, default=12, help="months of help after a switch (default 12)"
+    )
+    waves.add_argument(
+        "--live-months", type=int, default=6, help="months live before a user may tutor (default 6)"
+    )
+    waves.add_argument(
+        "--school-year-start",
+        type=int,
+        default=9,
+        help="first month of the school year (default 9: September)",
+    )
+    _add_sheet_option(waves)
+    _add_solve_options(waves)
+    waves.add_argument("--lang", choices=("fr", "en"), default="fr", help="format of the files (default fr)")
+    _add_output_options(waves, json_summary=False)
+    repair = commands.add_parser(
+        "repair", help="re-plan a rollout after tutors withdraw, fewest changes first"
+    )
+    repair.add_argument("plan_dir", type=Path, help="a folder written by 'tutormatch waves'")
+    repair.add_argument(
+        "--withdraw",
+        action="append",
+        required=True,
+        metavar="TUTOR_ID",
+        help="a tutor who withdraws (repeatable)",
+    )
+    repair.add_argument(
+        "--at", default=None, help="month of the withdrawal, YYYY-MM (default: the last wave)"
+    )
+    repair.add_argument(
+        "--out", type=Path, required=True, help="output folder (new, empty or a previous output)"
+    )
+    repair.add_argument("--lang", choices=("fr", "en"), default="fr", help="format of the files (default fr)")
+    _add_output_options(repair, json_summary=False)
     example = commands.add_parser("example", help="write the example's input CSV files")
     example.add_argument(
         "--out", type=Path, required=True, help="folder for tutors.csv and establishments.csv (a new one)"
@@ -333,6 +414,7 @@ def _report_options(args: argparse.Namespace) -> ReportOptions:
     return ReportOptions(
         indemnity_eur=args.indemnity_eur,
         remote_pair_cost_eur=args.remote_pair_cost_eur,
+        fixed_cost_eur=args.fixed_cost_eur,
         budget_eur=args.budget_eur,
         lang=args.lang,
         pseudonymise=args.pseudonymise,
@@ -369,21 +451,26 @@ def _print_summary(plan: Assignment, seconds: float) -> None:
         if table["ignored"]:
             _say(f"ignored column(s) in {table['source']}: {', '.join(table['ignored'])}")
     gap = "" if not s["gap"] else f", gap {s['gap']:.3%}"
-    _say(f"status: {s['status']} (solver {s['solver']}{gap})")
+    _say(f"status: {s['status']} (objective {s['objective']}, solver {s['solver']}{gap})")
     _say(
         f"establishments covered: {s['n_covered']} / {s['n_establishments']}"
         f" ({s['n_remote']} remote, {s['n_uncovered']} uncovered)"
     )
     _say(f"tutors used: {s['n_tutors_used']} / {s['n_tutors']}")
+    if s["total_cost_eur"] is not None:
+        missing = f" (not included for {s['n_bonus_missing']} tutors)" if s["n_bonus_missing"] else ""
+        parts = [f"indemnities {s['indemnity_eur']:,.2f}", f"bonus {s['bonus_eur']:,.2f}{missing}"]
+        parts.append(f"mileage {s['mileage_eur']:,.2f}")
+        parts += [
+            f"{name} {s[key]:,.2f}"
+            for name, key in (("remote", "remote_eur"), ("recruitment", "fixed_cost_eur"))
+            if s[key]
+        ]
+        _say(f"yearly cost: {s['total_cost_eur']:,.2f} EUR = {' + '.join(parts)}")
+    if plan.problem.tutors.is_candidate.any():
+        _say(f"candidates to recruit: {s['n_recruited']} (see recruitment.csv)")
     _say(f"on-site distance: total {s['total_distance_km']:,.1f} km, worst {s['max_distance_km']:.1f} km")
     _say(f"time: solve {s['solve_seconds']:.3f} s, total {seconds:.2f} s")
-
-
-def _yearly_cost(plan: Assignment, options: ReportOptions) -> tuple[float, int]:
-    from tutormatch.report import costs
-
-    report = costs(plan, options=options)
-    return report.total_eur, report.n_bonus_missing
 
 
 def _json_summary(plan: Assignment, out: Path | None, written: Sequence[Path], seconds: float) -> str:
@@ -425,7 +512,7 @@ def _publish(
     from tutormatch.io._plan_files import write_plan_files
 
     logger.info("writing the plan files")
-    write_plan_files(plan, folder.staging, lang=args.lang)
+    write_plan_files(plan, folder.staging, lang=args.lang, shortfall=getattr(args, "shortfall", False))
     if options is not None:
         from tutormatch.report._write import write_report_files
 
@@ -446,10 +533,6 @@ def _publish(
         _say(_json_summary(plan, folder.target, written, seconds))
     elif not args.quiet:
         _print_summary(plan, seconds)
-        if options is not None:
-            total, missing = _yearly_cost(plan, options)
-            note = f" (bonus not included for {missing} tutors)" if missing else ""
-            _say(f"yearly cost: {total:,.2f} EUR{note}")
         top = [p.name for p in written if p.parent == folder.target]
         _say(f"wrote {len(top)} files to {args.out}/: {', '.join(top)}")
         inputs = [p.name for p in written if p.parent == folder.target / "input"]
@@ -494,8 +577,15 @@ def _read_problem(args: argparse.Namespace, tutors: Path, establishments: Path) 
 def _solved(args: argparse.Namespace, problem: Problem) -> Assignment:
     import tutormatch as tm
 
-    logger.info("solving (solver %s)", args.solver)
-    plan = tm.solve(problem, solver=args.solver, time_limit=args.time_limit)
+    logger.info("solving (objective %s, solver %s)", args.objective, args.solver)
+    plan = tm.solve(
+        problem,
+        objective=args.objective,
+        solver=args.solver,
+        time_limit=args.time_limit,
+        cost_model=_report_options(args).cost_model,
+        budget_eur=args.budget_eur,
+    )
     logger.info("solved: %s in %.2f s", plan.status.value, plan.solve_seconds)
     return plan
 
@@ -526,6 +616,85 @@ def _report_command(args: argparse.Namespace) -> int:
         return tm.evaluate(problem, frame, name=args.assignment.name)
 
     return _run(args, make_plan)
+
+
+def _explain_command(args: argparse.Namespace) -> int:
+    import json
+
+    import tutormatch as tm
+    from tutormatch.io._read import read_table
+
+    problem = _read_problem(args, args.tutors, args.establishments)
+    frame, _ = read_table(args.assignment, sheet=args.sheet)
+    why = tm.evaluate(problem, frame, name=args.assignment.name).explain(args.uai, lang=args.lang)
+    if not args.quiet:
+        _say(json.dumps(why.to_dict(), ensure_ascii=False, default=str) if args.json else why.text())
+    return 0
+
+
+def _waves_command(args: argparse.Namespace) -> int:
+    import tutormatch as tm
+    from tutormatch.io._output import OutputFolder
+    from tutormatch.waves._files import write_wave_files
+
+    calendar = tm.waves.WaveCalendar(args.support_months, args.live_months, args.school_year_start)
+    with OutputFolder.prepare(args.out, inputs=[args.tutors, args.establishments]) as folder:
+        problem = _read_problem(args, args.tutors, args.establishments)
+        plan = tm.plan_waves(
+            problem,
+            calendar=calendar,
+            objective=args.objective,
+            solver=args.solver,
+            time_limit=args.time_limit,
+        )
+        settings = _settings(args)
+        write_wave_files(
+            plan,
+            folder.staging,
+            lang=args.lang,
+            settings=settings,
+            inputs={"tutors": args.tutors, "establishments": args.establishments},
+            sheet=args.sheet,
+        )
+        written = folder.publish(command="waves")
+    if not args.quiet:
+        _say(plan.summary.to_string(index=False))
+        _say(f"wrote {len(written)} files to {args.out}/")
+    return 0
+
+
+def _repair_command(args: argparse.Namespace) -> int:
+    import tutormatch as tm
+    from tutormatch.io._output import OutputFolder
+    from tutormatch.io._plan_files import _write_csv
+    from tutormatch.waves._files import read_wave_folder, write_wave_files
+
+    with OutputFolder.prepare(args.out, inputs=[args.plan_dir]) as folder:
+        import json
+
+        manifest = (
+            json.loads((args.plan_dir / "waves.json").read_text(encoding="utf-8"))
+            if (args.plan_dir / "waves.json").is_file()
+            else {}
+        )
+        before = read_wave_folder(args.plan_dir)
+        fixed = tm.repair(before, withdraw=args.withdraw, at=args.at)
+        inputs = {k: args.plan_dir / "input" / v for k, v in manifest.get("inputs", {}).items()}
+        write_wave_files(
+            fixed.after,
+            folder.staging,
+            lang=args.lang,
+            settings=manifest.get("settings"),
+            inputs=inputs,
+            sheet=manifest.get("sheet"),
+        )
+        _write_csv(fixed.changes, folder.staging / "changes.csv", args.lang)
+        written = folder.publish(command="repair")
+    if not args.quiet:
+        _say(repr(fixed))
+        _say(fixed.changes.to_string(index=False))
+        _say(f"wrote {len(written)} files to {args.out}/")
+    return 0
 
 
 def _example_command(args: argparse.Namespace) -> int:
@@ -594,8 +763,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "solve": _solve_command,
         "demo": _demo_command,
         "report": _report_command,
+        "explain": _explain_command,
         "example": _example_command,
         "compare": _compare_command,
+        "waves": _waves_command,
+        "repair": _repair_command,
     }
     with _progress(args), _terminate_as_exit():
         try:

@@ -174,7 +174,9 @@ def test_plan_files_are_french_by_default(files: tuple[Path, Path], tmp_path: Pa
     assert lines[1] == f"{make_uai('0130001')};T1;sur place;0,807;;"
     assert lines[3].startswith(f"{make_uai('0130003')};;aucune;;aucun tuteur éligible;")
     tutors = (out / "tutors.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert tutors[0] == "Tuteur;Capacité;Charge;Sur place;À distance;Distance totale, aller (km);Km par an"
+    assert tutors[0] == (
+        "Tuteur;Capacité;Charge;Sur place;À distance;Distance totale, aller (km);Km par an;Statut;Recruté"
+    )
     assert tutors[1].startswith("T1;1;1;1;0;0,807;")
     assert (out / "summary.md").read_text(encoding="utf-8").startswith("# Plan tutormatch")
     assert "| établissements couverts | 2 / 3 (0 à distance) |" in (out / "summary.md").read_text(

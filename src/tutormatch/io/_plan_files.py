@@ -51,9 +51,17 @@ _FR_HEADERS = {
     "n_onsite": "Sur place",
     "n_remote": "À distance",
     "yearly_km": "Km par an",
+    "status": "Statut",
+    "recruited": "Recruté",
+    "name": "Nom",
+    "role": "Fonction",
+    "departement": "Département",
+    "n_recruited": "Candidats à recruter",
 }
 _FR_TUTOR_DISTANCE = "Distance totale, aller ({unit})"
-_FR_VALUES = {
+_FR_VALUES: dict[str, dict[Any, str]] = {
+    "status": {"retained": "retenu", "candidate": "candidat"},
+    "recruited": {True: "oui", False: "non"},
     "mode": {"onsite": "sur place", "remote": "à distance", "none": "aucune"},
     "reason_code": {
         "no_eligible_tutor": "aucun tuteur éligible",
@@ -87,6 +95,16 @@ _SUMMARY_TEXT: dict[str, tuple[str, str]] = {
         "objectif (équivalent km, pénalités à distance comprises)",
         "objective (km-equivalent, remote penalties included)",
     ),
+    "criterion": ("critère après la couverture", "minimised after coverage"),
+    "cost": ("coût annuel", "yearly cost"),
+    "cost_parts": (
+        "indemnités {indemnity}, part variable {bonus} ({missing} tuteurs sans CIA, non comptés), "
+        "frais kilométriques {mileage}, distanciel {remote}, recrutement {fixed}",
+        "indemnities {indemnity}, bonus {bonus} ({missing} tutors without cia_eur, left out), "
+        "mileage {mileage}, remote {remote}, recruitment {fixed}",
+    ),
+    "recruited": ("candidats à recruter", "candidates to recruit"),
+    "budget": ("budget", "budget"),
     "gap": ("écart à l'optimum prouvé", "gap"),
     "limit": ("limite sur place", "on-site limit"),
     "remote_rule": ("tutorat à distance", "remote tutoring"),
@@ -151,7 +169,21 @@ def plan_summary_markdown(plan: Assignment, *, lang: str = "en") -> str:
         f"| {_t('total', lang)} | {_number(s['total_distance_km'], lang)}{km} |",
         f"| {_t('worst', lang)} | {_number(s['max_distance_km'], lang)}{km} |",
         f"| {_t('yearly', lang)} | {_number(s['yearly_travel_km'], lang)} km |",
+        f"| {_t('criterion', lang)} | {s['objective']} |",
         f"| {_t('objective', lang)} | {optional(s['objective_km'])} |",
+        f"| {_t('cost', lang)} | {optional(s['total_cost_eur'], '{:,.2f}')} EUR: "
+        + _t("cost_parts", lang).format(
+            indemnity=optional(s["indemnity_eur"], "{:,.2f}"),
+            bonus=optional(s["bonus_eur"], "{:,.2f}"),
+            missing=s["n_bonus_missing"] or 0,
+            mileage=optional(s["mileage_eur"], "{:,.2f}"),
+            remote=optional(s["remote_eur"], "{:,.2f}"),
+            fixed=optional(s["fixed_cost_eur"], "{:,.2f}"),
+        )
+        + " |",
+        f"| {_t('recruited', lang)} | {s['n_recruited']} |",
+        f"| {_t('budget', lang)} | {optional(s['budget_eur'], '{:,.2f}')}"
+        f"{'' if s['budget_eur'] is None else ' EUR'} |",
         f"| {_t('gap', lang)} | {optional(None if s['gap'] is None else 100 * s['gap'], '{:.4f}')}"
         f"{'' if s['gap'] is None else ' %'} |",
         f"| {_t('limit', lang)} | {'n/a' if limit is None else _number(limit, lang, '{:g}') + km} |",
@@ -244,13 +276,22 @@ def summary_json(summary: dict[str, Any], **dumps: Any) -> str:
     return json.dumps(clean, ensure_ascii=False, allow_nan=False, **dumps)
 
 
-def write_plan_files(plan: Assignment, directory: Path, *, lang: str = "en") -> list[Path]:
+def write_plan_files(
+    plan: Assignment, directory: Path, *, lang: str = "en", shortfall: bool = False
+) -> list[Path]:
     """Write a plan's files into ``directory`` (an existing, e.g. staging, folder).
 
     Files: ``assignment.csv`` and ``assignment.xlsx`` (one row per input
     establishment, in UAI order: ``uai, tutor_id, mode, distance_km,
-    reason_code, reason``), ``tutors.csv`` (one row per tutor with its load),
-    ``summary.json`` and ``summary.md``.
+    reason_code, reason``), ``tutors.csv`` (one row per tutor with its load
+    and ``recruited``), ``summary.json`` and ``summary.md``; with candidate
+    tutors, ``recruitment.csv`` (whom to recruit: ``tutor_id, name, role,
+    departement, load``) and ``recruitment_by_departement.csv`` (how many,
+    per département and role); with ``shortfall=True`` and a plan,
+    ``shortfall.csv`` and ``shortfall.json``
+    (:func:`tutormatch.io._shortfall_files.write_shortfall`: every lever is
+    verified by a re-solve, a fraction of a second for an académie but
+    minutes for all of France, hence opt-in).
 
     Parameters
     ----------
@@ -279,4 +320,13 @@ def write_plan_files(plan: Assignment, directory: Path, *, lang: str = "en") -> 
     paths[-1].write_text(summary_json(summary, indent=2) + "\n", encoding="utf-8")
     paths.append(directory / "summary.md")
     paths[-1].write_text(plan_summary_markdown(plan, lang=lang), encoding="utf-8")
+    if plan.problem.tutors.is_candidate.any():
+        paths.append(directory / "recruitment.csv")
+        _write_csv(_localise(plan.recruitment(), lang, unit), paths[-1], lang)
+        paths.append(directory / "recruitment_by_departement.csv")
+        _write_csv(_localise(plan.recruitment_counts(), lang, unit), paths[-1], lang)
+    if shortfall and plan.status.has_solution:  # the levers that would cover what is left (issue 11)
+        from tutormatch.io._shortfall_files import write_shortfall
+
+        paths += write_shortfall(plan, directory, lang=lang)
     return paths

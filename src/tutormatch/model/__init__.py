@@ -1,5 +1,6 @@
 """The model: tutor and establishment tables, eligibility rules and :class:`Problem`."""
 
+from tutormatch.model._costs import CostModel, PlanCost, TutorCost, plan_cost
 from tutormatch.model._eligibility import Candidates
 from tutormatch.model._problem import Problem
 from tutormatch.model._rules import (
@@ -20,9 +21,13 @@ __all__ = [
     "NEEDS",
     "ROLES",
     "Candidates",
+    "CostModel",
     "EstablishmentTable",
+    "PlanCost",
     "Problem",
+    "TutorCost",
     "TutorTable",
+    "plan_cost",
 ]
 
 

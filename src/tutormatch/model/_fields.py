@@ -137,6 +137,8 @@ def _fields(*fields: Field) -> Mapping[str, Field]:
     return MappingProxyType({f.name: f for f in fields})
 
 
+# A wave is also accepted as a month (2025-01, 01/2025, janvier 2025): see
+# model/_waves.py; the range below is that of wave numbers.
 # Shared spellings. Spellings equal once read through header_key are listed
 # once (the accented one).
 _WAVE = Field(
@@ -227,6 +229,12 @@ TUTOR_FIELDS: Mapping[str, Field] = _fields(
         ("km déjà parcourus", "km déjà effectués", "kilomètres déjà parcourus", "km parcourus", "prior km"),
         Range(0, 1_000_000, unit="km"),
     ),
+    Field("status", ("statut", "statut du tuteur", "candidature")),
+    Field(
+        "fixed_cost_eur",
+        ("coût de recrutement", "coût fixe", "frais de recrutement", "recruitment cost"),
+        Range(0, 1_000_000, unit="EUR"),
+    ),
 )
 
 #: Columns of the establishments table.
@@ -287,6 +295,7 @@ PARAMETER_RANGES: Mapping[str, Range] = MappingProxyType(
         "indemnity_eur": Range(0, 1_000_000, unit="EUR"),
         "remote_pair_cost_eur": Range(0, 1_000_000, unit="EUR"),
         "budget_eur": Range(0, 1e12, unit="EUR"),
+        "fixed_cost_eur": Range(0, 1_000_000, unit="EUR"),
         "bonus_multiplier": Range(0, 1_000),
     }
 )

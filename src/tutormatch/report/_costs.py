@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from tutormatch.report._money import allocate_cents, cents_to_eur, round_cents, round_half_up
+from tutormatch.model._costs import prior_service_km, tutor_cost
+from tutormatch.model._money import allocate_cents, cents_to_eur, round_cents
 from tutormatch.report._options import ReportOptions
 from tutormatch.report._pairs import pair_frame
 from tutormatch.report._repr import frames_html
 
 if TYPE_CHECKING:
-    from tutormatch.model._tables import TutorTable
     from tutormatch.solve._assignment import Assignment
 
 __all__ = ["CostReport", "costs"]
 
-_MONEY = ("indemnity_eur", "travel_eur", "remote_eur", "bonus_eur", "total_eur")
+_MONEY = ("indemnity_eur", "travel_eur", "remote_eur", "bonus_eur", "fixed_cost_eur", "total_eur")
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,21 +39,24 @@ class CostReport:
         ``tutor_id, tutor_name, n_establishments, n_onsite, n_remote,
         vehicle_cv, vehicle_class, vehicle_class_assumed, prior_service_km,
         yearly_km, km_tranche_1 ... km_tranche_k, indemnity_eur, travel_eur,
-        remote_eur, cia_eur, bonus_eur, total_eur``.
+        remote_eur, cia_eur, bonus_eur, total_eur, recruited, fixed_cost_eur``
+        (``recruited``: a candidate the plan uses; ``fixed_cost_eur`` their
+        recruitment cost).
     pairs : pandas.DataFrame
         One row per pair, the tutor's amounts shared among their pairs (for
         the splits): ``uai, departement, wave, kind, tutor_id, mode,
         yearly_km, indemnity_eur, travel_eur, remote_eur, bonus_eur,
-        bonus_known, total_eur``.
+        bonus_known, fixed_cost_eur, total_eur``.
     by_departement, by_wave : pandas.DataFrame
         The pairs summed by the tutored establishment's département and wave:
         ``n_establishments, n_onsite, n_remote, yearly_km, indemnity_eur,
         travel_eur, remote_eur, bonus_eur, n_establishments_bonus_missing``
-        (whose tutor's bonus is not included), ``total_eur``.
+        (whose tutor's bonus is not included), ``total_eur, fixed_cost_eur``.
     totals : pandas.DataFrame
         One row: ``n_tutors, n_establishments, n_onsite, n_remote, yearly_km,
         indemnity_eur, travel_eur, remote_eur, bonus_eur, n_bonus_missing,
-        n_vehicle_class_assumed, total_eur, budget_eur, headroom_eur``.
+        n_vehicle_class_assumed, total_eur, budget_eur, headroom_eur,
+        fixed_cost_eur, n_recruited``.
     scale : pandas.DataFrame
         The mileage scale applied (rates per class and tranche).
     options : ReportOptions
@@ -99,11 +101,6 @@ class CostReport:
 
     def _repr_html_(self) -> str:
         return frames_html(repr(self), {"totals": self.totals, "by_departement": self.by_departement})
-
-
-def _prior_km(tutors: TutorTable) -> np.ndarray:
-    """Return each tutor's km already driven for the service this year (checked on reading)."""
-    return np.asarray(tutors.prior_service_km, dtype=np.float64)
 
 
 def costs(plan: Assignment, *, options: ReportOptions | None = None) -> CostReport:
@@ -151,7 +148,13 @@ def costs(plan: Assignment, *, options: ReportOptions | None = None) -> CostRepo
        cost :math:`= |R_t| \times` ``remote_pair_cost_eur``;
     6. bonus :math:`= \operatorname{round}(m \times \text{cia\_eur})` to the
        cent (*m* = 3), unknown when ``cia_eur`` is missing;
-    7. total = indemnity + travel + remote cost + bonus (where known).
+    7. recruitment: ``fixed_cost_eur`` of each *candidate* the plan uses
+       (column of the tutors, else the option); retained tutors pay none;
+    8. total = indemnity + travel + remote cost + bonus (where known) +
+       recruitment.
+
+    The formulas are those of :mod:`tutormatch.model._costs`, the one cost
+    model that ``tm.solve(..., objective="euros")`` minimises too.
 
     Totals are exact sums of the per-tutor cents. For the splits by
     département and wave, each tutor's travel is shared among their on-site
@@ -172,6 +175,7 @@ def costs(plan: Assignment, *, options: ReportOptions | None = None) -> CostRepo
     2440.0
     """
     options = options or ReportOptions()
+    model = options.cost_model
     scale = options.scale
     p = plan.problem
     tut = p.tutors
@@ -181,52 +185,57 @@ def costs(plan: Assignment, *, options: ReportOptions | None = None) -> CostRepo
     onsite = (pairs["mode"] == "onsite").to_numpy()
     load = np.bincount(t_row, minlength=n_t)
     n_onsite = np.bincount(t_row[onsite], minlength=n_t)
-    prior = _prior_km(tut)
+    prior = prior_service_km(tut)
+    keys, assumed_class = model.vehicle_class_keys(tut)
+    bonus_if_used = model.bonus_cents(tut)
+    fixed_if_used = model.recruitment_cents(tut)
     used = np.flatnonzero(load > 0)
 
     rows: list[dict[str, Any]] = []
     travel_cents = np.zeros(n_t, dtype=np.int64)
     bonus_cents = np.full(n_t, -1, dtype=np.int64)  # -1: unknown
+    fixed_cents = np.zeros(n_t, dtype=np.int64)
     yearly_by_pair = pairs["yearly_km"].to_numpy()
     for t in used.tolist():
         mine = t_row == t
-        yearly_exact = Decimal(repr(math.fsum(yearly_by_pair[mine & onsite].tolist())))
-        yearly = round_half_up(yearly_exact, options.km_decimals)
+        cost = tutor_cost(
+            model,
+            yearly_km_by_pair=yearly_by_pair[mine & onsite].tolist(),
+            n_pairs=int(load[t]),
+            vehicle_class=keys[t],
+            assumed=bool(assumed_class[t]),
+            prior_km=float(prior[t]),
+            bonus_cents=int(bonus_if_used[t]),
+            fixed_cents=int(fixed_if_used[t]),
+        )
         cv = float(tut.vehicle_cv[t])
-        assumed = math.isnan(cv)
-        vclass = scale.vehicle_class(options.default_vehicle_class) if assumed else scale.class_of_cv(cv)
-        prior_km = Decimal(repr(float(prior[t])))
-        km = scale.km_by_tranche(yearly, prior_km=prior_km)
-        travel = scale.travel_cost_cents(yearly, vclass.key, prior_km=prior_km)
-        indemnity = round_cents(options.indemnity * int(load[t]))
-        n_remote = int(load[t] - n_onsite[t])
-        remote = round_cents(options.remote_cost * n_remote)
-        cia = float(tut.cia_eur[t])
-        bonus = None if math.isnan(cia) else round_cents(options.multiplier * Decimal(repr(cia)))
-        travel_cents[t] = travel
-        if bonus is not None:
-            bonus_cents[t] = bonus
+        travel_cents[t] = cost.travel
+        fixed_cents[t] = cost.fixed
+        if cost.bonus is not None:
+            bonus_cents[t] = cost.bonus
         row: dict[str, Any] = {
             "tutor_id": tut.id[t],
             "tutor_name": tut.name[t],
             "n_establishments": int(load[t]),
             "n_onsite": int(n_onsite[t]),
-            "n_remote": n_remote,
+            "n_remote": int(load[t] - n_onsite[t]),
             "vehicle_cv": cv,
-            "vehicle_class": vclass.key,
-            "vehicle_class_assumed": assumed,
+            "vehicle_class": cost.vehicle_class,
+            "vehicle_class_assumed": cost.vehicle_class_assumed,
             "prior_service_km": float(prior[t]),
-            "yearly_km": float(yearly),
+            "yearly_km": float(cost.yearly_km),
         }
-        for k, value in enumerate(km, start=1):
+        for k, value in enumerate(cost.km_by_tranche, start=1):
             row[f"km_tranche_{k}"] = float(value)
         row.update(
-            indemnity_eur=cents_to_eur(indemnity),
-            travel_eur=cents_to_eur(travel),
-            remote_eur=cents_to_eur(remote),
-            cia_eur=cia,
-            bonus_eur=math.nan if bonus is None else cents_to_eur(bonus),
-            total_eur=cents_to_eur(indemnity + travel + remote + (bonus or 0)),
+            indemnity_eur=cents_to_eur(cost.indemnity),
+            travel_eur=cents_to_eur(cost.travel),
+            remote_eur=cents_to_eur(cost.remote),
+            cia_eur=float(tut.cia_eur[t]),
+            bonus_eur=math.nan if cost.bonus is None else cents_to_eur(cost.bonus),
+            total_eur=cents_to_eur(cost.total),
+            recruited=bool(tut.is_candidate[t]),
+            fixed_cost_eur=cents_to_eur(cost.fixed),
         )
         rows.append(row)
     tutor_columns = [
@@ -234,9 +243,10 @@ def costs(plan: Assignment, *, options: ReportOptions | None = None) -> CostRepo
         "vehicle_class", "vehicle_class_assumed", "prior_service_km", "yearly_km",
         *(f"km_tranche_{k}" for k in range(1, scale.n_tranches + 1)),
         "indemnity_eur", "travel_eur", "remote_eur", "cia_eur", "bonus_eur", "total_eur",
+        "recruited", "fixed_cost_eur",
     ]  # fmt: skip
     per_tutor = pd.DataFrame(rows, columns=tutor_columns)
-    per_pair = _pair_costs(pairs, travel_cents, bonus_cents, options)
+    per_pair = _pair_costs(pairs, travel_cents, bonus_cents, fixed_cents, options)
     totals = _totals(per_tutor, options)
     return CostReport(
         tutors=per_tutor,
@@ -250,12 +260,17 @@ def costs(plan: Assignment, *, options: ReportOptions | None = None) -> CostRepo
 
 
 def _pair_costs(
-    pairs: pd.DataFrame, travel_cents: np.ndarray, bonus_cents: np.ndarray, options: ReportOptions
+    pairs: pd.DataFrame,
+    travel_cents: np.ndarray,
+    bonus_cents: np.ndarray,
+    fixed_cents: np.ndarray,
+    options: ReportOptions,
 ) -> pd.DataFrame:
     """Share each tutor's travel and bonus among their pairs, in exact cents."""
     n = len(pairs)
     travel = np.zeros(n, dtype=np.int64)
     bonus = np.zeros(n, dtype=np.int64)
+    fixed = np.zeros(n, dtype=np.int64)
     t_row = pairs["tutor_row"].to_numpy()
     onsite = (pairs["mode"] == "onsite").to_numpy()
     yearly = pairs["yearly_km"].to_numpy()
@@ -267,10 +282,12 @@ def _pair_costs(
             travel[near] = allocate_cents(int(travel_cents[t]), yearly[near].tolist())
         if bonus_cents[t] >= 0:
             bonus[mine] = allocate_cents(int(bonus_cents[t]), [1.0] * len(mine))
+        if fixed_cents[t]:
+            fixed[mine] = allocate_cents(int(fixed_cents[t]), [1.0] * len(mine))
     indemnity = round_cents(options.indemnity)
     remote = np.where(onsite, 0, round_cents(options.remote_cost)).astype(np.int64)
     known = bonus_cents[t_row] >= 0
-    total = indemnity + travel + remote + bonus
+    total = indemnity + travel + remote + bonus + fixed
     return pd.DataFrame(
         {
             "uai": pairs["uai"],
@@ -285,6 +302,7 @@ def _pair_costs(
             "remote_eur": remote / 100,
             "bonus_eur": np.where(known, bonus / 100, np.nan),
             "bonus_known": known,
+            "fixed_cost_eur": fixed / 100,
             "total_eur": total / 100,
         }
     )
@@ -310,8 +328,11 @@ def _split(pairs: pd.DataFrame, key: str) -> pd.DataFrame:
         if not group["bonus_known"].any():
             row["bonus_eur"] = math.nan
         rows.append(row)
-    columns = [key, "n_establishments", "n_onsite", "n_remote", "yearly_km", *_MONEY[:-1]]
-    frame = pd.DataFrame(rows, columns=[*columns, "n_establishments_bonus_missing", "total_eur"])
+    money = [m for m in _MONEY[:-1] if m != "fixed_cost_eur"]
+    columns = [key, "n_establishments", "n_onsite", "n_remote", "yearly_km", *money]
+    frame = pd.DataFrame(
+        rows, columns=[*columns, "n_establishments_bonus_missing", "total_eur", "fixed_cost_eur"]
+    )
     if key == "wave":
         frame["wave"] = frame["wave"].astype("Int64")
     return frame.reset_index(drop=True)
@@ -338,5 +359,7 @@ def _totals(per_tutor: pd.DataFrame, options: ReportOptions) -> pd.DataFrame:
         "total_eur": cents_to_eur(total),
         "budget_eur": math.nan if budget_cents is None else cents_to_eur(budget_cents),
         "headroom_eur": math.nan if budget_cents is None else cents_to_eur(budget_cents - total),
+        "fixed_cost_eur": cents_to_eur(_cents(per_tutor["fixed_cost_eur"])),
+        "n_recruited": int(per_tutor["recruited"].sum()),
     }
     return pd.DataFrame([row])

@@ -53,6 +53,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "n_vehicle_class_assumed": ("Catégorie de véhicule supposée (tuteurs)", "Vehicle class assumed (tutors)"),
     "budget_eur": ("Budget (€)", "Budget (€)"),
     "headroom_eur": ("Marge restante (€)", "Headroom (€)"),
+    "fixed_cost_eur": ("Coût de recrutement (€)", "Recruitment cost (€)"),
+    "recruited": ("Candidat recruté", "Candidate recruited"),
+    "n_recruited": ("Candidats recrutés", "Candidates recruited"),
     "max_cv": ("Jusqu'à (CV)", "Up to (CV)"),
     "rate_1_eur_per_km": ("Taux tranche 1 (€/km)", "Rate, tranche 1 (€/km)"),
     "rate_2_eur_per_km": ("Taux tranche 2 (€/km)", "Rate, tranche 2 (€/km)"),
@@ -122,6 +125,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "param_matrix": ("matrice de distances fournie (km routiers)", "given distance matrix (road km)"),
     "param_bonus_multiplier": ("Multiplicateur de la CIA", "CIA multiplier"),
     "param_remote_pair_cost": ("Coût fixe d'un binôme à distance (€)", "Fixed cost of a remote pair (€)"),
+    "param_fixed_cost": (
+        "Coût de recrutement d'un candidat, par défaut (€)",
+        "Recruitment cost of a candidate, by default (€)",
+    ),
     "param_default_class": ("Catégorie de véhicule par défaut", "Default vehicle class"),
     "param_km_decimals": ("Décimales des km annuels retenus", "Decimals of the yearly km billed"),
     "param_scale": ("Barème kilométrique", "Mileage scale"),
@@ -223,6 +230,18 @@ VALUES: dict[tuple[str, str], tuple[str, str]] = {
     ("objective", "coverage_then_km"): (
         "couverture (priorité) d'abord, puis le moins de km annuels",
         "coverage (priority) first, then the fewest yearly km",
+    ),
+    ("objective", "km"): (
+        "couverture (priorité) d'abord, puis le moins de km annuels",
+        "coverage (priority) first, then the fewest yearly km",
+    ),
+    ("objective", "euros"): (
+        "couverture (priorité) d'abord, puis le moindre coût annuel (€)",
+        "coverage (priority) first, then the least yearly cost (EUR)",
+    ),
+    ("objective", "tutors"): (
+        "couverture (priorité) d'abord, puis le moins de tuteurs, puis le moindre coût",
+        "coverage (priority) first, then the fewest tutors, then the least cost",
     ),
 }
 

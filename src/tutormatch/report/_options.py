@@ -7,9 +7,10 @@ from datetime import date
 from decimal import Decimal
 
 from tutormatch.errors import InputError
+from tutormatch.model._costs import CostModel
 from tutormatch.model._fields import check_parameter
-from tutormatch.report._money import to_decimal
-from tutormatch.report._scale import MileageScale, mileage_scale
+from tutormatch.model._money import to_decimal
+from tutormatch.model._scale import MileageScale, mileage_scale
 
 __all__ = ["LANGS", "ReportOptions"]
 
@@ -36,6 +37,9 @@ class ReportOptions:
         say for how many tutors, rather than counting 0.
     remote_pair_cost_eur : Decimal, default 0
         Fixed yearly cost of each remote pair (equipment, connection...).
+    fixed_cost_eur : Decimal, default 0
+        Yearly cost of recruiting a candidate tutor (status ``candidate``)
+        whose own ``fixed_cost_eur`` is empty; retained tutors pay none.
     budget_eur : Decimal, optional
         When given, the cost totals show the headroom ``budget - total``.
     detour_factor : float, optional
@@ -99,6 +103,7 @@ class ReportOptions:
     indemnity_eur: Decimal | int | float | str = Decimal(500)
     bonus_multiplier: Decimal | int | float | str = Decimal(3)
     remote_pair_cost_eur: Decimal | int | float | str = Decimal(0)
+    fixed_cost_eur: Decimal | int | float | str = Decimal(0)
     budget_eur: Decimal | int | float | str | None = None
     detour_factor: float | None = None
     default_vehicle_class: str = "5cv"
@@ -124,10 +129,17 @@ class ReportOptions:
             "remote_pair_cost_eur",
             to_decimal(self.remote_pair_cost_eur, "remote_pair_cost_eur", minimum=zero),
         )
+        set_(self, "fixed_cost_eur", to_decimal(self.fixed_cost_eur, "fixed_cost_eur", minimum=zero))
         if self.budget_eur is not None:
             set_(self, "budget_eur", to_decimal(self.budget_eur, "budget_eur", minimum=zero))
         # Ranges the reports can carry exactly (see docs/inputs.md).
-        for name in ("indemnity_eur", "bonus_multiplier", "remote_pair_cost_eur", "budget_eur"):
+        for name in (
+            "indemnity_eur",
+            "bonus_multiplier",
+            "remote_pair_cost_eur",
+            "fixed_cost_eur",
+            "budget_eur",
+        ):
             if getattr(self, name) is not None:
                 check_parameter(name, getattr(self, name))
         if self.detour_factor is not None:
@@ -163,6 +175,20 @@ class ReportOptions:
     def remote_cost(self) -> Decimal:
         """:attr:`remote_pair_cost_eur` as a Decimal."""
         return Decimal(self.remote_pair_cost_eur)
+
+    @property
+    def cost_model(self) -> CostModel:
+        """The cost model these options describe (the one :func:`tutormatch.solve` can minimise)."""
+        return CostModel(
+            indemnity_eur=self.indemnity,
+            bonus_multiplier=self.multiplier,
+            remote_pair_cost_eur=self.remote_cost,
+            fixed_cost_eur=Decimal(self.fixed_cost_eur),
+            default_vehicle_class=self.default_vehicle_class,
+            km_decimals=self.km_decimals,
+            detour_factor=self.detour_factor,
+            scale=self.scale,
+        )
 
     @property
     def budget(self) -> Decimal | None:

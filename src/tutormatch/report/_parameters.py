@@ -101,6 +101,7 @@ def parameter_cells(report: ReportTables) -> tuple[list[str], list[list[Cell]]]:
         ("indemnity_eur", _number(float(options.indemnity), "money", 2)),
         ("param_bonus_multiplier", _number(float(options.multiplier), "number", None)),
         ("param_remote_pair_cost", _number(float(options.remote_cost), "money", 2)),
+        ("param_fixed_cost", _number(float(options.fixed_cost_eur), "money", 2)),
         (
             "budget_eur",
             _text(none) if options.budget is None else _number(float(options.budget), "money", 2),

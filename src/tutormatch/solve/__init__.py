@@ -2,24 +2,32 @@
 
 from tutormatch.solve._assignment import Assignment
 from tutormatch.solve._backend import Backend, BackendResult, Capabilities
+from tutormatch.solve._diff import PlanDiff, diff
 from tutormatch.solve._evaluate import evaluate
+from tutormatch.solve._explain import Explanation
 from tutormatch.solve._network import Network
 from tutormatch.solve._options import SolveOptions
 from tutormatch.solve._reasons import REASONS, UncoveredReason
-from tutormatch.solve._solve import SOLVERS, solve
+from tutormatch.solve._solve import OBJECTIVES, SOLVERS, solve
 from tutormatch.solve._status import Status
+from tutormatch.solve._whatif import apply_lever
 
 __all__ = [
+    "OBJECTIVES",
     "REASONS",
     "SOLVERS",
     "Assignment",
     "Backend",
     "BackendResult",
     "Capabilities",
+    "Explanation",
     "Network",
+    "PlanDiff",
     "SolveOptions",
     "Status",
     "UncoveredReason",
+    "apply_lever",
+    "diff",
     "evaluate",
     "solve",
 ]

@@ -13,6 +13,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from tutormatch.errors import InfeasibleError, SolveError
+from tutormatch.model._costs import CostModel, PlanCost, plan_cost
 from tutormatch.model._eligibility import MODE_NAMES, MODE_ONSITE, MODE_REMOTE
 from tutormatch.model._problem import Problem
 from tutormatch.solve._reasons import UncoveredReason
@@ -57,8 +58,10 @@ class Assignment:
         :data:`tutormatch.solve.REASONS`) and the facts of a sentence, in
         English or French (:attr:`uncovered_reason`, :meth:`uncovered_details`).
     objective : float
-        Total cost in km-equivalent (the second criterion, minimised once the
-        covered priority is maximal). ``nan`` without a plan.
+        The second criterion, minimised once the covered priority is
+        maximal: total cost in km-equivalent (objective ``"km"``), or the
+        yearly euros of the cost model, as the cost report prints them
+        (``"euros"``, ``"tutors"``). ``nan`` without a plan.
     bound : float
         Proven lower bound on ``objective`` at this coverage (``nan`` when
         coverage itself is not proven maximal).
@@ -72,6 +75,15 @@ class Assignment:
         Wall-clock time of :func:`~tutormatch.solve`, model building included.
     stats : mapping
         Backend statistics (sizes, times, rounds).
+    objective_name : {"km", "euros", "tutors"}
+        What was minimised once coverage was maximal (see
+        :func:`~tutormatch.solve`). With ``"euros"`` and ``"tutors"``,
+        :attr:`objective` and :attr:`bound` are euros a year.
+    cost_model : CostModel or None
+        The cost model the plan was solved and is costed with (the default
+        model when None).
+    budget_eur : float or None
+        The budget the plan had to keep, if any.
     """
 
     problem: Problem
@@ -93,6 +105,9 @@ class Assignment:
     priority_bound: float
     solve_seconds: float
     stats: Mapping[str, Any] = field(default_factory=dict)
+    objective_name: str = "km"
+    cost_model: CostModel | None = None
+    budget_eur: float | None = None
 
     def __post_init__(self) -> None:
         for name in (
@@ -259,7 +274,9 @@ class Assignment:
         """Return one row per tutor with their load and on-site distances.
 
         Columns: ``tutor_id, capacity, load, n_onsite, n_remote, distance_km``
-        (one way, summed over on-site pairs), ``yearly_km`` (road km a year).
+        (one way, summed over on-site pairs), ``yearly_km`` (road km a year),
+        ``status`` (``retained`` or ``candidate``) and ``recruited`` (a
+        candidate with at least one establishment).
         """
         t = self.problem.tutors
         n = len(t)
@@ -273,8 +290,48 @@ class Assignment:
                 "n_remote": np.bincount(self.tutor[~onsite], minlength=n),
                 "distance_km": np.bincount(self.tutor[onsite], weights=self.distance_km[onsite], minlength=n),
                 "yearly_km": np.bincount(self.tutor, weights=self.yearly_km, minlength=n),
+                "status": np.where(t.is_candidate, "candidate", "retained").astype(object),
+                "recruited": t.is_candidate & (self.loads > 0),
             }
         )
+
+    def costs(self) -> PlanCost:
+        """Return the plan's yearly cost by the cost model (:attr:`cost_model`), exact to the cent."""
+        return plan_cost(
+            self.problem, self.tutor, self.establishment, self.onsite, self.distance_km,
+            self.cost_model or CostModel(),
+        )  # fmt: skip
+
+    def recruitment(self) -> pd.DataFrame:
+        """Return the candidates to recruit (those the plan uses), by id.
+
+        Columns: ``tutor_id, name, role, departement`` (of the tutor's own
+        establishment, empty when unknown), ``load``.
+        """
+        from tutormatch.io._uai import uai_departement
+
+        t = self.problem.tutors
+        rows = np.flatnonzero(t.is_candidate & (self.loads > 0))
+        return pd.DataFrame(
+            {
+                "tutor_id": t.id[rows],
+                "name": t.name[rows],
+                "role": t.role[rows],
+                "departement": np.array(
+                    [uai_departement(u) if u else "" for u in t.home_uai[rows]], dtype=object
+                ),
+                "load": self.loads[rows],
+            }
+        )
+
+    def recruitment_counts(self) -> pd.DataFrame:
+        """Return how many candidates to recruit per département and role.
+
+        Columns: ``departement, role, n_recruited``.
+        """
+        frame = self.recruitment()
+        counts = frame.groupby(["departement", "role"], sort=True).size()
+        return counts.rename("n_recruited").reset_index()
 
     # -- status --------------------------------------------------------------
 
@@ -299,13 +356,18 @@ class Assignment:
         """Return the headline figures as a flat dict (the CLI's ``summary.json``).
 
         Distances are km, or minutes when the problem's matrix holds travel
-        times (``distance_unit``, given in the dict).
+        times (``distance_unit``, given in the dict). Euros (``total_cost_eur``
+        and its parts ``indemnity_eur, bonus_eur, mileage_eur, remote_eur,
+        fixed_cost_eur``) are those of the cost report, by :attr:`cost_model`;
+        ``None`` when the distances are not km.
         """
+        in_km = self.objective_name == "km"
         p = self.problem
-        return {
+        out = {
             "status": self.status.value,
             "solver": self.solver,
             "message": self.message,
+            "objective": self.objective_name,
             "n_establishments": p.n_establishments,
             "n_covered": self.n_covered,
             "n_uncovered": self.n_uncovered,
@@ -318,14 +380,38 @@ class Assignment:
             "total_distance_km": round(self.total_distance_km, 3),
             "max_distance_km": round(self.max_distance_km, 3),
             "yearly_travel_km": round(self.yearly_travel_km, 3),
-            "objective_km": _finite_or_none(self.objective),
-            "bound_km": _finite_or_none(self.bound),
+            "objective_km": _finite_or_none(self.objective if in_km else float(self.cost_km.sum())),
+            "bound_km": _finite_or_none(self.bound) if in_km else None,
+            "objective_eur": None if in_km else _finite_or_none(self.objective),
+            "bound_eur": None if in_km else _finite_or_none(self.bound),
             "gap": _finite_or_none(self.gap),
             "max_distance_limit_km": p.max_distance_km if math.isfinite(p.max_distance_km) else None,
             "allow_remote": p.allow_remote,
             "distance_unit": p.distance_unit,
             "solve_seconds": round(self.solve_seconds, 4),
         }
+        names = (
+            "total_cost_eur",
+            "indemnity_eur",
+            "bonus_eur",
+            "mileage_eur",
+            "remote_eur",
+            "fixed_cost_eur",
+        )
+        if p.distance_unit == "km":
+            cost = self.costs()
+            cents = (
+                cost.total_cents, cost.indemnity_cents, cost.bonus_cents, cost.travel_cents,
+                cost.remote_cents, cost.fixed_cents,
+            )  # fmt: skip
+            out.update({name: c / 100 for name, c in zip(names, cents, strict=True)})
+            out["n_bonus_missing"] = cost.n_bonus_missing
+        else:
+            out.update(dict.fromkeys(names))
+            out["n_bonus_missing"] = None
+        out["n_recruited"] = int((p.tutors.is_candidate & (self.loads > 0)).sum())
+        out["budget_eur"] = self.budget_eur
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """Return the summary plus the pairs and the uncovered establishments as records."""
@@ -350,6 +436,125 @@ class Assignment:
             if k != "message"
         )
         return f"<table><caption>{html.escape(repr(self))}</caption>{rows}</table>"
+
+    # -- answers to "why?" (tutormatch.solve._shortfall, _explain, _backups) --
+
+    def shortfall(self, *, lang: str = "en", euros: bool = False) -> pd.DataFrame:
+        """Return the smallest levers that would cover the uncovered establishments.
+
+        Uncovered establishments are grouped where they compete for the same
+        tutors (they reach a common tutor in the plan's residual graph). For
+        each group, candidate levers come from that graph and each is applied
+        to the problem and **solved again**: every figure is the re-solve's.
+
+        Parameters
+        ----------
+        lang : {"en", "fr"}, default "en"
+            Language of the ``lever`` column.
+        euros : bool, default False
+            Also compute ``cost_delta_eur`` with the cost report (slower);
+            ``nan`` otherwise.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per verified lever that gains priority (empty when all is
+            covered), by group, most gain then least cost first. Columns
+            ``group, kind`` (``add_tutor``, ``raise_capacity``,
+            ``raise_distance_limit``, ``allow_remote``, ``relax_rule``), the
+            lever's parameters (``tutor_id, capacity`` | ``max_distance_km`` |
+            ``uais`` | ``tutor_id, uai, rule`` | ``at, commune, lon, lat,
+            role, wave, capacity``), ``covers`` and ``uncovers`` (lists of
+            UAI), ``n_covers``, ``priority_gain``, ``cost_delta_km``,
+            ``cost_delta_eur`` and ``lever`` (a sentence). A row applied with
+            :func:`tutormatch.solve.apply_lever` and solved gives exactly its
+            ``priority_gain`` and ``cost_delta_km``.
+
+        Examples
+        --------
+        >>> import tutormatch as tm
+        >>> plan = tm.solve(tm.example_problem())
+        >>> levers = plan.shortfall()
+        >>> bool((levers["priority_gain"] > 0).all())
+        True
+        """
+        from tutormatch.solve._shortfall import shortfall
+
+        return shortfall(self, lang=lang, euros=euros)
+
+    def explain(self, uai: str, *, lang: str = "en", max_tutors: int | None = 10) -> Any:
+        """Explain why establishment ``uai`` has the tutor it has (or none).
+
+        Parameters
+        ----------
+        uai : str
+        lang : {"en", "fr"}, default "en"
+        max_tutors : int or None, default 10
+            Nearer tutors listed at most (nearest first); ``None``: all.
+
+        Returns
+        -------
+        Explanation
+            Printable (``str``), with a DataFrame (``frame``) of the tutors
+            considered and the exact effect of forcing the nearest eligible
+            tutor (a re-solve with that pair fixed).
+
+        Raises
+        ------
+        InputError
+            For a UAI not in the problem, or an unknown ``lang``.
+
+        Examples
+        --------
+        >>> import tutormatch as tm
+        >>> plan = tm.solve(tm.example_problem())
+        >>> why = plan.explain(plan.pairs["uai"].iloc[0])
+        >>> why.tutor_id == plan.pairs["tutor_id"].iloc[0]
+        True
+        """
+        from tutormatch.solve._explain import explain
+
+        return explain(self, uai, lang=lang, max_tutors=max_tutors)
+
+    def backups(self, k: int = 3) -> pd.DataFrame:
+        """Return each establishment's next ``k`` eligible tutors, ranked by the exact cost of forcing them.
+
+        For each establishment (except those of fixed pairs) and each
+        eligible tutor other than its own, the change in the optimum if that
+        pair were forced, re-optimised around it: first the priority covered
+        (0 or less), then the yearly cost. Computed for all pairs at once
+        from the plan's residual graph (the forced pair's cost plus the
+        cheapest way to restore the flow, by Dijkstra with Bellman-Ford
+        potentials), equal to re-solving with each pair fixed.
+
+        Parameters
+        ----------
+        k : int, default 3
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``uai, rank, tutor_id, mode, distance_km,
+            priority_delta, cost_delta_km``; ``k`` rows per establishment at
+            most, best first.
+
+        Raises
+        ------
+        InputError
+            For ``k < 1``, a plan that is not optimal, or all-or-nothing
+            loads (not a flow: force pairs with ``fixed_pairs`` and solve).
+
+        Examples
+        --------
+        >>> import tutormatch as tm
+        >>> plan = tm.solve(tm.example_problem())
+        >>> table = plan.backups(k=2)
+        >>> bool((table["priority_delta"] <= 0).all())
+        True
+        """
+        from tutormatch.solve._backups import backups
+
+        return backups(self, k)
 
 
 def _finite_or_none(value: float) -> float | None:

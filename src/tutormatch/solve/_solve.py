@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tutormatch.errors import InputError
+from tutormatch.model._costs import CostModel
 from tutormatch.model._eligibility import MODE_ONSITE, MODE_REMOTE, classify_pairs
 from tutormatch.model._problem import Problem
 from tutormatch.solve._assignment import Assignment
@@ -34,11 +35,14 @@ from tutormatch.solve._reasons import explain_uncovered, no_plan_reasons
 from tutormatch.solve._remote import split_remote
 from tutormatch.solve._status import Status
 
-__all__ = ["SOLVERS", "solve"]
+__all__ = ["OBJECTIVES", "SOLVERS", "solve"]
 
 SolverName = Literal["auto", "flow", "matching", "flow-bb", "cpsat"]
 #: Valid values of ``solver``.
 SOLVERS = ("auto", "flow", "matching", "flow-bb", "cpsat")
+ObjectiveName = Literal["km", "euros", "tutors"]
+#: Valid values of ``objective``.
+OBJECTIVES = ("km", "euros", "tutors")
 
 IntArray = npt.NDArray[np.int64]
 logger = logging.getLogger(__name__)
@@ -72,19 +76,32 @@ def _backend(name: str | Backend, problem: Problem) -> Backend:
 def solve(
     problem: Problem,
     *,
+    objective: ObjectiveName = "km",
     solver: SolverName | Backend = "auto",
     time_limit: float | None = None,
     options: SolveOptions | None = None,
+    cost_model: CostModel | None = None,
+    budget_eur: float | None = None,
 ) -> Assignment:
     """Assign tutors to establishments, exactly.
 
-    The objective is lexicographic: first cover as much priority as possible,
-    then spend the least yearly travel (``2 x visits x distance`` per on-site
-    pair, the remote penalty per remote pair).
+    The objective is lexicographic: first cover as much priority as possible
+    (within the budget when there is one), then the ``objective``.
 
     Parameters
     ----------
     problem : Problem
+    objective : {"km", "euros", "tutors"}, default "km"
+        ``"km"``: the least yearly travel (``2 x visits x distance`` per
+        on-site pair, the remote penalty per remote pair), the default
+        because it needs no pay data and gives plans that are short for the
+        tutors. ``"euros"``: the least yearly euros of ``cost_model``
+        (indemnities, mileage by the scale on each tutor's yearly total,
+        bonus ``3 x cia_eur`` per used tutor, recruitment of candidates,
+        remote pairs), by branch and bound on tutors with min-cost flows as
+        bounds (see ``docs/euros.md``). ``"tutors"``: the fewest tutors, then
+        the least euros. These two, and budgets, stop after 60 s when no
+        ``time_limit`` is given, with the proven gap.
     solver : {"auto", "flow", "matching", "flow-bb", "cpsat"}, default "auto"
         ``"flow"``: OR-Tools min-cost flow, exact and fastest, for capacities,
         minimum loads, fixed and forbidden pairs. ``"matching"``:
@@ -104,6 +121,14 @@ def solve(
         with the best plan and its gap (or ``no_solution``); the flow always
         finishes, exactly.
     options : SolveOptions, optional
+    cost_model : CostModel, optional
+        The euros of ``"euros"``, ``"tutors"`` and budgets, and of the plan's
+        summary. Default: :class:`~tutormatch.model.CostModel` ().
+    budget_eur : float, optional
+        Yearly euros the plan may not exceed (the model's euros, km summed
+        exactly). Coverage is then maximised within it, then ``objective``.
+        A budget below the cheapest plan gives status ``INFEASIBLE`` and a
+        message with that plan's cost.
 
     Returns
     -------
@@ -115,9 +140,10 @@ def solve(
     Raises
     ------
     InputError
-        For an unknown ``solver``, a backend that cannot carry the problem's
-        constraints, or a model too large for the machine's memory (with its
-        estimated pairs and size, and the options that make it smaller).
+        For an unknown ``solver`` or ``objective``, a backend that cannot
+        carry the problem's constraints, or a model too large for the
+        machine's memory (with its estimated pairs and size, and the options
+        that make it smaller).
 
     Examples
     --------
@@ -131,6 +157,25 @@ def solve(
     options = options or SolveOptions()
     if time_limit is not None:
         options = dataclasses.replace(options, time_limit=time_limit)
+    if objective not in OBJECTIVES:
+        raise InputError(f"objective must be one of {', '.join(map(repr, OBJECTIVES))}; got {objective!r}.")
+    if budget_eur is not None and not (math.isfinite(budget_eur) and budget_eur >= 0):
+        raise InputError(f"budget_eur must be a finite number of euros >= 0; got {budget_eur!r}.")
+    model = cost_model or CostModel()
+    if objective != "km" or budget_eur is not None:
+        if not isinstance(solver, str):
+            raise InputError(f"objective={objective!r} and budgets need solver='auto' or 'cpsat'.")
+        from tutormatch.solve._decide import solve_in_euros
+
+        return solve_in_euros(
+            problem,
+            objective=objective,
+            solver=solver,
+            model=model,
+            budget=None if budget_eur is None else float(budget_eur),
+            options=options,
+            started=started,
+        )
     backend = _backend(solver, problem)
     # Only a backend with duals can prove a partial pool sufficient.
     prices = isinstance(backend, FlowBackend)
@@ -200,8 +245,12 @@ def solve(
         backend_status=result.message,
     )
     if not result.status.has_solution:
-        return _no_plan(problem, backend.name, result, stats, time.perf_counter() - started)
-    return _assemble(problem, backend.name, network, result, split.tutor, split.establishment, stats, started)
+        plan = _no_plan(problem, backend.name, result, stats, time.perf_counter() - started)
+    else:
+        plan = _assemble(
+            problem, backend.name, network, result, split.tutor, split.establishment, stats, started
+        )
+    return dataclasses.replace(plan, cost_model=cost_model)
 
 
 def _no_plan(

@@ -1,0 +1,318 @@
+"""Objectives in euros and budgets: pick the method, solve, assemble the plan with its euros."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+
+import numpy as np
+
+from tutormatch.errors import InputError
+from tutormatch.model._costs import CostModel, plan_cost
+from tutormatch.model._eligibility import onsite_pairs_near, pair_keys
+from tutormatch.model._problem import Problem
+from tutormatch.solve._assignment import Assignment
+from tutormatch.solve._backend import BackendResult
+from tutormatch.solve._euros import CPSAT_ARCS, EuroBackend, euro_costs
+from tutormatch.solve._euros_cpsat import solve_euros_cpsat
+from tutormatch.solve._network import Network, build_network
+from tutormatch.solve._options import SolveOptions
+from tutormatch.solve._pool import full_pool
+from tutormatch.solve._remote import split_remote
+from tutormatch.solve._status import Status
+
+__all__ = ["solve_in_euros"]
+
+_BUDGET_TOL_EUR = 1e-6
+#: Seconds for objectives in euros and budgets when no time limit is given.
+DEFAULT_TIME_LIMIT = 60.0
+
+
+def _euro_text(value: float) -> str:
+    return f"{value:,.2f} EUR"
+
+
+def _left(options: SolveOptions, started: float) -> SolveOptions:
+    if not math.isfinite(options.time_limit):
+        return options
+    left = options.time_limit - (time.perf_counter() - started)
+    return dataclasses.replace(options, time_limit=max(left, 0.01))
+
+
+def _decide(
+    problem: Problem,
+    network: Network,
+    *,
+    objective: str,
+    solver: str,
+    model: CostModel,
+    budget: float | None,
+    options: SolveOptions,
+    started: float,
+    km_plan: BackendResult | None,
+) -> tuple[str, BackendResult]:
+    """Return the method's name and its result on ``network``."""
+    flows_objective = "tutors" if objective == "tutors" else "euros"
+    costs = euro_costs(problem, network, model, flows_objective)
+    small = network.n_arcs + len(network.link_class) <= CPSAT_ARCS
+    if solver == "cpsat" or network.all_or_nothing:
+        result = solve_euros_cpsat(
+            network, costs, _left(options, started), objective=objective, budget_eur=budget
+        )
+        return "euros-cpsat", _cheapest_if_infeasible(
+            problem, network, model, budget, result, options, started
+        )
+    if budget is not None:
+        forced = bool((network.fixed_load > 0).any() or (network.min_load > 0).any())
+        if forced:
+            cheapest = EuroBackend(problem, model, "euros").solve(
+                dataclasses.replace(network, priority_int=np.zeros_like(network.priority_int)),
+                _left(options, started),
+            )
+            if cheapest.status.has_solution and budget < float(cheapest.bound) - _BUDGET_TOL_EUR:
+                return "euros", _over_budget(network, budget, float(cheapest.stats["model_eur"]))
+    if objective == "km":
+        assert km_plan is not None
+        first = km_plan
+        first_eur = _model_eur(problem, network, model, first)
+        first = dataclasses.replace(first, stats={**first.stats, "model_eur": first_eur})
+        name = "flow"
+    else:
+        first_options = _left(options, started)
+        if budget is not None and math.isfinite(first_options.time_limit):
+            # Leave time for the search within the budget if this plan exceeds it.
+            first_options = dataclasses.replace(first_options, time_limit=first_options.time_limit / 2)
+        first = EuroBackend(problem, model, flows_objective).solve(network, first_options)
+        name = "euros"
+    within = budget is None or float(first.stats.get("model_eur", math.inf)) <= budget + _BUDGET_TOL_EUR
+    if within and (first.status is Status.OPTIMAL or not small):
+        return name, first
+    hint = first if first.status.has_solution else None
+    coverage_bound = None
+    if not within:
+        assert budget is not None
+        # Over budget: flows that price coverage give a plan within it and a bound.
+        total_int = int(network.priority_int[network.active].sum())
+        spent = float(first.stats.get("model_eur", math.nan))
+        covered_int = total_int - int(first.stats.get("uncovered_int", 0))
+        price = spent / covered_int if first.status.has_solution and covered_int > 0 else None
+        lagrange, least_uncovered = EuroBackend(problem, model, "euros").within_budget(
+            network, budget, _left(options, started), price_eur=price
+        )
+        total = int(network.priority_int[network.active].sum())
+        coverage_bound = total - least_uncovered
+        if lagrange is not None:
+            hint = lagrange
+            first = dataclasses.replace(
+                lagrange, stats={**lagrange.stats, "priority_bound_int": coverage_bound}
+            )
+            name = "euros-lagrange"
+        if lagrange is not None and not small:
+            return name, first
+    bound = (
+        float(first.bound) if objective == "euros" and budget is None and first.status.has_solution else None
+    )
+    result = solve_euros_cpsat(
+        network,
+        costs,
+        _left(options, started),
+        objective=objective,
+        budget_eur=budget,
+        hint=hint,
+        lower_bound_eur=bound,
+        coverage_bound=coverage_bound,
+    )
+    have_first = first.status.has_solution and (within or name == "euros-lagrange")
+    if have_first and not result.status.has_solution and result.status is not Status.INFEASIBLE:
+        return name, first
+    if have_first and result.status is Status.FEASIBLE:
+        # Keep the better of the two plans, with the better proven bound.
+        def key(r: BackendResult) -> tuple[float, float]:
+            return (float(r.stats["uncovered_int"]), float(r.stats["model_eur"]))
+
+        better = result if key(result) < key(first) else first
+        proven = max(
+            float(first.stats.get("bound_eur", -math.inf)), float(result.stats.get("bound_eur", -math.inf))
+        )
+        return name + "+cpsat", dataclasses.replace(better, stats={**better.stats, "bound_eur": proven})
+    return (name + "+cpsat" if name != "flow" else "euros-cpsat"), _cheapest_if_infeasible(
+        problem, network, model, budget, result, options, started
+    )
+
+
+def _no_near_remote(problem: Problem, network: Network) -> Network:
+    """Forbid a remote class to hand out pairs within the on-site limit.
+
+    Under the km objective a near pair routed through a class is a free
+    upgrade to on-site; in euros it is not (on-site pays mileage, remote does
+    not), so every near pair of a class member must stay out of the split.
+    """
+    members = np.flatnonzero((network.remote_class >= 0) & network.active)
+    if len(members) == 0:
+        return network
+    tutor, establishment, _ = onsite_pairs_near(problem, members, problem.max_distance_km)
+    near = pair_keys(tutor, establishment, problem.n_establishments)
+    return dataclasses.replace(network, bad_remote_keys=np.union1d(network.bad_remote_keys, near))
+
+
+def _model_eur(problem: Problem, network: Network, model: CostModel, result: BackendResult) -> float:
+    backend = EuroBackend(problem, model, "euros")
+    costs = euro_costs(problem, network, model, "euros")
+    loads = np.bincount(network.arc_tutor[result.arc_used], minlength=network.n_tutors).astype(np.int64)
+    if len(network.link_tutor):
+        np.add.at(loads, network.link_tutor, result.y)
+    return backend._true_cost(network, costs, result.arc_used, result.z, loads)
+
+
+def _over_budget(network: Network, budget: float, cheapest: float) -> BackendResult:
+    return BackendResult.without_solution(
+        network,
+        Status.INFEASIBLE,
+        f"no plan fits the budget of {_euro_text(budget)}: the cheapest plan (fixed pairs and "
+        f"minimum loads only) costs {_euro_text(cheapest)}",
+    )
+
+
+def _cheapest_if_infeasible(
+    problem: Problem,
+    network: Network,
+    model: CostModel,
+    budget: float | None,
+    result: BackendResult,
+    options: SolveOptions,
+    started: float,
+) -> BackendResult:
+    if result.status is not Status.INFEASIBLE or budget is None:
+        return result
+    relaxed = dataclasses.replace(network, priority_int=np.zeros_like(network.priority_int))
+    costs = euro_costs(problem, relaxed, model, "euros")
+    cheapest = solve_euros_cpsat(relaxed, costs, _left(options, started), objective="euros", budget_eur=None)
+    if not cheapest.status.has_solution:
+        return result  # infeasible whatever the budget: the constraints' own message
+    return _over_budget(network, budget, float(cheapest.stats["model_eur"]))
+
+
+def solve_in_euros(
+    problem: Problem,
+    *,
+    objective: str,
+    solver: str,
+    model: CostModel,
+    budget: float | None,
+    options: SolveOptions,
+    started: float,
+    km_solve: object = None,
+) -> Assignment:
+    """Solve with an objective in euros or fewest tutors, or under a budget; see :func:`tutormatch.solve`."""
+    from tutormatch.solve._solve import _no_plan, plan_from_pairs
+
+    if solver not in ("auto", "cpsat"):
+        raise InputError(
+            f"solver={solver!r} minimises km without a budget; objective={objective!r}"
+            f"{' with a budget' if budget is not None else ''} needs solver='auto' or 'cpsat'."
+        )
+    if problem.distance_unit != "km":
+        raise InputError(
+            f"objective={objective!r} and budgets count euros from road km, but this problem's distances are "
+            f"in {problem.distance_unit!r}. Use a matrix of road km, or objective='km'."
+        )
+    if not math.isfinite(options.time_limit):
+        # Branch and bound and CP-SAT may not finish on hard cases: stop with the proven gap.
+        options = dataclasses.replace(options, time_limit=DEFAULT_TIME_LIMIT)
+    pool = full_pool(problem)
+    explicit: frozenset[int] = frozenset()
+    rounds = 0
+    while True:
+        rounds += 1
+        network = _no_near_remote(
+            problem,
+            build_network(
+                problem, pool, cost_resolution_km=options.cost_resolution_km, explicit_classes=explicit
+            ),
+        )
+        km_plan = None
+        if objective == "km":
+            from tutormatch.solve._flow import FlowBackend
+
+            km_plan = FlowBackend().solve(network, options)
+        name, result = _decide(
+            problem,
+            network,
+            objective=objective,
+            solver=solver,
+            model=model,
+            budget=budget,
+            options=options,
+            started=started,
+            km_plan=km_plan,
+        )
+        if not result.status.has_solution:
+            break
+        split = split_remote(network, result.z, result.y)
+        if not split.failed_classes:
+            break
+        explicit = explicit | split.failed_classes
+    stats = dict(result.stats, rounds=rounds, candidate_pairs=pool.n_pairs, explicit_classes=len(explicit))
+    if not result.status.has_solution:
+        plan = _no_plan(problem, name, result, stats, time.perf_counter() - started)
+        return dataclasses.replace(plan, objective_name=objective, cost_model=model, budget_eur=budget)
+    used = result.arc_used
+    fixed = problem.fixed
+    tutor = np.concatenate((network.arc_tutor[used], split.tutor, fixed[:, 0]))
+    establishment = np.concatenate((network.arc_establishment[used], split.establishment, fixed[:, 1]))
+    is_fixed = np.concatenate(
+        (np.zeros(len(tutor) - len(fixed), dtype=bool), np.ones(len(fixed), dtype=bool))
+    )
+    plan = plan_from_pairs(
+        problem,
+        tutor,
+        establishment,
+        is_fixed,
+        status=result.status,
+        solver=name,
+        message=result.message,
+        stats=stats,
+        started=started,
+    )
+    eur = (
+        plan_cost(problem, plan.tutor, plan.establishment, plan.onsite, plan.distance_km, model).total_cents
+        / 100
+    )
+    plan = dataclasses.replace(plan, objective_name=objective, cost_model=model, budget_eur=budget)
+    if objective == "km":
+        # The km objective under a budget: the plan's km; the bound is proven only at optimum.
+        if result.status is Status.OPTIMAL:
+            return plan
+        km_priority_bound = (
+            float(stats["priority_bound_int"]) / network.priority_scale
+            if "priority_bound_int" in stats
+            else math.nan
+        )
+        km_gap = (
+            (km_priority_bound - plan.covered_priority) / km_priority_bound
+            if km_priority_bound > plan.covered_priority * (1 + 1e-12) + 1e-12
+            else math.nan
+        )
+        return dataclasses.replace(plan, bound=math.nan, gap=km_gap, priority_bound=km_priority_bound)
+    plan = dataclasses.replace(plan, objective=eur)
+    if result.status is Status.OPTIMAL:
+        return dataclasses.replace(plan, bound=eur)
+    model_eur = float(stats.get("model_eur", math.nan))
+    bound = float(stats.get("bound_eur", math.nan))
+    gap = (model_eur - bound) / model_eur if math.isfinite(bound) and model_eur > 0 else math.nan
+    tutors_bound = stats.get("tutors_bound")
+    if not math.isfinite(gap) and tutors_bound is not None and plan.n_tutors_used > 0:
+        # The number of tutors itself is not proven minimal: the gap is on it.
+        gap = (plan.n_tutors_used - float(tutors_bound)) / plan.n_tutors_used
+    if "priority_bound_int" in stats:
+        priority_bound = float(stats["priority_bound_int"]) / network.priority_scale
+    else:
+        priority_bound = plan.covered_priority if stats.get("stopped_in") != "coverage" else math.nan
+    if priority_bound > plan.covered_priority * (1 + 1e-12) + 1e-12:
+        # Coverage itself is not proven maximal within the budget: the gap is on it.
+        bound = math.nan
+        gap = (priority_bound - plan.covered_priority) / priority_bound
+    return dataclasses.replace(
+        plan, bound=bound, gap=max(gap, 0.0) if math.isfinite(gap) else gap, priority_bound=priority_bound
+    )

@@ -1,4 +1,4 @@
-"""The rollout report: a page across the waves, a page per school year, a chart; offline; WavePlan's figures."""
+"""The rollout report: a page across the waves, one per school year, a chart; offline; WavePlan's figures."""
 
 from __future__ import annotations
 
@@ -64,7 +64,8 @@ def test_pages_are_offline(written: dict[str, Path]) -> None:
             if page.suffix == ".html":
                 assert text.count("data:image/png;base64,") == 1, page.name
                 assert f'<html lang="{lang}">' in text
-                assert not re.findall(r'(?:src|href)="(?!data:|school-year-[\d-]+\.html"|rollout\.html")', text)
+                local = r'(?:src|href)="(?!data:|school-year-[\d-]+\.html"|rollout\.html")'
+                assert not re.findall(local, text), page.name
             else:
                 assert "](rollout.png)" in text, page.name
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass
+from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +36,13 @@ if TYPE_CHECKING:
 
     from tutormatch.waves._plan import WavePlan
 
-__all__ = ["RolloutTables", "rollout_chart", "rollout_tables", "write_rollout_report"]
+__all__ = [
+    "RolloutTables",
+    "rollout_chart",
+    "rollout_tables",
+    "write_rollout_files",
+    "write_rollout_report",
+]
 
 #: Colours of the chart (Okabe-Ito, as the map).
 _COLOURS = {
@@ -324,7 +331,52 @@ def _with_suffix(page: _Page, suffix: str) -> _Page:
     return _Page(page.title, page.options, blocks)
 
 
-def write_rollout_report(tables: RolloutTables, directory: Path, *, render: Any = None) -> list[Path]:
+def write_rollout_report(
+    plan: WavePlan, directory: str | PathLike[str], *, options: ReportOptions | None = None
+) -> list[Path]:
+    """Write a rollout's report into ``directory``, all or nothing.
+
+    Files (labels and number format in ``options.lang``, French by default):
+    ``rollout.html`` and ``rollout.md`` (every wave, school year and
+    calendar year, each wave's costs and recruits), ``rollout.png`` (the
+    chart across the rollout) and one ``school-year-YYYY-YY.html`` and
+    ``.md`` per school year (its coverage, tutors, recruits and euros by
+    component). ``tutormatch waves`` writes them beside its CSV files.
+    The HTML pages are self-contained and fetch nothing.
+
+    Parameters
+    ----------
+    plan : tutormatch.waves.WavePlan
+    directory : path
+        Created if needed; other files in it are left alone.
+    options : ReportOptions, optional
+        The cost model and ``lang``.
+
+    Returns
+    -------
+    list of Path
+        The files written, sorted.
+
+    Examples
+    --------
+    >>> import tempfile, tutormatch as tm
+    >>> tutors, establishments = tm.waves.example_rollout_frames()
+    >>> problem = tm.Problem.from_frames(tutors, establishments.groupby("wave").head(4))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     names = [p.name for p in tm.report.write_rollout_report(tm.plan_waves(problem), folder)]
+    >>> names[:4]
+    ['rollout.html', 'rollout.md', 'rollout.png', 'school-year-2024-25.html']
+    """
+    from tutormatch.io._output import atomic_directory
+
+    target = Path(directory)
+    tables = rollout_tables(plan, options=options)
+    with atomic_directory(target) as scratch:
+        names = sorted(p.relative_to(scratch) for p in write_rollout_files(tables, scratch))
+    return [target / n for n in names]
+
+
+def write_rollout_files(tables: RolloutTables, directory: Path, *, render: Any = None) -> list[Path]:
     """Write the rollout's pages and chart into ``directory`` (see the module docstring).
 
     Parameters

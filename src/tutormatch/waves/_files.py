@@ -71,7 +71,7 @@ def write_wave_files(
     """
     from tutormatch.io._plan_files import _write_csv, write_plan_files
     from tutormatch.report._options import ReportOptions
-    from tutormatch.report._rollout import rollout_tables, write_rollout_report
+    from tutormatch.report._rollout import rollout_tables, write_rollout_files
 
     paths = []
     options = replace(options, lang=lang) if options is not None else ReportOptions(lang=lang)
@@ -89,7 +89,7 @@ def write_wave_files(
         _write_csv(frame, directory / name, lang)
         paths.append(directory / name)
     report = rollout_tables(plan, options=options, school_years=school_years, wave_costs=wave_costs)
-    paths += write_rollout_report(report, directory)
+    paths += write_rollout_files(report, directory)
     for wave in plan.waves:
         folder = directory / f"wave-{wave.label}"
         folder.mkdir()

@@ -215,7 +215,7 @@ tm.report.costs(recruiting, options=options).totals[["n_recruited", "fixed_cost_
     (
         "code",
         """counts = recruiting.recruitment_counts()
-counts.pivot(index="departement", columns="role", values="n_recruited").fillna(0).astype(int)""",
+counts.pivot_table(index="departement", columns="role", values="n_recruited", aggfunc="sum", fill_value=0)""",
     ),
     ("code", "recruiting.recruitment().head(10)"),
 ]

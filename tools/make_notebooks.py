@@ -156,8 +156,17 @@ optimum when the status is `feasible`.""",
     (
         "code",
         """columns = [
-    "status", "gap", "n_covered", "covered_priority", "n_remote", "n_tutors_used",
-    "yearly_travel_km", "indemnity_eur", "bonus_eur", "mileage_eur", "total_cost_eur",
+    "status",
+    "gap",
+    "n_covered",
+    "covered_priority",
+    "n_remote",
+    "n_tutors_used",
+    "yearly_travel_km",
+    "indemnity_eur",
+    "bonus_eur",
+    "mileage_eur",
+    "total_cost_eur",
 ]
 table = pd.DataFrame({name: plan.summary() for name, plan in plans.items()}).loc[columns].T
 table""",
@@ -251,18 +260,25 @@ exactly (`status`) with the places tutors have left.""",
         "code",
         """plan = tm.plan_waves(problem)
 print(plan)
-plan.summary[[
-    "wave", "status", "n_establishments", "n_covered", "n_uncovered", "n_kept",
-    "n_tutors_eligible", "n_tutors_active", "n_tutors_new",
-]]""",
+plan.summary[
+    [
+        "wave",
+        "status",
+        "n_establishments",
+        "n_covered",
+        "n_uncovered",
+        "n_kept",
+        "n_tutors_eligible",
+        "n_tutors_active",
+        "n_tutors_new",
+    ]
+]""",
     ),
     (
         "code",
         """counts = plan.summary.set_index("wave")[["n_covered", "n_uncovered"]]
 counts.columns = ["covered", "uncovered"]
-counts.plot.bar(
-    stacked=True, rot=0, figsize=(7, 3), ylabel="establishments", title="What each wave needs"
-);""",
+counts.plot.bar(stacked=True, rot=0, figsize=(7, 3), title="Establishments: what each wave needs");""",
     ),
     (
         "md",
@@ -297,8 +313,7 @@ calendar year (the barème counts km from 1 January).""",
         "code",
         """years = plan.school_years()
 school = years[years["period"] == "school_year"].set_index("school_year")
-school[["n_establishments", "n_tutors_active", "max_load", "indemnity_eur", "bonus_eur",
-        "n_bonus_missing"]]""",
+school[["n_establishments", "n_tutors_active", "max_load", "indemnity_eur", "bonus_eur"]]""",
     ),
     (
         "code",
@@ -342,8 +357,10 @@ plan.pairs[plan.pairs["tutor_id"] == gone]""",
     (
         "code",
         """fixed = tm.repair(plan, withdraw=gone)
-print(f"{fixed.n_changed} pairs changed, {len(fixed.tutors_touched)} tutors touched,",
-      f"proven fewest: {fixed.is_optimal}")
+print(
+    f"{fixed.n_changed} pairs changed, {len(fixed.tutors_touched)} tutors touched,",
+    f"proven fewest: {fixed.is_optimal}",
+)
 fixed.changes""",
     ),
     (
@@ -358,8 +375,16 @@ left uncovered. Every other pair is kept.
         "code",
         """before = tm.report.costs(fixed.before).totals
 after = tm.report.costs(fixed.after).totals
-rows = ["n_establishments", "n_tutors", "n_remote", "yearly_km",
-        "indemnity_eur", "travel_eur", "bonus_eur", "total_eur"]
+rows = [
+    "n_establishments",
+    "n_tutors",
+    "n_remote",
+    "yearly_km",
+    "indemnity_eur",
+    "travel_eur",
+    "bonus_eur",
+    "total_eur",
+]
 costs = pd.concat([before[rows], after[rows]]).set_axis(["before", "after"])
 costs.loc["change"] = costs.loc["after"] - costs.loc["before"]
 costs.T""",

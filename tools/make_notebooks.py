@@ -143,6 +143,7 @@ plans = {
 optimum = plans["least euros"].objective
 budget = round(0.9 * optimum)
 plans["budget -10 %"] = tm.solve(problem, objective="euros", budget_eur=budget)
+assert plans["budget -10 %"].objective <= budget  # the budget is a constraint of the plan
 print(f"euro optimum {optimum:,.2f} €, budget 10 % below: {budget:,} €")""",
     ),
     (

@@ -174,7 +174,7 @@ def costs(plan: Assignment, *, options: ReportOptions | None = None) -> CostRepo
     >>> report.total_eur  # 2 x 500 + 2000 x 0.32 + 2000 x 0.40 (bonus unknown: left out)
     2440.0
     """
-    options = options or ReportOptions()
+    options = options or ReportOptions.for_plan(plan)
     model = options.cost_model
     scale = options.scale
     p = plan.problem
@@ -333,7 +333,7 @@ def _split(pairs: pd.DataFrame, key: str) -> pd.DataFrame:
     frame = pd.DataFrame(
         rows, columns=[*columns, "n_establishments_bonus_missing", "total_eur", "fixed_cost_eur"]
     )
-    if key == "wave":
+    if key == "wave" and pairs["wave"].dtype != object:  # month waves are "2025-09" text
         frame["wave"] = frame["wave"].astype("Int64")
     return frame.reset_index(drop=True)
 

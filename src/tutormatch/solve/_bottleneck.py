@@ -154,15 +154,14 @@ class WorstTripSearch:
         )
         caps = np.concatenate(
             (places, places[c.link_tutor], np.ones(len(in_class) + len(free_e) + len(pair_t), dtype=np.int64))
-        )
-        graph = max_flow.SimpleMaxFlow()
-        graph.add_arcs_with_capacity(tails.astype(np.int32), heads.astype(np.int32), caps.astype(np.int64))
+        ).astype(np.int64)
+        # Arcs without the pairs; each test builds a graph with the pairs it allows.
+        self._tails, self._heads, self._caps = tails, heads, caps
+        n_fixed_arcs = n_t + len(c.link_tutor) + len(in_class) + len(free_e)
+        self._n_fixed_arcs = n_fixed_arcs
         first_sink = n_t + len(c.link_tutor) + len(in_class)
-        self._graph = graph
         self._sink_arcs = np.arange(first_sink, first_sink + len(free_e), dtype=np.int32)
-        self._pair_arcs = np.arange(first_sink + len(free_e), first_sink + len(free_e) + len(pair_t), dtype=np.int32)
         self._free_e = free_e
-        self._open = len(pair_t)
         # Priority levels (rounded up to at most MAX_LEVELS: still a relaxation).
         prio = p.establishments.priority[free_e].astype(np.float64)
         levels = np.unique(prio[prio > 0])[::-1]
@@ -177,16 +176,18 @@ class WorstTripSearch:
 
     def relaxed_priority(self, threshold: float) -> float:
         """Return an upper bound on the priority (of non-fixed establishments) coverable under ``threshold``."""
-        n_open = int(np.searchsorted(self._pair_d, threshold, side="right"))
-        g = self._graph
-        if n_open != self._open:
-            caps = (np.arange(len(self._pair_arcs)) < n_open).astype(np.int64)
-            g.set_arcs_capacity(self._pair_arcs, caps)
-            self._open = n_open
+        from ortools.graph.python import max_flow
+
+        n = self._n_fixed_arcs + int(np.searchsorted(self._pair_d, threshold, side="right"))
+        g = max_flow.SimpleMaxFlow()
+        g.add_arcs_with_capacity(
+            self._tails[:n].astype(np.int32), self._heads[:n].astype(np.int32), self._caps[:n]
+        )
         total = 0.0
         nxt = np.append(self._levels[1:], 0.0)
         for level, below in zip(self._levels, nxt, strict=True):
-            g.set_arcs_capacity(self._sink_arcs, (self._rounded >= level).astype(np.int64))
+            if len(self._levels) > 1:
+                g.set_arcs_capacity(self._sink_arcs, (self._rounded >= level).astype(np.int64))
             g.solve(0, 1)
             self.flow_tests += 1
             total += (level - below) * g.optimal_flow()

@@ -4,7 +4,7 @@
 
     tutormatch solve TUTORS ESTABLISHMENTS --max-km 60 --out DIR
                      [--no-remote] [--time-limit S] [--fixed F] [--forbidden F] [--sheet NAME]
-                     [--objective km|euros|tutors] [--budget-eur X] [--fixed-cost-eur X]
+                     [--objective km|euros|tutors|worst-trip|coverage,worst-trip,euros~2%] [--budget-eur X] [--fixed-cost-eur X]
                      [--report [--pseudonymise]] [--lang fr|en]
     tutormatch demo [--out DIR]          solve the built-in example académie (with reports)
     tutormatch report TUTORS ESTABLISHMENTS ASSIGNMENT --out DIR
@@ -152,9 +152,23 @@ def _add_solve_options(parser: argparse.ArgumentParser) -> None:
         "--solver", choices=_SOLVERS, default="auto", help="backend (default auto: see docs/model.md)"
     )
     parser.add_argument(
-        "--objective", choices=_OBJECTIVES, default="km",
-        help="after coverage: least km (default), least euros, or fewest tutors then euros (docs/euros.md)",
+        "--objective", type=_objective, default="km", metavar="CRITERIA",
+        help="after coverage: km (default), euros, tutors (docs/euros.md), worst-trip, or an order "
+        "such as coverage,worst-trip,euros with tolerances such as euros~2%% (docs/fairness.md)",
     )  # fmt: skip
+
+
+def _objective(text: str) -> str:
+    """Check ``--objective`` when the command line is read (nothing is solved or written before)."""
+    if text in _OBJECTIVES:
+        return text
+    from tutormatch.solve._criteria import parse_objective_text
+
+    try:
+        parse_objective_text(text)
+    except InputError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 def _add_problem_options(parser: argparse.ArgumentParser) -> None:

@@ -2,6 +2,7 @@
 
 from tutormatch.solve._assignment import Assignment
 from tutormatch.solve._backend import Backend, BackendResult, Capabilities
+from tutormatch.solve._criteria import CRITERIA, Criterion
 from tutormatch.solve._evaluate import evaluate
 from tutormatch.solve._network import Network
 from tutormatch.solve._options import SolveOptions
@@ -10,6 +11,7 @@ from tutormatch.solve._solve import OBJECTIVES, SOLVERS, solve
 from tutormatch.solve._status import Status
 
 __all__ = [
+    "CRITERIA",
     "OBJECTIVES",
     "REASONS",
     "SOLVERS",
@@ -17,6 +19,7 @@ __all__ = [
     "Backend",
     "BackendResult",
     "Capabilities",
+    "Criterion",
     "Network",
     "SolveOptions",
     "Status",

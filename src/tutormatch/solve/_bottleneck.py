@@ -184,7 +184,7 @@ class WorstTripSearch:
             self._tails[:n].astype(np.int32), self._heads[:n].astype(np.int32), self._caps[:n]
         )
         total = 0.0
-        nxt = np.append(self._levels[1:], 0.0)
+        nxt = np.append(self._levels[1:], 0.0)[: len(self._levels)]
         for level, below in zip(self._levels, nxt, strict=True):
             if len(self._levels) > 1:
                 g.set_arcs_capacity(self._sink_arcs, (self._rounded >= level).astype(np.int64))

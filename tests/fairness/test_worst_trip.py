@@ -1,0 +1,169 @@
+"""The worst trip and ordered criteria against an independent brute force on tiny problems."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from hypothesis import event, given, settings
+
+import tutormatch as tm
+from tutormatch.model._eligibility import MODE_ONSITE
+from tutormatch.testing import assert_valid_plan, eligible_pair_table, tiny_problems
+
+
+@dataclass(frozen=True)
+class Plan:
+    covered: float
+    worst: float
+    km: float
+
+
+def every_plan(problem: tm.Problem) -> list[Plan]:
+    """Every plan of a tiny problem (fixed pairs kept, capacities respected), by enumeration."""
+    table = eligible_pair_table(problem)
+    options: list[list[tuple[int, bool, float, float]]] = [[] for _ in range(problem.n_establishments)]
+    for row in table.itertuples():
+        onsite = row.mode == MODE_ONSITE
+        options[row.establishment].append((row.tutor, onsite, row.distance_km if onsite else 0.0, row.cost_km))
+    fixed = {int(e): int(t) for t, e in problem.fixed}
+    priority = problem.establishments.priority
+    capacity = problem.tutors.capacity
+    plans: list[Plan] = []
+
+    def visit(e: int, loads: list[int], covered: float, worst: float, km: float) -> None:
+        if e == problem.n_establishments:
+            plans.append(Plan(covered, worst, km))
+            return
+        if e not in fixed:
+            visit(e + 1, loads, covered, worst, km)
+        for t, onsite, d, cost in options[e]:
+            if (e in fixed and fixed[e] != t) or loads[t] >= capacity[t]:
+                continue
+            loads[t] += 1
+            visit(e + 1, loads, covered + priority[e], max(worst, d), km + cost)
+            loads[t] -= 1
+
+    visit(0, [0] * problem.n_tutors, 0.0, 0.0, 0.0)
+    return plans
+
+
+def close(a: float, b: float, tol: float = 1e-6) -> bool:
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=tol)
+
+
+def best_coverage(plans: list[Plan]) -> list[Plan]:
+    top = max(p.covered for p in plans)
+    return [p for p in plans if close(p.covered, top, 1e-9)]
+
+
+KM_TOL = 1e-3  # costs are optimised in integer metres
+
+
+@settings(max_examples=120)
+@given(problem=tiny_problems(4, 6))
+def test_worst_trip_then_km_is_the_brute_force_optimum(problem: tm.Problem) -> None:
+    plan = tm.solve(problem, objective="worst-trip")
+    assert_valid_plan(plan)
+    assert plan.status is tm.Status.OPTIMAL, plan.message
+    plans = best_coverage(every_plan(problem))
+    worst = min(p.worst for p in plans)
+    km = min(p.km for p in plans if close(p.worst, worst))
+    event(f"worst trip lowered: {plan.fairness['worst_trip_km'] < plan.fairness['worst_trip_without_km']}")
+    assert close(plan.covered_priority, plans[0].covered, 1e-9)
+    assert close(plan.max_distance_km, worst), (plan.max_distance_km, worst)
+    assert close(plan.objective, km, KM_TOL * (problem.n_establishments + 1)), (plan.objective, km)
+    assert [c["name"] for c in plan.criteria] == ["coverage", "worst-trip", "km"]
+
+
+@settings(max_examples=80)
+@given(problem=tiny_problems(4, 6))
+def test_a_tolerance_on_the_worst_trip_buys_km_and_is_respected(problem: tm.Problem) -> None:
+    plan = tm.solve(problem, objective=["coverage", ("worst-trip", "20%"), "km"])
+    assert plan.status is tm.Status.OPTIMAL, plan.message
+    plans = best_coverage(every_plan(problem))
+    worst = min(p.worst for p in plans)
+    allowed = worst * 1.2
+    km = min(p.km for p in plans if p.worst <= allowed + 1e-9)
+    # A later criterion never worsens an earlier one beyond its tolerance.
+    assert plan.max_distance_km <= allowed + 1e-9
+    assert close(plan.objective, km, KM_TOL * (problem.n_establishments + 1)), (plan.objective, km)
+    assert close(plan.criteria[1]["optimum"], worst)
+
+
+@settings(max_examples=80)
+@given(problem=tiny_problems(4, 6))
+def test_km_within_a_tolerance_then_the_worst_trip(problem: tm.Problem) -> None:
+    plan = tm.solve(problem, objective=["coverage", "km~10%", "worst-trip"])
+    assert plan.status is tm.Status.OPTIMAL, plan.message
+    plans = best_coverage(every_plan(problem))
+    km_best = min(p.km for p in plans)
+    limit = km_best * 1.1
+    slack = KM_TOL * (problem.n_establishments + 1)
+    within = [p for p in plans if p.km <= limit + slack]
+    worst = min(p.worst for p in within)
+    assert plan.objective <= limit + slack
+    assert close(plan.max_distance_km, worst), (plan.max_distance_km, worst)
+
+
+def test_the_example_academie_lowers_its_worst_trip_and_prices_it() -> None:
+    problem = tm.example_problem()
+    base = tm.solve(problem)
+    fair = tm.solve(problem, objective="worst-trip")
+    assert fair.covered_priority == base.covered_priority
+    assert fair.max_distance_km < base.max_distance_km
+    summary = fair.summary()
+    assert summary["worst_trip_without_km"] == base.max_distance_km
+    assert close(summary["price_of_fairness_km"], float(fair.cost_km.sum() - base.cost_km.sum()))
+    assert [c["name"] for c in summary["criteria"]] == ["coverage", "worst-trip", "km"]
+    # The relaxation was tight: one exact solve proved the threshold.
+    assert fair.stats["worst_trip_exact_tests"] <= 1
+
+
+def test_a_single_name_in_a_list_keeps_its_meaning() -> None:
+    problem = tm.example_problem()
+    plan = tm.solve(problem, objective=["euros"])
+    assert plan.objective_name == "euros"
+    assert [c["name"] for c in plan.criteria] == ["coverage", "euros"]
+    assert close(plan.objective, tm.solve(problem, objective="euros").objective, 0.01)
+
+
+@pytest.mark.parametrize(
+    ("objective", "match"),
+    [
+        ("fastest", "objective must be one of"),
+        (["coverage", "fastest"], "unknown criterion 'fastest'"),
+        (["km", "coverage"], "coverage must come first"),
+        (["coverage~2%", "km"], "coverage takes no tolerance"),
+        (["worst-trip", "km~2%"], "the last criterion 'km' has a tolerance"),
+        (["worst-trip~5%"], "the last criterion 'worst-trip' has a tolerance"),
+        (["km", "euros"], "has no exact method yet; supported orders"),
+        (["worst-trip", "km", "worst-trip"], "given twice"),
+        (["euros~two", "worst-trip"], "tolerance 'two' of criterion 'euros' is not a number"),
+        ([("euros", True), "worst-trip"], "a criterion is a name"),
+        ([], "empty list"),
+    ],
+)
+def test_orders_without_an_exact_method_are_refused(objective: object, match: str) -> None:
+    with pytest.raises(tm.InputError, match=match):
+        tm.solve(tm.example_problem(), objective=objective)  # type: ignore[arg-type]
+
+
+def test_criterion_tolerances_are_checked() -> None:
+    from tutormatch.solve import Criterion
+
+    with pytest.raises(tm.InputError, match="tolerance_rel of criterion 'euros' must be a finite number"):
+        Criterion("euros", tolerance_rel=-0.1)
+    assert Criterion("euros", 0.02, 10).limit(1000.0) == pytest.approx(1030.0)
+
+
+def test_restricting_keeps_remote_pairs_and_drops_long_onsite_ones() -> None:
+    from tutormatch.solve._bottleneck import restrict
+
+    problem = tm.example_problem()
+    restricted = restrict(problem, 20.0)
+    assert restricted.candidates.distance_km.max() <= 20.0
+    assert np.array_equal(restricted.remote_classes.remote_class, problem.remote_classes.remote_class)
+    assert restrict(problem, math.inf) is problem

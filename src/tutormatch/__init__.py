@@ -18,7 +18,7 @@ from tutormatch.errors import (
 )
 from tutormatch.model import CostModel, Problem
 from tutormatch.scenarios import example_frames, example_problem
-from tutormatch.solve import Assignment, Criterion, SolveOptions, Status, evaluate, solve
+from tutormatch.solve import Assignment, Criterion, SolveOptions, Status, evaluate, pareto, solve
 
 __version__ = "0.1.0"
 
@@ -44,6 +44,7 @@ __all__ = [
     "geo",
     "io",
     "model",
+    "pareto",
     "report",
     "scenarios",
     "solve",

@@ -10,6 +10,8 @@
     tutormatch report TUTORS ESTABLISHMENTS ASSIGNMENT --out DIR
                                          check and report on a given (hand-edited) plan
     tutormatch example --out DIR         write the example's input files
+    tutormatch pareto TUTORS ESTABLISHMENTS --out DIR [--y euros|km] [--points N]
+                                         the front of the worst trip against a cost
     tutormatch bench [--quick] [--out DIR]
                                          benchmark against PuLP, scipy and greedy baselines
     tutormatch --version
@@ -251,6 +253,33 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, required=True, help="folder for tutors.csv and establishments.csv (a new one)"
     )
     _add_output_options(example, json_summary=False)
+    pareto = commands.add_parser(
+        "pareto", help="the front of the worst trip against euros or km: pareto.csv and pareto.png"
+    )
+    pareto.add_argument("tutors", type=Path, help="tutors table (CSV or .xlsx)")
+    pareto.add_argument("establishments", type=Path, help="establishments table (CSV or .xlsx)")
+    pareto.add_argument("--fixed", type=Path, default=None, help="table of tutor_id,uai pairs to keep")
+    pareto.add_argument(
+        "--forbidden", type=Path, default=None, help="table of tutor_id,uai pairs never to make"
+    )
+    pareto.add_argument("--y", choices=("euros", "km"), default="euros", help="the cost (default euros)")
+    pareto.add_argument(
+        "--points", type=int, default=None,
+        help="at most this many thresholds, evenly spread (default: the whole front)",
+    )  # fmt: skip
+    pareto.add_argument(
+        "--fixed-cost-eur", type=_number, default=0.0,
+        help="yearly cost of recruiting a candidate tutor whose fixed_cost_eur is empty (default 0)",
+    )  # fmt: skip
+    pareto.add_argument(
+        "--indemnity-eur", type=_number, default=500.0, help="per tutored establishment (default 500)"
+    )
+    pareto.add_argument(
+        "--remote-pair-cost-eur", type=_number, default=0.0, help="fixed cost per remote pair (default 0)"
+    )
+    _add_sheet_option(pareto)
+    _add_problem_options(pareto)
+    _add_output_options(pareto, json_summary=False)
     bench = commands.add_parser("bench", help="benchmark against PuLP, scipy and greedy baselines")
     bench.add_argument("--quick", action="store_true", help="the short suite, about a minute")
     bench.add_argument(
@@ -552,6 +581,44 @@ def _report_command(args: argparse.Namespace) -> int:
     return _run(args, make_plan)
 
 
+def _pareto_command(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import tutormatch as tm
+    from tutormatch.io._output import OutputFolder
+
+    if args.points is not None and args.points < 2:
+        raise InputError(f"--points must be >= 2; got {args.points}.")
+    from tutormatch.report import ReportOptions
+
+    model = ReportOptions(
+        indemnity_eur=args.indemnity_eur,
+        remote_pair_cost_eur=args.remote_pair_cost_eur,
+        fixed_cost_eur=args.fixed_cost_eur,
+    ).cost_model
+    with OutputFolder.prepare(args.out, inputs=_inputs(args)) as folder:
+        problem = _read_problem(args, args.tutors, args.establishments)
+        front = tm.pareto(problem, y=args.y, points=args.points, cost_model=model)
+        front.to_csv(folder.staging / "pareto.csv", index=False)
+        ax = _plot(front, args.y)
+        ax.figure.savefig(folder.staging / "pareto.png", dpi=120, bbox_inches="tight")
+        plt.close(ax.figure)
+        written = folder.publish(command="pareto")
+    if not args.quiet:
+        _say(f"{len(front)} points on the front of the worst trip against {args.y}")
+        _say(f"wrote {', '.join(str(args.out / p.relative_to(folder.target)) for p in written)}")
+    return 0 if len(front) else 1
+
+
+def _plot(front: Any, y: str) -> Any:
+    from tutormatch.solve import plot_pareto
+
+    return plot_pareto(front, y=y)
+
+
 def _example_command(args: argparse.Namespace) -> int:
     from tutormatch.io._output import OutputFolder
     from tutormatch.scenarios import write_example
@@ -587,6 +654,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo": _demo_command,
         "report": _report_command,
         "example": _example_command,
+        "pareto": _pareto_command,
     }
     with _progress(args), _terminate_as_exit():
         try:

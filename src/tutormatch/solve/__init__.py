@@ -6,6 +6,7 @@ from tutormatch.solve._criteria import CRITERIA, Criterion
 from tutormatch.solve._evaluate import evaluate
 from tutormatch.solve._network import Network
 from tutormatch.solve._options import SolveOptions
+from tutormatch.solve._pareto import pareto, plot_pareto
 from tutormatch.solve._reasons import REASONS, UncoveredReason
 from tutormatch.solve._solve import OBJECTIVES, SOLVERS, solve
 from tutormatch.solve._status import Status
@@ -25,6 +26,8 @@ __all__ = [
     "Status",
     "UncoveredReason",
     "evaluate",
+    "pareto",
+    "plot_pareto",
     "solve",
 ]
 

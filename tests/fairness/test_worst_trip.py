@@ -167,3 +167,45 @@ def test_restricting_keeps_remote_pairs_and_drops_long_onsite_ones() -> None:
     assert restricted.candidates.distance_km.max() <= 20.0
     assert np.array_equal(restricted.remote_classes.remote_class, problem.remote_classes.remote_class)
     assert restrict(problem, math.inf) is problem
+
+
+def front_by_brute_force(problem: tm.Problem) -> list[tuple[float, float]]:
+    """The non-dominated (worst trip, km) pairs among plans of the best coverage."""
+    plans = best_coverage(every_plan(problem))
+    front: list[tuple[float, float]] = []
+    for p in sorted(plans, key=lambda p: (p.worst, p.km)):
+        if not front or p.km < front[-1][1] - 1e-6:
+            front.append((p.worst, p.km))
+    return front
+
+
+@settings(max_examples=60)
+@given(problem=tiny_problems(4, 6))
+def test_the_pareto_front_is_the_brute_force_one(problem: tm.Problem) -> None:
+    front = tm.pareto(problem, y="km")
+    expected = front_by_brute_force(problem)
+    if not best_coverage(every_plan(problem))[0].covered and not len(front):
+        return
+    slack = KM_TOL * (problem.n_establishments + 1)
+    observed = list(zip(front["worst_trip_km"], front["km"], strict=True))
+    # Points whose km differ by less than the solver's metre rounding may merge.
+    assert len(observed) <= len(expected)
+    for worst, km in observed:
+        assert any(close(worst, w) and close(km, k, slack) for w, k in expected), (observed, expected)
+    # ... and every trade-off is there: each exact point is matched or beaten.
+    for w, k in expected:
+        assert any(worst <= w + 1e-9 and km <= k + slack for worst, km in observed), (observed, expected)
+    assert close(observed[0][0], expected[0][0]) and close(observed[-1][1], expected[-1][1], slack)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"x": "km"}, "x must be one of 'worst-trip'"),
+        ({"y": "tutors"}, "y must be one of 'km', 'euros'"),
+        ({"points": 1}, "points must be an integer >= 2"),
+    ],
+)
+def test_pareto_refuses_criteria_without_an_exact_front(kwargs: dict[str, object], match: str) -> None:
+    with pytest.raises(tm.InputError, match=match):
+        tm.pareto(tm.example_problem(), **kwargs)  # type: ignore[arg-type]

@@ -72,13 +72,16 @@ def _row(name: str, problem: Any, baseline: bool, time_limit: float) -> None:
         f"| {name} | tutormatch worst-trip | {seconds:.2f} s | {plan.status.value} | "
         f"{plan.max_distance_km:.3f} km (km plan: {base.max_distance_km:.3f} km, {t_base:.2f} s) | "
         f"{s['worst_trip_thresholds']:,} thresholds, {s['worst_trip_flow_tests']} max flows, "
-        f"{s['worst_trip_exact_tests']} exact solves | price {plan.fairness['price_of_fairness_km']:+,.0f} km-eq, "
+        f"{s['worst_trip_exact_tests']} exact solves | "
+        f"price {plan.fairness['price_of_fairness_km']:+,.0f} km-eq, "
         f"{plan.fairness['price_of_fairness_eur'] or 0:+,.2f} EUR |",
         flush=True,
     )
     if baseline and not problem.allow_remote:
         t, status, value = _naive_cpsat(problem, plan.covered_priority, time_limit)
-        print(f"| {name} | naive CP-SAT min-max | {t:.2f} s | {status} | {value:.3f} km | x{t / seconds:.1f} |")
+        print(
+            f"| {name} | naive CP-SAT min-max | {t:.2f} s | {status} | {value:.3f} km | x{t / seconds:.1f} |"
+        )
 
 
 def main() -> None:

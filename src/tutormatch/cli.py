@@ -4,7 +4,8 @@
 
     tutormatch solve TUTORS ESTABLISHMENTS --max-km 60 --out DIR
                      [--no-remote] [--time-limit S] [--fixed F] [--forbidden F] [--sheet NAME]
-                     [--objective km|euros|tutors|worst-trip|coverage,worst-trip,euros~2%] [--budget-eur X] [--fixed-cost-eur X]
+                     [--objective km|euros|tutors|worst-trip|coverage,worst-trip,euros~2%]
+                     [--budget-eur X] [--fixed-cost-eur X]
                      [--report [--pseudonymise]] [--lang fr|en]
     tutormatch demo [--out DIR]          solve the built-in example académie (with reports)
     tutormatch report TUTORS ESTABLISHMENTS ASSIGNMENT --out DIR

@@ -370,11 +370,13 @@ class Assignment:
         times (``distance_unit``, given in the dict). Euros (``total_cost_eur``
         and its parts ``indemnity_eur, bonus_eur, mileage_eur, remote_eur,
         fixed_cost_eur``) are those of the cost report, by :attr:`cost_model`;
-        ``None`` when the distances are not km.
+        ``None`` when the distances are not km. With an ordered objective
+        that has a fairness criterion: ``criteria`` (a list, in order) and
+        the keys of :attr:`fairness`.
         """
         in_km = self.objective_name == "km"
         p = self.problem
-        out = {
+        out: dict[str, Any] = {
             "status": self.status.value,
             "solver": self.solver,
             "message": self.message,

@@ -121,7 +121,6 @@ class WorstTripSearch:
     # -- the relaxed test ------------------------------------------------------
 
     def _build(self) -> None:
-        from ortools.graph.python import max_flow
 
         p = self.problem
         c = p.candidates
@@ -150,7 +149,13 @@ class WorstTripSearch:
             )
         )
         heads = np.concatenate(
-            (tutor_node, class_node[c.link_class], est_node[in_class], np.full(len(free_e), sink), est_node[pair_e])
+            (
+                tutor_node,
+                class_node[c.link_class],
+                est_node[in_class],
+                np.full(len(free_e), sink),
+                est_node[pair_e],
+            )
         )
         caps = np.concatenate(
             (places, places[c.link_tutor], np.ones(len(in_class) + len(free_e) + len(pair_t), dtype=np.int64))
@@ -175,7 +180,7 @@ class WorstTripSearch:
         self._rounded = rounded
 
     def relaxed_priority(self, threshold: float) -> float:
-        """Return an upper bound on the priority (of non-fixed establishments) coverable under ``threshold``."""
+        """Return an upper bound on the priority of non-fixed establishments coverable under ``threshold``."""
         from ortools.graph.python import max_flow
 
         n = self._n_fixed_arcs + int(np.searchsorted(self._pair_d, threshold, side="right"))
@@ -193,12 +198,17 @@ class WorstTripSearch:
             total += (level - below) * g.optimal_flow()
         return total
 
-    def relaxed_lower_bound(self, target: float) -> int:
-        """Return the index of the least threshold whose relaxation reaches ``target`` priority."""
-        ok: Callable[[int], bool] = lambda i: self.relaxed_priority(float(self.thresholds[i])) >= target * (  # noqa: E731
-            1 - _REL_TOL
-        )
-        lo, hi = 0, len(self.thresholds) - 1
+    def relaxed_lower_bound(self, target: float, top: int) -> int:
+        """Return the index of the least threshold whose relaxation reaches ``target`` priority.
+
+        ``top`` is an index known to keep the coverage (the plan without the
+        criterion's worst trip).
+        """
+
+        def ok(i: int) -> bool:
+            return self.relaxed_priority(float(self.thresholds[i])) >= target * (1 - _REL_TOL)
+
+        lo, hi = 0, top
         if not ok(hi):
             return hi
         while lo < hi:

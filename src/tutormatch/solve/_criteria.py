@@ -66,10 +66,14 @@ class Criterion:
             )
         for field in ("tolerance_rel", "tolerance_abs"):
             value = getattr(self, field)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not (
-                math.isfinite(value) and value >= 0
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not (math.isfinite(value) and value >= 0)
             ):
-                raise InputError(f"{field} of criterion {self.name!r} must be a finite number >= 0; got {value!r}.")
+                raise InputError(
+                    f"{field} of criterion {self.name!r} must be a finite number >= 0; got {value!r}."
+                )
 
     @property
     def has_tolerance(self) -> bool:
@@ -81,7 +85,7 @@ class Criterion:
         return optimum + abs(optimum) * self.tolerance_rel + self.tolerance_abs
 
     def to_text(self) -> str:
-        """The command line's spelling, e.g. ``euros~2%``."""
+        """Return the command line's spelling, e.g. ``euros~2%``."""
         parts = []
         if self.tolerance_rel:
             parts.append(f"{self.tolerance_rel * 100:g}%")

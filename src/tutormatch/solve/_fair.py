@@ -23,7 +23,7 @@ _COST_TOL = 1e-6
 
 
 def _reparent(plan: Assignment, problem: Problem) -> Assignment:
-    """The plan of a restricted problem, as a plan of the original one (same pairs and modes)."""
+    """Return the plan of a restricted problem as a plan of the original one (same pairs and modes)."""
     reasons = explain_uncovered(problem, plan.uncovered_establishment, all_or_nothing=problem.all_or_nothing)
     return dataclasses.replace(plan, problem=problem, uncovered_reasons=reasons)
 
@@ -33,7 +33,7 @@ def _proven(plan: Assignment) -> bool:
 
 
 def criterion_value(plan: Assignment, name: str) -> float:
-    """The value of one criterion on a plan (coverage: covered priority, larger is better)."""
+    """Return the value of one criterion on a plan (coverage: covered priority, larger is better)."""
     if name == "coverage":
         return plan.covered_priority
     if name == "worst-trip":
@@ -86,7 +86,7 @@ def solve_with_worst_trip(
     thresholds = search.thresholds
     top = int(np.searchsorted(thresholds, base.max_distance_km * (1 + 1e-12) + 1e-12, side="right")) - 1
     top = max(top, 0)
-    lo = min(search.relaxed_lower_bound(target), top)
+    lo = search.relaxed_lower_bound(target, top)
     cost_limit = cost.limit(base.objective) if before else None
     plans: dict[int, Assignment] = {}
 
@@ -112,7 +112,9 @@ def solve_with_worst_trip(
     else:
         allowed = threshold_at_most(thresholds, worst.limit(optimum))
         key = int(np.searchsorted(thresholds, allowed))
-        final = plans[key] if cost.name == "km" and key in plans else run(restrict(problem, allowed), cost.name)
+        final = (
+            plans[key] if cost.name == "km" and key in plans else run(restrict(problem, allowed), cost.name)
+        )
     proven = proven and _proven(final)
     final = _reparent(final, problem)
     values = []
@@ -131,7 +133,9 @@ def solve_with_worst_trip(
         "worst_trip_km": final.max_distance_km,
         "worst_trip_without_km": base.max_distance_km,
         "price_of_fairness_km": float(final.cost_km.sum() - base.cost_km.sum()),
-        "price_of_fairness_eur": None if base_eur is None or final_eur is None else round(final_eur - base_eur, 2),
+        "price_of_fairness_eur": None
+        if base_eur is None or final_eur is None
+        else round(final_eur - base_eur, 2),
     }
     stats = dict(
         final.stats,
@@ -143,9 +147,7 @@ def solve_with_worst_trip(
     message = final.message
     if not proven and status is Status.OPTIMAL:
         status = Status.FEASIBLE
-        message = (
-            "the worst trip is not proven least: a solve on the way was not proven optimal; " + message
-        )
+        message = "the worst trip is not proven least: a solve on the way was not proven optimal; " + message
     return dataclasses.replace(
         final,
         status=status,
@@ -155,4 +157,3 @@ def solve_with_worst_trip(
         fairness=fairness,
         solve_seconds=time.perf_counter() - started,
     )
-

@@ -111,7 +111,9 @@ def pareto(
         )
 
     def keeps(plan: Any) -> bool:
-        return bool(plan.status.has_solution) and same_priority(plan.covered_priority, cheapest.covered_priority)
+        return bool(plan.status.has_solution) and same_priority(
+            plan.covered_priority, cheapest.covered_priority
+        )
 
     add(cheapest, math.inf)
     # The fairest end first (the bottleneck search, fast): no threshold below it keeps the coverage.
@@ -120,7 +122,9 @@ def pareto(
     if points is None:
         current = cheapest
         while True:
-            below = int(np.searchsorted(thresholds, current.max_distance_km * (1 - 1e-12) - 1e-12, side="right"))
+            below = int(
+                np.searchsorted(thresholds, current.max_distance_km * (1 - 1e-12) - 1e-12, side="right")
+            )
             if below - 1 < low:
                 break
             threshold = float(thresholds[below - 1])
@@ -143,7 +147,7 @@ def pareto(
     tol = 0.005 if y == "euros" else 1e-3 * (problem.n_establishments + 1)
     keep = np.ones(len(frame), dtype=bool)
     for i in range(1, len(frame)):
-        if value[i] >= value[: i][keep[:i]].min() - tol:
+        if value[i] >= value[:i][keep[:i]].min() - tol:
             keep[i] = False
     return frame[keep].reset_index(drop=True)
 

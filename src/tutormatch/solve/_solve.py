@@ -258,10 +258,15 @@ def _solve_ordered(
     objective: str | Sequence[Any],
     **kwargs: Any,
 ) -> Assignment:
-    """An explicit order of criteria (see :mod:`tutormatch.solve._criteria`)."""
+    """Solve an explicit order of criteria (see :mod:`tutormatch.solve._criteria`)."""
     from tutormatch.solve._criteria import CRITERIA, parse_criteria
 
-    if isinstance(objective, str) and objective not in CRITERIA and "," not in objective and "~" not in objective:
+    if (
+        isinstance(objective, str)
+        and objective not in CRITERIA
+        and "," not in objective
+        and "~" not in objective
+    ):
         raise InputError(
             f"objective must be one of {', '.join(map(repr, CRITERIA))} or a list of them; got {objective!r}."
         )
@@ -274,7 +279,7 @@ def _solve_ordered(
     names = [c.name for c in criteria]
     if "worst-trip" not in names:
         cost = names[1] if len(names) > 1 else "km"
-        plan = solve(problem, objective=cost, **kwargs)  # type: ignore[arg-type]
+        plan = solve(problem, objective=cost, **kwargs)
         if not plan.status.has_solution:
             return plan
         from tutormatch.solve._fair import criterion_value

@@ -19,6 +19,7 @@ variable; académie only: it does not fit the national case) with the ratio.
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from typing import Any
 
@@ -55,7 +56,12 @@ def _naive_cpsat(problem: Any, covered: float, time_limit: float) -> tuple[float
     s.parameters.max_time_in_seconds = time_limit
     s.parameters.num_workers = 2
     status = s.solve(m)
-    return time.perf_counter() - started, s.status_name(status), s.objective_value / 1000
+    found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    return (
+        time.perf_counter() - started,
+        s.status_name(status),
+        s.objective_value / 1000 if found else math.nan,
+    )
 
 
 def _row(name: str, problem: Any, baseline: bool, time_limit: float) -> None:
@@ -80,7 +86,8 @@ def _row(name: str, problem: Any, baseline: bool, time_limit: float) -> None:
     if baseline and not problem.allow_remote:
         t, status, value = _naive_cpsat(problem, plan.covered_priority, time_limit)
         print(
-            f"| {name} | naive CP-SAT min-max | {t:.2f} s | {status} | {value:.3f} km | x{t / seconds:.1f} |"
+            f"| {name} | naive CP-SAT min-max | {t:.2f} s | {status} | "
+            f"{f'{value:.3f} km' if math.isfinite(value) else 'no plan'} | x{t / seconds:.1f} the time |"
         )
 
 

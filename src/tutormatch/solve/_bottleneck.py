@@ -178,9 +178,15 @@ class WorstTripSearch:
             rounded[(prio <= level) & (rounded == 0) & (prio > 0)] = level
         self._levels = levels
         self._rounded = rounded
+        self._level_sizes = np.array([(rounded >= level).sum() for level in levels], dtype=np.float64)
 
-    def relaxed_priority(self, threshold: float) -> float:
-        """Return an upper bound on the priority of non-fixed establishments coverable under ``threshold``."""
+    def relaxed_priority(self, threshold: float, target: float = -math.inf) -> float:
+        """Return an upper bound on the priority of non-fixed establishments coverable under ``threshold``.
+
+        Levels are solved from the largest set of establishments down; as
+        soon as the bound falls below ``target`` the test stops (the smaller
+        sets' ranks are bounded by the larger ones', and by their sizes).
+        """
         from ortools.graph.python import max_flow
 
         n = self._n_fixed_arcs + int(np.searchsorted(self._pair_d, threshold, side="right"))
@@ -188,15 +194,20 @@ class WorstTripSearch:
         g.add_arcs_with_capacity(
             self._tails[:n].astype(np.int32), self._heads[:n].astype(np.int32), self._caps[:n]
         )
-        total = 0.0
-        nxt = np.append(self._levels[1:], 0.0)[: len(self._levels)]
-        for level, below in zip(self._levels, nxt, strict=True):
-            if len(self._levels) > 1:
+        levels = self._levels[::-1]  # ascending: the largest set first
+        steps = levels - np.append(0.0, levels[:-1])
+        bound = steps * self._level_sizes[::-1]  # each level's term, bounded by its size
+        for k, level in enumerate(levels):
+            if len(levels) > 1:
                 g.set_arcs_capacity(self._sink_arcs, (self._rounded >= level).astype(np.int64))
             g.solve(0, 1)
             self.flow_tests += 1
-            total += (level - below) * g.optimal_flow()
-        return total
+            rank = g.optimal_flow()
+            bound[k] = steps[k] * rank
+            bound[k + 1 :] = np.minimum(bound[k + 1 :], steps[k + 1 :] * rank)
+            if bound.sum() < target * (1 - _REL_TOL):
+                break
+        return float(bound.sum())
 
     def relaxed_lower_bound(self, target: float, top: int) -> int:
         """Return the index of the least threshold whose relaxation reaches ``target`` priority.
@@ -206,7 +217,7 @@ class WorstTripSearch:
         """
 
         def ok(i: int) -> bool:
-            return self.relaxed_priority(float(self.thresholds[i])) >= target * (1 - _REL_TOL)
+            return self.relaxed_priority(float(self.thresholds[i]), target) >= target * (1 - _REL_TOL)
 
         lo, hi = 0, top
         if not ok(hi):

@@ -212,3 +212,28 @@ def test_the_pareto_front_is_the_brute_force_one(problem: tm.Problem) -> None:
 def test_pareto_refuses_criteria_without_an_exact_front(kwargs: dict[str, object], match: str) -> None:
     with pytest.raises(tm.InputError, match=match):
         tm.pareto(tm.example_problem(), **kwargs)  # type: ignore[arg-type]
+
+
+@settings(max_examples=40)
+@given(problem=tiny_problems(4, 6, side_constraints=True))
+def test_side_constraints_keep_the_coverage_and_an_honest_status(problem: tm.Problem) -> None:
+    base = tm.solve(problem)
+    plan = tm.solve(problem, objective="worst-trip")
+    if not base.status.has_solution:
+        assert plan.status is base.status
+        return
+    assert_valid_plan(plan)
+    assert close(plan.covered_priority, base.covered_priority, 1e-9)
+    assert plan.max_distance_km <= base.max_distance_km + 1e-9
+    if base.status is not tm.Status.OPTIMAL:
+        assert plan.status is not tm.Status.OPTIMAL
+
+
+def test_the_same_rows_in_another_order_give_the_same_plan() -> None:
+    tutors, establishments = tm.example_frames()
+    a = tm.solve(tm.Problem.from_frames(tutors, establishments), objective="worst-trip")
+    b = tm.solve(
+        tm.Problem.from_frames(tutors.iloc[::-1], establishments.sample(frac=1.0, random_state=1)),
+        objective="worst-trip",
+    )
+    assert a.pairs.equals(b.pairs)

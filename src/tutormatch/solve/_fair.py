@@ -108,13 +108,19 @@ def solve_with_worst_trip(
     optimum = float(thresholds[best])
     if before:
         # The cost came first: the plan at the threshold is the one (least cost under it).
-        final = plans.get(best) or run(restrict(problem, optimum), cost.name)
+        if base.max_distance_km <= optimum:
+            final = base  # the least cost of all plans is already under the threshold
+        else:
+            final = plans.get(best) or run(restrict(problem, optimum), cost.name)
     else:
         allowed = threshold_at_most(thresholds, worst.limit(optimum))
         key = int(np.searchsorted(thresholds, allowed))
-        final = (
-            plans[key] if cost.name == "km" and key in plans else run(restrict(problem, allowed), cost.name)
-        )
+        if base.max_distance_km <= allowed:
+            final = base  # the least cost of all plans is under the threshold: it is the answer
+        elif cost.name == "km" and key in plans:
+            final = plans[key]
+        else:
+            final = run(restrict(problem, allowed), cost.name)
     proven = proven and _proven(final)
     final = _reparent(final, problem)
     values = []

@@ -434,6 +434,14 @@ def _print_summary(plan: Assignment, seconds: float) -> None:
     if plan.problem.tutors.is_candidate.any():
         _say(f"candidates to recruit: {s['n_recruited']} (see recruitment.csv)")
     _say(f"on-site distance: total {s['total_distance_km']:,.1f} km, worst {s['max_distance_km']:.1f} km")
+    if "criteria" in s:
+        _say("criteria, in order: " + "; ".join(f"{c['name']} {c['value']:,.2f}" for c in s["criteria"]))
+    if "price_of_fairness_km" in s:
+        eur = s["price_of_fairness_eur"]
+        _say(
+            f"price of fairness: {'n/a' if eur is None else f'{eur:+,.2f} EUR'}, "
+            f"{s['price_of_fairness_km']:+,.1f} km-eq (worst trip {s['worst_trip_without_km']:.1f} km without)"
+        )
     _say(f"time: solve {s['solve_seconds']:.3f} s, total {seconds:.2f} s")
 
 

@@ -440,7 +440,8 @@ def _print_summary(plan: Assignment, seconds: float) -> None:
         eur = s["price_of_fairness_eur"]
         _say(
             f"price of fairness: {'n/a' if eur is None else f'{eur:+,.2f} EUR'}, "
-            f"{s['price_of_fairness_km']:+,.1f} km-eq (worst trip {s['worst_trip_without_km']:.1f} km without)"
+            f"{s['price_of_fairness_km']:+,.1f} km-eq "
+            f"(worst trip {s['worst_trip_without_km']:.1f} km without)"
         )
     _say(f"time: solve {s['solve_seconds']:.3f} s, total {seconds:.2f} s")
 

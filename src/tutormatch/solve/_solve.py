@@ -268,7 +268,8 @@ def _solve_ordered(
         and "~" not in objective
     ):
         raise InputError(
-            f"objective must be one of {', '.join(map(repr, CRITERIA))} or a list of them; got {objective!r}."
+            f"objective must be one of {', '.join(map(repr, (*OBJECTIVES, 'worst-trip', 'coverage')))} "
+            f"or an ordered list of criteria (docs/fairness.md); got {objective!r}."
         )
     if isinstance(objective, str) and ("," in objective or "~" in objective):
         from tutormatch.solve._criteria import parse_objective_text

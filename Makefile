@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck bench bench-full docs-assets clean
+.PHONY: demo test lint typecheck bench bench-full docs docs-assets clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,9 +36,14 @@ bench: $(VENV)/.installed-dev
 bench-full: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run.py
 
+# The documentation site, into site/: strict (a warning fails), offline, the
+# notebooks rendered as stored (the tests execute them).
+docs: $(VENV)/.installed-dev
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
 # The docs' images and report excerpt, from the demo (a test checks the excerpt).
 docs-assets: $(VENV)/.installed-dev
 	$(BIN)/python tools/docs_assets.py
 
 clean:
-	rm -rf out out-euros .pytest_cache .mypy_cache .ruff_cache
+	rm -rf out out-euros site .cache .pytest_cache .mypy_cache .ruff_cache

@@ -63,7 +63,7 @@ def _with_cia(tutors: Any, seed: int) -> Any:
 def cases(national: bool) -> list[tuple[str, Any, dict[str, Any]]]:
     """The cases: name, problem, solve keywords."""
     import tutormatch as tm
-    from tutormatch.scenarios import example_frames, synthetic_instance
+    from tutormatch.datasets import example_frames, synthetic_instance
 
     out: list[tuple[str, Any, dict[str, Any]]] = []
     example = tm.example_problem(allow_remote=False)

@@ -98,7 +98,7 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=60.0)
     args = parser.parse_args()
     import tutormatch as tm
-    from tutormatch.scenarios import example_frames, synthetic_instance
+    from tutormatch.datasets import example_frames, synthetic_instance
 
     print("| case | method | time | status | worst trip | notes |")
     print("| --- | --- | --- | --- | --- | --- |")

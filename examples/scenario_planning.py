@@ -29,39 +29,25 @@ print(costs.totals.T)
 # %% [markdown]
 # ## Scenarios side by side
 #
-# Each scenario is a set of `Problem.from_frames` options. Solves are
-# independent, so any `concurrent.futures` executor runs them in parallel
-# (threads are enough: OR-Tools releases the GIL while it solves).
+# A `tm.Scenario` is a name, a base problem and its changes; `tm.compare`
+# solves each and gives the reports' figures, one row each. `tm.sweep` does
+# the same on any `concurrent.futures` executor (threads are enough here:
+# OR-Tools releases the GIL while it solves; a Dask cluster through
+# `client.get_executor()`). See docs/scenarios.md.
 
 # %%
-SCENARIOS = {
-    "60 km, remote allowed": {"max_distance_km": 60},
-    "40 km, remote allowed": {"max_distance_km": 40},
-    "80 km, remote allowed": {"max_distance_km": 80},
-    "60 km, on-site only": {"max_distance_km": 60, "allow_remote": False},
-    "60 km, two or none": {"max_distance_km": 60, "all_or_nothing": True},
-}
-
-
-def run(options: dict) -> dict:
-    plan = tm.solve(tm.Problem.from_frames(tutors, establishments, **options))
-    totals = tm.report.costs(plan).totals.iloc[0]
-    return {
-        "status": plan.status.value,
-        "solver": plan.solver,
-        "covered": plan.n_covered,
-        "remote": plan.n_remote,
-        "tutors used": plan.n_tutors_used,
-        "worst km": round(plan.max_distance_km, 1),
-        "yearly road km": round(plan.yearly_travel_km),
-        "total EUR": totals["total_eur"],
-    }
-
-
+base = tm.Problem.from_frames(tutors, establishments, max_distance_km=60)
+scenarios = [
+    tm.Scenario("60 km, remote allowed", base),
+    tm.Scenario("40 km, remote allowed", base, max_distance_km=40),
+    tm.Scenario("80 km, remote allowed", base, max_distance_km=80),
+    tm.Scenario("60 km, on-site only", base, allow_remote=False),
+    tm.Scenario("60 km, two or none", base.replace(all_or_nothing=True)),
+]
 with ThreadPoolExecutor(max_workers=2) as pool:
-    rows = dict(zip(SCENARIOS, pool.map(run, SCENARIOS.values()), strict=True))
-comparison = pd.DataFrame.from_dict(rows, orient="index")
-print(comparison.to_string())
+    comparison = tm.sweep(scenarios, pool, progress=False)
+columns = ["scenario", "status", "solver", "n_covered", "n_remote", "n_tutors_used", "max_distance_km"]
+print(comparison[[*columns, "yearly_km", "total_eur"]].to_string(index=False))
 
 # %% [markdown]
 # ## Wave after wave, with continuity

@@ -6,7 +6,8 @@
 <Status.OPTIMAL: 'optimal'>
 """
 
-from tutormatch import errors, geo, io, model, report, scenarios
+from tutormatch import datasets, errors, geo, io, model, report, scenarios, waves
+from tutormatch.datasets import example_frames, example_problem
 from tutormatch.errors import (
     BackendUnavailableError,
     CRSError,
@@ -17,8 +18,19 @@ from tutormatch.errors import (
     TutormatchWarning,
 )
 from tutormatch.model import CostModel, Problem
-from tutormatch.scenarios import example_frames, example_problem
-from tutormatch.solve import Assignment, Criterion, SolveOptions, Status, evaluate, pareto, solve
+from tutormatch.scenarios import Scenario, compare, sweep
+from tutormatch.solve import (
+    Assignment,
+    Criterion,
+    SolveOptions,
+    Status,
+    apply_lever,
+    diff,
+    evaluate,
+    pareto,
+    solve,
+)
+from tutormatch.waves import WavePlan, plan_waves, repair
 
 __version__ = "0.1.0"
 
@@ -31,12 +43,18 @@ __all__ = [
     "InfeasibleError",
     "InputError",
     "Problem",
+    "Scenario",
     "SolveError",
     "SolveOptions",
     "Status",
     "TutormatchError",
     "TutormatchWarning",
+    "WavePlan",
     "__version__",
+    "apply_lever",
+    "compare",
+    "datasets",
+    "diff",
     "errors",
     "evaluate",
     "example_frames",
@@ -45,9 +63,13 @@ __all__ = [
     "io",
     "model",
     "pareto",
+    "plan_waves",
+    "repair",
     "report",
     "scenarios",
     "solve",
+    "sweep",
+    "waves",
 ]
 
 

@@ -83,7 +83,7 @@ class Case:
     n_establishments, n_tutors : int
         Sizes (ignored by ``source="example"``, always 500 x 260).
     source : {"synthetic", "example", "nearest"}
-        ``"synthetic"``: :func:`tutormatch.scenarios.synthetic_instance` with
+        ``"synthetic"``: :func:`tutormatch.datasets.synthetic_instance` with
         its eligibility rules (roles, waves, personal limits) and a distance
         limit, written to CSV files. ``"example"``: the example académie
         (Aix-Marseille). ``"nearest"``: the issue's shape, each
@@ -344,7 +344,7 @@ def _case_folder(work: Path, case: Case) -> Path:
 
 
 def _frames(case: Case) -> tuple[Any, Any]:
-    from tutormatch.scenarios import example_frames, synthetic_instance
+    from tutormatch.datasets import example_frames, synthetic_instance
 
     if case.source == "example":
         return example_frames()

@@ -10,9 +10,17 @@
     tutormatch demo [--out DIR]          solve the built-in example académie (with reports)
     tutormatch report TUTORS ESTABLISHMENTS ASSIGNMENT --out DIR
                                          check and report on a given (hand-edited) plan
+    tutormatch explain TUTORS ESTABLISHMENTS ASSIGNMENT UAI [--lang fr|en] [--json]
+                                         why UAI has its tutor (or none) in a plan
+    tutormatch waves TUTORS ESTABLISHMENTS --out DIR [--support-months 12] [--live-months 6]
+                                         plan a rollout wave after wave (waves as YYYY-MM)
+    tutormatch repair PLAN_DIR --withdraw T0012 [--at YYYY-MM] --out DIR
+                                         re-plan a rollout after tutors withdraw, fewest changes first
     tutormatch example --out DIR         write the example's input files
     tutormatch pareto TUTORS ESTABLISHMENTS --out DIR [--y euros|km] [--points N]
                                          the front of the worst trip against a cost
+    tutormatch compare SCENARIOS.toml --out DIR [--jobs N] [--lang fr|en]
+                                         solve scenarios and compare them (CSV, XLSX, HTML)
     tutormatch bench [--quick] [--out DIR]
                                          benchmark against PuLP, scipy and greedy baselines
     tutormatch --version
@@ -227,10 +235,19 @@ def _parser() -> argparse.ArgumentParser:
     _add_solve_options(solve)
     _add_report_options(solve, by_default=False)
     _add_output_options(solve)
+    solve.add_argument(
+        "--shortfall",
+        action="store_true",
+        help="also write shortfall.csv/.json: the levers that would cover what is left, each verified "
+        "by a re-solve (a second for an académie, minutes for all of France)",
+    )
     demo = commands.add_parser("demo", help="solve the built-in example académie (Aix-Marseille, synthetic)")
     _add_solve_options(demo)
     _add_report_options(demo, by_default=True)
     _add_output_options(demo)
+    demo.add_argument(
+        "--no-shortfall", dest="shortfall", action="store_false", help="do not write shortfall.csv/.json"
+    )
     report = commands.add_parser(
         "report", help="check a given plan (e.g. edited by hand) and write its reports"
     )
@@ -249,6 +266,59 @@ def _parser() -> argparse.ArgumentParser:
     _add_problem_options(report)
     _add_report_options(report, by_default=True)
     _add_output_options(report)
+    explain = commands.add_parser(
+        "explain", help="why an establishment of a plan has its tutor (or none); prints, writes nothing"
+    )
+    explain.add_argument("tutors", type=Path, help="tutors table (CSV or .xlsx)")
+    explain.add_argument("establishments", type=Path, help="establishments table (CSV or .xlsx)")
+    explain.add_argument("assignment", type=Path, help="the plan: its assignment.csv (or .xlsx)")
+    explain.add_argument("uai", help="the establishment to explain")
+    explain.add_argument("--fixed", type=Path, default=None, help="table of tutor_id,uai pairs kept")
+    explain.add_argument(
+        "--forbidden", type=Path, default=None, help="table of tutor_id,uai pairs never made"
+    )
+    explain.add_argument("--lang", choices=("fr", "en"), default="fr", help="language (default fr)")
+    _add_sheet_option(explain)
+    _add_problem_options(explain)
+    _add_output_options(explain)
+    waves = commands.add_parser("waves", help="plan a rollout wave after wave (waves as YYYY-MM)")
+    waves.add_argument("tutors", type=Path, help="tutors table (CSV or .xlsx)")
+    waves.add_argument("establishments", type=Path, help="establishments table (CSV or .xlsx)")
+    waves.add_argument(
+        "--support-months", type=int, default=12, help="months of help after a switch (default 12)"
+    )
+    waves.add_argument(
+        "--live-months", type=int, default=6, help="months live before a user may tutor (default 6)"
+    )
+    waves.add_argument(
+        "--school-year-start",
+        type=int,
+        default=9,
+        help="first month of the school year (default 9: September)",
+    )
+    _add_sheet_option(waves)
+    _add_solve_options(waves)
+    waves.add_argument("--lang", choices=("fr", "en"), default="fr", help="format of the files (default fr)")
+    _add_output_options(waves, json_summary=False)
+    repair = commands.add_parser(
+        "repair", help="re-plan a rollout after tutors withdraw, fewest changes first"
+    )
+    repair.add_argument("plan_dir", type=Path, help="a folder written by 'tutormatch waves'")
+    repair.add_argument(
+        "--withdraw",
+        action="append",
+        required=True,
+        metavar="TUTOR_ID",
+        help="a tutor who withdraws (repeatable)",
+    )
+    repair.add_argument(
+        "--at", default=None, help="month of the withdrawal, YYYY-MM (default: the last wave)"
+    )
+    repair.add_argument(
+        "--out", type=Path, required=True, help="output folder (new, empty or a previous output)"
+    )
+    repair.add_argument("--lang", choices=("fr", "en"), default="fr", help="format of the files (default fr)")
+    _add_output_options(repair, json_summary=False)
     example = commands.add_parser("example", help="write the example's input CSV files")
     example.add_argument(
         "--out", type=Path, required=True, help="folder for tutors.csv and establishments.csv (a new one)"
@@ -281,6 +351,17 @@ def _parser() -> argparse.ArgumentParser:
     _add_sheet_option(pareto)
     _add_problem_options(pareto)
     _add_output_options(pareto, json_summary=False)
+    compare = commands.add_parser("compare", help="solve the scenarios of a TOML file and compare them")
+    compare.add_argument("scenarios", type=Path, help="scenarios file (TOML; see docs/scenarios.md)")
+    compare.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
+    compare.add_argument(
+        "--lang", choices=("fr", "en"), default="fr",
+        help="CSV dialect (default fr: ';', BOM, decimal comma for Excel)",
+    )  # fmt: skip
+    compare.add_argument(
+        "--jobs", type=int, default=1, help="scenarios solved at once, in processes (default 1)"
+    )
+    _add_output_options(compare, json_summary=False)
     bench = commands.add_parser("bench", help="benchmark against PuLP, scipy and greedy baselines")
     bench.add_argument("--quick", action="store_true", help="the short suite, about a minute")
     bench.add_argument(
@@ -485,7 +566,7 @@ def _publish(
     from tutormatch.io._plan_files import write_plan_files
 
     logger.info("writing the plan files")
-    write_plan_files(plan, folder.staging, lang=args.lang)
+    write_plan_files(plan, folder.staging, lang=args.lang, shortfall=getattr(args, "shortfall", False))
     if options is not None:
         from tutormatch.report._write import write_report_files
 
@@ -568,7 +649,7 @@ def _solve_command(args: argparse.Namespace) -> int:
 
 
 def _demo_command(args: argparse.Namespace) -> int:
-    from tutormatch.scenarios import write_example
+    from tutormatch.datasets import write_example
 
     def make_plan(folder: OutputFolder) -> Assignment:
         # The inputs are written where the plan is staged: published with it,
@@ -629,9 +710,88 @@ def _plot(front: Any, y: str) -> Any:
     return plot_pareto(front, y=y)
 
 
-def _example_command(args: argparse.Namespace) -> int:
+def _explain_command(args: argparse.Namespace) -> int:
+    import json
+
+    import tutormatch as tm
+    from tutormatch.io._read import read_table
+
+    problem = _read_problem(args, args.tutors, args.establishments)
+    frame, _ = read_table(args.assignment, sheet=args.sheet)
+    why = tm.evaluate(problem, frame, name=args.assignment.name).explain(args.uai, lang=args.lang)
+    if not args.quiet:
+        _say(json.dumps(why.to_dict(), ensure_ascii=False, default=str) if args.json else why.text())
+    return 0
+
+
+def _waves_command(args: argparse.Namespace) -> int:
+    import tutormatch as tm
     from tutormatch.io._output import OutputFolder
-    from tutormatch.scenarios import write_example
+    from tutormatch.waves._files import write_wave_files
+
+    calendar = tm.waves.WaveCalendar(args.support_months, args.live_months, args.school_year_start)
+    with OutputFolder.prepare(args.out, inputs=[args.tutors, args.establishments]) as folder:
+        problem = _read_problem(args, args.tutors, args.establishments)
+        plan = tm.plan_waves(
+            problem,
+            calendar=calendar,
+            objective=args.objective,
+            solver=args.solver,
+            time_limit=args.time_limit,
+        )
+        settings = _settings(args)
+        write_wave_files(
+            plan,
+            folder.staging,
+            lang=args.lang,
+            settings=settings,
+            inputs={"tutors": args.tutors, "establishments": args.establishments},
+            sheet=args.sheet,
+        )
+        written = folder.publish(command="waves")
+    if not args.quiet:
+        _say(plan.summary.to_string(index=False))
+        _say(f"wrote {len(written)} files to {args.out}/")
+    return 0
+
+
+def _repair_command(args: argparse.Namespace) -> int:
+    import tutormatch as tm
+    from tutormatch.io._output import OutputFolder
+    from tutormatch.io._plan_files import _write_csv
+    from tutormatch.waves._files import read_wave_folder, write_wave_files
+
+    with OutputFolder.prepare(args.out, inputs=[args.plan_dir]) as folder:
+        import json
+
+        manifest = (
+            json.loads((args.plan_dir / "waves.json").read_text(encoding="utf-8"))
+            if (args.plan_dir / "waves.json").is_file()
+            else {}
+        )
+        before = read_wave_folder(args.plan_dir)
+        fixed = tm.repair(before, withdraw=args.withdraw, at=args.at)
+        inputs = {k: args.plan_dir / "input" / v for k, v in manifest.get("inputs", {}).items()}
+        write_wave_files(
+            fixed.after,
+            folder.staging,
+            lang=args.lang,
+            settings=manifest.get("settings"),
+            inputs=inputs,
+            sheet=manifest.get("sheet"),
+        )
+        _write_csv(fixed.changes, folder.staging / "changes.csv", args.lang)
+        written = folder.publish(command="repair")
+    if not args.quiet:
+        _say(repr(fixed))
+        _say(fixed.changes.to_string(index=False))
+        _say(f"wrote {len(written)} files to {args.out}/")
+    return 0
+
+
+def _example_command(args: argparse.Namespace) -> int:
+    from tutormatch.datasets import write_example
+    from tutormatch.io._output import OutputFolder
 
     with OutputFolder.prepare(args.out) as folder:
         write_example(folder.staging)
@@ -639,6 +799,34 @@ def _example_command(args: argparse.Namespace) -> int:
     if not args.quiet:
         _say(f"wrote {', '.join(str(args.out / p.relative_to(folder.target)) for p in written)}")
     return 0
+
+
+def _compare_command(args: argparse.Namespace) -> int:
+    from tutormatch.io._output import OutputFolder
+    from tutormatch.scenarios import compare, sweep
+    from tutormatch.scenarios._file import read_scenarios
+    from tutormatch.scenarios._write import write_comparison
+
+    if args.jobs < 1:
+        raise InputError(f"--jobs must be >= 1; got {args.jobs}.")
+    read = read_scenarios(args.scenarios)
+    with OutputFolder.prepare(args.out, inputs=read.files) as folder:
+        logger.info("solving %d scenarios", len(read.scenarios))
+        if args.jobs == 1:
+            table = compare(read.scenarios, report_options=read.report_options)
+        else:
+            table = sweep(read.scenarios, max_workers=args.jobs, report_options=read.report_options)
+        title = f"Scenarios compared: {args.scenarios.name}"
+        write_comparison(table, folder.staging, title=title, lang=args.lang)
+        written = folder.publish(command="compare")
+    failed = table[table["error"] != ""]
+    for row in failed.itertuples():
+        print(f"tutormatch: {row.error}", file=sys.stderr, flush=True)
+    if not args.quiet:
+        shown = table[["scenario", "status", "n_covered", "n_tutors_used", "total_eur"]]
+        _say(shown.to_string(index=False))
+        _say(f"wrote {', '.join(p.name for p in written)} to {args.out}/")
+    return 1 if len(failed) else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -663,12 +851,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "solve": _solve_command,
         "demo": _demo_command,
         "report": _report_command,
+        "explain": _explain_command,
         "example": _example_command,
         "pareto": _pareto_command,
+        "compare": _compare_command,
+        "waves": _waves_command,
+        "repair": _repair_command,
     }
     with _progress(args), _terminate_as_exit():
         try:
-            if args.command != "example" and (args.max_km < 0 or math.isnan(args.max_km)):
+            if hasattr(args, "max_km") and (args.max_km < 0 or math.isnan(args.max_km)):
                 raise InputError(f"--max-km must be >= 0 (or inf); got {args.max_km}.")
             return commands[args.command](args)
         except InputError as exc:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tutormatch.cli import main
-from tutormatch.scenarios import write_example
+from tutormatch.datasets import write_example
 
 
 @pytest.fixture(scope="module")

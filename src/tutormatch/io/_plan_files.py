@@ -306,7 +306,9 @@ def summary_json(summary: dict[str, Any], **dumps: Any) -> str:
     return json.dumps(clean, ensure_ascii=False, allow_nan=False, **dumps)
 
 
-def write_plan_files(plan: Assignment, directory: Path, *, lang: str = "en") -> list[Path]:
+def write_plan_files(
+    plan: Assignment, directory: Path, *, lang: str = "en", shortfall: bool = False
+) -> list[Path]:
     """Write a plan's files into ``directory`` (an existing, e.g. staging, folder).
 
     Files: ``assignment.csv`` and ``assignment.xlsx`` (one row per input
@@ -315,7 +317,11 @@ def write_plan_files(plan: Assignment, directory: Path, *, lang: str = "en") -> 
     and ``recruited``), ``summary.json`` and ``summary.md``; with candidate
     tutors, ``recruitment.csv`` (whom to recruit: ``tutor_id, name, role,
     departement, load``) and ``recruitment_by_departement.csv`` (how many,
-    per département and role).
+    per département and role); with ``shortfall=True`` and a plan,
+    ``shortfall.csv`` and ``shortfall.json``
+    (:func:`tutormatch.io._shortfall_files.write_shortfall`: every lever is
+    verified by a re-solve, a fraction of a second for an académie but
+    minutes for all of France, hence opt-in).
 
     Parameters
     ----------
@@ -349,4 +355,8 @@ def write_plan_files(plan: Assignment, directory: Path, *, lang: str = "en") -> 
         _write_csv(_localise(plan.recruitment(), lang, unit), paths[-1], lang)
         paths.append(directory / "recruitment_by_departement.csv")
         _write_csv(_localise(plan.recruitment_counts(), lang, unit), paths[-1], lang)
+    if shortfall and plan.status.has_solution:  # the levers that would cover what is left (issue 11)
+        from tutormatch.io._shortfall_files import write_shortfall
+
+        paths += write_shortfall(plan, directory, lang=lang)
     return paths

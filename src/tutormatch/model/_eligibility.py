@@ -157,9 +157,12 @@ def rejection_reason(problem: Problem, tutor: int, establishment: int, distance_
     if t.home[tutor] == establishment:
         return f"{uai} is tutor {tid}'s own establishment"
     if not _wave_ok(t.wave[tutor : tutor + 1], e.wave[establishment : establishment + 1])[0]:
-        return (
-            f"tutor {tid}'s wave ({t.wave[tutor]:g}) is not earlier than {uai}'s ({e.wave[establishment]:g})"
+        from tutormatch.model._waves import format_wave
+
+        tw, ew = (
+            format_wave(float(w), is_date=e.wave_is_date) for w in (t.wave[tutor], e.wave[establishment])
         )
+        return f"tutor {tid}'s wave ({tw}) is not earlier than {uai}'s ({ew})"
     if not role_covers(problem.role_help, t.role[tutor], e.need[establishment]):
         return f"tutor {tid}'s role {t.role[tutor]} cannot give the {e.need[establishment]} help {uai} needs"
     pair = np.array([tutor]), np.array([establishment])

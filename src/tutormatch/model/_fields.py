@@ -137,6 +137,8 @@ def _fields(*fields: Field) -> Mapping[str, Field]:
     return MappingProxyType({f.name: f for f in fields})
 
 
+# A wave is also accepted as a month (2025-01, 01/2025, janvier 2025): see
+# model/_waves.py; the range below is that of wave numbers.
 # Shared spellings. Spellings equal once read through header_key are listed
 # once (the accented one).
 _WAVE = Field(

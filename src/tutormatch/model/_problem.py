@@ -883,6 +883,47 @@ class Problem:
             f"on-site within {self.max_distance_km:g} km, {remote}>"
         )
 
+    # -- variants (implemented in tutormatch.scenarios._edit) ---------------
+
+    def replace(self, **changes: Any) -> Problem:
+        """Return a copy with some settings changed, validated again.
+
+        Examples
+        --------
+        >>> import tutormatch as tm
+        >>> tm.example_problem().replace(max_distance_km=40, allow_remote=False)
+        <Problem: 260 tutors, 500 establishments, on-site within 40 km, no remote>
+        """
+        valid = [f.name for f in dataclasses.fields(self)]
+        unknown = [k for k in changes if k not in valid]
+        if unknown:
+            raise InputError(f"Problem.replace: unknown setting {unknown[0]!r}; valid: {', '.join(valid)}.")
+        return dataclasses.replace(self, **changes)
+
+    def without_tutors(self, tutor_ids: Iterable[Any]) -> Problem:
+        """Return the problem without these tutors (see :func:`tutormatch.scenarios.without_tutors`)."""
+        from tutormatch.scenarios._edit import without_tutors
+
+        return without_tutors(self, tutor_ids)
+
+    def with_tutors(self, tutors: pd.DataFrame) -> Problem:
+        """Return the problem with more tutors (see :func:`tutormatch.scenarios.with_tutors`)."""
+        from tutormatch.scenarios._edit import with_tutors
+
+        return with_tutors(self, tutors)
+
+    def with_capacity(self, capacity: int | Mapping[str, int]) -> Problem:
+        """Return the problem with other capacities (see :func:`tutormatch.scenarios.with_capacity`)."""
+        from tutormatch.scenarios._edit import with_capacity
+
+        return with_capacity(self, capacity)
+
+    def with_later_waves(self, waves: Mapping[str, float]) -> Problem:
+        """Return the problem with later waves (see :func:`~tutormatch.scenarios.with_later_waves`)."""
+        from tutormatch.scenarios._edit import with_later_waves
+
+        return with_later_waves(self, waves)
+
 
 def _check_pair_lists(problem: Problem, fixed: _PairRows | None, forbidden: _PairRows | None) -> None:
     """Check fixed pairs against forbidden ones, capacities and the eligibility rules.

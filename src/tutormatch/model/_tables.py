@@ -26,6 +26,7 @@ from tutormatch.io._uai import is_valid_uai, uai_check_letter, uai_departement
 from tutormatch.model._columns import ColumnReader
 from tutormatch.model._fields import ESTABLISHMENT_FIELDS, TUTOR_FIELDS, Field
 from tutormatch.model._rules import NEED_ALIASES
+from tutormatch.model._waves import FIRST_YEAR, LAST_YEAR, parse_wave_column
 
 __all__ = ["EstablishmentTable", "TableSource", "TutorTable"]
 
@@ -504,7 +505,8 @@ class EstablishmentTable:
     lon, lat : ndarray of float
         WGS84 degrees (``nan`` for problems built from a distance matrix alone).
     wave : ndarray of float
-        Deployment wave (``nan`` when unknown).
+        Deployment wave (``nan`` when unknown): the number given, or for a
+        month (``2025-01``) the months since year 0 (``year x 12 + month - 1``).
     priority : ndarray of float
         Weight of covering the establishment (> 0).
     need : ndarray of str
@@ -522,6 +524,8 @@ class EstablishmentTable:
     columns : mapping
         Which columns were read and which ignored (see
         :attr:`Problem.columns <tutormatch.Problem.columns>`).
+    wave_is_date : bool
+        Whether the waves were given as months (see :mod:`tutormatch.model._waves`).
     """
 
     id: ObjArray
@@ -540,6 +544,7 @@ class EstablishmentTable:
     extra: pd.DataFrame = field(repr=False)
     commune: ObjArray = field(default_factory=lambda: np.empty(0, dtype=object), repr=False)
     columns: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    wave_is_date: bool = False
 
     def __post_init__(self) -> None:
         _fill_optional(self, commune="")
@@ -626,6 +631,7 @@ class EstablishmentTable:
                 )
         else:
             lon, lat = np.full(len(ids), np.nan), np.full(len(ids), np.nan)
+        wave, wave_is_date = read_waves(reader)
         columns = dict(  # noqa: C408 - keyword names match the fields
             id=ids,
             name=reader.text("name"),
@@ -636,7 +642,7 @@ class EstablishmentTable:
             ),
             lon=lon,
             lat=lat,
-            wave=reader.ranged("wave"),
+            wave=wave,
             priority=reader.ranged("priority", default=1.0),
             need=reader.choice("need", NEED_ALIASES, what="the kind of help needed"),
             remote_ok=reader.boolean("remote_ok", default=True),
@@ -647,7 +653,7 @@ class EstablishmentTable:
         )
         order = np.argsort(ids.astype(str), kind="stable")
         arrays = {k: np.asarray(v)[order] for k, v in columns.items()}
-        return cls(**arrays, extra=_extra(reader, order), columns=reader.report())
+        return cls(**arrays, extra=_extra(reader, order), columns=reader.report(), wave_is_date=wave_is_date)
 
     @classmethod
     def _empty(cls) -> EstablishmentTable:
@@ -676,7 +682,8 @@ class TutorTable:
     min_load : ndarray of int
         Fewest establishments the tutor must take (0 by default).
     wave : ndarray of float
-        Wave of the tutor's own establishment (``nan`` when unknown).
+        Wave of the tutor's own establishment (``nan`` when unknown), stored
+        as for establishments (months since year 0 for a month).
     remote_ok : ndarray of bool
     max_km : ndarray of float
         Personal on-site distance limit (``inf`` when none).
@@ -705,6 +712,8 @@ class TutorTable:
         Name of the commune of residence (``""`` when not given).
     columns : mapping
         Which columns were read and which ignored.
+    wave_is_date : bool
+        Whether the waves were given as months.
     """
 
     id: ObjArray
@@ -728,6 +737,7 @@ class TutorTable:
     fixed_cost_eur: FloatArray = field(default_factory=lambda: np.empty(0), repr=False)
     commune: ObjArray = field(default_factory=lambda: np.empty(0, dtype=object), repr=False)
     columns: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    wave_is_date: bool = False
 
     def __post_init__(self) -> None:
         _fill_optional(self, commune="", prior_service_km=0.0, is_candidate=False, fixed_cost_eur=np.nan)
@@ -823,6 +833,8 @@ class TutorTable:
         over = min_load > capacity
         if over.any():
             raise reader.fail("min_load", over, "must not exceed the tutor's capacity")
+        wave, wave_is_date = read_waves(reader)
+        _check_same_wave_kind(reader, wave, wave_is_date, establishments)
         columns = dict(
             id=ids,
             name=reader.text("name"),
@@ -831,7 +843,7 @@ class TutorTable:
             lat=lat,
             capacity=capacity,
             min_load=min_load,
-            wave=reader.ranged("wave"),
+            wave=wave,
             remote_ok=reader.boolean("remote_ok", default=True),
             max_km=reader.ranged("max_km", default=np.inf),
             home_uai=home_uai,
@@ -845,7 +857,7 @@ class TutorTable:
         )
         order = np.argsort(ids.astype(str), kind="stable")
         arrays = {k: np.asarray(v)[order] for k, v in columns.items()}
-        return cls(**arrays, extra=_extra(reader, order), columns=reader.report())
+        return cls(**arrays, extra=_extra(reader, order), columns=reader.report(), wave_is_date=wave_is_date)
 
     @classmethod
     def _empty(cls) -> TutorTable:
@@ -857,6 +869,60 @@ class TutorTable:
             o, o.copy(), o.copy(), f, f.copy(), i, i.copy(), f.copy(), b, f.copy(),
             o.copy(), i.copy(), f.copy(), f.copy(), o.copy(), pd.DataFrame(), f.copy(), o.copy(),
         )  # fmt: skip
+
+
+_WAVE_FORMATS = (
+    f"a month (YYYY-MM, MM/YYYY or 'janvier 2025', years {FIRST_YEAR} to {LAST_YEAR}) "
+    "or a whole number from 0 to 999,999"
+)
+
+
+def read_waves(reader: ColumnReader) -> tuple[FloatArray, bool]:
+    """Read the ``wave`` column: numbers, or months stored as months since year 0.
+
+    Returns
+    -------
+    wave : ndarray of float
+        ``nan`` where blank.
+    is_date : bool
+        Whether the waves are months (all of them: a column mixing months
+        and numbers is refused).
+    """
+    if not reader.has("wave"):
+        return np.full(len(reader), np.nan), False
+    kinds, months = parse_wave_column(reader._raw("wave"))
+    bad = kinds == "bad"
+    if bad.any():
+        raise reader.fail("wave", bad, f"must be {_WAVE_FORMATS}")
+    dates, numbers = kinds == "date", kinds == "number"
+    if dates.any() and numbers.any():
+        raise reader.fail(
+            "wave",
+            numbers,
+            "mixes months (e.g. 2025-01) and wave numbers; it must hold one kind",
+            "Write every wave as a month (YYYY-MM), or every wave as a number.",
+        )
+    if dates.any():
+        return months, True
+    return reader.ranged("wave"), False
+
+
+def _check_same_wave_kind(
+    reader: ColumnReader, wave: FloatArray, is_date: bool, establishments: EstablishmentTable
+) -> None:
+    """Refuse tutors' waves as numbers against establishments' as months, or the reverse."""
+    known = ~np.isnan(wave)
+    if not known.any() or not len(establishments) or np.isnan(establishments.wave).all():
+        return
+    if is_date != establishments.wave_is_date:
+        mine, theirs = ("months", "numbers") if is_date else ("numbers", "months")
+        raise reader.fail(
+            "wave",
+            known,
+            f"gives waves as {mine} but the establishments give them as {theirs}; "
+            "both tables must use one kind",
+            "Write every wave as a month (YYYY-MM) in both tables, or as a number in both.",
+        )
 
 
 def _recruitment(reader: ColumnReader) -> dict[str, npt.NDArray[Any]]:

@@ -455,6 +455,125 @@ class Assignment:
         )
         return f"<table><caption>{html.escape(repr(self))}</caption>{rows}</table>"
 
+    # -- answers to "why?" (tutormatch.solve._shortfall, _explain, _backups) --
+
+    def shortfall(self, *, lang: str = "en", euros: bool = False) -> pd.DataFrame:
+        """Return the smallest levers that would cover the uncovered establishments.
+
+        Uncovered establishments are grouped where they compete for the same
+        tutors (they reach a common tutor in the plan's residual graph). For
+        each group, candidate levers come from that graph and each is applied
+        to the problem and **solved again**: every figure is the re-solve's.
+
+        Parameters
+        ----------
+        lang : {"en", "fr"}, default "en"
+            Language of the ``lever`` column.
+        euros : bool, default False
+            Also compute ``cost_delta_eur`` with the cost report (slower);
+            ``nan`` otherwise.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per verified lever that gains priority (empty when all is
+            covered), by group, most gain then least cost first. Columns
+            ``group, kind`` (``add_tutor``, ``raise_capacity``,
+            ``raise_distance_limit``, ``allow_remote``, ``relax_rule``), the
+            lever's parameters (``tutor_id, capacity`` | ``max_distance_km`` |
+            ``uais`` | ``tutor_id, uai, rule`` | ``at, commune, lon, lat,
+            role, wave, capacity``), ``covers`` and ``uncovers`` (lists of
+            UAI), ``n_covers``, ``priority_gain``, ``cost_delta_km``,
+            ``cost_delta_eur`` and ``lever`` (a sentence). A row applied with
+            :func:`tutormatch.solve.apply_lever` and solved gives exactly its
+            ``priority_gain`` and ``cost_delta_km``.
+
+        Examples
+        --------
+        >>> import tutormatch as tm
+        >>> plan = tm.solve(tm.example_problem())
+        >>> levers = plan.shortfall()
+        >>> bool((levers["priority_gain"] > 0).all())
+        True
+        """
+        from tutormatch.solve._shortfall import shortfall
+
+        return shortfall(self, lang=lang, euros=euros)
+
+    def explain(self, uai: str, *, lang: str = "en", max_tutors: int | None = 10) -> Any:
+        """Explain why establishment ``uai`` has the tutor it has (or none).
+
+        Parameters
+        ----------
+        uai : str
+        lang : {"en", "fr"}, default "en"
+        max_tutors : int or None, default 10
+            Nearer tutors listed at most (nearest first); ``None``: all.
+
+        Returns
+        -------
+        Explanation
+            Printable (``str``), with a DataFrame (``frame``) of the tutors
+            considered and the exact effect of forcing the nearest eligible
+            tutor (a re-solve with that pair fixed).
+
+        Raises
+        ------
+        InputError
+            For a UAI not in the problem, or an unknown ``lang``.
+
+        Examples
+        --------
+        >>> import tutormatch as tm
+        >>> plan = tm.solve(tm.example_problem())
+        >>> why = plan.explain(plan.pairs["uai"].iloc[0])
+        >>> why.tutor_id == plan.pairs["tutor_id"].iloc[0]
+        True
+        """
+        from tutormatch.solve._explain import explain
+
+        return explain(self, uai, lang=lang, max_tutors=max_tutors)
+
+    def backups(self, k: int = 3) -> pd.DataFrame:
+        """Return each establishment's next ``k`` eligible tutors, ranked by the exact cost of forcing them.
+
+        For each establishment (except those of fixed pairs) and each
+        eligible tutor other than its own, the change in the optimum if that
+        pair were forced, re-optimised around it: first the priority covered
+        (0 or less), then the yearly cost. Computed for all pairs at once
+        from the plan's residual graph (the forced pair's cost plus the
+        cheapest way to restore the flow, by Dijkstra with Bellman-Ford
+        potentials), equal to re-solving with each pair fixed.
+
+        Parameters
+        ----------
+        k : int, default 3
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``uai, rank, tutor_id, mode, distance_km,
+            priority_delta, cost_delta_km``; ``k`` rows per establishment at
+            most, best first.
+
+        Raises
+        ------
+        InputError
+            For ``k < 1``, a plan that is not optimal, or all-or-nothing
+            loads (not a flow: force pairs with ``fixed_pairs`` and solve).
+
+        Examples
+        --------
+        >>> import tutormatch as tm
+        >>> plan = tm.solve(tm.example_problem())
+        >>> table = plan.backups(k=2)
+        >>> bool((table["priority_delta"] <= 0).all())
+        True
+        """
+        from tutormatch.solve._backups import backups
+
+        return backups(self, k)
+
 
 def _finite_or_none(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None

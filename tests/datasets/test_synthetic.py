@@ -10,15 +10,15 @@ import pytest
 from scipy.spatial import cKDTree
 
 import tutormatch as tm
-from tutormatch.errors import InputError
-from tutormatch.io import is_valid_uai, load_communes, uai_departement
-from tutormatch.scenarios import (
+from tutormatch.datasets import (
     example_academie,
     example_frames,
     example_problem,
     synthetic_instance,
     write_example,
 )
+from tutormatch.errors import InputError
+from tutormatch.io import is_valid_uai, load_communes, uai_departement
 
 ACADEMIE = {"04", "05", "13", "84"}
 STRUCTURES = ["communes", "uniform", "clustered"]
@@ -199,9 +199,9 @@ def test_example_problem_passes_options() -> None:
 def test_top_level_reexports() -> None:
     assert tm.example_problem is example_problem
     assert tm.example_frames is example_frames
-    assert "scenarios" in tm.__all__
-    assert sorted(tm.scenarios.__all__) == tm.scenarios.__all__
-    assert dir(tm.scenarios) == tm.scenarios.__all__
+    assert "datasets" in tm.__all__
+    assert sorted(tm.datasets.__all__) == tm.datasets.__all__
+    assert dir(tm.datasets) == tm.datasets.__all__
 
 
 # -- synthetic instances -------------------------------------------------------

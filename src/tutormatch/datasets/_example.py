@@ -9,8 +9,8 @@ from typing import Any
 
 import pandas as pd
 
+from tutormatch.datasets._synthetic import example_academie
 from tutormatch.model import Problem
-from tutormatch.scenarios._synthetic import example_academie
 
 __all__ = ["example_frames", "example_problem", "write_example"]
 
@@ -138,7 +138,7 @@ def write_example(directory: str | PathLike[str], *, seed: int = _EXAMPLE_SEED) 
     --------
     >>> import tempfile
     >>> import tutormatch as tm
-    >>> from tutormatch.scenarios import write_example
+    >>> from tutormatch.datasets import write_example
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     tutors_csv, establishments_csv = write_example(folder)
     ...     tm.Problem.from_csv(tutors_csv, establishments_csv).n_establishments

@@ -21,9 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from tutormatch.errors import InputError
-from tutormatch.io import load_communes, make_uai
-from tutormatch.scenarios._names import (
+from tutormatch.datasets._names import (
     COLLEGE_PATRONS,
     FIRST_NAMES,
     LYCEE_PATRONS,
@@ -34,6 +32,8 @@ from tutormatch.scenarios._names import (
     PRO_PATRONS,
     SURNAMES,
 )
+from tutormatch.errors import InputError
+from tutormatch.io import load_communes, make_uai
 
 __all__ = ["STRUCTURES", "example_academie", "synthetic_instance"]
 
@@ -421,7 +421,7 @@ def example_academie(seed: int = 2024) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     Examples
     --------
-    >>> from tutormatch.scenarios import example_academie
+    >>> from tutormatch.datasets import example_academie
     >>> tutors, establishments = example_academie()
     >>> len(tutors), len(establishments), int(tutors["capacity"].sum())
     (260, 500, 520)
@@ -580,7 +580,7 @@ def synthetic_instance(
 
     Examples
     --------
-    >>> from tutormatch.scenarios import synthetic_instance
+    >>> from tutormatch.datasets import synthetic_instance
     >>> tutors, establishments = synthetic_instance(100, 50, departements=["13"])
     >>> len(tutors), len(establishments)
     (50, 100)

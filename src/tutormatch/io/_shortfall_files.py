@@ -1,0 +1,61 @@
+"""Write a plan's shortfall as ``shortfall.csv`` and ``shortfall.json``."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from tutormatch.io._plan_files import _write_csv
+
+if TYPE_CHECKING:
+    from tutormatch.solve._assignment import Assignment
+
+__all__ = ["write_shortfall"]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return _plain(value.item())
+    if value is None or (not isinstance(value, list | tuple | str) and _is_na(value)):
+        return None
+    return value
+
+
+def _is_na(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def write_shortfall(plan: Assignment, directory: Path, *, lang: str = "en") -> list[Path]:
+    """Write ``shortfall.csv`` and ``shortfall.json`` for ``plan`` into ``directory``.
+
+    Both hold the verified levers of :meth:`Assignment.shortfall` (with
+    ``cost_delta_eur`` when the problem's distances are km). In the CSV, the
+    lists (``covers``, ``uncovers``, ``uais``) are UAI joined by spaces; in
+    the JSON they are lists. A plan without uncovered establishments gets
+    the header only and ``[]``. ``lang="fr"``: French sentences, and the CSV
+    as the other French plan files (``;``, BOM, decimal comma).
+
+    Returns
+    -------
+    list of Path
+    """
+    frame = plan.shortfall(lang=lang, euros=plan.problem.distance_unit == "km")
+    records = [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    flat = frame.copy()
+    for column in ("covers", "uncovers", "uais"):
+        flat[column] = [" ".join(v) if isinstance(v, list) else "" for v in flat[column]]
+    csv_path = directory / "shortfall.csv"
+    json_path = directory / "shortfall.json"
+    flat["capacity"] = pd.Series([None if pd.isna(v) else int(v) for v in flat["capacity"]], dtype=object)
+    _write_csv(flat, csv_path, lang)
+    json_path.write_text(json.dumps(records, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return [csv_path, json_path]

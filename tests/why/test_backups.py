@@ -1,0 +1,107 @@
+"""plan.backups(k): equal to re-solving with each pair forced (tiny instances)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tutormatch as tm
+from tests.conftest import random_frames
+from tutormatch.model._eligibility import MODE_NONE, classify_pairs
+from tutormatch.solve._whatif import with_fixed_pair
+
+
+def _problem(seed: int, n_tutors: int, n_establishments: int, limit: float, remote: bool) -> tm.Problem:
+    tutors, establishments = random_frames(n_tutors, n_establishments, seed)
+    return tm.Problem.from_frames(tutors, establishments, max_distance_km=limit, allow_remote=remote)
+
+
+@settings(max_examples=25)
+@given(
+    seed=st.integers(0, 10_000),
+    n_tutors=st.integers(2, 6),
+    n_establishments=st.integers(2, 8),
+    limit=st.sampled_from([25.0, 40.0, 80.0]),
+    remote=st.booleans(),
+)
+def test_backups_equal_forced_re_solves(
+    seed: int, n_tutors: int, n_establishments: int, limit: float, remote: bool
+) -> None:
+    problem = _problem(seed, n_tutors, n_establishments, limit, remote)
+    plan = tm.solve(problem)
+    table = plan.backups(k=n_tutors)
+    current = dict(zip(plan.pairs["uai"], plan.pairs["tutor_id"], strict=True))
+    for row in table.to_dict(orient="records"):
+        forced = tm.solve(with_fixed_pair(problem, row["tutor_id"], row["uai"]))
+        assert forced.covered_priority - plan.covered_priority == row["priority_delta"]
+        # Costs are exact in the solver's integer units (0.001 km per pair).
+        assert forced.objective - plan.objective == pytest.approx(row["cost_delta_km"], abs=0.002 * n_tutors)
+        assert current.get(row["uai"]) != row["tutor_id"]
+    # Every eligible tutor other than the current one is listed (k = all).
+    e = np.repeat(np.arange(problem.n_establishments), problem.n_tutors)
+    t = np.tile(np.arange(problem.n_tutors), problem.n_establishments)
+    eligible = classify_pairs(problem, t, e, problem.distance_km(t, e)) != MODE_NONE
+    expected = {
+        (str(problem.establishments.id[a]), str(problem.tutors.id[b]))
+        for a, b in zip(e[eligible], t[eligible], strict=True)
+        if current.get(str(problem.establishments.id[a])) != str(problem.tutors.id[b])
+    }
+    assert set(zip(table["uai"], table["tutor_id"], strict=True)) == expected
+
+
+def test_backups_are_ranked_and_limited_to_k() -> None:
+    plan = tm.solve(_problem(3, 25, 60, 35.0, True))
+    table = plan.backups(k=2)
+    assert table.groupby("uai")["rank"].max().max() <= 2
+    for _, group in table.groupby("uai"):
+        key = list(zip(-group["priority_delta"], group["cost_delta_km"], strict=True))
+        assert key == sorted(key)
+        assert group["rank"].tolist() == list(range(1, len(group) + 1))
+
+
+def test_backups_with_minimum_loads_and_fixed_pairs() -> None:
+    for seed in range(10):  # the first seed whose minimum loads can hold
+        tutors, establishments = random_frames(8, 12, seed)
+        tutors = tutors.assign(min_load=np.where(np.arange(len(tutors)) % 3 == 0, 1, 0))
+        base = tm.solve(tm.Problem.from_frames(tutors, establishments, max_distance_km=40))
+        if base.status.has_solution:
+            break
+    assert base.status.is_optimal
+    fixed = base.pairs[["tutor_id", "uai"]].head(2)
+    problem = tm.Problem.from_frames(tutors, establishments, max_distance_km=40, fixed_pairs=fixed)
+    plan = tm.solve(problem)
+    table = plan.backups(k=8)
+    assert not set(table["uai"]) & set(fixed["uai"])
+    for row in table.to_dict(orient="records"):
+        forced = tm.solve(with_fixed_pair(problem, row["tutor_id"], row["uai"]))
+        assert forced.covered_priority - plan.covered_priority == row["priority_delta"]
+        assert forced.objective - plan.objective == pytest.approx(row["cost_delta_km"], abs=0.02)
+
+
+def test_backups_refuse_a_bad_k() -> None:
+    plan = tm.solve(tm.example_problem())
+    with pytest.raises(tm.InputError, match="k must be an integer >= 1; got 0"):
+        plan.backups(k=0)
+
+
+def test_backups_refuse_all_or_nothing() -> None:
+    tutors, establishments = random_frames(6, 8, 1)
+    problem = tm.Problem.from_frames(tutors, establishments, max_distance_km=40, all_or_nothing=True)
+    with pytest.raises(tm.InputError, match="all-or-nothing loads break the flow structure"):
+        tm.solve(problem).backups()
+
+
+@pytest.mark.parametrize("first_radius_km", [0.001, 1.0])
+def test_bounded_dijkstra_rounds_give_the_unbounded_answer(
+    monkeypatch: pytest.MonkeyPatch, first_radius_km: float
+) -> None:
+    from tutormatch.solve import _backups
+
+    plan = tm.solve(_problem(5, 25, 60, 35.0, True))
+    monkeypatch.setattr(_backups, "_FIRST_LIMIT_KM", float("inf"))
+    unbounded = plan.backups(k=3)
+    monkeypatch.setattr(_backups, "_FIRST_LIMIT_KM", first_radius_km)
+    bounded = plan.backups(k=3)
+    assert bounded.equals(unbounded)

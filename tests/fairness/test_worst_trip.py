@@ -237,3 +237,25 @@ def test_the_same_rows_in_another_order_give_the_same_plan() -> None:
         objective="worst-trip",
     )
     assert a.pairs.equals(b.pairs)
+
+
+def test_a_hand_case_trades_km_for_the_worst_trip() -> None:
+    # T0-E0 + T1-E1: 1 + 9 (worst 9); T0-E1 + T1-E0: 6 + 5 (worst 6).
+    matrix = np.array([[1.0, 6.0], [5.0, 9.0]])
+    problem = tm.Problem.from_arrays(matrix, capacity=1, max_distance_km=math.inf, allow_remote=False)
+    assert tm.solve(problem).max_distance_km == 9.0
+    fair = tm.solve(problem, objective="worst-trip")
+    assert fair.max_distance_km == 6.0
+    assert fair.fairness["price_of_fairness_km"] > 0
+    front = tm.pareto(problem, y="km")
+    assert front["worst_trip_km"].tolist() == [6.0, 9.0]
+
+
+def test_travel_times_give_the_worst_trip_in_minutes_and_no_euros() -> None:
+    matrix = np.array([[10.0, 30.0, 50.0], [20.0, 5.0, 40.0]])
+    problem = tm.Problem.from_arrays(
+        matrix, distance_unit="min", max_distance_km=math.inf, allow_remote=False
+    )
+    plan = tm.solve(problem, objective="worst-trip")
+    assert plan.max_distance_km == 40.0
+    assert plan.fairness["price_of_fairness_eur"] is None

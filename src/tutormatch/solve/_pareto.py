@@ -155,6 +155,15 @@ def pareto(
 def plot_pareto(front: pd.DataFrame, *, y: str = "euros", ax: Axes | None = None) -> Axes:
     """Draw a front of :func:`pareto`: the worst trip across, the cost up, as a staircase.
 
+    Parameters
+    ----------
+    front : pandas.DataFrame
+        As :func:`pareto` returns it.
+    y : {"euros", "km"}, default "euros"
+        Which cost to draw.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new figure).
+
     Returns
     -------
     matplotlib.axes.Axes

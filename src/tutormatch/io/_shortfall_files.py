@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from tutormatch.io._plan_files import _write_csv
+from tutormatch.model._waves import format_wave
 
 if TYPE_CHECKING:
     from tutormatch.solve._assignment import Assignment
@@ -55,6 +56,8 @@ def write_shortfall(plan: Assignment, directory: Path, *, lang: str = "en") -> l
         flat[column] = [" ".join(v) if isinstance(v, list) else "" for v in flat[column]]
     csv_path = directory / "shortfall.csv"
     json_path = directory / "shortfall.json"
+    is_date = bool(plan.problem.establishments.wave_is_date)
+    flat["wave"] = [format_wave(float(v), is_date=is_date) if v is not None else "" for v in flat["wave"]]
     flat["capacity"] = pd.Series([None if pd.isna(v) else int(v) for v in flat["capacity"]], dtype=object)
     _write_csv(flat, csv_path, lang)
     json_path.write_text(json.dumps(records, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -333,7 +333,7 @@ def _split(pairs: pd.DataFrame, key: str) -> pd.DataFrame:
     frame = pd.DataFrame(
         rows, columns=[*columns, "n_establishments_bonus_missing", "total_eur", "fixed_cost_eur"]
     )
-    if key == "wave":
+    if key == "wave" and pairs["wave"].dtype != object:  # month waves are "2025-09" text
         frame["wave"] = frame["wave"].astype("Int64")
     return frame.reset_index(drop=True)
 

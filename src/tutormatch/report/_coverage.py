@@ -130,7 +130,7 @@ def coverage(plan: Assignment, *, options: ReportOptions | None = None) -> Cover
     frame = pd.DataFrame(
         {
             "departement": pd.Series(est.departement, dtype=object),
-            "wave": wave_column(est.wave),
+            "wave": wave_column(est.wave, is_date=est.wave_is_date),
             "kind": pd.Series(est.kind, dtype=object),
             "priority": est.priority,
             "covered": mode >= 0,
@@ -145,7 +145,7 @@ def coverage(plan: Assignment, *, options: ReportOptions | None = None) -> Cover
             "uai": pd.Series(est.id[u], dtype=object),
             "establishment_name": pd.Series(est.name[u], dtype=object),
             "departement": pd.Series(est.departement[u], dtype=object),
-            "wave": wave_column(est.wave[u]),
+            "wave": wave_column(est.wave[u], is_date=est.wave_is_date),
             "kind": pd.Series(est.kind[u], dtype=object),
             "priority": est.priority[u],
             "reason_code": pd.Series(plan.uncovered_reason, dtype=object),

@@ -18,7 +18,14 @@ from tutormatch.report._render import DOCUMENT_TABLES, ReportTables, build_table
 if TYPE_CHECKING:
     from tutormatch.solve._assignment import Assignment
 
-__all__ = ["html_document", "html_report", "markdown_document", "markdown_report", "md_escape"]
+__all__ = [
+    "html_document",
+    "html_report",
+    "markdown_document",
+    "markdown_report",
+    "md_escape",
+    "render_table",
+]
 
 _SECTIONS = (("costs", "costs_"), ("distances", "distances_"), ("coverage", "coverage_"))
 _CSS = """
@@ -110,8 +117,15 @@ def _md_table(header: list[str], rows: list[list[str]], numeric: list[bool]) -> 
 
 
 def _rendered(report: ReportTables, key: str) -> tuple[list[str], list[list[str]], list[bool]]:
-    lang = report.options.lang
-    header, cells = table_cells(key, report.tables[key], report.options)
+    return render_table(key, report.tables[key], report.options)
+
+
+def render_table(
+    key: str, frame: Any, options: ReportOptions
+) -> tuple[list[str], list[list[str]], list[bool]]:
+    """Return a table as document text: header labels, cells as read, and which columns are numbers."""
+    lang = options.lang
+    header, cells = table_cells(key, frame, options)
     # Amounts read "1 234,50 €" in documents: the unit in the header is redundant.
     header = [h.removesuffix(" (€)") for h in header]
     rows = [[display(c, lang) for c in row] for row in cells]

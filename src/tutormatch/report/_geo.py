@@ -137,7 +137,7 @@ def establishment_points(plan: Assignment) -> gpd.GeoDataFrame:
             "uai": pd.Series(est.id, dtype=object),
             "establishment_name": pd.Series(est.name, dtype=object),
             "departement": pd.Series(est.departement, dtype=object),
-            "wave": wave_column(est.wave),
+            "wave": wave_column(est.wave, is_date=est.wave_is_date),
             "kind": pd.Series(est.kind, dtype=object),
             "priority": est.priority,
             "status": pd.Series(status, dtype=object),

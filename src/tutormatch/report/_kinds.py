@@ -94,6 +94,17 @@ COLUMN_KINDS: dict[str, str] = {
     "n_establishments_bonus_missing": "count",
     "n_vehicle_class_assumed": "count",
     "n_recruited": "count",
+    "n_kept": "count",
+    "n_new_pairs": "count",
+    "n_tutors_eligible": "count",
+    "n_tutors_active": "count",
+    "n_tutors_new": "count",
+    "n_needing_help": "count",
+    # the rollout's periods and states
+    "school_year": "text",
+    "year": "text",
+    "status": "text",
+    "max_load": "number",
     # plain numbers
     "priority": "number",
     "priority_total": "number",
@@ -122,11 +133,13 @@ COLUMN_KINDS: dict[str, str] = {
     "budget_eur": "money",
     "headroom_eur": "money",
     "fixed_cost_eur": "money",
+    "total_excl_travel_eur": "money",
     "cia_eur": "money_exact",
     # shares
     "share_covered": "share",
     "share_great_circle": "share",
     "share_road": "share",
+    "share_priority_covered": "share",
 }
 # The scale's tranches and rates: as many as the scale has.
 for _k in range(1, 10):

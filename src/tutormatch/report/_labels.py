@@ -84,6 +84,76 @@ LABELS: dict[str, tuple[str, str]] = {
     "item": ("Poste", "Item"),
     "value": ("Valeur", "Value"),
     "pseudonym": ("Pseudonyme", "Pseudonym"),
+    # the rollout (tutormatch waves)
+    "n_kept": ("Binômes conservés", "Pairs kept"),
+    "n_new_pairs": ("Nouveaux binômes", "New pairs"),
+    "n_tutors_eligible": ("Tuteurs disponibles", "Tutors with a place"),
+    "n_tutors_active": ("Tuteurs actifs", "Tutors active"),
+    "n_tutors_new": ("Tuteurs à recruter", "Tutors to recruit"),
+    "n_needing_help": ("Établissements à accompagner", "Establishments needing help"),
+    "share_priority_covered": ("Priorité couverte (part)", "Share of priority covered"),
+    "school_year": ("Année scolaire", "School year"),
+    "year": ("Année civile", "Calendar year"),
+    "max_load": ("Charge maximale d'un tuteur", "Most held by a tutor"),
+    "total_excl_travel_eur": ("Total hors frais kilométriques (€)", "Total before travel (€)"),
+    "rollout_wave_costs:n_pairs": ("Binômes", "Pairs"),
+    "rollout_waves:yearly_km": ("Km par an des nouveaux binômes", "Yearly km of the new pairs"),
+    "rollout_calendar_years:yearly_km": ("Km de l'année (barème)", "Km of the year (scale)"),
+    "rollout_calendar_years:n_establishments": ("Établissements accompagnés", "Establishments helped"),
+    "rollout_school_years:n_establishments": ("Établissements accompagnés", "Establishments helped"),
+    "rollout_waves": ("Vagues", "Waves"),
+    "rollout_waves_chart": (
+        "Vagues (% : part de la priorité couverte)",
+        "Waves (%: share of priority covered)",
+    ),
+    "rollout_school_years": ("Années scolaires", "School years"),
+    "rollout_calendar_years": ("Frais kilométriques par année civile", "Travel per calendar year"),
+    "rollout_wave_costs": (
+        "Coûts des nouveaux binômes de chaque vague, sur un an",
+        "Euros of each wave's new pairs, for one year",
+    ),
+    "rollout_recruits": ("Tuteurs à recruter par département", "Tutors to recruit by département"),
+    "rollout_title": ("Tutorat Op@le : déploiement par vagues", "Op@le tutoring: the rollout wave by wave"),
+    "school_year_title": ("Tutorat Op@le : année scolaire {}", "Op@le tutoring: school year {}"),
+    "rollout_chart": (
+        "Couverture par vague et euros par année scolaire",
+        "Coverage per wave and euros per school year",
+    ),
+    "school_year_pages": ("Pages par année scolaire", "Pages per school year"),
+    "waves_of_year": ("Vagues de l'année scolaire", "Waves of the school year"),
+    "euros_of_year": ("Euros de l'année scolaire", "Euros of the school year"),
+    "coverage_of_year": ("Couverture de l'année scolaire", "Coverage of the school year"),
+    "back_to_rollout": ("Retour au déploiement", "Back to the rollout"),
+    "covered_of_needing": ("Établissements couverts", "Establishments covered"),
+    "recruits_of_year": ("Tuteurs à recruter (vagues de l'année)", "Tutors to recruit (waves of the year)"),
+    "euros_axis": ("Euros", "Euros"),
+    "establishments_axis": ("Établissements", "Establishments"),
+    "none_this_year": ("aucune", "none"),
+    "rollout_note_periods": (
+        "Indemnités, coûts à distance et part variable comptent par année scolaire (une lettre de "
+        "mission) ; les frais kilométriques par année civile, car le barème compte les km depuis le "
+        "1er janvier : ils ont leur propre tableau.",
+        "Indemnities, remote costs and bonus count per school year (a mission letter); travel counts "
+        "per calendar year, as the mileage scale counts km from 1 January: it has its own table.",
+    ),
+    "rollout_note_spread": (
+        "Les visites sont supposées réparties également sur la période d'accompagnement : un binôme "
+        "actif m mois d'une année civile y parcourt m/12 de ses km annuels.",
+        "Visits are taken as spread evenly over the support period: a pair running m months of a "
+        "calendar year drives m/12 of its yearly km in it.",
+    ),
+    "rollout_note_bonus": (
+        "Part variable : CIA × multiplicateur par tuteur actif ; les tuteurs dont la CIA est inconnue "
+        "sont comptés à part, non chiffrés.",
+        "Bonus: CIA × multiplier per active tutor; tutors whose CIA is unknown are counted apart, "
+        "not priced.",
+    ),
+    "rollout_note_calendar": (
+        "Accompagnement {support} mois après le basculement ; un utilisateur peut tutorer après {live} "
+        "mois d'utilisation ; l'année scolaire commence au mois {start}.",
+        "Support for {support} months after a switch; a user may tutor after {live} months live; "
+        "school years start in month {start}.",
+    ),
     # the same column, read differently in one table
     "costs_tutors:yearly_km": ("Km par an retenus (arrondis)", "Km per year billed (rounded)"),
     "costs_totals:yearly_km": (

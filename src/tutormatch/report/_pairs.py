@@ -10,6 +10,7 @@ import pandas as pd
 from tutormatch.errors import InputError
 from tutormatch.geo._distance import haversine_km
 from tutormatch.model._eligibility import MODE_NAMES, MODE_ONSITE
+from tutormatch.model._waves import format_wave
 
 if TYPE_CHECKING:
     from tutormatch.report._options import ReportOptions
@@ -25,8 +26,17 @@ def detour_factor(plan: Assignment, options: ReportOptions) -> float:
     return float(options.detour_factor if options.detour_factor is not None else plan.problem.detour_factor)
 
 
-def wave_column(values: np.ndarray) -> pd.Series:
-    """Return waves as nullable integers (``<NA>`` when unknown)."""
+def wave_column(values: np.ndarray, *, is_date: bool) -> pd.Series:
+    """Return waves as people read them: months as ``2025-09`` text, numbers as nullable integers.
+
+    Unknown waves are ``<NA>`` (``None`` among months). Month waves are stored as months since year 0
+    (:mod:`tutormatch.model._waves`); shown raw they would read ``24308``.
+    """
+    if is_date:
+        return pd.Series(
+            [None if np.isnan(v) else format_wave(float(v), is_date=True) for v in values.tolist()],
+            dtype=object,
+        )
     return pd.Series(pd.array(np.where(np.isnan(values), np.nan, values), dtype="Float64")).astype("Int64")
 
 
@@ -69,7 +79,7 @@ def pair_frame(plan: Assignment, options: ReportOptions) -> pd.DataFrame:
             "uai": pd.Series(est.id[e], dtype=object),
             "establishment_name": pd.Series(est.name[e], dtype=object),
             "departement": pd.Series(est.departement[e], dtype=object),
-            "wave": wave_column(est.wave[e]),
+            "wave": wave_column(est.wave[e], is_date=est.wave_is_date),
             "kind": pd.Series(est.kind[e], dtype=object),
             "priority": est.priority[e],
             "tutor_id": pd.Series(tut.id[t], dtype=object),

@@ -164,6 +164,8 @@ def _cell(
         return Cell(label("unknown", lang), "text")
     if kind == "text":
         return Cell(value_label(column, str(value), lang), "text")
+    if column == "wave" and isinstance(value, str):  # a month wave, already "2025-09"
+        return Cell(value, "text")
     if kind == "count":
         return Cell(int(value), kind, 0, 0)
     return Cell(float(value), kind, *decimals)

@@ -24,6 +24,7 @@ from tutormatch.model._eligibility import (
     classify_pairs,
     pair_limit_km,
 )
+from tutormatch.model._waves import format_wave
 from tutormatch.solve._whatif import same_as, with_fixed_pair
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ _WORDS = {
         "room": "has room left, yet the plan keeps {current}{fixed}",
         "fixed": " (a fixed pair)",
         "own": "it is the tutor's own establishment",
-        "wave": "the tutor's wave ({tw:g}) is not earlier than the establishment's ({ew:g})",
+        "wave": "the tutor's wave ({tw}) is not earlier than the establishment's ({ew})",
         "role": "the tutor's role {role} cannot give the {need} help it needs",
         "forbidden": "the pair is forbidden",
         "limit": "beyond the tutor's own {limit:g} km limit, and remote is not possible",
@@ -80,7 +81,7 @@ _WORDS = {
         "room": "a encore de la place, mais le plan garde {current}{fixed}",
         "fixed": " (un couple imposé)",
         "own": "c'est l'établissement du tuteur",
-        "wave": "la vague du tuteur ({tw:g}) n'est pas antérieure à celle de l'établissement ({ew:g})",
+        "wave": "la vague du tuteur ({tw}) n'est pas antérieure à celle de l'établissement ({ew})",
         "role": "le rôle {role} du tuteur ne peut pas apporter l'aide {need} demandée",
         "forbidden": "le couple est interdit",
         "limit": "au-delà de la limite personnelle du tuteur ({limit:g} km), et le distanciel est impossible",
@@ -388,7 +389,11 @@ def _rule(p: Any, t: int, e: int, w: dict[str, str]) -> tuple[str, str]:
     if tutors.home[t] == e:
         return "own", w["own"]
     if not _wave_ok(tutors.wave[tt], est.wave[ee])[0]:
-        return "wave", w["wave"].format(tw=tutors.wave[t], ew=est.wave[e])
+        is_date = bool(est.wave_is_date)
+        return "wave", w["wave"].format(
+            tw=format_wave(float(tutors.wave[t]), is_date=is_date),
+            ew=format_wave(float(est.wave[e]), is_date=is_date),
+        )
     if not _role_ok(p, tt, ee)[0]:
         need = str(est.need[e])
         return "role", w["role"].format(role=tutors.role[t], need=w.get(need, need))

@@ -35,6 +35,7 @@ import scipy.sparse as sp
 from tutormatch.errors import InputError
 from tutormatch.model._eligibility import _role_ok, _wave_ok, pair_limit_km, remote_possible
 from tutormatch.model._problem import Problem
+from tutormatch.model._waves import format_wave
 from tutormatch.solve._residual import Residual, build_residual
 from tutormatch.solve._whatif import apply_lever, new_tutor_profile, same_as
 
@@ -238,7 +239,8 @@ def shortfall(
             verify.check(g, lever)
     if not verify.rows:
         return empty
-    frame = pd.DataFrame([dict(row, lever=_describe(row, lang)) for row in verify.rows])
+    is_date = bool(p.establishments.wave_is_date)
+    frame = pd.DataFrame([dict(row, lever=_describe(row, lang, is_date)) for row in verify.rows])
     for column in SHORTFALL_COLUMNS:
         if column not in frame.columns:
             frame[column] = None
@@ -430,7 +432,7 @@ _TEXT = {
         "allow_remote": "let {n_uais} establishment(s) accept remote tutoring ({uais_text})",
         "relax_rule_wave": "let tutor {tutor_id} tutor {uai} despite the wave order",
         "relax_rule_role": "let tutor {tutor_id} tutor {uai} despite the role and need",
-        "add_tutor": "add one tutor ({role}, wave {wave:g}, capacity {capacity}) at {where}",
+        "add_tutor": "add one tutor ({role}, wave {wave}, capacity {capacity}) at {where}",
         "covers": "covers {covers_text}",
         "uncovers": ", uncovers {uncovers_text}",
     },
@@ -440,14 +442,14 @@ _TEXT = {
         "allow_remote": "accepter le tutorat à distance pour {n_uais} établissement(s) ({uais_text})",
         "relax_rule_wave": "autoriser le tuteur {tutor_id} pour {uai} malgré l'ordre des vagues",
         "relax_rule_role": "autoriser le tuteur {tutor_id} pour {uai} malgré le rôle et le besoin",
-        "add_tutor": "ajouter un tuteur ({role}, vague {wave:g}, capacité {capacity}) à {where}",
+        "add_tutor": "ajouter un tuteur ({role}, vague {wave}, capacité {capacity}) à {where}",
         "covers": "couvre {covers_text}",
         "uncovers": ", découvre {uncovers_text}",
     },
 }
 
 
-def _describe(row: dict[str, Any], lang: str) -> str:
+def _describe(row: dict[str, Any], lang: str, is_date: bool = False) -> str:
     text = _TEXT[lang]
     kind = str(row["kind"])
     key = f"relax_rule_{row['rule']}" if kind == "relax_rule" else kind
@@ -458,6 +460,7 @@ def _describe(row: dict[str, Any], lang: str) -> str:
     if kind == "add_tutor":
         where = str(row["at"]) + (f" ({row['commune']})" if row["commune"] else "")
         values["where"] = where
+        values["wave"] = format_wave(row["wave"], is_date=is_date) or "?"
     head = text[key].format(**{k: v for k, v in values.items() if v is not None})
     tail = text["covers"].format(covers_text=", ".join(row["covers"]))
     if row["uncovers"]:

@@ -8,6 +8,9 @@ Layout (``DIR`` is an output folder of :mod:`tutormatch.io._output`)::
     pairs.csv            every pair: wave, tutor_id, uai, mode, distance_km, start, end
     uncovered.csv        wave, uai, reason, detail, rollout
     recruits.csv         wave, departement, n_tutors_new (tutors to recruit)
+    rollout.html, .md    the rollout report: every wave, school year and calendar year
+    rollout.png          its chart: coverage per wave, euros per school year and calendar year
+    school-year-YYYY-YY.html, .md   one report page per school year
     wave-YYYY-MM/        the wave's plan files (assignment.csv, tutors.csv, summary.json...)
     waves.json           calendar, problem settings, input file names: to read it back
     input/               copies of the tutors and establishments files
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -58,19 +62,25 @@ def write_wave_files(
     sheet : str, optional
         The sheet read in ``.xlsx`` inputs.
     options : ReportOptions, optional
-        For the euros of ``school_years.csv``.
+        The cost model of ``school_years.csv``, ``wave_costs.csv`` and the
+        rollout report (its ``lang`` is set to ``lang``).
 
     Returns
     -------
     list of Path
     """
     from tutormatch.io._plan_files import _write_csv, write_plan_files
+    from tutormatch.report._options import ReportOptions
+    from tutormatch.report._rollout import rollout_tables, write_rollout_files
 
     paths = []
+    options = replace(options, lang=lang) if options is not None else ReportOptions(lang=lang)
+    school_years = plan.school_years(options=options)
+    wave_costs = plan.wave_costs(options=options)
     tables = {
         "waves.csv": plan.summary,
-        "school_years.csv": plan.school_years(options=options),
-        "wave_costs.csv": plan.wave_costs(options=options),
+        "school_years.csv": school_years,
+        "wave_costs.csv": wave_costs,
         "pairs.csv": plan.pairs,
         "uncovered.csv": plan.uncovered,
         "recruits.csv": plan.recruits,
@@ -78,6 +88,8 @@ def write_wave_files(
     for name, frame in tables.items():
         _write_csv(frame, directory / name, lang)
         paths.append(directory / name)
+    report = rollout_tables(plan, options=options, school_years=school_years, wave_costs=wave_costs)
+    paths += write_rollout_files(report, directory)
     for wave in plan.waves:
         folder = directory / f"wave-{wave.label}"
         folder.mkdir()

@@ -31,7 +31,7 @@ typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 bench: $(VENV)/.installed-dev
-	$(BIN)/tutormatch bench --quick
+	$(BIN)/python benchmarks/run.py --quick --out bench-results
 
 bench-full: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run.py

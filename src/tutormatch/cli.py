@@ -21,8 +21,7 @@
                                          the front of the worst trip against a cost
     tutormatch compare SCENARIOS.toml --out DIR [--jobs N] [--lang fr|en]
                                          solve scenarios and compare them (CSV, XLSX, HTML)
-    tutormatch bench [--quick] [--out DIR]
-                                         benchmark against PuLP, scipy and greedy baselines
+    tutormatch bench                     moved: `python benchmarks/run.py` in a source checkout
     tutormatch --version
 
 Tables are CSV files or ``.xlsx`` workbooks. Numbers may be written with a
@@ -362,7 +361,7 @@ def _parser() -> argparse.ArgumentParser:
         "--jobs", type=int, default=1, help="scenarios solved at once, in processes (default 1)"
     )
     _add_output_options(compare, json_summary=False)
-    bench = commands.add_parser("bench", help="benchmark against PuLP, scipy and greedy baselines")
+    bench = commands.add_parser("bench", help="moved: run benchmarks/run.py in a source checkout")
     bench.add_argument("--quick", action="store_true", help="the short suite, about a minute")
     bench.add_argument(
         "--out", type=Path, default=Path("bench-results"), help="results folder (default: bench-results)"
@@ -560,6 +559,8 @@ def _publish(
             file=sys.stderr,
             flush=True,
         )
+        if (why := plan.conflicts()) is not None:
+            print(f"tutormatch: {why.sentence()}.", file=sys.stderr, flush=True)
         if args.json:
             _say(_json_summary(plan, None, (), time.perf_counter() - started))
         return 1
@@ -844,9 +845,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = _parser().parse_args(argv)
     if args.command == "bench":
-        from tutormatch._bench import bench_command
-
-        return bench_command(quick=args.quick, out=args.out)
+        print(
+            "tutormatch bench: the benchmark suite is not part of the installed package; in a "
+            "source checkout run `make bench` or `python benchmarks/run.py --quick` "
+            "(see benchmarks/README.md).",
+            file=sys.stderr,
+        )
+        return 2
     commands = {
         "solve": _solve_command,
         "demo": _demo_command,

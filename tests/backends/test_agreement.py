@@ -63,3 +63,24 @@ def test_pricing_from_a_partial_pool_reaches_the_full_optimum(
         assert not priced.stats["pool_complete"]
     assert priced.covered_priority == full.covered_priority
     assert math.isclose(priced.objective, full.objective, rel_tol=1e-12, abs_tol=1e-6)
+
+
+def test_pricing_covers_an_establishment_through_a_dear_left_out_pair() -> None:
+    # The pool (each establishment's nearest tutor) holds only A, who can take
+    # one of the two; B, 100 km away, is left out. Covering E2 through B costs
+    # far more than any pooled pair: pricing must still bring B in (coverage
+    # first), which a small uncovered penalty would not.
+    import pandas as pd
+
+    from tutormatch.io import make_uai
+
+    tutors = pd.DataFrame(
+        {"tutor_id": ["A", "B"], "lon": [5.0, 6.3], "lat": [43.5, 43.5], "capacity": [1, 1]}
+    )
+    uai = [make_uai("0130001"), make_uai("0130002")]
+    establishments = pd.DataFrame({"uai": uai, "lon": [5.01, 5.02], "lat": [43.5, 43.5]})
+    problem = tm.Problem.from_frames(tutors, establishments, max_distance_km=float("inf"), allow_remote=False)
+    plan = tm.solve(problem, solver="flow", options=tm.SolveOptions(candidate_k=1))
+    assert plan.status is tm.Status.OPTIMAL
+    assert plan.n_uncovered == 0
+    assert sorted(plan.pairs["tutor_id"]) == ["A", "B"]

@@ -71,3 +71,24 @@ def test_flow_with_a_partial_pool_proves_the_same_optimum(problem: tm.Problem, c
     event(f"pairs added by pricing: {plan.stats['priced_pairs'] > 0}")
     assert math.isclose(plan.covered_priority, expected.covered_priority, abs_tol=1e-9)
     assert math.isclose(plan.objective, expected.cost_km, abs_tol=1e-3 * (problem.n_establishments + 1))
+
+
+@given(problem=tiny_problems(side_constraints=True))
+def test_two_level_flow_matches_brute_force(problem: tm.Problem) -> None:
+    # A coverage weight of 1 per priority unit is rarely enough, so the
+    # weighted flow fails its proof and the two exact levels run.
+    if problem.all_or_nothing:
+        return
+    from tutormatch.solve import _flow
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_flow, "_WEIGHT_FACTOR", 0)
+        plan = tm.solve(problem, solver="flow")
+    event(f"method: {plan.stats.get('method', 'two levels')}")
+    expected = brute_force(problem)
+    assert_valid_plan(plan)
+    if not expected.feasible:
+        assert plan.status is tm.Status.INFEASIBLE
+        return
+    assert math.isclose(plan.covered_priority, expected.covered_priority, abs_tol=1e-9)
+    assert math.isclose(plan.objective, expected.cost_km, abs_tol=1e-3 * (problem.n_establishments + 1))

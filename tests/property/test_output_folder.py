@@ -61,7 +61,8 @@ def test_a_publication_never_loses_a_users_file(has_plan: bool, steps: list[tupl
         if has_plan:
             publish(out, PLAN)
         out.mkdir(exist_ok=True)
-        users = False  # whether the folder now holds something of the user's
+        user_files: set[str] = set()  # files of the user's still in the folder
+        user_dirs = False  # a folder the user made (it stays even when emptied)
         for action, name in steps:
             path = out / name
             if action == "put":
@@ -69,17 +70,21 @@ def test_a_publication_never_loses_a_users_file(has_plan: bool, steps: list[tupl
                     p.is_file() for p in [*path.parents] if p != out and out in p.parents
                 ):
                     continue  # cannot make a file there
+                user_dirs |= not path.parent.exists()
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text("the user's", encoding="utf-8")
-                users |= name != ".DS_Store"
+                if name != ".DS_Store":
+                    user_files.add(name)
             elif action == "edit" and path.is_file():
                 path.write_text("edited by hand", encoding="utf-8")
-                users = True
+                user_files.add(name)
             elif action == "delete" and path.is_file():
                 path.unlink()
+                user_files.discard(name)  # a user's file put there and deleted is gone
             elif action == "mkdir" and not path.exists() and not path.parent.is_file():
                 path.mkdir(parents=True)
-                users = True  # an empty folder of the user's is theirs too
+                user_dirs = True  # an empty folder of the user's is theirs too
+        users = bool(user_files) or user_dirs
         before = state(out)
         try:
             publish(out, NEW)

@@ -339,3 +339,16 @@ def test_a_new_decree_is_a_data_change(tmp_path: pytest.TempPathFactory) -> None
 def test_bad_options(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(tm.InputError, match=message):
         ReportOptions(**kwargs)  # type: ignore[arg-type]
+
+
+def test_reports_price_a_plan_with_the_cost_model_it_was_solved_with() -> None:
+    tutors, establishments = tm.example_frames()
+    tutors = tutors.assign(status=np.where(np.arange(len(tutors)) % 5 == 0, "candidate", "retained"))
+    problem = tm.Problem.from_frames(tutors, establishments)
+    model = tm.CostModel(indemnity_eur=450, fixed_cost_eur=300, remote_pair_cost_eur=20)
+    plan = tm.solve(problem, objective="euros", cost_model=model, budget_eur=10_000_000, time_limit=20)
+    report = tm.report.costs(plan)
+    assert report.total_eur == pytest.approx(plan.costs().total_cents / 100, abs=0.005)
+    assert report.totals["budget_eur"].iloc[0] == 10_000_000
+    assert report.options.indemnity_eur == 450
+    assert float(report.totals["indemnity_eur"].iloc[0]) == 450 * plan.n_covered

@@ -13,7 +13,13 @@ NOTEBOOKS = sorted((Path(__file__).parents[2] / "examples").glob("*.ipynb"))
 
 
 def test_there_are_notebooks() -> None:
-    assert {p.stem for p in NOTEBOOKS} >= {"solve_and_map", "compare_scenarios"}
+    assert {p.stem for p in NOTEBOOKS} >= {
+        "solve_and_map",
+        "compare_scenarios",
+        "decide_in_euros",
+        "roll_out_waves",
+        "repair_a_withdrawal",
+    }
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tutormatch import _bench
+# The harness lives in benchmarks/ (a checkout), not in the installed package.
+_HARNESS = Path(__file__).resolve().parents[2] / "benchmarks" / "harness.py"
+_spec = importlib.util.spec_from_file_location("_tutormatch_bench_harness", _HARNESS)
+assert _spec is not None
+assert _spec.loader is not None
+_bench = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = _bench  # dataclasses resolve their module by name
+_spec.loader.exec_module(_bench)
 
 TINY = _bench.Case(
     "tiny",
@@ -55,3 +65,16 @@ def test_suite_runs_in_subprocesses_and_writes_a_table(tmp_path: Path) -> None:
 def test_cases_survive_the_trip_to_the_worker() -> None:
     for case in [*_bench.quick_suite(), *_bench.full_suite()]:
         assert _bench.case_from_json(json.loads(json.dumps(_bench.case_to_json(case)))) == case
+
+
+def test_the_package_does_not_ship_the_harness() -> None:
+    import tutormatch
+
+    assert not (Path(tutormatch.__file__).parent / "_bench.py").exists()
+
+
+def test_cli_bench_points_to_the_checkout() -> None:
+    command = [sys.executable, "-m", "tutormatch.cli", "bench", "--quick"]
+    out = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert out.returncode == 2
+    assert "python benchmarks/run.py --quick" in out.stderr

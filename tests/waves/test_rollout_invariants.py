@@ -162,7 +162,9 @@ def test_uncovered_explained_in_the_rollout() -> None:
     assert len(uncovered) == sum(w.plan.n_uncovered for w in plan.waves)
     # Tutors who could tutor it are busy with the 2025-09 wave's pairs, still running.
     late = uncovered[uncovered["wave"] == "2026-01"]
-    assert late[["reason", "rollout"]].to_numpy().tolist() == [["no_eligible_tutor", "tutors_busy"]]
+    # Which of the earlier waves' tied optima is chosen decides whether more
+    # stay uncovered there (tutors_full); the busy one is there either way.
+    assert ["no_eligible_tutor", "tutors_busy"] in late[["reason", "rollout"]].to_numpy().tolist()
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -214,7 +216,7 @@ def test_wave_costs_are_the_reports() -> None:
         assert row.indemnity_eur == 500.0 * w.plan.n_pairs
     years = plan.school_years()
     school = years[years["period"] == "school_year"]
-    assert school["n_uncovered"].tolist() == [97, 98, 1, 0]
+    assert school["n_uncovered"].tolist() == [97, 100, 3, 0]
 
 
 def test_objective_passed_through() -> None:

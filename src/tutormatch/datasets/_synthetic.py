@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from tutormatch.datasets._names import (
     COLLEGE_PATRONS,
@@ -123,6 +122,12 @@ def _project(lon: FloatArray, lat: FloatArray) -> FloatArray:
     return np.column_stack((lon * _COS_REFERENCE * _KM_PER_DEGREE, lat * _KM_PER_DEGREE))
 
 
+def _tree(points: FloatArray) -> Any:
+    from scipy.spatial import cKDTree  # imported on use: `import tutormatch` stays cheap
+
+    return cKDTree(points)
+
+
 @functools.cache
 def _gazetteer() -> _Gazetteer:
     communes = load_communes()
@@ -136,7 +141,7 @@ def _gazetteer() -> _Gazetteer:
         population=located["population"].to_numpy(dtype=np.float64, na_value=0.0),
         lon=lon,
         lat=lat,
-        tree=cKDTree(_project(lon, lat)),
+        tree=_tree(_project(lon, lat)),
     )
     for array in (gazetteer.insee, gazetteer.departement, gazetteer.population):
         array.setflags(write=False)
@@ -629,7 +634,7 @@ def synthetic_instance(
             lon = centre_lon[cluster] + spread[:, 0] / np.cos(np.radians(lat))
         lon, lat = np.round(lon, 5), np.round(lat, 5)
         candidates = np.flatnonzero(region)
-        subset = cKDTree(_project(g.lon[candidates], g.lat[candidates]))
+        subset = _tree(_project(g.lon[candidates], g.lat[candidates]))
         commune = candidates[_nearest(subset, lon, lat)]
 
     prefix = _uai_prefix(g.departement[commune])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.spatial import cKDTree
 
 from tutormatch.geo._distance import chord_for_km, chord_to_km, haversine_km, unit_vectors
 
@@ -64,6 +63,8 @@ def pairs_within_km(
     empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64))
     if len(tutor_lon) == 0 or len(establishment_lon) == 0 or not radius_km >= 0:
         return empty
+    from scipy.spatial import cKDTree  # imported on use: `import tutormatch` stays cheap
+
     chord = chord_for_km(radius_km) * (1.0 + _CHORD_MARGIN) + 1e-12
     tree_e = cKDTree(unit_vectors(establishment_lon, establishment_lat))
     tree_t = cKDTree(unit_vectors(tutor_lon, tutor_lat))
@@ -97,6 +98,8 @@ def k_nearest_pairs(
     n_t = len(tutor_lon)
     if n_t == 0 or len(establishment_lon) == 0 or k <= 0:
         return (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64))
+    from scipy.spatial import cKDTree
+
     k = min(k, n_t)
     tree_t = cKDTree(unit_vectors(tutor_lon, tutor_lat))
     _, idx = tree_t.query(unit_vectors(establishment_lon, establishment_lat), k=k)

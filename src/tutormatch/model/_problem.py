@@ -9,13 +9,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import scipy.sparse as sp
-from scipy.spatial import cKDTree
 
 from tutormatch.errors import InputError
 from tutormatch.io._gazetteer import load_communes
@@ -38,6 +36,10 @@ from tutormatch.model._rules import (
     normalise_role_help,
 )
 from tutormatch.model._tables import EstablishmentTable, TableSource, TutorTable
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+    from scipy.spatial import cKDTree
 
 __all__ = ["DISTANCE_UNITS", "Problem"]
 
@@ -665,6 +667,8 @@ class Problem:
         >>> float(tm.report.costs(in_km).totals.loc[0, "yearly_km"])  # 6 visits, there and back
         204.0
         """
+        import scipy.sparse as sp  # imported on use: `import tutormatch` stays cheap
+
         if sp.issparse(distance_km):
             matrix = sp.csr_array(distance_km, dtype=np.float64)
         else:
@@ -807,6 +811,8 @@ class Problem:
     @functools.cached_property
     def tutor_tree(self) -> cKDTree:
         """A KD-tree of the tutors on the unit sphere (built once, on first use)."""
+        from scipy.spatial import cKDTree
+
         return cKDTree(self.tutor_xyz)
 
     @functools.cached_property

@@ -174,7 +174,7 @@ def costs(plan: Assignment, *, options: ReportOptions | None = None) -> CostRepo
     >>> report.total_eur  # 2 x 500 + 2000 x 0.32 + 2000 x 0.40 (bonus unknown: left out)
     2440.0
     """
-    options = options or ReportOptions()
+    options = options or ReportOptions.for_plan(plan)
     model = options.cost_model
     scale = options.scale
     p = plan.problem

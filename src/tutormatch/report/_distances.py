@@ -126,7 +126,7 @@ def distances(plan: Assignment, *, options: ReportOptions | None = None) -> Dist
     >>> report.within[["threshold_km", "n_road", "share_road"]].to_numpy().tolist()
     [[20.0, 1.0, 0.5], [40.0, 2.0, 1.0], [60.0, 2.0, 1.0]]
     """
-    options = options or ReportOptions()
+    options = options or ReportOptions.for_plan(plan)
     pairs = pair_frame(plan, options)
     onsite = pairs["mode"] == "onsite"
     near = pairs[onsite]

@@ -197,7 +197,7 @@ def markdown_report(plan: Assignment, *, options: ReportOptions | None = None) -
     >>> text.splitlines()[0]
     "# Tutorat Op@le : rapport du plan d'affectation"
     """
-    return markdown_document(build_tables(plan, options or ReportOptions()))
+    return markdown_document(build_tables(plan, options or ReportOptions.for_plan(plan)))
 
 
 # -- HTML -------------------------------------------------------------------------
@@ -309,5 +309,5 @@ def html_report(plan: Assignment, *, options: ReportOptions | None = None, outli
     >>> page.startswith("<!DOCTYPE html>"), "data:image/png;base64," in page
     (True, True)
     """
-    report = build_tables(plan, options or ReportOptions())
+    report = build_tables(plan, options or ReportOptions.for_plan(plan))
     return html_document(report, images=pictures(report, outlines=outlines))

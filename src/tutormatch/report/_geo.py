@@ -98,7 +98,7 @@ def pair_lines(
     import geopandas as gpd
     import shapely
 
-    options = options or ReportOptions()
+    options = options or ReportOptions.for_plan(plan)
     _require_coordinates(plan)
     pseudonyms = _pseudonyms(plan, options, pseudonyms)
     p = plan.problem

@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from tutormatch.errors import InputError
 from tutormatch.model._costs import CostModel
 from tutormatch.model._fields import check_parameter
 from tutormatch.model._money import to_decimal
 from tutormatch.model._scale import MileageScale, mileage_scale
+
+if TYPE_CHECKING:
+    from tutormatch.solve._assignment import Assignment
 
 __all__ = ["LANGS", "ReportOptions"]
 
@@ -189,6 +193,44 @@ class ReportOptions:
             detour_factor=self.detour_factor,
             scale=self.scale,
         )
+
+    @classmethod
+    def for_plan(cls, plan: Assignment, **overrides: Any) -> ReportOptions:
+        """Return the options that price ``plan`` as it was solved: its cost model and budget.
+
+        Every report function uses these when given no ``options``, so that
+        the euros a report prints are the euros the optimiser minimised.
+
+        Parameters
+        ----------
+        plan : Assignment
+        **overrides
+            Any other field of :class:`ReportOptions` (``lang``, ``title``...).
+
+        Examples
+        --------
+        >>> import tutormatch as tm
+        >>> plan = tm.solve(tm.example_problem(), cost_model=tm.CostModel(indemnity_eur=450))
+        >>> tm.report.ReportOptions.for_plan(plan, lang="en").indemnity_eur
+        Decimal('450')
+        """
+        model = plan.cost_model
+        settings: dict[str, Any] = {}
+        if model is not None:
+            settings.update(
+                indemnity_eur=model.indemnity_eur,
+                bonus_multiplier=model.bonus_multiplier,
+                remote_pair_cost_eur=model.remote_pair_cost_eur,
+                fixed_cost_eur=model.fixed_cost_eur,
+                default_vehicle_class=model.default_vehicle_class,
+                km_decimals=model.km_decimals,
+                detour_factor=model.detour_factor,
+                scale=model.scale,
+            )
+        if plan.budget_eur is not None:
+            settings["budget_eur"] = plan.budget_eur
+        settings.update(overrides)
+        return cls(**settings)
 
     @property
     def budget(self) -> Decimal | None:

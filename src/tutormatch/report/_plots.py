@@ -117,7 +117,7 @@ def static_map(
     from matplotlib.collections import LineCollection, PolyCollection
     from matplotlib.lines import Line2D
 
-    options = options or ReportOptions()
+    options = options or ReportOptions.for_plan(plan)
     lang = options.lang
     _require_coordinates(plan)
     p = plan.problem
@@ -253,7 +253,7 @@ def distance_histogram(plan: Assignment, *, options: ReportOptions | None = None
     >>> figure.axes[0].get_xlabel()
     'Distance routière (km)'
     """
-    options = options or ReportOptions()
+    options = options or ReportOptions.for_plan(plan)
     lang = options.lang
     pairs = pair_frame(plan, options)
     road = pairs.loc[pairs["mode"] == "onsite", "road_km"].to_numpy(dtype=np.float64)

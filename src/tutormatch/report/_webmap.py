@@ -172,7 +172,7 @@ def interactive_map(
     >>> "https://" in m.html.split("<body>")[1]
     False
     """
-    options = options or ReportOptions()
+    options = options or ReportOptions.for_plan(plan)
     lang = options.lang
     _require_coordinates(plan)
     pseudonyms = _pseudonyms(plan, options, pseudonyms)

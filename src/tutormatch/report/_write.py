@@ -183,7 +183,7 @@ def write_reports(
     >>> "report.html" in names and "map.png" in names and "report.xlsx" in names
     True
     """
-    options = options or ReportOptions()
+    options = options or ReportOptions.for_plan(plan)
     target = Path(directory)
     private = check_private_directory(options, target, private_directory)
     if private is None or not options.pseudonymise:

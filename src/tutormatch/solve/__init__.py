@@ -2,6 +2,7 @@
 
 from tutormatch.solve._assignment import Assignment
 from tutormatch.solve._backend import Backend, BackendResult, Capabilities
+from tutormatch.solve._conflicts import Infeasibility
 from tutormatch.solve._criteria import CRITERIA, Criterion
 from tutormatch.solve._diff import PlanDiff, diff
 from tutormatch.solve._evaluate import evaluate
@@ -25,6 +26,7 @@ __all__ = [
     "Capabilities",
     "Criterion",
     "Explanation",
+    "Infeasibility",
     "Network",
     "PlanDiff",
     "SolveOptions",

@@ -574,6 +574,45 @@ class Assignment:
 
         return backups(self, k)
 
+    def conflicts(self, *, time_limit: float = 30.0) -> Any:
+        """Return which of the user's hard constraints conflict, and the least relaxation.
+
+        Only for an ``INFEASIBLE`` plan: an elastic CP-SAT model with one
+        named slack per minimum load, fixed pair, all-or-nothing rule and the
+        budget finds the fewest constraints to relax (then the least
+        shortfall of minimum loads), and a minimal set of constraints that
+        cannot all hold (see ``docs/why.md``).
+
+        Parameters
+        ----------
+        time_limit : float, default 30
+            Seconds for the elastic model and the conflict; past it the
+            answer says it is not proven least (``is_proven``).
+
+        Returns
+        -------
+        Infeasibility or None
+            ``None`` when the plan is not infeasible. Its ``table`` lists the
+            constraints, ``sentence(lang)`` says it in English or French and
+            ``relaxed_problem`` / ``relaxed_budget_eur`` solve again.
+
+        Examples
+        --------
+        >>> import tutormatch as tm
+        >>> tm.solve(tm.example_problem()).conflicts() is None
+        True
+        """
+        if self.status is not Status.INFEASIBLE:
+            return None
+        from tutormatch.solve._conflicts import find_conflicts
+
+        return find_conflicts(
+            self.problem,
+            budget_eur=self.budget_eur,
+            cost_model=self.cost_model,
+            time_limit=time_limit,
+        )
+
 
 def _finite_or_none(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None

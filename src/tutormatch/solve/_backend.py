@@ -51,7 +51,13 @@ class BackendResult:
     potentials : (ndarray, ndarray) or None
         Flow potentials of the establishment and tutor nodes, certifying the
         optimum (see :mod:`tutormatch.solve._duals`); backends without duals
-        give ``None``.
+        give ``None``. With priorities, these are the potentials of the
+        cost level (the second flow of :mod:`tutormatch.solve._flow`).
+    priority_potentials : (ndarray, ndarray) or None
+        Potentials of the coverage level (the first flow), when the backend
+        solved the levels one after the other; a left-out pair can improve
+        the plan if its reduced cost is negative at this level, or zero here
+        and negative at the cost level.
     """
 
     status: Status
@@ -63,6 +69,7 @@ class BackendResult:
     bound: float
     stats: dict[str, Any] = field(default_factory=dict)
     potentials: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None
+    priority_potentials: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None
 
     @classmethod
     def without_solution(cls, network: Network, status: Status, message: str, **stats: Any) -> BackendResult:

@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import scipy.sparse as sp
 
 from tutormatch.errors import InputError
 from tutormatch.model._eligibility import MODE_NAMES, MODE_NONE, MODE_ONSITE, classify_pairs, pair_keys
@@ -77,6 +76,7 @@ def _integer_priorities(priority: FloatArray) -> tuple[IntArray, float]:
 
 def backups(plan: Assignment, k: int = 3) -> pd.DataFrame:
     """Rank each establishment's next eligible tutors. See :meth:`Assignment.backups`."""
+    import scipy.sparse as sp  # imported on use: `import tutormatch` stays cheap
     from scipy.sparse.csgraph import dijkstra
 
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:

@@ -21,7 +21,6 @@ import time
 from typing import Any
 
 import numpy as np
-from ortools.sat.python import cp_model
 
 from tutormatch.solve._backend import BackendResult, Capabilities
 from tutormatch.solve._flow import FlowBackend
@@ -48,9 +47,22 @@ class CpSatBackend:
     def __init__(self, hint: BackendResult | None = None) -> None:
         self.hint = hint
 
+    @staticmethod
+    def _late(network: Network, started: float, doing: str) -> BackendResult:
+        """Return "no plan": the time limit passed before the search started (never a guess)."""
+        return BackendResult.without_solution(
+            network,
+            Status.NO_SOLUTION,
+            f"CP-SAT: time limit reached while {doing}, before any search",
+            seconds=time.perf_counter() - started,
+        )
+
     def solve(self, network: Network, options: SolveOptions) -> BackendResult:
         """Solve ``network``; see the module notes."""
         started = time.perf_counter()
+        deadline = started + options.time_limit  # inf without a limit
+        from ortools.sat.python import cp_model  # 0.3 s to import: only when CP-SAT runs
+
         model = cp_model.CpModel()
         n_e, n_t = network.n_establishments, network.n_tutors
         n_a, n_l = network.n_arcs, len(network.link_class)
@@ -63,7 +75,9 @@ class CpSatBackend:
         links_of_t = _group(network.link_tutor, n_t)
         links_of_c = _group(network.link_class, network.n_classes)
         members_of_c: list[list[Any]] = [[] for _ in range(network.n_classes)]
-        for e in np.flatnonzero(network.active).tolist():
+        for i, e in enumerate(np.flatnonzero(network.active).tolist()):
+            if i % 1024 == 0 and time.perf_counter() > deadline:
+                return self._late(network, started, "building the model")
             terms = [x[a] for a in arcs_of_e[e].tolist()]
             if network.remote_class[e] >= 0:
                 z[e] = model.new_bool_var(f"z{e}")
@@ -74,6 +88,8 @@ class CpSatBackend:
         for c in range(network.n_classes):
             model.add(sum(members_of_c[c]) == sum(y[i] for i in links_of_c[c].tolist()))
         for t in range(n_t):
+            if t % 1024 == 0 and time.perf_counter() > deadline:
+                return self._late(network, started, "building the model")
             load = sum(x[a] for a in arcs_of_t[t].tolist()) + sum(y[i] for i in links_of_t[t].tolist())
             cap, low = int(network.capacity[t]), int(network.min_load[t])
             if network.all_or_nothing and network.full_capacity[t] > 0:
@@ -100,6 +116,8 @@ class CpSatBackend:
         # CP-SAT still checks the flow independently (tests compare them).
         hint = self.hint
         if hint is None:
+            if time.perf_counter() > deadline:
+                return self._late(network, started, "building the model")
             relaxed = FlowBackend().solve(network.relaxed(), options)
             if relaxed.objective is not None:
                 hint = relaxed
@@ -113,11 +131,13 @@ class CpSatBackend:
             for i in range(n_l):
                 model.add_hint(y[i], int(hint.y[i]))
         build_seconds = time.perf_counter() - started
+        if time.perf_counter() > deadline:
+            return self._late(network, started, "building the model and its flow relaxation")
 
         solver = cp_model.CpSolver()
         params = solver.parameters
         if math.isfinite(options.time_limit):
-            params.max_time_in_seconds = max(options.time_limit - build_seconds, 0.01)
+            params.max_time_in_seconds = max(deadline - time.perf_counter(), 0.001)
         params.num_workers = options.num_workers
         params.random_seed = options.random_seed
         params.relative_gap_limit = options.relative_gap

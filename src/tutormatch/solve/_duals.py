@@ -9,15 +9,26 @@ node by a zero-cost arc are *potentials*: every residual arc
 :math:`c + d_u - d_v`. An arc left out of the model (an establishment ->
 tutor pair that was not a candidate) can only improve the plan if its reduced
 cost is negative, so checking the left-out pairs against :math:`d` proves
-the plan optimal for the full problem, or names the pairs to add. With a
-feasible plan of cost :math:`U` and the flow optimum :math:`L` of a
-relaxation, no plan cheaper than :math:`U` uses an arc whose reduced cost
-exceeds :math:`U - L` (reduced-cost fixing).
+the plan optimal for the full problem, or names the pairs to add.
 
-The distances are computed by a frontier Bellman-Ford in integer arithmetic:
-each round relaxes only the arcs leaving nodes whose distance just changed,
-so the work follows the (short) alternating chains of the optimal flow rather
-than :math:`O(V E)`.
+Two ways to the distances:
+
+- when every negative residual arc leaves one node :math:`s` (the coverage
+  level of :mod:`tutormatch.solve._flow`: only the sink re-opens uncovered
+  establishments), :math:`d_s = 0` (a path into :math:`s` that used a
+  negative arc would close a cycle through :math:`s`), so the distances are
+  one multi-source Dijkstra on the non-negative arcs, compiled in
+  :func:`scipy.sparse.csgraph.dijkstra`, each head :math:`w` of a negative
+  arc starting at :math:`c_{sw}` instead of 0 (exact in floating point while
+  path lengths stay below :math:`2^{52}`);
+- otherwise a frontier Bellman-Ford in integer arithmetic: each round relaxes
+  only the arcs leaving nodes whose distance just changed, so the work
+  follows the alternating chains of the optimal flow rather than
+  :math:`O(VE)` (scipy's Bellman-Ford sweeps every arc each round and was
+  40x slower on national residual graphs, whose chains are long).
+
+The potentials are then checked on every residual arc, so a wrong
+certificate is an error, never a wrong proof.
 """
 
 from __future__ import annotations
@@ -25,9 +36,11 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["coverage_is_maximal", "residual_potentials"]
+__all__ = ["residual_potentials"]
 
 IntArray = npt.NDArray[np.int64]
+
+_FLOAT_EXACT = 2**52  # float64 holds every integer path length below this
 
 
 def _arcs_of(nodes: IntArray, indptr: IntArray) -> IntArray:
@@ -41,51 +54,56 @@ def _arcs_of(nodes: IntArray, indptr: IntArray) -> IntArray:
     return np.asarray(np.arange(total, dtype=np.int64) + offsets, dtype=np.int64)
 
 
-def _residual_graph(
-    n_nodes: int, tails: IntArray, heads: IntArray, capacities: IntArray, costs: IntArray, flows: IntArray
-) -> tuple[IntArray, IntArray, IntArray, IntArray]:
-    """Return the residual arcs of a flow, sorted by tail, with their CSR row pointer."""
+def _residual_arcs(
+    tails: IntArray, heads: IntArray, capacities: IntArray, costs: IntArray, flows: IntArray
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Return the residual arcs of a flow (tail, head, cost), unsorted."""
     forward = flows < capacities
     backward = flows > 0
     tail = np.concatenate((tails[forward], heads[backward])).astype(np.int64)
     head = np.concatenate((heads[forward], tails[backward])).astype(np.int64)
     cost = np.concatenate((costs[forward], -costs[backward])).astype(np.int64)
+    return tail, head, cost
+
+
+def _one_source_dijkstra(n_nodes: int, tail: IntArray, head: IntArray, cost: IntArray) -> IntArray:
+    """Distances from the virtual root when every negative arc leaves one node."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import dijkstra
+
+    negative = cost < 0
+    lift = int(-cost[negative].min())
+    root = n_nodes
+    # The root reaches every node at 0 and each negative arc's head at its cost
+    # (both lifted by ``lift`` to stay non-negative).
+    tail = np.concatenate((tail[~negative], np.full(n_nodes + int(negative.sum()), root)))
+    head = np.concatenate((head[~negative], np.arange(n_nodes, dtype=np.int64), head[negative]))
+    weight = np.concatenate((cost[~negative], np.full(n_nodes, lift), cost[negative] + lift))
     order = np.argsort(tail, kind="stable")
-    indptr = np.searchsorted(tail[order], np.arange(n_nodes + 1)).astype(np.int64)
-    return tail[order], head[order], cost[order], indptr
+    indptr = np.searchsorted(tail[order], np.arange(n_nodes + 2))
+    # Explicit zeros are arcs in scipy.sparse.csgraph (only dense input drops
+    # them); parallel arcs stay separate entries, each one relaxed.
+    graph = sp.csr_array(
+        (weight[order].astype(np.float64), head[order], indptr), shape=(n_nodes + 1, n_nodes + 1)
+    )
+    distance = np.asarray(dijkstra(graph, indices=root), dtype=np.float64)[:n_nodes]
+    return np.asarray(np.rint(distance).astype(np.int64) - lift, dtype=np.int64)
 
 
-def residual_potentials(
-    n_nodes: int,
-    tails: IntArray,
-    heads: IntArray,
-    capacities: IntArray,
-    costs: IntArray,
-    flows: IntArray,
+def _frontier_bellman_ford(
+    n_nodes: int, tail: IntArray, head: IntArray, cost: IntArray, start: IntArray | None = None
 ) -> IntArray:
-    r"""Return potentials certifying an optimal flow (see the module notes).
-
-    Parameters
-    ----------
-    n_nodes : int
-    tails, heads, capacities, costs, flows : ndarray of int
-        The arcs of the network and an optimal flow on them.
-
-    Returns
-    -------
-    ndarray of int64
-        :math:`d_v \le 0` per node, with :math:`c + d_u - d_v \ge 0` on every
-        residual arc.
-
-    Raises
-    ------
-    RuntimeError
-        If the residual graph has a negative cycle (the flow was not optimal).
-    """
-    tail, head, cost, indptr = _residual_graph(n_nodes, tails, heads, capacities, costs, flows)
-    distance = np.zeros(n_nodes, dtype=np.int64)
-    # Only nodes with a negative arc out can lower anything in the first round.
-    active = np.unique(tail[cost < 0])
+    """Distances from a virtual root joined to every node at cost 0 (or ``start``), in integers."""
+    order = np.argsort(tail, kind="stable")
+    tail, head, cost = tail[order], head[order], cost[order]
+    indptr = np.searchsorted(tail, np.arange(n_nodes + 1)).astype(np.int64)
+    if start is None:
+        distance = np.zeros(n_nodes, dtype=np.int64)
+        # Only nodes with a negative arc out can lower anything in the first round.
+        active = np.unique(tail[cost < 0])
+    else:
+        distance = np.minimum(start, 0).astype(np.int64)
+        active = np.unique(tail[cost + distance[tail] - distance[head] < 0])
     for _ in range(n_nodes + 1):
         if len(active) == 0:
             return distance
@@ -99,44 +117,54 @@ def residual_potentials(
     raise RuntimeError("the residual graph has a negative cycle: the flow is not optimal")
 
 
-def coverage_is_maximal(
+def residual_potentials(
     n_nodes: int,
-    sink: int,
     tails: IntArray,
     heads: IntArray,
     capacities: IntArray,
+    costs: IntArray,
     flows: IntArray,
-    priority_costs: IntArray,
-) -> bool:
-    r"""Tell whether a flow covers the most priority any flow on these arcs can.
+    start: IntArray | None = None,
+) -> IntArray:
+    r"""Return potentials certifying an optimal flow (see the module notes).
 
-    ``priority_costs`` is :math:`p_e` on each establishment's "uncovered" arc
-    (towards the sink) and 0 elsewhere. The flow covers the most priority if
-    and only if its residual graph has no cycle of negative priority cost;
-    such a cycle enters an uncovered establishment from the sink (cost
-    :math:`-p_e`) and returns to the sink through a tutor with room left
-    (cost 0) or by uncovering an establishment of lower priority. A frontier
-    Bellman-Ford from the sink finds one, or proves there is none: distances
-    only take the few values :math:`-p`, so it stops quickly.
+    Parameters
+    ----------
+    n_nodes : int
+    tails, heads, capacities, costs, flows : ndarray of int
+        The arcs of the network and an optimal flow on them.
+    start : ndarray of int, optional
+        Potentials of a nearby flow (the previous pricing round's): the
+        label-correcting search starts from them (capped at 0) and only
+        repairs the arcs they violate. The result is then *a* certificate
+        (every residual reduced cost non-negative), not necessarily the
+        shortest distances.
+
+    Returns
+    -------
+    ndarray of int64
+        :math:`d_v \le 0` per node, with :math:`c + d_u - d_v \ge 0` on every
+        residual arc.
+
+    Raises
+    ------
+    RuntimeError
+        If the residual graph has a negative cycle (the flow was not optimal).
     """
-    tail, head, cost, indptr = _residual_graph(n_nodes, tails, heads, capacities, priority_costs, flows)
-    unreached = np.iinfo(np.int64).max // 4
-    distance = np.full(n_nodes, unreached, dtype=np.int64)
-    distance[sink] = 0
-    active = np.array([sink], dtype=np.int64)
-    for _ in range(n_nodes + 1):
-        arcs = _arcs_of(active, indptr)
-        if len(arcs) == 0:
-            return True
-        reach = distance[tail[arcs]] + cost[arcs]
-        target = head[arcs]
-        if (reach[target == sink] < 0).any():
-            return False  # back at the sink below zero: a cycle that covers more
-        better = (reach < distance[target]) & (target != sink)
-        if not better.any():
-            return True
-        distance, active = _lowered(distance, target[better], reach[better])
-    return False
+    tail, head, cost = _residual_arcs(tails, heads, capacities, costs, flows)
+    negative = cost < 0
+    if not negative.any():
+        return np.zeros(n_nodes, dtype=np.int64)
+    one_source = bool((tail[negative] == tail[negative][0]).all())
+    if start is not None and len(start) == n_nodes:
+        distance = _frontier_bellman_ford(n_nodes, tail, head, cost, start)
+    elif one_source and int(np.abs(cost).max()) * (n_nodes + 1) < _FLOAT_EXACT:
+        distance = _one_source_dijkstra(n_nodes, tail, head, cost)
+    else:
+        distance = _frontier_bellman_ford(n_nodes, tail, head, cost)
+    if (cost + distance[tail] - distance[head] < 0).any():
+        raise RuntimeError("the residual graph has a negative cycle: the flow is not optimal")
+    return distance
 
 
 def _lowered(distance: IntArray, nodes: IntArray, reach: IntArray) -> tuple[IntArray, IntArray]:

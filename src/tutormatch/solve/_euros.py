@@ -56,7 +56,6 @@ from itertools import count
 
 import numpy as np
 import numpy.typing as npt
-from ortools.graph.python import min_cost_flow
 
 from tutormatch.model._costs import CostModel, pair_yearly_km, prior_service_km
 from tutormatch.model._eligibility import MODE_ONSITE
@@ -288,6 +287,8 @@ class EuroBackend:
         sink_cost: IntArray,
         m: int,
     ) -> tuple[bool, IntArray, int]:
+        from ortools.graph.python import min_cost_flow  # imported on use: `import tutormatch` stays cheap
+
         n_e, n_c, n_t = network.n_establishments, network.n_classes, network.n_tutors
         hub0, tutor0 = n_e, n_e + n_c
         sink = n_e + n_c + n_t

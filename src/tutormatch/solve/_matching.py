@@ -56,6 +56,9 @@ EXACT_EDGES = 500_000
 _BLOCK_NODES = 1_200  # size of a geographic block above that
 _MAX_PASSES = 4  # block passes (the first builds, the others improve across borders)
 _REMOTE_PER_ESTABLISHMENT = 16  # nearest remote pairs kept per establishment inside a block
+_MIN_GAIN = 1e-4  # relative objective gain below which block passes stop
+_REPAIR_TUTORS = 24  # tutors re-matched around each tutor the relaxation leaves partial
+_REPAIR_ESTABLISHMENTS = 48  # establishments re-matched around it
 
 
 def _explicit_pairs(network: Network) -> tuple[IntArray, IntArray, IntArray, npt.NDArray[np.bool_]]:
@@ -214,10 +217,11 @@ class MatchingBackend:
             stats["blocks"] = 1
         else:
             deadline = started + options.time_limit if math.isfinite(options.time_limit) else math.inf
-            plan_t, plan_e, complete, passes = self._by_blocks(
-                network, tutor, establishment, cost, from_class, deadline
+            plan_t, plan_e, complete, passes, repaired = self._by_blocks(
+                network, tutor, establishment, cost, from_class, deadline, relaxation
             )
             stats["block_passes"] = passes
+            stats["repaired"] = repaired
         stats["relaxation_objective"] = relaxation.objective
         stats["seconds"] = time.perf_counter() - started
         if not complete:
@@ -229,7 +233,11 @@ class MatchingBackend:
                     **stats,
                 )
             return BackendResult.without_solution(
-                network, Status.NO_SOLUTION, "matching by blocks: a block could not fill its tutors", **stats
+                network,
+                Status.NO_SOLUTION,
+                "matching by blocks: no plan fills every tutor that must be used "
+                "(a block could not, or the time limit came first)",
+                **stats,
             )
         result = _result_from_pairs(network, plan_t, plan_e)
         assert result.objective is not None
@@ -237,9 +245,13 @@ class MatchingBackend:
         if exact:
             message = "matching: optimal (maximum-weight matching, exact)"
         else:
-            message = (
-                f"matching by geographic blocks ({stats['block_passes']} passes): feasible, "
-                "bound from the flow relaxation" + (" (meets it: optimal)" if optimal else "")
+            how = (
+                "the flow relaxation repaired around its partial tutors (exact matching on regions)"
+                if stats.get("repaired")
+                else f"matching by geographic blocks ({stats['block_passes']} passes)"
+            )
+            message = f"{how}: feasible, bound from the flow relaxation" + (
+                " (meets it: optimal)" if optimal else ""
             )
         return BackendResult(
             status=Status.OPTIMAL if optimal else Status.FEASIBLE,
@@ -260,13 +272,18 @@ class MatchingBackend:
         cost: IntArray,
         from_class: npt.NDArray[np.bool_],
         deadline: float,
-    ) -> tuple[IntArray, IntArray, bool, int]:
-        """Match block by block, then improve across block borders with shifted blocks.
+        relaxation: BackendResult | None = None,
+    ) -> tuple[IntArray, IntArray, bool, int, bool]:
+        """Repair the relaxation; failing that, match block by block, then improve across borders.
 
-        Each later pass re-matches, inside new blocks, the tutors whose
-        establishments all lie in the block and the establishments they or
-        nobody tutor: the current pairs are one solution of that sub-problem,
-        so a pass never makes the plan worse (large-neighbourhood search).
+        The flow relaxation is all-or-nothing but for a few tutors (95 of
+        4,000 nationally); :func:`_repair` keeps its pairs elsewhere and
+        re-matches exactly around those tutors (0 passes). Failing that, a
+        first pass matches block by block, and each later pass re-matches,
+        inside shifted geographic blocks, the tutors whose establishments all
+        lie in the block and the establishments they or nobody tutor: the
+        current pairs are one solution of that sub-problem, so a pass never
+        makes the plan worse (large-neighbourhood search).
         """
         # Remote pairs are dense; within a block each establishment keeps its
         # nearest few class tutors (a heuristic: blocks are not exact anyway).
@@ -283,14 +300,24 @@ class MatchingBackend:
         light = (tutor[kept], establishment[kept], cost[kept])
         plan_t = np.empty(0, dtype=np.int64)
         plan_e = np.empty(0, dtype=np.int64)
+        first = 1
+        if relaxation is not None:
+            every = (tutor, establishment, cost)  # the plan's own pairs must be in every region
+            repaired = _repair(network, every, relaxation, self.tutor_xyz, self.establishment_xyz, deadline)
+            if repaired is not None:
+                plan_t, plan_e = repaired
+                first = 2  # improvement passes only
         rng = np.random.default_rng(0)
         passes = 0
-        value = np.inf
-        for passes in range(1, _MAX_PASSES + 1):
+        start = _result_from_pairs(network, plan_t, plan_e).objective if first == 2 else None
+        value: float = np.inf if start is None else float(start)
+        for passes in range(first, _MAX_PASSES + 1):
             rotation = np.eye(3) if passes == 1 else _random_rotation(rng)
             blocks = _blocks(network, self.tutor_xyz @ rotation.T, self.establishment_xyz @ rotation.T)
             for t_in, e_in in blocks:
-                if passes > 1 and time.perf_counter() > deadline:
+                if time.perf_counter() > deadline:
+                    # Blocks not reached keep their tutors at load 0, which
+                    # all-or-nothing allows unless a tutor must be used.
                     break
                 owner = np.full(network.n_establishments, -1, dtype=np.int64)
                 owner[plan_e] = plan_t
@@ -303,16 +330,108 @@ class MatchingBackend:
                     new_t, new_e, ok = _match(network, tutor, establishment, cost, movable_t, movable_e)
                 if not ok:
                     if passes == 1:
-                        return plan_t, plan_e, False, passes
+                        return plan_t, plan_e, False, passes, False
                     continue
                 keep = ~movable_t[plan_t]
                 plan_t = np.concatenate((plan_t[keep], new_t))
                 plan_e = np.concatenate((plan_e[keep], new_e))
             current = _result_from_pairs(network, plan_t, plan_e).objective
-            if current is None or current >= value or time.perf_counter() > deadline:
+            # A pass costs seconds nationally: stop when it gains under 0.01 %.
+            if current is None or current >= value * (1 - _MIN_GAIN) or time.perf_counter() > deadline:
                 break
             value = current
-        return plan_t, plan_e, True, passes
+        load = np.bincount(plan_t, minlength=network.n_tutors)
+        must = (network.min_load > 0) | ((network.fixed_load > 0) & (network.capacity > 0))
+        complete = bool(np.all(load[must] == network.capacity[must]))
+        return plan_t, plan_e, complete, passes, first == 2
+
+
+def _repair(
+    network: Network,
+    pairs: tuple[IntArray, IntArray, IntArray],
+    relaxation: BackendResult,
+    tutor_xyz: npt.NDArray[np.float64],
+    establishment_xyz: npt.NDArray[np.float64],
+    deadline: float,
+) -> tuple[IntArray, IntArray] | None:
+    """Build an all-or-nothing plan from the flow relaxation, re-matched around its partial tutors.
+
+    Tutors whose relaxed load is 0 or their capacity keep their pairs; around
+    each other tutor (partial load, or in a remote class that could not be
+    split into pairs), its
+    :data:`_REPAIR_TUTORS` nearest tutors and :data:`_REPAIR_ESTABLISHMENTS`
+    nearest establishments form a region; overlapping regions merge, and
+    each is matched exactly (blossom) with everything else fixed. None if a
+    region cannot fill a tutor that must be used, or the time is up.
+    """
+    from scipy.spatial import cKDTree
+
+    from tutormatch.solve._remote import split_remote
+
+    used = relaxation.arc_used
+    split = split_remote(network, relaxation.z, relaxation.y)
+    plan_t = np.concatenate((network.arc_tutor[used], split.tutor))
+    plan_e = np.concatenate((network.arc_establishment[used], split.establishment))
+    load = np.bincount(plan_t, minlength=network.n_tutors)
+    # Tutors of classes that could not be split are re-matched (their class
+    # pairs are not in the plan).
+    unsplit = np.zeros(network.n_tutors, dtype=bool)
+    unsplit[network.link_tutor[np.isin(network.link_class, list(split.failed_classes))]] = True
+    forced = (network.fixed_load > 0) | (network.min_load > 0)  # must be full
+    whole = ~unsplit & (((load == 0) & ~forced) | (load == network.capacity))
+    broken = np.flatnonzero(~whole)
+    keep = whole[plan_t]
+    plan_t, plan_e = plan_t[keep], plan_e[keep]
+    if len(broken) == 0:
+        return plan_t, plan_e
+    n_t, n_e = network.n_tutors, network.n_establishments
+    _, near_t = cKDTree(tutor_xyz).query(tutor_xyz[broken], k=min(_REPAIR_TUTORS, n_t))
+    _, near_e = cKDTree(establishment_xyz).query(tutor_xyz[broken], k=min(_REPAIR_ESTABLISHMENTS, n_e))
+    near_t = np.reshape(near_t, (len(broken), -1))
+    near_e = np.reshape(near_e, (len(broken), -1))
+    # Merge regions that share a tutor or an establishment (union-find on regions).
+    parent = np.arange(len(broken))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = int(parent[i])
+        return i
+
+    seen_t: dict[int, int] = {}
+    seen_e: dict[int, int] = {}
+    for i in range(len(broken)):
+        for seen, items in ((seen_t, near_t[i]), (seen_e, near_e[i])):
+            for item in items.tolist():
+                j = seen.setdefault(item, i)
+                a, b = root(i), root(j)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    groups = np.array([root(i) for i in range(len(broken))])
+    for g in np.unique(groups).tolist():
+        if time.perf_counter() > deadline:
+            return None
+        members = np.flatnonzero(groups == g)
+        owner = np.full(n_e, -1, dtype=np.int64)
+        owner[plan_e] = plan_t
+        movable_t = np.zeros(n_t, dtype=bool)
+        movable_t[near_t[members].ravel()] = True
+        movable_t[broken[members]] = True
+        # A tutor keeps out of the region if one of its establishments does.
+        region_e = np.zeros(n_e, dtype=bool)
+        region_e[near_e[members].ravel()] = True
+        region_e[plan_e[movable_t[plan_t]]] = True
+        outside = np.zeros(n_t, dtype=bool)
+        outside[plan_t[~region_e[plan_e]]] = True
+        movable_t &= ~outside
+        movable_e = region_e & ((owner < 0) | movable_t[np.maximum(owner, 0)])
+        new_t, new_e, ok = _match(network, *pairs, movable_t, movable_e)
+        if not ok:
+            return None
+        stay = ~movable_t[plan_t]
+        plan_t = np.concatenate((plan_t[stay], new_t))
+        plan_e = np.concatenate((plan_e[stay], new_e))
+    return plan_t, plan_e
 
 
 def _random_rotation(rng: np.random.Generator) -> npt.NDArray[np.float64]:

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from tutormatch.errors import TutormatchWarning
+from tutormatch.errors import InputError, TutormatchWarning
 from tutormatch.geo._distance import chord_to_km
 from tutormatch.model._eligibility import MODE_ONSITE, MODE_REMOTE, onsite_pairs_near, pair_keys
 from tutormatch.model._problem import Problem
@@ -50,6 +50,9 @@ FloatArray = npt.NDArray[np.float64]
 # Budget for |cost| x (nodes + 1) and for any objective total: OR-Tools'
 # cost-scaling min-cost flow multiplies costs by the node count internally.
 _INT_BUDGET = 2**62
+# Largest integer priority: 1 to 1,048,576 keeps priorities of up to six
+# decimals exact and leaves room in 64 bits for the composite objective.
+_PRIORITY_MAX = 2**20
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,26 +104,42 @@ class Network:
 
 
 def _integer_priorities(priority: FloatArray) -> tuple[IntArray, float]:
-    """Scale priorities to small integers, exactly when they have few decimals."""
+    """Scale priorities to small integers, exactly when they have few decimals.
+
+    The integers stay at most :data:`_PRIORITY_MAX` (so that any objective
+    fits in 64 bits whatever the costs); priorities spanning more than that
+    range are rounded, with a warning when two distinct ones become equal.
+    Never loops: at most seven tries of decimals, then one rescaling.
+    """
     if len(priority) == 0:
         return np.zeros(0, dtype=np.int64), 1.0
+    top = float(np.max(priority))
+    if not (math.isfinite(top) and top > 0):
+        return np.ones(len(priority), dtype=np.int64), 1.0
+    scale: float | None = None
     for digits in range(7):
         scaled = priority * 10.0**digits
-        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, scaled)):
+        if float(scaled.max()) > _PRIORITY_MAX:
             break
-    else:
-        digits = 6
-        scaled = priority * 1e6
-        if len(np.unique(np.round(scaled))) < len(np.unique(priority)):
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, scaled)):
+            ints = np.maximum(np.round(scaled), 1).astype(np.int64)
+            scale = 10.0**digits
+            break
+    if scale is None:
+        # Too many digits or too wide a range for exact integers: round onto
+        # [1, _PRIORITY_MAX] in proportion to the largest priority.
+        scale = _PRIORITY_MAX / top
+        ints = np.maximum(np.round(priority * scale), 1).astype(np.int64)
+        if len(np.unique(ints)) < len(np.unique(priority)):
             warnings.warn(
-                "priorities differ by less than 1e-6 and were rounded to the same "
-                "value; scale them so that they differ by more.",
+                f"priorities span more than {_PRIORITY_MAX:,} times their smallest step "
+                f"(from {float(np.min(priority)):g} to {top:g}) and some were rounded to the same "
+                "value; the plan is optimal for the rounded priorities. Use a narrower scale.",
                 TutormatchWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
-    ints = np.maximum(np.round(scaled), 1).astype(np.int64)
     divisor = int(np.gcd.reduce(ints))
-    return ints // divisor, 10.0**digits / divisor
+    return ints // divisor, scale / divisor
 
 
 def _scaled_costs(km: FloatArray, unit: float) -> IntArray:
@@ -168,6 +187,43 @@ def _costliest_pair_km(problem: Problem) -> FloatArray:
     return np.asarray(2.0 * e.visits_per_year * np.minimum(farthest, limit), dtype=np.float64)
 
 
+def _check_finite(*km: FloatArray) -> None:
+    for values in km:
+        if not np.all(np.isfinite(values)):
+            raise InputError(
+                "yearly costs overflow floating point (a distance limit, remote penalty or number of "
+                "visits too large for 2 x visits x km); use values below 1e12."
+            )
+
+
+def _fits(worst_km: FloatArray, priority_int: IntArray, n_nodes: int, unit: float) -> bool:
+    big_m = int(_scaled_costs(worst_km, unit).sum()) + 1
+    top = big_m * int(priority_int.max(initial=1))
+    total = big_m * (int(priority_int.sum()) + 1)
+    return top * (n_nodes + 1) < _INT_BUDGET and total < _INT_BUDGET
+
+
+def _cost_unit(worst_km: FloatArray, priority_int: IntArray, n_nodes: int, resolution_km: float) -> float:
+    """Return the finest unit (``resolution_km`` times a power of ten) at which every integer fits.
+
+    Jumps straight to the power of ten that the float estimate asks for,
+    then checks in exact integers; bounded, since costs round to 0 (and M to
+    1) once the unit exceeds the largest cost, and priorities are small.
+    """
+    unit = resolution_km
+    weight = float(priority_int.max(initial=1)) * (n_nodes + 1) + float(priority_int.sum()) + 1
+    estimate = (float(worst_km.sum()) / unit + 1.0) * weight
+    if estimate >= _INT_BUDGET / 4:
+        unit *= 10.0 ** math.ceil(math.log10(estimate / (_INT_BUDGET / 4)))
+    for _ in range(20):
+        if _fits(worst_km, priority_int, n_nodes, unit):
+            return unit
+        unit *= 10.0
+    raise InputError(  # unreachable with priorities <= _PRIORITY_MAX; never loop forever
+        "costs and priorities cannot be scaled to 64-bit integers; use smaller priorities."
+    )
+
+
 def build_network(
     problem: Problem,
     pool: OnsitePool,
@@ -190,6 +246,14 @@ def build_network(
         Remote classes to expand into explicit (establishment, tutor) arcs
         because their class loads could not be split into allowed pairs.
     """
+    # An overflow makes an inf, which the finite check turns into a clear error.
+    with np.errstate(over="ignore"):
+        return _build(problem, pool, cost_resolution_km, explicit_classes)
+
+
+def _build(
+    problem: Problem, pool: OnsitePool, cost_resolution_km: float, explicit_classes: frozenset[int]
+) -> Network:
     remote = problem.remote_classes
     t, e = problem.tutors, problem.establishments
     n_t, n_e = len(t), len(e)
@@ -248,27 +312,22 @@ def build_network(
 
     priority_int, priority_scale = _integer_priorities(e.priority)
     n_nodes = n_e + remote.n_classes + n_t + 2
-    unit = cost_resolution_km
-    while True:
-        arc_cost = _scaled_costs(arc_km, unit)
-        remote_cost = _scaled_costs(remote_km, unit)
-        # M must exceed the cost of any plan over *every* eligible pair, not
-        # only the pool's: pricing may bring in dearer pairs later.
-        worst = np.maximum(_scaled_costs(_costliest_pair_km(problem), unit), remote_cost)
-        if len(arc_cost):
-            np.maximum.at(worst, arc_e, arc_cost)
-        big_m = int(worst[active].sum()) + 1
-        top = big_m * int(priority_int.max(initial=1))
-        total = big_m * int(priority_int[active].sum()) + big_m
-        if top * (n_nodes + 1) < _INT_BUDGET and total < _INT_BUDGET:
-            break
-        unit *= 10.0
+    worst_km = np.maximum(_costliest_pair_km(problem), remote_km)
+    if len(arc_km):
+        np.maximum.at(worst_km, arc_e, arc_km)
+    _check_finite(arc_km, remote_km, worst_km)
+    unit = _cost_unit(worst_km, priority_int, n_nodes, cost_resolution_km)
+    arc_cost = _scaled_costs(arc_km, unit)
+    remote_cost = _scaled_costs(remote_km, unit)
+    # M must exceed the cost of any plan over *every* eligible pair, not
+    # only the pool's: pricing may bring in dearer pairs later.
+    big_m = int(_scaled_costs(worst_km, unit)[active].sum()) + 1
     if unit != cost_resolution_km:
         warnings.warn(
             f"costs were scaled to integers in units of {unit:g} km (not {cost_resolution_km:g}) "
             "to stay within 64-bit arithmetic; plans are optimal at that resolution.",
             TutormatchWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
     return Network(
         n_tutors=n_t,

@@ -20,21 +20,26 @@ is found the plan is optimal for the full problem. With a positive
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.spatial import cKDTree
 
+from tutormatch.errors import InputError
 from tutormatch.geo._distance import chord_for_km, chord_to_km, chords_for_km, flatten_hits
 from tutormatch.model._eligibility import pair_keys, pair_limit_km, rule_mask
 from tutormatch.model._problem import Problem
 
 __all__ = ["OnsitePool", "initial_pool", "price_pool"]
 
-_BANDS = 16  # potential bands in pricing; more bands, tighter radii, more queries
+_BANDS = 32  # potential bands in pricing; more bands, tighter radii, more queries
 _AUTO_K = 32  # pool size when "auto" does not model every pair
+_PRICED_PER_ESTABLISHMENT = 32  # pairs a round that would double the pool adds, per establishment
+#: Peak memory of a solve per modelled pair (measured: 25 M pairs, 4.2 GB).
+BYTES_PER_PAIR = 170
+_SAMPLE = 2_000  # establishments sampled to estimate the pair count
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -59,6 +64,17 @@ class OnsitePool:
     distance_km: FloatArray
     complete_km: FloatArray
 
+    @functools.cached_property
+    def sorted_keys(self) -> IntArray:
+        """Sorted :func:`~tutormatch.model._eligibility.pair_keys` of the pairs, for membership tests."""
+        return np.sort(pair_keys(self.tutor, self.establishment, len(self.complete_km)))
+
+    def holds(self, keys: IntArray) -> npt.NDArray[np.bool_]:
+        """Tell which pair keys are in the pool (binary search, no sort of the pool)."""
+        known = self.sorted_keys
+        where = np.minimum(np.searchsorted(known, keys), max(len(known) - 1, 0))
+        return known[where] == keys if len(known) else np.zeros(len(keys), dtype=bool)
+
     @property
     def is_complete(self) -> bool:
         """Whether the pool holds every eligible on-site pair."""
@@ -71,12 +87,17 @@ class OnsitePool:
 
     def extended(self, tutor: IntArray, establishment: IntArray, distance_km: FloatArray) -> OnsitePool:
         """Return the pool with more pairs (assumed new)."""
-        return OnsitePool(
+        pool = OnsitePool(
             np.concatenate((self.tutor, tutor)),
             np.concatenate((self.establishment, establishment)),
             np.concatenate((self.distance_km, distance_km)),
             self.complete_km,
         )
+        if "sorted_keys" in self.__dict__:  # merge instead of sorting again
+            added = np.sort(pair_keys(tutor, establishment, len(self.complete_km)))
+            known = self.sorted_keys
+            pool.__dict__["sorted_keys"] = np.insert(known, np.searchsorted(known, added), added)
+        return pool
 
 
 def _eligible(
@@ -93,6 +114,58 @@ def full_pool(problem: Problem) -> OnsitePool:
     )
 
 
+def estimate_pairs(problem: Problem) -> int:
+    """Estimate the on-site pairs within the limit without listing them (before the rules).
+
+    Exact for a distance matrix, a problem without limit or up to
+    ``_SAMPLE`` establishments; beyond, a count over every ``n / _SAMPLE``-th
+    establishment (deterministic), scaled up.
+    """
+    n_t, n_e = problem.n_tutors, problem.n_establishments
+    if problem.distance_matrix is not None:
+        return int(problem.distance_matrix.nnz)
+    if n_t == 0 or n_e == 0 or not math.isfinite(problem.max_distance_km):
+        return n_t * n_e
+    chord = chord_for_km(problem.max_distance_km) * (1 + 1e-9) + 1e-12
+    step = max(n_e // _SAMPLE, 1)
+    sample = problem.establishment_xyz[::step]
+    found = int(problem.tutor_tree.query_ball_point(sample, chord, return_length=True).sum())
+    return round(found * n_e / len(sample))
+
+
+def _memory_bytes() -> float:
+    """Physical memory of the machine (inf where it cannot be read)."""
+    import os
+
+    try:
+        return float(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return math.inf
+
+
+def check_memory(problem: Problem, n_pairs: int, *, why: str) -> None:
+    """Refuse, before building anything, a model of ``n_pairs`` pairs that would not fit in memory.
+
+    Raises
+    ------
+    InputError
+        When ``n_pairs`` pairs need more than half the machine's memory, with
+        the size and the options that make it smaller.
+    """
+    need = n_pairs * BYTES_PER_PAIR
+    have = _memory_bytes()
+    if need <= have / 2:
+        return
+    limit = problem.max_distance_km
+    raise InputError(
+        f"the problem is too large to model {why}: about {n_pairs:,} on-site pairs within "
+        f"{limit:g} km ({problem.n_tutors:,} tutors x {problem.n_establishments:,} establishments), "
+        f"about {need / 1e9:.1f} GB where this machine has {have / 1e9:.1f} GB. Lower max_distance_km, "
+        "or solve with SolveOptions(candidate_k='auto') or an integer (nearest tutors, then pricing; "
+        "flow solver only)."
+    )
+
+
 def choose_k(problem: Problem, candidate_k: int | str | None, budget: int) -> int | None:
     """Resolve ``SolveOptions.candidate_k``: a pool size, or None for every pair."""
     if candidate_k != "auto":
@@ -102,8 +175,8 @@ def choose_k(problem: Problem, candidate_k: int | str | None, budget: int) -> in
         return None
     if problem.n_tutors * problem.n_establishments <= budget:
         return None
-    if not math.isfinite(limit):
-        return _AUTO_K
+    if not math.isfinite(limit) or estimate_pairs(problem) > 2 * budget:
+        return _AUTO_K  # surely over the budget: no exact count needed
     chord = chord_for_km(limit) * (1 + 1e-9) + 1e-12
     n_pairs = int(
         problem.tutor_tree.query_ball_point(problem.establishment_xyz, chord, return_length=True).sum()
@@ -134,6 +207,26 @@ def initial_pool(problem: Problem, k: int | None) -> OnsitePool:
     return OnsitePool(tutor[keep], establishment[keep], distance[keep], complete)
 
 
+def _ball_hits(
+    problem: Problem, band: IntArray, ask: IntArray, radius_km: FloatArray
+) -> tuple[IntArray, IntArray]:
+    """Pairs (tutor of ``band``, establishment of ``ask``) within each establishment's radius."""
+    from scipy.spatial import cKDTree
+
+    chords = chords_for_km(radius_km) * (1 + 1e-9) + 1e-12
+    tree = cKDTree(problem.tutor_xyz[band])
+    which, found = flatten_hits(
+        tree.query_ball_point(problem.establishment_xyz[ask], chords, return_sorted=False)
+    )
+    return band[found], ask[which]
+
+
+def _bands(tutors: IntArray, potential: IntArray) -> list[IntArray]:
+    """Split tutors into bands of similar potential (a low band needs tighter radii)."""
+    by_potential = tutors[np.argsort(potential[tutors], kind="stable")]
+    return [band for band in np.array_split(by_potential, min(_BANDS, len(by_potential))) if len(band)]
+
+
 def price_pool(
     problem: Problem,
     pool: OnsitePool,
@@ -144,8 +237,9 @@ def price_pool(
     tutor_potential: IntArray,
     cost_unit_km: float,
     slack: int = 0,
+    priority_potentials: tuple[IntArray, IntArray] | None = None,
 ) -> tuple[IntArray, IntArray, FloatArray]:
-    """Return the left-out eligible pairs whose reduced cost is below ``slack``.
+    """Return the left-out eligible pairs that could improve the plan.
 
     Parameters
     ----------
@@ -156,43 +250,50 @@ def price_pool(
     tutor_room : ndarray of bool, per tutor
         Tutors that can take one more establishment at all.
     establishment_potential, tutor_potential : ndarray of int
-        Potentials :math:`d_e`, :math:`d_t` of the optimal flow.
+        Potentials :math:`d_e`, :math:`d_t` of the optimal flow (of its cost
+        level when the levels were solved one after the other).
     cost_unit_km : float
         The network's integer cost unit.
     slack : int
         Return pairs with reduced cost ``< slack`` (0: those that could improve
         the plan).
+    priority_potentials : (ndarray of int, ndarray of int), optional
+        Potentials ``pi_e``, ``pi_t`` of the coverage level. A pair is then returned when its
+        coverage reduced cost ``pi_e - pi_t`` is negative (it could
+        cover more priority, at any distance within the limit), or zero with a
+        cost reduced cost below ``slack``; a positive one can be in no
+        lexicographic optimum.
     """
     empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64))
     if pool.is_complete or not tutor_room.any():
         return empty
-    est = problem.establishments
-    visits = est.visits_per_year
-    # Tutors are split into bands of similar potential: a band of low
-    # potentials can only pair with establishments very close by, so each
-    # band is queried with its own, tighter radius.
+    visits = problem.establishments.visits_per_year
     room = np.flatnonzero(tutor_room)
-    by_potential = room[np.argsort(tutor_potential[room], kind="stable")]
     hits_t: list[IntArray] = []
     hits_e: list[IntArray] = []
-    for band in np.array_split(by_potential, min(_BANDS, len(by_potential))):
+    if priority_potentials is not None:
+        establishment_priority_potential, tutor_priority_potential = priority_potentials
+        # Coverage level: pi_e - pi_t < 0 improves coverage whatever the distance.
+        for band in _bands(room, tutor_priority_potential):
+            top = int(tutor_priority_potential[band].max())
+            ask = np.flatnonzero(active & (establishment_priority_potential < top))
+            if len(ask):
+                found = _ball_hits(problem, band, ask, np.full(len(ask), problem.max_distance_km))
+                hits_t.append(found[0])
+                hits_e.append(found[1])
+    # Cost level, by bands of tutor potential: c_te = round(2 v dist / unit)
+    # < d_t - d_e + slack  =>  dist < (d_max - d_e + slack + 1) unit / (2 v).
+    for band in _bands(room, tutor_potential):
         d_max = int(tutor_potential[band].max())
-        # c_te = round(2 v dist / unit) < d_t - d_e + slack
-        #   =>  dist < (d_max - d_e + slack + 1) unit / (2 v).
         reach = (d_max - establishment_potential + slack + 1).astype(np.float64) * cost_unit_km
         with np.errstate(divide="ignore"):
             radius = np.where(visits > 0, reach / (2.0 * visits), np.inf)
         radius = np.minimum(radius, problem.max_distance_km)
         ask = np.flatnonzero(active & (radius >= pool.complete_km) & (reach > 0))
-        if len(ask) == 0:
-            continue
-        chords = chords_for_km(radius[ask]) * (1 + 1e-9) + 1e-12
-        tree = cKDTree(problem.tutor_xyz[band])
-        which, found = flatten_hits(
-            tree.query_ball_point(problem.establishment_xyz[ask], chords, return_sorted=False)
-        )
-        hits_t.append(band[found])
-        hits_e.append(ask[which])
+        if len(ask):
+            found = _ball_hits(problem, band, ask, radius[ask])
+            hits_t.append(found[0])
+            hits_e.append(found[1])
     if not hits_t:
         return empty
     tutor, establishment = np.concatenate(hits_t), np.concatenate(hits_e)
@@ -201,12 +302,26 @@ def price_pool(
     distance = problem.distance_km(tutor, establishment)
     cost = np.round(problem.pair_cost_km(establishment, distance) / cost_unit_km).astype(np.int64)
     reduced = cost + establishment_potential[establishment] - tutor_potential[tutor]
-    take = reduced < slack
+    coverage = np.zeros(len(tutor), dtype=np.int64)
+    if priority_potentials is not None:
+        coverage = priority_potentials[0][establishment] - priority_potentials[1][tutor]
+    take = (coverage < 0) | ((coverage == 0) & (reduced < slack))
     tutor, establishment, distance = tutor[take], establishment[take], distance[take]
+    reduced, coverage = reduced[take], coverage[take]
     keep = _eligible(problem, tutor, establishment, distance)
-    tutor, establishment, distance = tutor[keep], establishment[keep], distance[keep]
-    new = ~np.isin(
-        pair_keys(tutor, establishment, problem.n_establishments),
-        pair_keys(pool.tutor, pool.establishment, problem.n_establishments),
-    )
-    return tutor[new], establishment[new], distance[new]
+    keys = pair_keys(tutor[keep], establishment[keep], problem.n_establishments)
+    keys, first = np.unique(keys, return_index=True)  # a pair found at both levels
+    pick = np.flatnonzero(keep)[first[~pool.holds(keys)]]
+    if len(pick) <= pool.n_pairs:
+        return tutor[pick], establishment[pick], distance[pick]
+    # Early potentials can be far from the final ones and price millions of
+    # pairs in (towns without a limit from a pool of 12 per establishment:
+    # 8 M pairs, 418 s): a round that would more than double the pool adds
+    # only each establishment's most promising few, which is enough to make
+    # progress (column generation may add any improving column).
+    order = np.lexsort((reduced[pick], coverage[pick], establishment[pick]))
+    pick = pick[order]
+    group = establishment[pick]
+    starts = np.searchsorted(group, group, side="left")
+    pick = np.sort(pick[np.arange(len(pick)) - starts < _PRICED_PER_ESTABLISHMENT])
+    return tutor[pick], establishment[pick], distance[pick]

@@ -20,8 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
-from scipy.sparse.csgraph import maximum_bipartite_matching
 
 from tutormatch.solve._network import Network
 
@@ -73,6 +71,9 @@ def _match_class(
     members: IntArray, tutors: IntArray, slots: IntArray, bad: set[tuple[int, int]]
 ) -> IntArray | None:
     """Exact split by bipartite matching on slot-expanded tutors (rarely needed)."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import maximum_bipartite_matching
+
     slot_tutor = np.repeat(tutors, slots)
     rows, cols = [], []
     for i, m in enumerate(members.tolist()):

@@ -24,11 +24,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
 from tutormatch.model._eligibility import MODE_ONSITE, pair_keys
 
 if TYPE_CHECKING:
+    import scipy.sparse as sp
+
     from tutormatch.solve._assignment import Assignment
 
 __all__ = ["Residual", "build_residual"]
@@ -87,6 +88,7 @@ class Residual:
         of a movable establishment it reaches (``-inf``: none). A new arc
         ``u -> node`` then gains ``priority[u] + exit_value[node]``.
         """
+        import scipy.sparse as sp  # imported on use: `import tutormatch` stays cheap
         from scipy.sparse.csgraph import breadth_first_order
 
         n = self.graph.shape[0]
@@ -115,6 +117,8 @@ class Residual:
 
 def build_residual(plan: Assignment) -> Residual:
     """Build the residual graph of ``plan`` (see the module's notes)."""
+    import scipy.sparse as sp  # imported on use: `import tutormatch` stays cheap
+
     p = plan.problem
     n_e, n_t = p.n_establishments, p.n_tutors
     cand = p.candidates

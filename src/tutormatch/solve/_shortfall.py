@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import scipy.sparse as sp
 
 from tutormatch.errors import InputError
 from tutormatch.model._eligibility import _role_ok, _wave_ok, pair_limit_km, remote_possible
@@ -78,7 +77,7 @@ _TRIES_RULE = 2  # rule relaxations are slower to solve (their remote classes sp
 
 def _groups(reach: npt.NDArray[np.bool_], n_e: int, n_t: int) -> IntArray:
     """Group uncovered establishments that reach a common tutor (1-based labels)."""
-    import scipy.sparse as sp
+    import scipy.sparse as sp  # imported on use: `import tutormatch` stays cheap
     from scipy.sparse.csgraph import connected_components
 
     tutors = reach[:, n_e : n_e + n_t]
@@ -261,6 +260,7 @@ def _path_costs(res: Residual, sources: IntArray) -> FloatArray:
     Bellman-Ford potentials (vectorised, :func:`~tutormatch.solve._backups._potentials`)
     make them non-negative for Dijkstra.
     """
+    import scipy.sparse as sp  # imported on use: `import tutormatch` stays cheap
     from scipy.sparse.csgraph import dijkstra
 
     from tutormatch.solve._backups import _potentials

@@ -24,7 +24,14 @@ from tutormatch.solve._flow import FlowBackend
 from tutormatch.solve._matching import MatchingBackend
 from tutormatch.solve._network import Network, build_network
 from tutormatch.solve._options import AUTO_PAIR_BUDGET, SolveOptions
-from tutormatch.solve._pool import choose_k, full_pool, initial_pool, price_pool
+from tutormatch.solve._pool import (
+    check_memory,
+    choose_k,
+    estimate_pairs,
+    full_pool,
+    initial_pool,
+    price_pool,
+)
 from tutormatch.solve._reasons import explain_uncovered, no_plan_reasons
 from tutormatch.solve._remote import split_remote
 from tutormatch.solve._status import Status
@@ -117,9 +124,11 @@ def solve(
         which ran. An object following the ``Backend`` protocol of
         :mod:`tutormatch.solve` is used as given.
     time_limit : float, optional
-        Seconds; shortcut for ``options.time_limit``. ``cpsat``, ``flow-bb``
-        and the block passes of ``matching`` stop there with the best plan and
-        its gap; the flow always finishes, exactly.
+        Seconds from this call, candidate pairs included; shortcut for
+        ``options.time_limit``. ``cpsat`` (model building included),
+        ``flow-bb`` and the repair and block passes of ``matching`` stop there
+        with the best plan and its gap (or ``no_solution``); the flow always
+        finishes, exactly.
     options : SolveOptions, optional
     cost_model : CostModel, optional
         The euros of ``"euros"``, ``"tutors"`` and budgets, and of the plan's
@@ -140,8 +149,10 @@ def solve(
     Raises
     ------
     InputError
-        For an unknown ``solver`` or ``objective``, or a backend that cannot
-        carry the problem's constraints.
+        For an unknown ``solver`` or ``objective``, a backend that cannot
+        carry the problem's constraints, or a model too large for the
+        machine's memory (with its estimated pairs and size, and the options
+        that make it smaller).
 
     Examples
     --------
@@ -188,6 +199,10 @@ def solve(
     # Only a backend with duals can prove a partial pool sufficient.
     prices = isinstance(backend, FlowBackend)
     k = choose_k(problem, options.candidate_k, AUTO_PAIR_BUDGET) if prices else None
+    if k is None:
+        # Refused here, with its size and the options that reduce it, rather
+        # than killed by the system halfway through listing the pairs.
+        check_memory(problem, estimate_pairs(problem), why="with every pair")
     pool = initial_pool(problem, k)
     logger.info("candidate pairs: %s%s", f"{pool.n_pairs:,}", "" if pool.is_complete else " (first pool)")
     if prices and not pool.is_complete:
@@ -209,6 +224,9 @@ def solve(
         if result.status is Status.INFEASIBLE and not pool.is_complete:
             # Infeasible on part of the pairs proves nothing (a minimum load
             # may need a pair left out): solve again on all of them.
+            check_memory(
+                problem, estimate_pairs(problem), why="with every pair (a partial pool was infeasible)"
+            )
             pool = full_pool(problem)
             continue
         if not result.status.has_solution:
@@ -222,6 +240,7 @@ def solve(
                 establishment_potential=result.potentials[0],
                 tutor_potential=result.potentials[1],
                 cost_unit_km=network.cost_unit_km,
+                priority_potentials=result.priority_potentials,
             )
             if len(added[0]):
                 # Pairs left out of the pool could improve the plan: add them.

@@ -50,6 +50,9 @@ def _period_report(plan: WavePlan, running: np.ndarray, share: np.ndarray | None
         {"tutor_id": problem.tutors.id[tutor], "uai": problem.establishments.id[establishment]}
     )
     given = tm.evaluate(sub, pairs, name="rollout pairs")
+    if options is None and plan.waves:
+        # Price the periods as the waves were solved (their cost model).
+        options = tm.report.ReportOptions.for_plan(plan.waves[0].plan)
     return given, tm.report.costs(given, options=options)
 
 

@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import scipy.sparse as sp
 
 from tutormatch.errors import InputError
 from tutormatch.model._eligibility import MODE_NONE, MODE_ONSITE, classify_pairs
@@ -98,6 +97,7 @@ def plan_jointly(
     -----
     See :mod:`tutormatch.waves._joint`.
     """
+    import scipy.sparse as sp  # imported on use: `import tutormatch` stays cheap
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     started = time.perf_counter()

@@ -41,7 +41,6 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from ortools.graph.python import min_cost_flow
 
 from tutormatch.errors import InputError
 from tutormatch.model._eligibility import MODE_ONSITE
@@ -214,6 +213,8 @@ def _solve_once(
     explicit: frozenset[int],
     movable: npt.NDArray[np.bool_],
 ) -> tuple[IntArray, bool, float, set[int]]:
+    from ortools.graph.python import min_cost_flow  # imported on use: `import tutormatch` stays cheap
+
     from tutormatch.model._eligibility import MODE_REMOTE, classify_pairs
     from tutormatch.solve._network import _integer_priorities
 

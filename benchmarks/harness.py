@@ -14,8 +14,9 @@ checks that every exact method reached the same (uncovered priority, cost)
 integer levels as tutormatch's min-cost flow, and writes a Markdown table,
 CSV and JSON files and log-log plots of time against candidate pairs.
 
-Run it with ``tutormatch bench [--quick] [--out DIR]`` or
-``python benchmarks/run.py`` in a checkout; see ``benchmarks/README.md``.
+Run it with ``python benchmarks/run.py [--quick]`` (``make bench`` for the
+quick suite) in a source checkout; see ``benchmarks/README.md``. It is not
+part of the installed package: the package ships what users import.
 
 Notes
 -----
@@ -56,7 +57,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["METHODS", "SUITES", "Case", "bench_command", "main", "run", "run_suite"]
+__all__ = ["METHODS", "SUITES", "Case", "main", "run", "run_suite"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -82,10 +83,13 @@ class Case:
     name : str
     n_establishments, n_tutors : int
         Sizes (ignored by ``source="example"``, always 500 x 260).
-    source : {"synthetic", "example", "nearest"}
+    source : {"synthetic", "example", "nearest", "allpairs"}
         ``"synthetic"``: :func:`tutormatch.datasets.synthetic_instance` with
         its eligibility rules (roles, waves, personal limits) and a distance
-        limit, written to CSV files. ``"example"``: the example académie
+        limit, written to CSV files. ``"allpairs"``: the same without any
+        limit, every pair eligible; too many pairs to export, so the baselines
+        get each establishment's ``k`` nearest (not exact) and plans are
+        costed from the coordinates. ``"example"``: the example académie
         (Aix-Marseille). ``"nearest"``: the issue's shape, each
         establishment's ``k`` nearest tutors as a sparse distance matrix
         (:meth:`tutormatch.Problem.from_arrays`), no limit, equal priorities.
@@ -98,6 +102,9 @@ class Case:
         Nearest tutors per establishment, for ``source="nearest"``.
     capacity : int
         Capacity of every synthetic tutor.
+    rules : bool
+        Synthetic cases: with the eligibility rules (roles, waves, personal
+        limits), or without (every pair within the limit is eligible).
     side : {"none", "min_load", "all_or_nothing"}
         Side constraints: ``"min_load"`` gives a minimum load of 1 to as many
         tutors as can have one (a maximum matching decides, so the problem
@@ -122,6 +129,7 @@ class Case:
     max_distance_km: float = 60.0
     k: int = 30
     capacity: int = 2
+    rules: bool = True
     side: str = "none"
     seed: int = 1
     time_limit: float = 60.0
@@ -131,7 +139,7 @@ class Case:
 
     def __post_init__(self) -> None:
         for name, valid in (
-            ("source", ("synthetic", "example", "nearest")),
+            ("source", ("synthetic", "example", "nearest", "allpairs")),
             ("structure", ("communes", "uniform", "clustered")),
             ("side", ("none", "min_load", "all_or_nothing")),
         ):
@@ -146,27 +154,36 @@ class Case:
             )
 
     @property
+    def _region(self) -> str:
+        regions: dict[tuple[str, ...] | None, str] = {
+            None: "France",
+            _ACADEMIE: "Aix-Marseille",
+            _LARGE_ACADEMIE: "Auvergne-Rhône-Alpes",
+        }
+        return regions.get(self.departements, ", ".join(self.departements or ()))
+
+    @property
     def description(self) -> str:
         """A one-line description for the tables."""
         if self.source == "example":
             what = "example académie (Aix-Marseille), 500 × 260, priorities 1–3, capacities 1–3"
         elif self.source == "nearest":
+            where = "real communes" if self.structure == "communes" else self.structure
             what = (
-                f"{self.n_establishments:,} × {self.n_tutors:,} on real communes, France, "
+                f"{self.n_establishments:,} × {self.n_tutors:,} on {where}, {self._region}, "
                 f"each establishment's {self.k} nearest tutors, no limit, equal priorities"
             )
         else:
-            regions: dict[tuple[str, ...] | None, str] = {
-                None: "France",
-                _ACADEMIE: "Aix-Marseille",
-                _LARGE_ACADEMIE: "Auvergne-Rhône-Alpes",
-            }
-            region = regions.get(self.departements, ", ".join(self.departements or ()))
+            region = self._region
             slots = self.n_tutors * self.capacity / max(self.n_establishments, 1)
             what = (
                 f"{self.n_establishments:,} × {self.n_tutors:,}, {self.structure}, {region}, "
                 f"{slots:.2f} slots per establishment"
             )
+        if not self.rules:
+            what += ", no rules"
+        if self.source == "allpairs":
+            what += f" (baselines: the {self.k} nearest)"
         if self.source != "nearest":
             what += (
                 ", no limit" if not math.isfinite(self.max_distance_km) else f", {self.max_distance_km:g} km"
@@ -302,6 +319,41 @@ def full_suite() -> list[Case]:
             headline=True,
         ),
     ]
+    # The shapes of issue 9, measured independently: no eligibility rules.
+    towns = {"structure": "clustered", "departements": _LARGE_ACADEMIE, "rules": False}
+    cases += [
+        Case(
+            "shape-towns-allpairs",
+            8000,
+            4000,
+            source="allpairs",
+            max_distance_km=math.inf,
+            methods=("tm-flow", "tm-csv", "ortools-mcf"),
+            headline=True,
+            **towns,  # type: ignore[arg-type]
+        ),
+        Case(
+            "shape-towns-nearest30",
+            8000,
+            4000,
+            source="nearest",
+            methods=("tm-flow", "ortools-mcf", "scipy-lapjvsp"),
+            headline=True,
+            **towns,  # type: ignore[arg-type]
+        ),
+    ]
+    for n in (2000, 8000, 16000):
+        cases.append(
+            Case(
+                f"shape-communes-norules-{n}",
+                n,
+                n // 2,
+                rules=False,
+                methods=("kdtree", "tm-flow", "tm-csv", "ortools-mcf"),
+                series="scaling-60km-norules",
+                headline=n in (8000, 16000),
+            )
+        )
     # Scaling, 60 km on real communes (2 slots per establishment): pairs grow
     # faster than sizes, as density grows.
     for n in (250, 500, 1000, 2000, 4000, 8000, 16000):
@@ -348,14 +400,19 @@ def _frames(case: Case) -> tuple[Any, Any]:
 
     if case.source == "example":
         return example_frames()
-    return synthetic_instance(
+    tutors, establishments = synthetic_instance(
         case.n_establishments,
         case.n_tutors,
         structure=case.structure,
         departements=list(case.departements) if case.departements else None,
         seed=case.seed,
         capacity=case.capacity,
+        waves=case.rules,
+        roles=case.rules,
     )
+    if not case.rules:
+        tutors = tutors.drop(columns="max_km")
+    return tutors, establishments
 
 
 def load_problem(case: Case, folder: Path) -> Any:
@@ -455,7 +512,7 @@ def prepare(case: Case, folder: Path) -> dict[str, Any]:
         problem = load_problem(case, folder)
         t, e = problem.tutors, problem.establishments
         np.savez(folder / "coords.npz", lon_t=t.lon, lat_t=t.lat, lon_e=e.lon, lat_e=e.lat)
-    network = export_network(problem)
+    network = export_network(problem, k=case.k if case.source == "allpairs" else None)
     np.savez(folder / "network.npz", **network)  # type: ignore[arg-type]  # numpy's stub is too narrow
     return {
         "n_establishments": problem.n_establishments,
@@ -466,8 +523,8 @@ def prepare(case: Case, folder: Path) -> dict[str, Any]:
     }
 
 
-def export_network(problem: Any) -> dict[str, npt.NDArray[Any]]:
-    """Export tutormatch's integer model over every eligible pair, as plain arrays.
+def export_network(problem: Any, k: int | None = None) -> dict[str, npt.NDArray[Any]]:
+    """Export tutormatch's integer model over every eligible pair (or the ``k`` nearest), as plain arrays.
 
     Every method solves this model: minimise
     ``sum(arc_cost * x) + sum(big_m * priority_int * uncovered)`` with each
@@ -481,9 +538,10 @@ def export_network(problem: Any) -> dict[str, npt.NDArray[Any]]:
         not model.
     """
     from tutormatch.solve._network import build_network
-    from tutormatch.solve._pool import full_pool
+    from tutormatch.solve._pool import full_pool, initial_pool
 
-    network = build_network(problem, full_pool(problem))
+    # The integer unit and M depend on every eligible pair, not on the pool.
+    network = build_network(problem, full_pool(problem) if k is None else initial_pool(problem, k))
     if len(network.link_class) or network.arc_mode.any() or not network.active.all():
         raise ValueError("benchmark cases must have no remote and no fixed pairs (allow_remote=False).")
     return {
@@ -496,6 +554,7 @@ def export_network(problem: Any) -> dict[str, npt.NDArray[Any]]:
         "big_m": np.array(network.big_m, dtype=np.int64),
         "cost_unit_km": np.array(network.cost_unit_km),
         "all_or_nothing": np.array(network.all_or_nothing),
+        "visits": np.asarray(problem.establishments.visits_per_year, dtype=np.float64),
     }
 
 
@@ -556,6 +615,30 @@ class Model:
         pos = np.minimum(np.searchsorted(keys[order], wanted), max(len(keys) - 1, 0))
         found = keys[order][pos] == wanted if len(keys) else np.zeros(len(wanted), dtype=bool)
         return np.where(found, order[pos], -1)
+
+    def pair_levels(
+        self, folder: Path, tutor: IntArray, establishment: IntArray
+    ) -> tuple[int, int, int, str]:
+        """Like :meth:`levels` for any pairs (not only the model's), costed from the coordinates."""
+        with np.load(folder / "coords.npz") as c, np.load(folder / "network.npz") as n:
+            lon_t, lat_t, lon_e, lat_e = (np.radians(c[k]) for k in ("lon_t", "lat_t", "lon_e", "lat_e"))
+            visits = n["visits"]
+        t, e = np.asarray(tutor, dtype=np.int64), np.asarray(establishment, dtype=np.int64)
+        half = (
+            np.sin((lat_e[e] - lat_t[t]) / 2) ** 2
+            + np.cos(lat_t[t]) * np.cos(lat_e[e]) * np.sin((lon_e[e] - lon_t[t]) / 2) ** 2
+        )
+        km = 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(half, 0, 1)))
+        cost = np.round(2 * visits[e] * km / self.cost_unit_km).astype(np.int64)
+        per_e = np.bincount(e, minlength=self.n_establishments)
+        load = np.bincount(t, minlength=self.n_tutors)
+        problems = []
+        if (per_e > 1).any():
+            problems.append(f"{int((per_e > 1).sum())} establishments covered twice")
+        if (load > self.capacity).any():
+            problems.append(f"{int((load > self.capacity).sum())} tutors over capacity")
+        uncovered = int(self.priority_int[per_e == 0].sum())
+        return uncovered, int(cost.sum()), int((per_e > 0).sum()), "; ".join(problems)
 
     def levels(self, arcs: IntArray) -> tuple[int, int, int, str]:
         """Return a plan's uncovered priority, cost, covered count and what it breaks ("" if nothing)."""
@@ -690,7 +773,7 @@ def _skip_kdtree(case: Case, info: dict[str, Any]) -> str | None:
 
 def _run_mcf(case: Case, folder: Path, budget: float) -> Outcome:
     """OR-Tools' SimpleMinCostFlow on the pairs, as a user would write it."""
-    del case, folder, budget
+    del folder, budget
     from ortools.graph.python import min_cost_flow
 
     m: Model = _SETUP["model"]
@@ -712,7 +795,8 @@ def _run_mcf(case: Case, folder: Path, budget: float) -> Outcome:
     if status != smcf.OPTIMAL:
         return Outcome(None, "no_plan", detail={"message": f"status {status}"})
     flows = np.asarray(smcf.flows(arcs[: len(m.arc_cost)]))
-    return Outcome(np.flatnonzero(flows > 0), "optimal")
+    # On the k nearest of an all-pairs case it is exact on its pairs only.
+    return Outcome(np.flatnonzero(flows > 0), "heuristic" if case.source == "allpairs" else "optimal")
 
 
 def _slot_columns(m: Model) -> tuple[IntArray, int]:
@@ -854,6 +938,15 @@ def _skip_pulp(case: Case, info: dict[str, Any]) -> str | None:
 
 
 #: The methods, by key.
+# tutormatch imports these on first use (not with `import tutormatch`); like
+# the baselines' own imports, they are loaded before the clock starts.
+_TM_IMPORTS = (
+    "ortools.graph.python.min_cost_flow",
+    "ortools.graph.python.max_flow",
+    "scipy.sparse.csgraph",
+    "scipy.spatial",
+)
+
 METHODS: dict[str, Method] = {
     "kdtree": Method(
         "candidate pairs (KD-tree), the floor",
@@ -863,17 +956,28 @@ METHODS: dict[str, Method] = {
         starts_from="coords",
         imports=("tutormatch.geo",),
     ),
-    "tm-flow": Method("tutormatch flow", _run_tm_flow, True, _skip_tm_flow, starts_from="problem"),
+    "tm-flow": Method(
+        "tutormatch flow", _run_tm_flow, True, _skip_tm_flow, starts_from="problem", imports=_TM_IMPORTS
+    ),
     "tm-csv": Method(
         "tutormatch flow, from CSV files",
         _run_tm_csv,
         True,
         _skip_tm_csv,
         starts_from="",
-        imports=("tutormatch",),
+        imports=("tutormatch", *_TM_IMPORTS),
     ),
-    "tm-auto": Method("tutormatch auto", _run_tm_auto, True, _never, starts_from="problem"),
-    "tm-cpsat": Method("tutormatch CP-SAT", _run_tm_cpsat, True, _never, starts_from="problem"),
+    "tm-auto": Method(
+        "tutormatch auto", _run_tm_auto, True, _never, starts_from="problem", imports=_TM_IMPORTS
+    ),
+    "tm-cpsat": Method(
+        "tutormatch CP-SAT",
+        _run_tm_cpsat,
+        True,
+        _never,
+        starts_from="problem",
+        imports=(*_TM_IMPORTS, "ortools.sat.python.cp_model"),
+    ),
     "ortools-mcf": Method(
         "OR-Tools min-cost flow, hand-written",
         _run_mcf,
@@ -993,9 +1097,13 @@ def measure_in_process(case: Case, method: str, folder: Path, budget: float) -> 
     arcs = outcome.arcs
     if plan is not None or arcs is not None:
         model = Model.load(folder)
-        if plan is not None:
-            arcs = model.arcs_of_pairs(np.asarray(plan.tutor), np.asarray(plan.establishment))
-        uncovered, cost, covered, broken = model.levels(arcs if arcs is not None else np.empty(0, np.int64))
+        if plan is not None and case.source == "allpairs":
+            levels = model.pair_levels(folder, np.asarray(plan.tutor), np.asarray(plan.establishment))
+        else:
+            if plan is not None:
+                arcs = model.arcs_of_pairs(np.asarray(plan.tutor), np.asarray(plan.establishment))
+            levels = model.levels(arcs if arcs is not None else np.empty(0, np.int64))
+        uncovered, cost, covered, broken = levels
         record.update(
             uncovered=uncovered, cost=cost, covered=covered, broken=broken, cost_unit_km=model.cost_unit_km
         )
@@ -1366,7 +1474,7 @@ def machine_lines(command: str, source_at_start: str) -> list[str]:
 
 def _git_state() -> str:
     """Say which tutormatch source ran: the commit, and a digest of uncommitted changes in src/."""
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[1]
     if not (root / ".git").exists():
         return "installed package (no checkout)"
 
@@ -1747,15 +1855,6 @@ def _terminate_as_exit() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def bench_command(*, quick: bool, out: Path) -> int:
-    """Run ``tutormatch bench``: write the results to ``out``, print the Markdown; return 0."""
-    command = "tutormatch bench" + (" --quick" if quick else "") + f" --out {out}"
-    with _terminate_as_exit():
-        text = run(suite="quick" if quick else "full", out=out, command=command)
-    print(text)
-    return 0
 
 
 def main(argv: Sequence[str] | None = None, *, prog: str = "python benchmarks/run.py") -> int:

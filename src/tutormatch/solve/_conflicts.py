@@ -1,0 +1,469 @@
+r"""Hard constraints that cannot all hold: the conflict and the least relaxation.
+
+Notes
+-----
+An elastic model over the user's own constraints, solved by CP-SAT. Every
+constraint the user wrote gets a named boolean :math:`r_c` ("relaxed"):
+
+- each tutor's minimum load :math:`m_t`: :math:`\text{load}_t + s_t \ge m_t`,
+  :math:`0 \le s_t \le m_t r_t`;
+- each fixed pair :math:`p = (t, e)`: :math:`x_{te} \ge 1 - r_p`;
+- each tutor's all-or-nothing rule: :math:`\text{load}_t = k_t w_t` unless
+  :math:`r_t` (then any load up to :math:`k_t`);
+
+on the same eligible pairs as the solve (every remote class made explicit),
+with each establishment at most once and each load within capacity. The
+objective is lexicographic, by one weight :math:`W` larger than any amount:
+:math:`\min W \sum_c r_c + \sum_t s_t` (fewest relaxed constraints, then the
+least total shortfall of minimum loads). CP-SAT proves it optimal. The count
+of relaxed constraints is not a flow objective (a fixed charge per
+constraint), hence CP-SAT and not a flow with slack arcs; a flow with slack
+arcs would minimise the total shortfall, not how many constraints give way.
+
+The conflict itself is a minimal set of constraints that cannot all hold:
+CP-SAT's assumptions give a core of named constraints, which a deletion
+filter then shrinks to a minimal one (each step one feasibility solve).
+
+A budget is checked last, on the problem relaxed as above: when the
+cheapest plan meeting the remaining constraints costs more than the budget,
+the budget is the conflict and its least relaxation is that cheapest cost.
+With both kinds at once, the two stages are each exact but the pair is
+lexicographic (structural constraints first), not a joint minimum.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tutormatch.model._problem import Problem
+
+__all__ = ["Infeasibility", "find_conflicts"]
+
+KINDS = ("min_load", "fixed_pair", "all_or_nothing", "budget")
+_CORE_FILTER_LIMIT = 40  # deletion filter beyond this many named constraints: keep the core as is
+
+_PHRASES = {
+    "min_load": ("the minimum load of {tutor} ({value})", "la charge minimale de {tutor} ({value})"),
+    "fixed_pair": ("the fixed pairs of {tutor} ({uais})", "les binômes imposés de {tutor} ({uais})"),
+    "all_or_nothing": (
+        "the all-or-nothing load of {tutor} ({value})",
+        "la charge tout-ou-rien de {tutor} ({value})",
+    ),
+    "budget": ("the budget of {value}", "le budget de {value}"),
+}
+_RELAX = {
+    "min_load": (
+        "lower the minimum load of {tutor} to {to}",
+        "abaisser la charge minimale de {tutor} à {to}",
+    ),
+    "fixed_pair": ("drop the fixed pair ({tutor}, {uai})", "retirer le binôme imposé ({tutor}, {uai})"),
+    "all_or_nothing": (
+        "let {tutor} take {to} instead of {value} (all-or-nothing)",
+        "laisser {tutor} prendre {to} au lieu de {value} (tout-ou-rien)",
+    ),
+    "budget": ("raise the budget to {to}", "relever le budget à {to}"),
+}
+
+
+def _euros(value: float, lang: int = 0) -> str:
+    text = f"{value:,.2f}".replace(",", "\u202f")
+    return (text if lang == 0 else text.replace(".", ",")) + " €"
+
+
+_SHOWN = 6  # constraints named in a sentence; the table lists them all
+
+
+def _join(items: list[str], word: str) -> str:
+    if len(items) > _SHOWN:
+        more = len(items) - _SHOWN + 1
+        items = [*items[: _SHOWN - 1], f"{more} more" if word == "and" else f"{more} autres"]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" {word} " + items[-1]
+
+
+@dataclass(frozen=True, eq=False)
+class Infeasibility:
+    """Why a problem has no plan: the user's constraints that conflict, and the least relaxation.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per constraint the user wrote that takes part: columns
+        ``kind`` (``min_load``, ``fixed_pair``, ``all_or_nothing``,
+        ``budget``), ``tutor_id``, ``uai`` (fixed pairs), ``value`` (as
+        written), ``in_conflict`` (member of the minimal conflict),
+        ``relaxed`` (part of the least relaxation) and ``relaxed_to`` (the
+        value that restores a plan; ``nan`` for a dropped pair).
+    relaxed_problem : Problem
+        The problem with the least relaxation applied (minimum loads
+        lowered, fixed pairs dropped, all-or-nothing capacities lowered).
+    relaxed_budget_eur : float or None
+        The budget that restores a plan (the plan's own when not relaxed).
+    n_relaxed : int
+        How many constraints the least relaxation relaxes.
+    is_proven : bool
+        Whether CP-SAT proved that no relaxation of fewer constraints
+        restores a plan, and that the conflict is minimal (``False`` when
+        ``time_limit`` stopped it: the relaxation still restores a plan and
+        the conflict still cannot hold).
+    """
+
+    table: pd.DataFrame = field(repr=False)
+    relaxed_problem: Problem = field(repr=False)
+    relaxed_budget_eur: float | None
+    n_relaxed: int
+    is_proven: bool = True
+
+    def sentence(self, lang: str = "en") -> str:
+        """Return the conflict and its least relaxation in one sentence (``"en"`` or ``"fr"``)."""
+        if lang not in ("en", "fr"):
+            raise ValueError(f"lang must be 'en' or 'fr'; got {lang!r}.")
+        i = 0 if lang == "en" else 1
+        rows = self.table
+        conflict = rows[rows["in_conflict"]]
+        if not len(conflict):
+            return (
+                "no conflict among minimum loads, fixed pairs, all-or-nothing loads and budget was found"
+                if i == 0
+                else "aucun conflit entre charges minimales, binômes imposés, tout-ou-rien et budget"
+            )
+        phrases: list[str] = []
+        for (kind, tutor), group in conflict.groupby(["kind", "tutor_id"], sort=False):
+            value = group["value"].iloc[0]
+            shown = _euros(float(value), i) if kind == "budget" else value
+            uais = ", ".join(group["uai"].astype(str))
+            phrases.append(_PHRASES[str(kind)][i].format(tutor=tutor, value=shown, uais=uais))
+        if i == 0:
+            verb = (
+                "cannot hold"
+                if len(phrases) == 1
+                else ("cannot both hold" if len(phrases) == 2 else "cannot all hold")
+            )
+            head = f"{_join(phrases, 'and')} {verb}"
+        else:
+            verb = "ne peut être respectée" if len(phrases) == 1 else "ne peuvent être respectés ensemble"
+            head = f"{_join(phrases, 'et')} {verb}"
+        fixes = []
+        for row in rows[rows["relaxed"]].itertuples(index=False):
+            amount = float(row.relaxed_to)  # type: ignore[arg-type]
+            to: object = _euros(amount, i) if row.kind == "budget" else amount
+            if row.kind != "budget" and math.isfinite(amount):
+                to = int(amount)
+            fixes.append(
+                _RELAX[str(row.kind)][i].format(tutor=row.tutor_id, uai=row.uai, value=row.value, to=to)
+            )
+        tail = "least relaxation: " if i == 0 else "moindre relâchement : "
+        note = (
+            ("", "")
+            if self.is_proven
+            else (
+                " (the best found within the time limit, not proven least)",
+                " (le meilleur trouvé dans le temps imparti, non prouvé minimal)",
+            )
+        )
+        return f"{head}; {tail}{_join(fixes, 'and' if i == 0 else 'et')}{note[i]}"
+
+    def __repr__(self) -> str:
+        return f"Infeasibility(n_relaxed={self.n_relaxed}, {self.sentence()!r})"
+
+
+@dataclass(frozen=True)
+class _Elastic:
+    """The elastic model's data: pairs and the named constraints."""
+
+    problem: Problem
+    pair_tutor: np.ndarray
+    pair_establishment: np.ndarray
+    names: list[tuple[str, int, int]]  # (kind, tutor row, establishment row or -1)
+
+
+def _pairs(problem: Problem, tutors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every eligible pair of ``tutors`` as the solve sees it, plus the fixed pairs.
+
+    Tutors without a named constraint may stay idle (load 0 meets every rule
+    and establishments may stay uncovered), so they never help a plan exist:
+    their pairs are left out, exactly.
+    """
+    from tutormatch.solve._network import build_network
+    from tutormatch.solve._pool import full_pool
+
+    free = dataclasses.replace(problem, fixed=np.empty((0, 2), dtype=np.int64))
+    remote = free.remote_classes
+    explicit = frozenset(np.unique(remote.link_class[np.isin(remote.link_tutor, tutors)]).tolist())
+    net = build_network(free, full_pool(free), explicit_classes=explicit)
+    mine = np.isin(net.arc_tutor, tutors)
+    t = np.concatenate((net.arc_tutor[mine], problem.fixed[:, 0])).astype(np.int64)
+    e = np.concatenate((net.arc_establishment[mine], problem.fixed[:, 1])).astype(np.int64)
+    keys = np.unique(e * problem.n_tutors + t)
+    return (keys % problem.n_tutors).astype(np.int64), (keys // problem.n_tutors).astype(np.int64)
+
+
+def _build(elastic: _Elastic, enforced: set[int] | None) -> tuple[Any, list[Any], list[Any]]:
+    """CP-SAT model; ``enforced``: constraints that may not relax (None: all may, minimise)."""
+    from ortools.sat.python import cp_model
+
+    p = elastic.problem
+    cap, low = p.tutors.capacity, p.tutors.min_load
+    model = cp_model.CpModel()
+    x = [model.new_bool_var(f"x{a}") for a in range(len(elastic.pair_tutor))]
+    by_e: dict[int, list[Any]] = {}
+    by_t: dict[int, list[Any]] = {}
+    index: dict[tuple[int, int], int] = {}
+    for a, (t, e) in enumerate(
+        zip(elastic.pair_tutor.tolist(), elastic.pair_establishment.tolist(), strict=True)
+    ):
+        by_e.setdefault(e, []).append(x[a])
+        by_t.setdefault(t, []).append(x[a])
+        index[(t, e)] = a
+    for terms in by_e.values():
+        model.add_at_most_one(terms)
+    load = {t: sum(terms) for t, terms in by_t.items()}
+    for t, expr in load.items():
+        model.add(expr <= int(cap[t]))
+    r = [model.new_bool_var(f"r{c}") for c in range(len(elastic.names))]
+    shortfall: list[Any] = []
+    for c, (kind, t, e) in enumerate(elastic.names):
+        if enforced is not None:
+            model.add(r[c] == (0 if c in enforced else 1))
+        expr = load.get(t, 0)
+        if kind == "min_load":
+            s = model.new_int_var(0, int(low[t]), f"s{c}")
+            model.add(s <= int(low[t]) * r[c])
+            model.add(expr + s >= int(low[t]))
+            shortfall.append(s)
+        elif kind == "fixed_pair":
+            model.add(x[index[(t, e)]] == 1).only_enforce_if(r[c].Not())
+        elif kind == "all_or_nothing":
+            w = model.new_bool_var(f"w{c}")
+            model.add(expr == int(cap[t]) * w).only_enforce_if(r[c].Not())
+    return model, r, [x, shortfall]
+
+
+def _solve(model: Any, *, time_limit: float, assumptions: list[Any] | None = None) -> tuple[Any, int]:
+    from ortools.sat.python import cp_model
+
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(time_limit, 0.01)
+    solver.parameters.num_workers = 1  # deterministic, and assumptions need one worker
+    solver.parameters.random_seed = 0
+    if assumptions:
+        model.add_assumptions(assumptions)
+    code = int(solver.solve(model))
+    return solver, code
+
+
+def _infeasible(elastic: _Elastic, enforced: set[int], time_limit: float) -> bool | None:
+    """Whether the ``enforced`` constraints cannot all hold (None: not decided in time)."""
+    from ortools.sat.python import cp_model
+
+    model, _, _ = _build(elastic, enforced)
+    code = _solve(model, time_limit=time_limit)[1]
+    if code == cp_model.INFEASIBLE:
+        return True
+    return False if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
+
+
+def _minimal_core(elastic: _Elastic, core: list[int], deadline: float) -> tuple[list[int], bool]:
+    """Shrink ``core`` (constraints that cannot all hold) to a minimal one by deletion.
+
+    A constraint is dropped only when the rest is proven infeasible, so the
+    result always cannot hold; it is proven minimal when every check ended.
+    """
+    if len(core) > _CORE_FILTER_LIMIT:
+        return core, False
+    kept, proven = list(core), True
+    for c in list(core):
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            return kept, False
+        verdict = _infeasible(elastic, set(kept) - {c}, left)
+        if verdict is None:
+            proven = False
+        elif verdict:
+            kept.remove(c)
+    return kept, proven
+
+
+def _hint(model: Any, elastic: _Elastic, x: list[Any], r: list[Any], shortfall: list[Any]) -> None:
+    """Hint a complete plan: a maximum flow of the minimum loads (CP-SAT alone finds none fast)."""
+    from ortools.graph.python import max_flow
+
+    p = elastic.problem
+    n_t, n_e = p.n_tutors, p.n_establishments
+    low = p.tutors.min_load.astype(np.int64)
+    fixed_t = np.bincount(p.fixed[:, 0], minlength=n_t) if len(p.fixed) else np.zeros(n_t, dtype=np.int64)
+    want = np.maximum(low, fixed_t)
+    flow = max_flow.SimpleMaxFlow()
+    source, sink = n_t + n_e, n_t + n_e + 1
+    for t in np.flatnonzero(want > 0).tolist():
+        flow.add_arc_with_capacity(source, t, int(want[t]))
+    first = flow.add_arcs_with_capacity(
+        elastic.pair_tutor, n_t + elastic.pair_establishment, np.ones(len(x), np.int64)
+    )
+    for e in range(n_e):
+        flow.add_arc_with_capacity(n_t + e, sink, 1)
+    flow.solve(source, sink)
+    used = flow.flows(first) > 0 if len(x) else np.zeros(0, dtype=bool)
+    load = np.bincount(elastic.pair_tutor[used], minlength=n_t)
+    chosen = set(
+        zip(elastic.pair_tutor[used].tolist(), elastic.pair_establishment[used].tolist(), strict=True)
+    )
+    for a, var in enumerate(x):
+        model.add_hint(var, bool(used[a]))
+    k = 0
+    for c, (kind, t, e) in enumerate(elastic.names):
+        if kind == "min_load":
+            model.add_hint(shortfall[k], max(int(low[t]) - int(load[t]), 0))
+            model.add_hint(r[c], bool(load[t] < low[t]))
+            k += 1
+        elif kind == "fixed_pair":
+            model.add_hint(r[c], (t, e) not in chosen)
+        else:
+            model.add_hint(r[c], bool(0 < load[t] < p.tutors.capacity[t]))
+
+
+def _names(problem: Problem) -> list[tuple[str, int, int]]:
+    names: list[tuple[str, int, int]] = []
+    for t, e in sorted(map(tuple, problem.fixed.tolist())):
+        names.append(("fixed_pair", int(t), int(e)))
+    for t in np.flatnonzero(problem.tutors.min_load > 0).tolist():
+        names.append(("min_load", t, -1))
+    if problem.all_or_nothing:
+        has = np.zeros(problem.n_tutors, dtype=bool)
+        has[problem.fixed[:, 0]] = True
+        must = (problem.tutors.min_load > 0) | has
+        for t in np.flatnonzero(must & (problem.tutors.capacity > 0)).tolist():
+            names.append(("all_or_nothing", t, -1))
+    return names
+
+
+def find_conflicts(
+    problem: Problem,
+    *,
+    budget_eur: float | None = None,
+    cost_model: Any = None,
+    time_limit: float = 30.0,
+) -> Infeasibility:
+    """Return the conflicting constraints of ``problem`` and their least relaxation; see the module notes."""
+    from ortools.sat.python import cp_model
+
+    deadline = time.perf_counter() + time_limit
+    names = _names(problem)
+    pt, pe = _pairs(problem, np.unique(np.array([t for _, t, _ in names], dtype=np.int64)))
+    elastic = _Elastic(problem, pt, pe, names)
+    model, r, (x, shortfall) = _build(elastic, None)
+    weight = 1 + int(problem.tutors.min_load.sum())
+    model.minimize(weight * sum(r) + sum(shortfall))
+    _hint(model, elastic, x, r, shortfall)
+    solver, code = _solve(model, time_limit=time_limit)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):  # pragma: no cover - all relaxed is feasible
+        raise RuntimeError(f"elastic model: {solver.status_name()}")
+    proven = code == cp_model.OPTIMAL
+    relaxed = [bool(solver.boolean_value(v)) for v in r]
+    used = np.array([solver.boolean_value(v) for v in x], dtype=bool)
+    loads = np.bincount(pt[used], minlength=problem.n_tutors)
+
+    core: list[int] = []
+    if any(relaxed):
+        core_model, core_r, _ = _build(elastic, None)
+        left = max(deadline - time.perf_counter(), 0.01)
+        core_solver, core_code = _solve(core_model, time_limit=left, assumptions=[v.Not() for v in core_r])
+        if core_code == cp_model.INFEASIBLE:
+            lits = set(core_solver.sufficient_assumptions_for_infeasibility())
+            core = [c for c, v in enumerate(core_r) if v.Not().index in lits or v.index in lits]
+        if not core:
+            core, proven = list(range(len(names))), False
+        core, minimal = _minimal_core(elastic, core, deadline)
+        proven = proven and minimal
+
+    t_ids, e_ids = problem.tutors.id, problem.establishments.id
+    rows: list[dict[str, Any]] = []
+    min_load = problem.tutors.min_load.copy()
+    capacity = problem.tutors.capacity.copy()
+    keep_fixed = np.ones(len(problem.fixed), dtype=bool)
+    fixed_pos = {(int(t), int(e)): i for i, (t, e) in enumerate(problem.fixed.tolist())}
+    for c, (kind, t, e) in enumerate(names):
+        to: float = math.nan
+        if kind == "min_load":
+            value: Any = int(problem.tutors.min_load[t])
+            if relaxed[c]:
+                to = float(min(int(loads[t]), value))
+                min_load[t] = int(to)
+        elif kind == "fixed_pair":
+            value = f"{t_ids[t]}-{e_ids[e]}"
+            if relaxed[c]:
+                keep_fixed[fixed_pos[(t, e)]] = False
+        else:
+            value = int(problem.tutors.capacity[t])
+            if relaxed[c]:
+                to = float(loads[t])
+                capacity[t] = int(to)
+        rows.append(
+            {
+                "kind": kind,
+                "tutor_id": str(t_ids[t]),
+                "uai": str(e_ids[e]) if e >= 0 else "",
+                "value": value,
+                "in_conflict": c in core,
+                "relaxed": relaxed[c],
+                "relaxed_to": to,
+            }
+        )
+    tutors = dataclasses.replace(problem.tutors, min_load=min_load, capacity=capacity)
+    relaxed_problem = dataclasses.replace(problem, tutors=tutors, fixed=problem.fixed[keep_fixed])
+
+    new_budget = budget_eur
+    if budget_eur is not None:
+        cheapest = _cheapest_eur(relaxed_problem, cost_model)
+        if cheapest is not None and cheapest > budget_eur:
+            new_budget = math.ceil(cheapest * 100.0 - 1e-6) / 100.0
+            rows.append(
+                {
+                    "kind": "budget",
+                    "tutor_id": "",
+                    "uai": "",
+                    "value": float(budget_eur),
+                    "in_conflict": True,
+                    "relaxed": True,
+                    "relaxed_to": new_budget,
+                }
+            )
+    table = pd.DataFrame(
+        rows, columns=["kind", "tutor_id", "uai", "value", "in_conflict", "relaxed", "relaxed_to"]
+    ).astype({"in_conflict": bool, "relaxed": bool, "relaxed_to": float})
+    if budget_eur is not None and new_budget != budget_eur:
+        # The budget conflicts with what the remaining constraints force: name those too.
+        table.loc[table["kind"] != "budget", "in_conflict"] = ~table.loc[table["kind"] != "budget", "relaxed"]
+    return Infeasibility(
+        table=table,
+        relaxed_problem=relaxed_problem,
+        relaxed_budget_eur=new_budget,
+        n_relaxed=int(table["relaxed"].sum()),
+        is_proven=proven,
+    )
+
+
+def _cheapest_eur(problem: Problem, cost_model: Any) -> float | None:
+    """Euros of the cheapest plan (fixed pairs and minimum loads only), as the budget solve counts them."""
+    from tutormatch.model._costs import CostModel
+    from tutormatch.solve._euros import euro_costs
+    from tutormatch.solve._euros_cpsat import solve_euros_cpsat
+    from tutormatch.solve._network import build_network
+    from tutormatch.solve._options import SolveOptions
+    from tutormatch.solve._pool import full_pool
+
+    network = build_network(problem, full_pool(problem))
+    network = dataclasses.replace(network, priority_int=np.zeros_like(network.priority_int))
+    costs = euro_costs(problem, network, cost_model or CostModel(), "euros")
+    result = solve_euros_cpsat(network, costs, SolveOptions(), objective="euros", budget_eur=None)
+    if not result.status.has_solution:
+        return None
+    return float(result.stats["model_eur"])

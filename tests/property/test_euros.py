@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -158,3 +159,14 @@ def test_a_choice_across_the_tranches_matches_brute_force(prior: float) -> None:
     problem = tm.Problem.from_frames(tutors, establishments, max_distance_km=60, allow_remote=False)
     _check(problem, "euros")
     _check(problem, "tutors")
+
+
+def test_a_budget_equal_to_the_cheapest_plan_admits_it() -> None:
+    tutors = pd.DataFrame({"tutor_id": ["T1"], "lon": [5.40], "lat": [43.30], "min_load": [1]})
+    establishments = pd.DataFrame({"uai": ["0130001F"], "lon": [5.4137], "lat": [43.3173]})
+    problem = tm.Problem.from_frames(tutors, establishments)
+    cheapest = tm.solve(problem, objective="euros", cost_model=MODEL)
+    cost = round(_plan_euros(cheapest), 2)
+    for budget, status in ((cost, tm.Status.OPTIMAL), (cost - 0.01, tm.Status.INFEASIBLE)):
+        plan = tm.solve(problem, objective="euros", cost_model=MODEL, budget_eur=budget)
+        assert plan.status is status, (budget, plan.message)

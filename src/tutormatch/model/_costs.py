@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from tutormatch.model._tables import TutorTable
 
 __all__ = [
+    "BUDGET_TOLERANCE_EUR",
     "CostModel",
     "PlanCost",
     "TutorCost",
@@ -53,6 +54,10 @@ __all__ = [
     "prior_service_km",
     "tutor_cost",
 ]
+
+#: A plan fits a budget when its cost exceeds it by less than half a cent: budgets and
+#: reports count cents, and the optimisers' integer units round each pair by a hair.
+BUDGET_TOLERANCE_EUR = 0.005
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from tutormatch.errors import InputError
-from tutormatch.model._costs import CostModel, plan_cost
+from tutormatch.model._costs import BUDGET_TOLERANCE_EUR, CostModel, plan_cost
 from tutormatch.model._eligibility import onsite_pairs_near, pair_keys
 from tutormatch.model._problem import Problem
 from tutormatch.solve._assignment import Assignment
@@ -24,7 +24,6 @@ from tutormatch.solve._status import Status
 
 __all__ = ["solve_in_euros"]
 
-_BUDGET_TOL_EUR = 1e-6
 #: Seconds for objectives in euros and budgets when no time limit is given.
 DEFAULT_TIME_LIMIT = 60.0
 
@@ -70,7 +69,7 @@ def _decide(
                 dataclasses.replace(network, priority_int=np.zeros_like(network.priority_int)),
                 _left(options, started),
             )
-            if cheapest.status.has_solution and budget < float(cheapest.bound) - _BUDGET_TOL_EUR:
+            if cheapest.status.has_solution and budget < float(cheapest.bound) - BUDGET_TOLERANCE_EUR:
                 return "euros", _over_budget(network, budget, float(cheapest.stats["model_eur"]))
     if objective == "km":
         assert km_plan is not None
@@ -85,7 +84,7 @@ def _decide(
             first_options = dataclasses.replace(first_options, time_limit=first_options.time_limit / 2)
         first = EuroBackend(problem, model, flows_objective).solve(network, first_options)
         name = "euros"
-    within = budget is None or float(first.stats.get("model_eur", math.inf)) <= budget + _BUDGET_TOL_EUR
+    within = budget is None or float(first.stats.get("model_eur", math.inf)) <= budget + BUDGET_TOLERANCE_EUR
     if within and (first.status is Status.OPTIMAL or not small):
         return name, first
     hint = first if first.status.has_solution else None

@@ -57,7 +57,7 @@ from itertools import count
 import numpy as np
 import numpy.typing as npt
 
-from tutormatch.model._costs import CostModel, pair_yearly_km, prior_service_km
+from tutormatch.model._costs import BUDGET_TOLERANCE_EUR, CostModel, pair_yearly_km, prior_service_km
 from tutormatch.model._eligibility import MODE_ONSITE
 from tutormatch.model._money import round_cents
 from tutormatch.model._problem import Problem
@@ -530,7 +530,7 @@ class EuroBackend:
             uncovered = int(network.priority_int[network.active] @ left)
             least_uncovered = max(least_uncovered, math.ceil((value - room) / m - 1e-9))
             solved = self._solved_from(network, costs, flows, uncovered, 0.0)
-            if solved.cost <= budget + 1e-6:
+            if solved.cost <= budget + BUDGET_TOLERANCE_EUR:
                 if best is None or (uncovered, solved.cost) < (best[0], best[1]):
                     best = (uncovered, solved.cost, solved)
                 low = mid  # within budget: price coverage higher

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 from ortools.sat.python import cp_model
 
+from tutormatch.model._costs import BUDGET_TOLERANCE_EUR
 from tutormatch.model._eligibility import MODE_ONSITE
 from tutormatch.solve._backend import BackendResult
 from tutormatch.solve._euros import EuroCosts
@@ -156,7 +157,7 @@ def solve_euros_cpsat(
     money.extend(class_units[e] * var for e, var in z.items())
     euros = sum(money)
     if budget_eur is not None:
-        model.add(euros <= _units(budget_eur))
+        model.add(euros <= _units(budget_eur + BUDGET_TOLERANCE_EUR))
     if lower_bound_eur is not None and budget_eur is None and objective == "euros":
         model.add(euros >= math.floor(lower_bound_eur * _PER_EUR) - 1)
     priority = sum(int(network.priority_int[e]) * var for e, var in covered.items())

@@ -18,7 +18,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 demo: $(VENV)/.installed-dev
 	$(BIN)/tutormatch demo --out out
-	$(BIN)/tutormatch demo --objective euros --no-report --out out-euros
+	$(BIN)/tutormatch demo --objective euros --no-report --no-shortfall --out out-euros
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -n 2

@@ -19,7 +19,17 @@ from tutormatch.errors import (
 )
 from tutormatch.model import CostModel, Problem
 from tutormatch.scenarios import Scenario, compare, sweep
-from tutormatch.solve import Assignment, SolveOptions, Status, apply_lever, diff, evaluate, solve
+from tutormatch.solve import (
+    Assignment,
+    Criterion,
+    SolveOptions,
+    Status,
+    apply_lever,
+    diff,
+    evaluate,
+    pareto,
+    solve,
+)
 from tutormatch.waves import WavePlan, plan_waves, repair
 
 __version__ = "0.1.0"
@@ -29,6 +39,7 @@ __all__ = [
     "BackendUnavailableError",
     "CRSError",
     "CostModel",
+    "Criterion",
     "InfeasibleError",
     "InputError",
     "Problem",
@@ -51,6 +62,7 @@ __all__ = [
     "geo",
     "io",
     "model",
+    "pareto",
     "plan_waves",
     "repair",
     "report",

@@ -4,7 +4,8 @@
 
     tutormatch solve TUTORS ESTABLISHMENTS --max-km 60 --out DIR
                      [--no-remote] [--time-limit S] [--fixed F] [--forbidden F] [--sheet NAME]
-                     [--objective km|euros|tutors] [--budget-eur X] [--fixed-cost-eur X]
+                     [--objective km|euros|tutors|worst-trip|coverage,worst-trip,euros~2%]
+                     [--budget-eur X] [--fixed-cost-eur X]
                      [--report [--pseudonymise]] [--lang fr|en]
     tutormatch demo [--out DIR]          solve the built-in example académie (with reports)
     tutormatch report TUTORS ESTABLISHMENTS ASSIGNMENT --out DIR
@@ -16,6 +17,8 @@
     tutormatch repair PLAN_DIR --withdraw T0012 [--at YYYY-MM] --out DIR
                                          re-plan a rollout after tutors withdraw, fewest changes first
     tutormatch example --out DIR         write the example's input files
+    tutormatch pareto TUTORS ESTABLISHMENTS --out DIR [--y euros|km] [--points N]
+                                         the front of the worst trip against a cost
     tutormatch compare SCENARIOS.toml --out DIR [--jobs N] [--lang fr|en]
                                          solve scenarios and compare them (CSV, XLSX, HTML)
     tutormatch bench                     moved: `python benchmarks/run.py` in a source checkout
@@ -159,9 +162,23 @@ def _add_solve_options(parser: argparse.ArgumentParser) -> None:
         "--solver", choices=_SOLVERS, default="auto", help="backend (default auto: see docs/model.md)"
     )
     parser.add_argument(
-        "--objective", choices=_OBJECTIVES, default="km",
-        help="after coverage: least km (default), least euros, or fewest tutors then euros (docs/euros.md)",
+        "--objective", type=_objective, default="km", metavar="CRITERIA",
+        help="after coverage: km (default), euros, tutors (docs/euros.md), worst-trip, or an order "
+        "such as coverage,worst-trip,euros with tolerances such as euros~2%% (docs/fairness.md)",
     )  # fmt: skip
+
+
+def _objective(text: str) -> str:
+    """Check ``--objective`` when the command line is read (nothing is solved or written before)."""
+    if text in _OBJECTIVES:
+        return text
+    from tutormatch.solve._criteria import parse_objective_text
+
+    try:
+        parse_objective_text(text)
+    except InputError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 def _add_problem_options(parser: argparse.ArgumentParser) -> None:
@@ -306,6 +323,33 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, required=True, help="folder for tutors.csv and establishments.csv (a new one)"
     )
     _add_output_options(example, json_summary=False)
+    pareto = commands.add_parser(
+        "pareto", help="the front of the worst trip against euros or km: pareto.csv and pareto.png"
+    )
+    pareto.add_argument("tutors", type=Path, help="tutors table (CSV or .xlsx)")
+    pareto.add_argument("establishments", type=Path, help="establishments table (CSV or .xlsx)")
+    pareto.add_argument("--fixed", type=Path, default=None, help="table of tutor_id,uai pairs to keep")
+    pareto.add_argument(
+        "--forbidden", type=Path, default=None, help="table of tutor_id,uai pairs never to make"
+    )
+    pareto.add_argument("--y", choices=("euros", "km"), default="euros", help="the cost (default euros)")
+    pareto.add_argument(
+        "--points", type=int, default=None,
+        help="at most this many thresholds, evenly spread (default: the whole front)",
+    )  # fmt: skip
+    pareto.add_argument(
+        "--fixed-cost-eur", type=_number, default=0.0,
+        help="yearly cost of recruiting a candidate tutor whose fixed_cost_eur is empty (default 0)",
+    )  # fmt: skip
+    pareto.add_argument(
+        "--indemnity-eur", type=_number, default=500.0, help="per tutored establishment (default 500)"
+    )
+    pareto.add_argument(
+        "--remote-pair-cost-eur", type=_number, default=0.0, help="fixed cost per remote pair (default 0)"
+    )
+    _add_sheet_option(pareto)
+    _add_problem_options(pareto)
+    _add_output_options(pareto, json_summary=False)
     compare = commands.add_parser("compare", help="solve the scenarios of a TOML file and compare them")
     compare.add_argument("scenarios", type=Path, help="scenarios file (TOML; see docs/scenarios.md)")
     compare.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
@@ -470,6 +514,15 @@ def _print_summary(plan: Assignment, seconds: float) -> None:
     if plan.problem.tutors.is_candidate.any():
         _say(f"candidates to recruit: {s['n_recruited']} (see recruitment.csv)")
     _say(f"on-site distance: total {s['total_distance_km']:,.1f} km, worst {s['max_distance_km']:.1f} km")
+    if "criteria" in s:
+        _say("criteria, in order: " + "; ".join(f"{c['name']} {c['value']:,.2f}" for c in s["criteria"]))
+    if "price_of_fairness_km" in s:
+        eur = s["price_of_fairness_eur"]
+        _say(
+            f"price of fairness: {'n/a' if eur is None else f'{eur:+,.2f} EUR'}, "
+            f"{s['price_of_fairness_km']:+,.1f} km-eq "
+            f"(worst trip {s['worst_trip_without_km']:.1f} km without)"
+        )
     _say(f"time: solve {s['solve_seconds']:.3f} s, total {seconds:.2f} s")
 
 
@@ -620,6 +673,44 @@ def _report_command(args: argparse.Namespace) -> int:
     return _run(args, make_plan)
 
 
+def _pareto_command(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import tutormatch as tm
+    from tutormatch.io._output import OutputFolder
+
+    if args.points is not None and args.points < 2:
+        raise InputError(f"--points must be >= 2; got {args.points}.")
+    from tutormatch.report import ReportOptions
+
+    model = ReportOptions(
+        indemnity_eur=args.indemnity_eur,
+        remote_pair_cost_eur=args.remote_pair_cost_eur,
+        fixed_cost_eur=args.fixed_cost_eur,
+    ).cost_model
+    with OutputFolder.prepare(args.out, inputs=_inputs(args)) as folder:
+        problem = _read_problem(args, args.tutors, args.establishments)
+        front = tm.pareto(problem, y=args.y, points=args.points, cost_model=model)
+        front.to_csv(folder.staging / "pareto.csv", index=False)
+        ax = _plot(front, args.y)
+        ax.figure.savefig(folder.staging / "pareto.png", dpi=120, bbox_inches="tight")
+        plt.close(ax.figure)
+        written = folder.publish(command="pareto")
+    if not args.quiet:
+        _say(f"{len(front)} points on the front of the worst trip against {args.y}")
+        _say(f"wrote {', '.join(str(args.out / p.relative_to(folder.target)) for p in written)}")
+    return 0 if len(front) else 1
+
+
+def _plot(front: Any, y: str) -> Any:
+    from tutormatch.solve import plot_pareto
+
+    return plot_pareto(front, y=y)
+
+
 def _explain_command(args: argparse.Namespace) -> int:
     import json
 
@@ -767,6 +858,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "report": _report_command,
         "explain": _explain_command,
         "example": _example_command,
+        "pareto": _pareto_command,
         "compare": _compare_command,
         "waves": _waves_command,
         "repair": _repair_command,

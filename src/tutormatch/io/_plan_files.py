@@ -104,6 +104,11 @@ _SUMMARY_TEXT: dict[str, tuple[str, str]] = {
         "mileage {mileage}, remote {remote}, recruitment {fixed}",
     ),
     "recruited": ("candidats à recruter", "candidates to recruit"),
+    "order": ("critères, dans l'ordre", "criteria, in order"),
+    "fairness": (
+        "prix de l'équité (trajet le plus long {without} sans le critère)",
+        "price of fairness (worst trip {without} without the criterion)",
+    ),
     "budget": ("budget", "budget"),
     "gap": ("écart à l'optimum prouvé", "gap"),
     "limit": ("limite sur place", "on-site limit"),
@@ -182,6 +187,7 @@ def plan_summary_markdown(plan: Assignment, *, lang: str = "en") -> str:
         )
         + " |",
         f"| {_t('recruited', lang)} | {s['n_recruited']} |",
+        *_criteria_lines(s, lang, km),
         f"| {_t('budget', lang)} | {optional(s['budget_eur'], '{:,.2f}')}"
         f"{'' if s['budget_eur'] is None else ' EUR'} |",
         f"| {_t('gap', lang)} | {optional(None if s['gap'] is None else 100 * s['gap'], '{:.4f}')}"
@@ -198,6 +204,30 @@ def plan_summary_markdown(plan: Assignment, *, lang: str = "en") -> str:
         lines += ["", _t("uncovered_title", lang), "", f"| uai | {_t('reason', lang)} |", "| --- | --- |"]
         lines += [f"| {u} | {d} |" for u, d in zip(uncovered["uai"], uncovered["detail"], strict=True)]
     return "\n".join(lines) + "\n"
+
+
+def _criteria_lines(s: dict[str, Any], lang: str, km: str) -> list[str]:
+    """Rows of an ordered objective: each criterion's value, and the price of fairness."""
+    if "criteria" not in s:
+        return []
+    values = []
+    for c in s["criteria"]:
+        tol = ""
+        if c["tolerance_rel"] or c["tolerance_abs"]:
+            tol = f" (~{_number(100 * c['tolerance_rel'], lang, '{:g}')} %" if c["tolerance_rel"] else " (~"
+            tol += f"{' + ' if c['tolerance_rel'] and c['tolerance_abs'] else ''}"
+            tol += f"{_number(c['tolerance_abs'], lang, '{:g}')}" if c["tolerance_abs"] else ""
+            tol += ")"
+        values.append(f"{c['name']} = {_number(c['value'], lang, '{:,.2f}')}{tol}")
+    lines = [f"| {_t('order', lang)} | {'; '.join(values)} |"]
+    if "price_of_fairness_km" in s:
+        eur = s["price_of_fairness_eur"]
+        lines.append(
+            f"| {_t('fairness', lang).format(without=_number(s['worst_trip_without_km'], lang) + km)} | "
+            f"{'n/a' if eur is None else _number(eur, lang, '{:+,.2f}') + ' EUR'}, "
+            f"{_number(s['price_of_fairness_km'], lang, '{:+,.1f}')} km-eq |"
+        )
+    return lines
 
 
 def _localise(frame: pd.DataFrame, lang: str, unit: str, *, tutors: bool = False) -> pd.DataFrame:

@@ -75,6 +75,15 @@ class Assignment:
         Wall-clock time of :func:`~tutormatch.solve`, model building included.
     stats : mapping
         Backend statistics (sizes, times, rounds).
+    criteria : tuple of mapping
+        With an ordered ``objective`` that has a fairness criterion: each
+        criterion in order, ``{"name", "value", "tolerance_rel",
+        "tolerance_abs"}`` (the worst trip also gives its ``optimum``).
+    fairness : mapping or None
+        The price of fairness: ``worst_trip_km`` and ``worst_trip_without_km``
+        (the plan without the criterion), ``price_of_fairness_km`` and
+        ``price_of_fairness_eur`` (this plan's km-equivalent and euros minus
+        those of the plan without it).
     objective_name : {"km", "euros", "tutors"}
         What was minimised once coverage was maximal (see
         :func:`~tutormatch.solve`). With ``"euros"`` and ``"tutors"``,
@@ -108,6 +117,8 @@ class Assignment:
     objective_name: str = "km"
     cost_model: CostModel | None = None
     budget_eur: float | None = None
+    criteria: tuple[Mapping[str, Any], ...] = ()
+    fairness: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         for name in (
@@ -359,11 +370,13 @@ class Assignment:
         times (``distance_unit``, given in the dict). Euros (``total_cost_eur``
         and its parts ``indemnity_eur, bonus_eur, mileage_eur, remote_eur,
         fixed_cost_eur``) are those of the cost report, by :attr:`cost_model`;
-        ``None`` when the distances are not km.
+        ``None`` when the distances are not km. With an ordered objective
+        that has a fairness criterion: ``criteria`` (a list, in order) and
+        the keys of :attr:`fairness`.
         """
         in_km = self.objective_name == "km"
         p = self.problem
-        out = {
+        out: dict[str, Any] = {
             "status": self.status.value,
             "solver": self.solver,
             "message": self.message,
@@ -411,6 +424,11 @@ class Assignment:
             out["n_bonus_missing"] = None
         out["n_recruited"] = int((p.tutors.is_candidate & (self.loads > 0)).sum())
         out["budget_eur"] = self.budget_eur
+        if self.criteria:
+            # An explicit order of criteria: each one's value, in order.
+            out["criteria"] = [dict(c) for c in self.criteria]
+        if self.fairness is not None:
+            out.update(self.fairness)
         return out
 
     def to_dict(self) -> dict[str, Any]:

@@ -6,7 +6,8 @@ import dataclasses
 import logging
 import math
 import time
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -76,7 +77,7 @@ def _backend(name: str | Backend, problem: Problem) -> Backend:
 def solve(
     problem: Problem,
     *,
-    objective: ObjectiveName = "km",
+    objective: ObjectiveName | str | Sequence[Any] = "km",
     solver: SolverName | Backend = "auto",
     time_limit: float | None = None,
     options: SolveOptions | None = None,
@@ -91,7 +92,7 @@ def solve(
     Parameters
     ----------
     problem : Problem
-    objective : {"km", "euros", "tutors"}, default "km"
+    objective : {"km", "euros", "tutors", "worst-trip", "coverage"} or list, default "km"
         ``"km"``: the least yearly travel (``2 x visits x distance`` per
         on-site pair, the remote penalty per remote pair), the default
         because it needs no pay data and gives plans that are short for the
@@ -101,7 +102,15 @@ def solve(
         remote pairs), by branch and bound on tutors with min-cost flows as
         bounds (see ``docs/euros.md``). ``"tutors"``: the fewest tutors, then
         the least euros. These two, and budgets, stop after 60 s when no
-        ``time_limit`` is given, with the proven gap.
+        ``time_limit`` is given, with the proven gap. ``"worst-trip"``: the
+        least longest on-site distance that keeps the coverage, then the
+        least km. A list gives an explicit order of criteria, each a name,
+        ``"euros~2%"``, ``(name, "2%")`` or a
+        :class:`~tutormatch.solve.Criterion` with a tolerance later criteria
+        may not break, e.g. ``["coverage", "worst-trip", "euros"]`` (see
+        ``docs/fairness.md``); the plan's :attr:`~Assignment.criteria` and
+        :attr:`~Assignment.fairness` give each value and the price of
+        fairness.
     solver : {"auto", "flow", "matching", "flow-bb", "cpsat"}, default "auto"
         ``"flow"``: OR-Tools min-cost flow, exact and fastest, for capacities,
         minimum loads, fixed and forbidden pairs. ``"matching"``:
@@ -157,6 +166,16 @@ def solve(
     options = options or SolveOptions()
     if time_limit is not None:
         options = dataclasses.replace(options, time_limit=time_limit)
+    if not (isinstance(objective, str) and objective in OBJECTIVES):
+        return _solve_ordered(
+            problem,
+            objective,
+            solver=solver,
+            time_limit=time_limit,
+            options=options,
+            cost_model=cost_model,
+            budget_eur=budget_eur,
+        )
     if objective not in OBJECTIVES:
         raise InputError(f"objective must be one of {', '.join(map(repr, OBJECTIVES))}; got {objective!r}.")
     if budget_eur is not None and not (math.isfinite(budget_eur) and budget_eur >= 0):
@@ -251,6 +270,48 @@ def solve(
             problem, backend.name, network, result, split.tutor, split.establishment, stats, started
         )
     return dataclasses.replace(plan, cost_model=cost_model)
+
+
+def _solve_ordered(
+    problem: Problem,
+    objective: str | Sequence[Any],
+    **kwargs: Any,
+) -> Assignment:
+    """Solve an explicit order of criteria (see :mod:`tutormatch.solve._criteria`)."""
+    from tutormatch.solve._criteria import CRITERIA, parse_criteria
+
+    if (
+        isinstance(objective, str)
+        and objective not in CRITERIA
+        and "," not in objective
+        and "~" not in objective
+    ):
+        raise InputError(
+            f"objective must be one of {', '.join(map(repr, (*OBJECTIVES, 'worst-trip', 'coverage')))} "
+            f"or an ordered list of criteria (docs/fairness.md); got {objective!r}."
+        )
+    if isinstance(objective, str) and ("," in objective or "~" in objective):
+        from tutormatch.solve._criteria import parse_objective_text
+
+        criteria = parse_objective_text(objective)
+    else:
+        criteria = parse_criteria(objective)
+    names = [c.name for c in criteria]
+    if "worst-trip" not in names:
+        cost = names[1] if len(names) > 1 else "km"
+        plan = solve(problem, objective=cost, **kwargs)
+        if not plan.status.has_solution:
+            return plan
+        from tutormatch.solve._fair import criterion_value
+
+        values = tuple(
+            {"name": c, "value": criterion_value(plan, c), "tolerance_rel": 0.0, "tolerance_abs": 0.0}
+            for c in ("coverage", cost)
+        )
+        return dataclasses.replace(plan, criteria=values)
+    from tutormatch.solve._fair import solve_with_worst_trip
+
+    return solve_with_worst_trip(problem, criteria, solve=solve, solve_kwargs=kwargs)
 
 
 def _no_plan(

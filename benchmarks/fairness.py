@@ -1,0 +1,183 @@
+"""Benchmark the worst trip (bottleneck) criterion, against a naive CP-SAT min-max model.
+
+Usage::
+
+    python benchmarks/fairness.py                # académie example + national 8,000 x 4,000
+    python benchmarks/fairness.py --no-baseline  # tutormatch only
+    python benchmarks/fairness.py --national-only
+
+Cases: the example académie (500 x 260, remote allowed, priorities 1-3) and
+a national synthetic instance (8,000 establishments x 4,000 tutors on real
+communes, 60 km limit, no remote). Rows give the time of
+``tm.solve(problem, objective="worst-trip")`` (coverage, then the least worst
+trip, then the least km, each proven), the worst trip found, the number of
+max-flow and exact tests, and the same for what a user would write: PuLP +
+CBC (in its own process) and a naive CP-SAT model, each with one boolean per
+eligible on-site pair, coverage fixed at its optimum (given to them:
+generous), a max variable minimised, zero gap (académie on-site only: they
+do not fit the national case), with the ratio of times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from typing import Any
+
+import numpy as np
+
+
+def _naive_cpsat(problem: Any, covered: float, time_limit: float) -> tuple[float, str, float]:
+    from ortools.sat.python import cp_model
+
+    c = problem.candidates
+    started = time.perf_counter()
+    m = cp_model.CpModel()
+    x = [m.new_bool_var(f"x{i}") for i in range(c.n_pairs)]
+    cap = problem.tutors.capacity
+    by_t: dict[int, list[Any]] = {}
+    by_e: dict[int, list[Any]] = {}
+    for i, (t, e) in enumerate(zip(c.tutor.tolist(), c.establishment.tolist(), strict=True)):
+        by_t.setdefault(t, []).append(x[i])
+        by_e.setdefault(e, []).append(x[i])
+    for t, xs in by_t.items():
+        m.add(sum(xs) <= int(cap[t]))
+    prio = np.round(problem.establishments.priority * 1000).astype(int)
+    cov = []
+    for e, xs in by_e.items():
+        m.add(sum(xs) <= 1)
+        cov.append(int(prio[e]) * sum(xs))
+    m.add(sum(cov) >= round(covered * 1000))
+    d = np.round(c.distance_km * 1000).astype(int)
+    worst = m.new_int_var(0, int(d.max()), "worst")
+    for i in range(c.n_pairs):
+        m.add(worst >= int(d[i])).only_enforce_if(x[i])
+    m.minimize(worst)
+    s = cp_model.CpSolver()
+    s.parameters.max_time_in_seconds = time_limit
+    s.parameters.num_workers = 2
+    status = s.solve(m)
+    found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    return (
+        time.perf_counter() - started,
+        s.status_name(status),
+        s.objective_value / 1000 if found else math.nan,
+    )
+
+
+_PULP = """
+import json, sys, time
+import numpy as np
+import pulp
+data = np.load(sys.argv[1])
+t, e, d, cap, prio = data["t"], data["e"], data["d"], data["cap"], data["prio"]
+covered, limit = float(sys.argv[2]), float(sys.argv[3])
+started = time.perf_counter()
+m = pulp.LpProblem("worst_trip", pulp.LpMinimize)
+x = [pulp.LpVariable(f"x{i}", cat="Binary") for i in range(len(t))]
+z = pulp.LpVariable("z", lowBound=0)
+m += z
+by_t, by_e = {}, {}
+for i, (a, b) in enumerate(zip(t.tolist(), e.tolist())):
+    by_t.setdefault(a, []).append(x[i])
+    by_e.setdefault(b, []).append(x[i])
+for a, xs in by_t.items():
+    m += pulp.lpSum(xs) <= int(cap[a])
+for b, xs in by_e.items():
+    m += pulp.lpSum(xs) <= 1
+m += pulp.lpSum(float(prio[b]) * v for b, xs in by_e.items() for v in xs) >= covered - 1e-6
+for i in range(len(t)):
+    m += z >= float(d[i]) * x[i]
+m.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=limit, gapRel=0))
+print(json.dumps({"seconds": time.perf_counter() - started, "status": pulp.LpStatus[m.status],
+                  "value": pulp.value(z)}))
+"""
+
+
+def _pulp_cbc(problem: Any, covered: float, time_limit: float) -> tuple[float, str, float]:
+    """PuLP + CBC in its own process (never beside OR-Tools: a crash was measured)."""
+    import json
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    c = problem.candidates
+    with tempfile.TemporaryDirectory() as work:
+        path = Path(work) / "case.npz"
+        np.savez(
+            path, t=c.tutor, e=c.establishment, d=c.distance_km, cap=problem.tutors.capacity,
+            prio=problem.establishments.priority,
+        )  # fmt: skip
+        started = time.perf_counter()
+        try:
+            done = subprocess.run(
+                [sys.executable, "-c", _PULP, str(path), repr(covered), repr(time_limit)],
+                capture_output=True, text=True, timeout=time_limit * 3 + 60, check=True,
+            )  # fmt: skip
+            out = json.loads(done.stdout.strip().splitlines()[-1])
+        except (subprocess.SubprocessError, IndexError, json.JSONDecodeError) as exc:
+            return time.perf_counter() - started, f"failed: {type(exc).__name__}", math.nan
+    value = out["value"] if out["status"] == "Optimal" else math.nan
+    return time.perf_counter() - started, out["status"], math.nan if value is None else float(value)
+
+
+def _row(name: str, problem: Any, baseline: bool, time_limit: float) -> None:
+    import tutormatch as tm
+
+    started = time.perf_counter()
+    base = tm.solve(problem)
+    t_base = time.perf_counter() - started
+    started = time.perf_counter()
+    plan = tm.solve(problem, objective="worst-trip")
+    seconds = time.perf_counter() - started
+    s = plan.stats
+    print(
+        f"| {name} | tutormatch worst-trip | {seconds:.2f} s | {plan.status.value} | "
+        f"{plan.max_distance_km:.3f} km (km plan: {base.max_distance_km:.3f} km, {t_base:.2f} s) | "
+        f"{s['worst_trip_thresholds']:,} thresholds, {s['worst_trip_flow_tests']} max flows, "
+        f"{s['worst_trip_exact_tests']} exact solves | "
+        f"price {plan.fairness['price_of_fairness_km']:+,.0f} km-eq, "
+        f"{plan.fairness['price_of_fairness_eur'] or 0:+,.2f} EUR |",
+        flush=True,
+    )
+    if baseline and not problem.allow_remote:
+        t, status, value = _pulp_cbc(problem, plan.covered_priority, time_limit)
+        print(
+            f"| {name} | PuLP + CBC min-max | {t:.2f} s | {status} | "
+            f"{f'{value:.3f} km' if math.isfinite(value) else 'no proven plan'} | "
+            f"x{t / seconds:.1f} the time |",
+            flush=True,
+        )
+        t, status, value = _naive_cpsat(problem, plan.covered_priority, time_limit)
+        print(
+            f"| {name} | naive CP-SAT min-max | {t:.2f} s | {status} | "
+            f"{f'{value:.3f} km' if math.isfinite(value) else 'no plan'} | x{t / seconds:.1f} the time |"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--national-only", action="store_true")
+    parser.add_argument("--time-limit", type=float, default=60.0)
+    args = parser.parse_args()
+    import tutormatch as tm
+    from tutormatch.datasets import example_frames, synthetic_instance
+
+    print("| case | method | time | status | worst trip | notes |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    if not args.national_only:
+        tutors, est = example_frames()
+        onsite = tm.Problem.from_frames(tutors, est, allow_remote=False)
+        _row("académie example, on-site only", onsite, not args.no_baseline, args.time_limit)
+        _row("académie example, remote allowed", tm.example_problem(), False, args.time_limit)
+    tutors, est = synthetic_instance(8000, 4000, structure="communes", seed=0, capacity=2)
+    national = tm.Problem.from_frames(tutors, est, max_distance_km=60.0, allow_remote=False)
+    national.candidates  # noqa: B018 - the spatial index is not part of the solve
+    _row("national 8,000 x 4,000, 60 km", national, False, args.time_limit)
+
+
+if __name__ == "__main__":
+    main()

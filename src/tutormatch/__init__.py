@@ -32,7 +32,7 @@ from tutormatch.solve import (
 )
 from tutormatch.waves import WavePlan, plan_waves, repair
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Assignment",

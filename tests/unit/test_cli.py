@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import tutormatch as tm
 from tutormatch.cli import main
 from tutormatch.io import make_uai
 
@@ -297,6 +298,7 @@ HOLD = r"""
 import sys, time
 from pathlib import Path
 import tutormatch
+import tutormatch as tm
 from tutormatch.cli import main
 
 release, solve = Path(sys.argv[1]), tutormatch.solve
@@ -404,3 +406,18 @@ def test_summary_md_says_the_status_in_french(files: tuple[Path, Path], tmp_path
     out = tmp_path / "plan"
     assert main(["solve", *map(str, files), "--out", str(out), "--quiet"]) == 0
     assert "| statut | **optimal (prouvé)** (méthode flow" in (out / "summary.md").read_text(encoding="utf-8")
+
+
+def test_french_plan_files_explain_uncovered_in_french(tmp_path: Path) -> None:
+    from tutormatch.io._plan_files import write_plan_files
+
+    plan = tm.solve(tm.example_problem())
+    assert plan.n_uncovered
+    write_plan_files(plan, tmp_path, lang="fr")
+    rows = (tmp_path / "assignment.csv").read_text(encoding="utf-8-sig").splitlines()
+    uncovered = [row for row in rows if ";aucune;" in row]
+    assert len(uncovered) == plan.n_uncovered
+    assert all("tuteur" in row and "tutors" not in row for row in uncovered)
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "eligible tutors" not in summary
+    assert "tuteurs éligibles" in summary

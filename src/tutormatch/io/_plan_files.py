@@ -201,8 +201,9 @@ def plan_summary_markdown(plan: Assignment, *, lang: str = "en") -> str:
         lines += [f"- `{name}`: {how}" for name, how in p.sources.items()]
     uncovered = plan.uncovered
     if len(uncovered):
+        details = plan.uncovered_details(lang)
         lines += ["", _t("uncovered_title", lang), "", f"| uai | {_t('reason', lang)} |", "| --- | --- |"]
-        lines += [f"| {u} | {d} |" for u, d in zip(uncovered["uai"], uncovered["detail"], strict=True)]
+        lines += [f"| {u} | {d} |" for u, d in zip(uncovered["uai"], details, strict=True)]
     return "\n".join(lines) + "\n"
 
 
@@ -338,7 +339,13 @@ def write_plan_files(
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}; got {lang!r}.")
     unit = plan.problem.distance_unit
-    assignment = _localise(plan.table(), lang, unit)
+    table = plan.table()
+    if lang != "en" and plan.n_uncovered:
+        # The sentences in the plan's language, like the rest of the file.
+        reason = table["reason"].to_numpy(dtype=object).copy()
+        reason[plan.uncovered_establishment] = plan.uncovered_details(lang)
+        table["reason"] = reason
+    assignment = _localise(table, lang, unit)
     paths = [directory / n for n in ("assignment.csv", "assignment.xlsx", "tutors.csv")]
     _write_csv(assignment, paths[0], lang)
     _write_xlsx(assignment, paths[1], lang)

@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tutormatch as tm
-from tutormatch.model._eligibility import MODE_ONSITE
 from tutormatch.testing import eligible_pair_table, tiny_problems
 
 
@@ -56,7 +55,9 @@ def every_plan(problem: tm.Problem) -> list[tuple[float, int, float]]:
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(tiny_problems(max_tutors=4, max_establishments=5), st.sampled_from([["A", "B"], ["A", "", "B"], ["A"]]))
+@given(
+    tiny_problems(max_tutors=4, max_establishments=5), st.sampled_from([["A", "B"], ["A", "", "B"], ["A"]])
+)
 def test_groups_then_km_matches_brute_force(problem: tm.Problem, labels: list[str]) -> None:
     problem = with_groups(problem, labels)
     plans = every_plan(problem)
@@ -70,7 +71,8 @@ def test_groups_then_km_matches_brute_force(problem: tm.Problem, labels: list[st
     assert values["coverage"] == pytest.approx(top)
     assert values["groups"] == least_split
     assert values["km"] == pytest.approx(least_km, abs=1e-2)
-    assert plan.fairness is not None and plan.fairness["groups_split"] == least_split
+    assert plan.fairness is not None
+    assert plan.fairness["groups_split"] == least_split
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -186,7 +186,13 @@ def parse_criteria(objective: str | Criterion | Sequence[Any]) -> tuple[Criterio
             f"objective={[c.to_text() for c in criteria]!r} has no exact method yet "
             f"(groups go with km or tutors, not euros or the worst trip); {SUPPORTED}."
         )
-    if "groups" not in shape and shape not in ((), ("cost",), ("worst-trip",), ("worst-trip", "cost"), ("cost", "worst-trip")):
+    if "groups" not in shape and shape not in (
+        (),
+        ("cost",),
+        ("worst-trip",),
+        ("worst-trip", "cost"),
+        ("cost", "worst-trip"),
+    ):
         raise InputError(
             f"objective={[c.to_text() for c in criteria]!r} has no exact method yet; {SUPPORTED}."
         )

@@ -102,7 +102,7 @@ def solve_with_groups(
     for arcs in arcs_of_e:
         if len(arcs) > 1:
             model.add_at_most_one(x[a] for a in arcs)
-    used = []
+    used: list[Any] = []
     for t in range(n_t):
         load = sum(x[a] for a in arcs_of_t[t])
         cap, low = int(network.capacity[t]), int(network.min_load[t])
@@ -147,7 +147,7 @@ def solve_with_groups(
         if t in fixed_serving.get(g, set()):
             model.add(var == 1)
         tutors_of.setdefault(g, []).append(var)
-    splits = []
+    splits: list[Any] = []
     for g in sorted(set(tutors_of) | set(fixed_serving)):
         terms = list(tutors_of.get(g, []))
         extra = len(fixed_serving.get(g, set()) - {t for (h, t) in serve if h == g})

@@ -99,3 +99,25 @@ def test_groups_with_euros_is_refused() -> None:
 def test_groups_with_worst_trip_is_refused() -> None:
     with pytest.raises(tm.InputError, match="groups go with km or tutors"):
         tm.solve(tm.example_problem(), objective="coverage,worst-trip,groups")
+
+
+def test_a_group_split_by_km_is_kept_whole() -> None:
+    """Two near tutors, one group of two: km splits it, groups gives it one tutor (column `group`)."""
+    import pandas as pd
+
+    tutors = pd.DataFrame(
+        {"tutor_id": ["T1", "T2"], "lon": [5.40, 5.45], "lat": [43.30, 43.33], "capacity": [2, 2]}
+    )
+    schools = pd.DataFrame(
+        {"uai": ["0130001F", "0130002G"], "lon": [5.40, 5.45], "lat": [43.30, 43.33], "group": ["G", "G"]}
+    )
+    problem = tm.Problem.from_frames(tutors, schools)
+    km = tm.solve(problem, objective=["coverage", "km", "groups"])
+    fair = tm.solve(problem, objective="coverage,groups,km")
+    assert fair.status is tm.Status.OPTIMAL
+    assert fair.fairness is not None
+    assert fair.fairness["groups_split_without"] == 1
+    assert fair.fairness["groups_split"] == 0
+    assert fair.fairness["price_of_fairness_km"] > 0
+    assert km.fairness is not None
+    assert km.fairness["groups_split"] == 1

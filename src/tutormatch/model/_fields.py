@@ -272,7 +272,7 @@ ESTABLISHMENT_FIELDS: Mapping[str, Field] = _fields(
     ),
     Field(
         "agence_comptable",
-        ("agence", "UAI agence comptable", "agency", "accounting office"),
+        ("agence", "UAI agence comptable", "agency", "accounting office", "group", "groupe"),
     ),
 )
 

@@ -19,16 +19,22 @@ from tutormatch.errors import InputError
 __all__ = ["CRITERIA", "Criterion", "parse_criteria", "parse_objective_text"]
 
 #: Names of the criteria that ``objective=`` accepts, in a list or alone.
-CRITERIA = ("coverage", "km", "euros", "tutors", "worst-trip")
+CRITERIA = ("coverage", "km", "euros", "tutors", "worst-trip", "groups")
 #: The criteria that are a cost (minimised last, or with a tolerance before the worst trip).
 COST_CRITERIA = ("km", "euros", "tutors")
 #: Criteria that measure fairness (their price is reported).
-FAIRNESS_CRITERIA = ("worst-trip",)
+FAIRNESS_CRITERIA = ("worst-trip", "groups")
 
 SUPPORTED = (
     "supported orders: a single name; [coverage, worst-trip, km|euros|tutors]; "
-    "[coverage, km|euros|tutors, worst-trip] (each optionally with a tolerance, "
+    "[coverage, km|euros|tutors, worst-trip]; [coverage, groups, km|tutors]; "
+    "[coverage, km|tutors, groups] (each optionally with a tolerance, "
     "except coverage and the last criterion)"
+)
+
+#: Orders (after coverage) with groups that have an exact method (CP-SAT, ``_groups.py``).
+_GROUP_ORDERS = frozenset(
+    {("groups",), ("groups", "km"), ("groups", "tutors"), ("km", "groups"), ("tutors", "groups")}
 )
 
 _TOLERANCE = re.compile(r"^\s*(?P<value>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(?P<pct>%?)\s*$")
@@ -175,7 +181,18 @@ def parse_criteria(objective: str | Criterion | Sequence[Any]) -> tuple[Criterio
             "drop it."
         )
     shape = tuple("cost" if c.name in COST_CRITERIA else c.name for c in rest)
-    if shape not in ((), ("cost",), ("worst-trip",), ("worst-trip", "cost"), ("cost", "worst-trip")):
+    if "groups" in shape and tuple(c.name for c in rest) not in _GROUP_ORDERS:
+        raise InputError(
+            f"objective={[c.to_text() for c in criteria]!r} has no exact method yet "
+            f"(groups go with km or tutors, not euros or the worst trip); {SUPPORTED}."
+        )
+    if "groups" not in shape and shape not in (
+        (),
+        ("cost",),
+        ("worst-trip",),
+        ("worst-trip", "cost"),
+        ("cost", "worst-trip"),
+    ):
         raise InputError(
             f"objective={[c.to_text() for c in criteria]!r} has no exact method yet; {SUPPORTED}."
         )

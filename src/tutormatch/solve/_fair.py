@@ -38,6 +38,10 @@ def criterion_value(plan: Assignment, name: str) -> float:
         return plan.covered_priority
     if name == "worst-trip":
         return plan.max_distance_km
+    if name == "groups":
+        from tutormatch.solve._groups import groups_split
+
+        return float(groups_split(plan))
     if name == "km":
         return float(plan.cost_km.sum())
     if name == "tutors":

@@ -297,6 +297,10 @@ def _solve_ordered(
     else:
         criteria = parse_criteria(objective)
     names = [c.name for c in criteria]
+    if "groups" in names:
+        from tutormatch.solve._groups import solve_with_groups
+
+        return solve_with_groups(problem, criteria, solve=solve, solve_kwargs=kwargs)
     if "worst-trip" not in names:
         cost = names[1] if len(names) > 1 else "km"
         plan = solve(problem, objective=cost, **kwargs)

@@ -87,6 +87,11 @@ def solve_with_groups(
     if not base.status.has_solution:
         return base
     options: SolveOptions = solve_kwargs.get("options") or SolveOptions()
+    if not math.isfinite(options.time_limit):
+        # CP-SAT may not finish on an académie: stop with the proven bound, as in euros.
+        from tutormatch.solve._decide import DEFAULT_TIME_LIMIT
+
+        options = dataclasses.replace(options, time_limit=DEFAULT_TIME_LIMIT)
     network = build_network(
         problem, full_pool(problem), explicit_classes=frozenset(range(problem.remote_classes.n_classes))
     )

@@ -204,7 +204,7 @@ def solve_in_euros(
     km_solve: object = None,
 ) -> Assignment:
     """Solve with an objective in euros or fewest tutors, or under a budget; see :func:`tutormatch.solve`."""
-    from tutormatch.solve._solve import _no_plan, plan_from_pairs
+    from tutormatch.solve._solve import _no_plan, plan_from_network
 
     if solver not in ("auto", "cpsat"):
         raise InputError(
@@ -256,23 +256,8 @@ def solve_in_euros(
     if not result.status.has_solution:
         plan = _no_plan(problem, name, result, stats, time.perf_counter() - started)
         return dataclasses.replace(plan, objective_name=objective, cost_model=model, budget_eur=budget)
-    used = result.arc_used
-    fixed = problem.fixed
-    tutor = np.concatenate((network.arc_tutor[used], split.tutor, fixed[:, 0]))
-    establishment = np.concatenate((network.arc_establishment[used], split.establishment, fixed[:, 1]))
-    is_fixed = np.concatenate(
-        (np.zeros(len(tutor) - len(fixed), dtype=bool), np.ones(len(fixed), dtype=bool))
-    )
-    plan = plan_from_pairs(
-        problem,
-        tutor,
-        establishment,
-        is_fixed,
-        status=result.status,
-        solver=name,
-        message=result.message,
-        stats=stats,
-        started=started,
+    plan = plan_from_network(
+        problem, network, result, split.tutor, split.establishment, solver=name, stats=stats, started=started
     )
     eur = (
         plan_cost(problem, plan.tutor, plan.establishment, plan.onsite, plan.distance_km, model).total_cents

@@ -414,6 +414,38 @@ def plan_from_pairs(
     )
 
 
+def plan_from_network(
+    problem: Problem,
+    network: Network,
+    result: BackendResult,
+    remote_tutor: IntArray,
+    remote_establishment: IntArray,
+    *,
+    solver: str,
+    stats: dict[str, object],
+    started: float,
+) -> Assignment:
+    """Build the plan of a backend's answer: its direct arcs, the split remote pairs and the fixed pairs."""
+    used = result.arc_used
+    fixed = problem.fixed
+    tutor = np.concatenate((network.arc_tutor[used], remote_tutor, fixed[:, 0]))
+    establishment = np.concatenate((network.arc_establishment[used], remote_establishment, fixed[:, 1]))
+    is_fixed = np.concatenate(
+        (np.zeros(len(tutor) - len(fixed), dtype=bool), np.ones(len(fixed), dtype=bool))
+    )
+    return plan_from_pairs(
+        problem,
+        tutor,
+        establishment,
+        is_fixed,
+        status=result.status,
+        solver=solver,
+        message=result.message,
+        stats=stats,
+        started=started,
+    )
+
+
 def _assemble(
     problem: Problem,
     solver: str,
@@ -424,21 +456,13 @@ def _assemble(
     stats: dict[str, object],
     started: float,
 ) -> Assignment:
-    used = result.arc_used
-    fixed = problem.fixed
-    tutor = np.concatenate((network.arc_tutor[used], remote_tutor, fixed[:, 0]))
-    establishment = np.concatenate((network.arc_establishment[used], remote_establishment, fixed[:, 1]))
-    is_fixed = np.concatenate(
-        (np.zeros(len(tutor) - len(fixed), dtype=bool), np.ones(len(fixed), dtype=bool))
-    )
-    plan = plan_from_pairs(
+    plan = plan_from_network(
         problem,
-        tutor,
-        establishment,
-        is_fixed,
-        status=result.status,
+        network,
+        result,
+        remote_tutor,
+        remote_establishment,
         solver=solver,
-        message=result.message,
         stats=stats,
         started=started,
     )

@@ -42,16 +42,16 @@ def test_fixed_pairs_and_a_minimum_load_that_cannot_both_hold() -> None:
     assert why is not None
     assert why.sentence() == (
         f"the fixed pairs of T012 ({E1}, {E2}) and the minimum load of T040 (2) cannot both hold; "
-        f"least relaxation: drop the fixed pair (T012, {E2})"
+        f"least relaxation: drop the fixed pair (T012, {E1})"
     )
     assert why.sentence("fr") == (
         f"les binômes imposés de T012 ({E1}, {E2}) et la charge minimale de T040 (2) ne peuvent être "
-        f"respectés ensemble; moindre relâchement : retirer le binôme imposé (T012, {E2})"
+        f"respectés ensemble; moindre relâchement : retirer le binôme imposé (T012, {E1})"
     )
     table = why.table
     assert table[["kind", "tutor_id", "uai", "in_conflict", "relaxed"]].to_dict("records") == [
-        {"kind": "fixed_pair", "tutor_id": "T012", "uai": E1, "in_conflict": True, "relaxed": False},
-        {"kind": "fixed_pair", "tutor_id": "T012", "uai": E2, "in_conflict": True, "relaxed": True},
+        {"kind": "fixed_pair", "tutor_id": "T012", "uai": E1, "in_conflict": True, "relaxed": True},
+        {"kind": "fixed_pair", "tutor_id": "T012", "uai": E2, "in_conflict": True, "relaxed": False},
         {"kind": "min_load", "tutor_id": "T040", "uai": "", "in_conflict": True, "relaxed": False},
     ]
     assert why.n_relaxed == 1

@@ -308,7 +308,12 @@ def summary_json(summary: dict[str, Any], **dumps: Any) -> str:
 
 
 def write_plan_files(
-    plan: Assignment, directory: Path, *, lang: str = "en", shortfall: bool = False
+    plan: Assignment,
+    directory: Path,
+    *,
+    lang: str = "en",
+    shortfall: bool = False,
+    levers: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write a plan's files into ``directory`` (an existing, e.g. staging, folder).
 
@@ -330,6 +335,11 @@ def write_plan_files(
     directory : Path
     lang : {"en", "fr"}, default "en"
         ``"fr"``: French headers and values, ``;``, BOM, decimal comma.
+    shortfall : bool, default False
+        Write ``shortfall.csv`` and ``shortfall.json``.
+    levers : pandas.DataFrame, optional
+        The shortfall already computed (written as it is; implies
+        ``shortfall``).
 
     Returns
     -------
@@ -362,8 +372,8 @@ def write_plan_files(
         _write_csv(_localise(plan.recruitment(), lang, unit), paths[-1], lang)
         paths.append(directory / "recruitment_by_departement.csv")
         _write_csv(_localise(plan.recruitment_counts(), lang, unit), paths[-1], lang)
-    if shortfall and plan.status.has_solution:  # the levers that would cover what is left (issue 11)
+    if (shortfall or levers is not None) and plan.status.has_solution:  # what would cover the rest
         from tutormatch.io._shortfall_files import write_shortfall
 
-        paths += write_shortfall(plan, directory, lang=lang)
+        paths += write_shortfall(plan, directory, lang=lang, levers=levers)
     return paths

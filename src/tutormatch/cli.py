@@ -216,6 +216,22 @@ def _add_sheet_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sheet", default=None, help="sheet to read in .xlsx workbooks that have several")
 
 
+def _add_shortfall_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--shortfall",
+        action="store_true",
+        default=None,
+        help="write shortfall.csv/.json (and the levers in the reports): what would cover the "
+        "establishments left out, each lever verified by a re-solve. Default: when some are "
+        "uncovered and there are at most 2,000 establishments (about a second for an académie; "
+        "minutes for all of France)",
+    )
+    group.add_argument(
+        "--no-shortfall", dest="shortfall", action="store_false", help="never compute the shortfall"
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tutormatch",
@@ -234,19 +250,12 @@ def _parser() -> argparse.ArgumentParser:
     _add_solve_options(solve)
     _add_report_options(solve, by_default=False)
     _add_output_options(solve)
-    solve.add_argument(
-        "--shortfall",
-        action="store_true",
-        help="also write shortfall.csv/.json: the levers that would cover what is left, each verified "
-        "by a re-solve (a second for an académie, minutes for all of France)",
-    )
+    _add_shortfall_options(solve)
     demo = commands.add_parser("demo", help="solve the built-in example académie (Aix-Marseille, synthetic)")
     _add_solve_options(demo)
     _add_report_options(demo, by_default=True)
     _add_output_options(demo)
-    demo.add_argument(
-        "--no-shortfall", dest="shortfall", action="store_false", help="do not write shortfall.csv/.json"
-    )
+    _add_shortfall_options(demo)
     report = commands.add_parser(
         "report", help="check a given plan (e.g. edited by hand) and write its reports"
     )
@@ -552,22 +561,12 @@ def _publish(
 ) -> int:
     """Publish the plan (with its reports) as the output folder, or leave the folder as it was."""
     if not plan.status.has_solution:
-        folder.discard()
-        print(
-            f"tutormatch: no plan: status {plan.status.value} ({plan.message}). Nothing was written; "
-            f"{args.out} is left as it was.",
-            file=sys.stderr,
-            flush=True,
-        )
-        if (why := plan.conflicts()) is not None:
-            print(f"tutormatch: {why.sentence()}.", file=sys.stderr, flush=True)
-        if args.json:
-            _say(_json_summary(plan, None, (), time.perf_counter() - started))
-        return 1
+        return _no_plan(args, folder, plan, started)
     from tutormatch.io._plan_files import write_plan_files
 
+    levers = _levers(args, plan)
     logger.info("writing the plan files")
-    write_plan_files(plan, folder.staging, lang=args.lang, shortfall=getattr(args, "shortfall", False))
+    write_plan_files(plan, folder.staging, lang=args.lang, levers=levers)
     if options is not None:
         from tutormatch.report._write import write_report_files
 
@@ -580,6 +579,7 @@ def _publish(
             options=options,
             outlines=outlines,
             private_directory=folder.staging,
+            shortfall=levers,
         )
     logger.info("publishing %s", args.out)
     written = folder.publish(command=args.command)
@@ -590,6 +590,11 @@ def _publish(
         _print_summary(plan, seconds)
         top = [p.name for p in written if p.parent == folder.target]
         _say(f"wrote {len(top)} files to {args.out}/: {', '.join(top)}")
+        if levers is not None:
+            _say(
+                f"shortfall: {len(levers)} verified lever(s) for {plan.n_uncovered} uncovered "
+                "establishment(s) (shortfall.csv)"
+            )
         inputs = [p.name for p in written if p.parent == folder.target / "input"]
         if inputs:
             _say(f"wrote the input files to {args.out / 'input'}/: {', '.join(inputs)}")
@@ -598,6 +603,64 @@ def _publish(
             n_report = sum(p.parent == folder.target / "report" for p in written)
             _say(f"wrote {n_report} report files to {args.out / 'report'}/, among them {', '.join(shown)}")
     return 0
+
+
+def _levers(args: argparse.Namespace, plan: Assignment) -> Any:
+    """Return the plan's shortfall when asked (``--shortfall``) or by default (a few establishments)."""
+    from tutormatch.solve._shortfall import AUTO_MAX_ESTABLISHMENTS, shortfall_by_default
+
+    asked = getattr(args, "shortfall", False)  # None: by default; `report` never re-solves
+    if asked is None:
+        asked = shortfall_by_default(plan)
+        if not asked and plan.n_uncovered and plan.status.has_solution:
+            logger.info(
+                "shortfall not computed: %d establishments (more than %d; each lever is a re-solve); "
+                "pass --shortfall",
+                plan.problem.n_establishments,
+                AUTO_MAX_ESTABLISHMENTS,
+            )
+    if not asked or not plan.status.has_solution:
+        return None
+    logger.info("verifying the levers that would cover %d uncovered establishment(s)", plan.n_uncovered)
+    return plan.shortfall(lang=args.lang, euros=plan.problem.distance_unit == "km")
+
+
+_SHOWN_CONFLICTS = 20  # constraints printed; conflicts.csv has them all
+
+
+def _no_plan(args: argparse.Namespace, folder: OutputFolder, plan: Assignment, started: float) -> int:
+    """Say why there is no plan; write conflicts.csv/.json into a new or empty output folder."""
+    why = plan.conflicts()
+    if why is None or not why.n_relaxed:
+        head = f"tutormatch: no plan: status {plan.status.value} ({plan.message})."
+    else:
+        head = f"tutormatch: no plan: status {plan.status.value}: {why.sentence()}."
+    print(head, file=sys.stderr, flush=True)
+    written: list[Path] = []
+    if why is not None and why.n_relaxed:
+        rows = why.table[why.table["in_conflict"] | why.table["relaxed"]]
+        rows = rows.assign(relaxed_to=[f"{v:g}" if v == v else "" for v in rows["relaxed_to"]])
+        shown = rows.head(_SHOWN_CONFLICTS).to_string(index=False)
+        more = len(rows) - _SHOWN_CONFLICTS
+        lines = shown.splitlines() + ([f"... and {more} more (conflicts.csv)"] if more > 0 else [])
+        print("\n".join(f"  {line}" for line in lines), file=sys.stderr, flush=True)
+        target = folder.target
+        if not target.exists() or not any(target.iterdir()):
+            from tutormatch.io._conflict_files import write_conflicts
+
+            write_conflicts(why, folder.staging, lang=args.lang)
+            written = folder.publish(command=args.command)
+            print(
+                f"tutormatch: wrote conflicts.csv and conflicts.json to {args.out}/ (no plan files).",
+                file=sys.stderr,
+                flush=True,
+            )
+    if not written:
+        folder.discard()
+        print(f"tutormatch: Nothing was written; {args.out} is left as it was.", file=sys.stderr, flush=True)
+    if args.json:
+        _say(_json_summary(plan, folder.target if written else None, written, time.perf_counter() - started))
+    return 1
 
 
 def _run(args: argparse.Namespace, make_plan: Callable[[OutputFolder], Assignment]) -> int:

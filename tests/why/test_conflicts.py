@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 import numpy as np
@@ -137,13 +138,53 @@ def test_cli_prints_the_conflict(tmp_path: Path, capsys: pytest.CaptureFixture[s
     t, e = tmp_path / "tutors.csv", tmp_path / "establishments.csv"
     tutors.to_csv(t, index=False)
     establishments.to_csv(e, index=False)
-    assert main(["solve", str(t), str(e), "--out", str(tmp_path / "o"), "--no-remote"]) == 1
+    out = tmp_path / "o"
+    assert main(["solve", str(t), str(e), "--out", str(out), "--no-remote", "--lang", "en"]) == 1
     err = capsys.readouterr().err
-    assert "tutormatch: no plan: status infeasible" in err
     assert (
-        "tutormatch: the minimum load of T012 (2) and the minimum load of T040 (2) cannot both hold; "
-        "least relaxation: lower the minimum load of T012 to 1." in err
+        "tutormatch: no plan: status infeasible: the minimum load of T012 (2) and the minimum load of "
+        "T040 (2) cannot both hold; least relaxation: lower the minimum load of T012 to 1." in err
     )
+    assert "wrote conflicts.csv and conflicts.json" in err
+    table = pd.read_csv(out / "conflicts.csv")
+    assert table[["kind", "tutor_id", "in_conflict", "relaxed"]].to_dict("records") == [
+        {"kind": "min_load", "tutor_id": "T012", "in_conflict": True, "relaxed": True},
+        {"kind": "min_load", "tutor_id": "T040", "in_conflict": True, "relaxed": False},
+    ]
+    data = json.loads((out / "conflicts.json").read_text(encoding="utf-8"))
+    assert data["n_relaxed"] == 1 and data["is_proven"]
+    assert data["sentence_fr"].startswith("la charge minimale de T012 (2) et la charge minimale de T040")
+    assert not (out / "assignment.csv").exists()
+
+
+def test_infeasible_plan_says_the_conflict_in_its_message() -> None:
+    plan = tm.solve(_fixed_vs_min_load())
+    assert plan.message.startswith(
+        f"the fixed pairs of T012 ({E1}, {E2}) and the minimum load of T040 (2) cannot both hold; "
+        f"least relaxation: drop the fixed pair (T012, {E1}) ["
+    )
+    assert plan.conflicts() is plan.stats["conflicts"]  # found once, by the solve
+    with pytest.raises(tm.InfeasibleError, match="the fixed pairs of T012"):
+        plan.raise_for_status()
+    euros = tm.solve(_fixed_vs_min_load(), objective="euros")
+    assert euros.message.startswith("the fixed pairs of T012")
+
+
+def test_a_previous_plan_is_kept_and_the_conflict_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    t, e = tmp_path / "tutors.csv", tmp_path / "establishments.csv"
+    _frames([0, 0])[0].to_csv(t, index=False)
+    _frames([0, 0])[1].to_csv(e, index=False)
+    out = tmp_path / "o"
+    assert main(["solve", str(t), str(e), "--out", str(out), "--no-remote", "-q"]) == 0
+    _frames([2, 2])[0].to_csv(t, index=False)
+    assert main(["solve", str(t), str(e), "--out", str(out), "--no-remote"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot both hold" in err
+    assert "min_load     T012" in err
+    assert "Nothing was written; " in err and "is left as it was" in err
+    assert (out / "assignment.csv").exists() and not (out / "conflicts.csv").exists()
 
 
 # -- against a brute force: fewest relaxed constraints, minimal conflict ------------------

@@ -604,6 +604,9 @@ class Assignment:
         """
         if self.status is not Status.INFEASIBLE:
             return None
+        known = self.stats.get("conflicts")
+        if known is not None and (known.is_proven or time_limit <= known.time_limit):
+            return known  # found by the solve (see tutormatch.solve._solve.with_conflicts)
         from tutormatch.solve._conflicts import find_conflicts
 
         return find_conflicts(

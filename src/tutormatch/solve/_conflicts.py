@@ -113,6 +113,8 @@ class Infeasibility:
         restores a plan, and that the conflict is minimal (``False`` when
         ``time_limit`` stopped it: the relaxation still restores a plan and
         the conflict still cannot hold).
+    time_limit : float
+        The seconds it was given.
     """
 
     table: pd.DataFrame = field(repr=False)
@@ -120,6 +122,7 @@ class Infeasibility:
     relaxed_budget_eur: float | None
     n_relaxed: int
     is_proven: bool = True
+    time_limit: float = 30.0
 
     def sentence(self, lang: str = "en") -> str:
         """Return the conflict and its least relaxation in one sentence (``"en"`` or ``"fr"``)."""
@@ -447,6 +450,7 @@ def find_conflicts(
         relaxed_budget_eur=new_budget,
         n_relaxed=int(table["relaxed"].sum()),
         is_proven=proven,
+        time_limit=time_limit,
     )
 
 

@@ -186,7 +186,7 @@ def solve(
             raise InputError(f"objective={objective!r} and budgets need solver='auto' or 'cpsat'.")
         from tutormatch.solve._decide import solve_in_euros
 
-        return solve_in_euros(
+        plan = solve_in_euros(
             problem,
             objective=objective,
             solver=solver,
@@ -195,6 +195,7 @@ def solve(
             options=options,
             started=started,
         )
+        return with_conflicts(plan, options, started)
     backend = _backend(solver, problem)
     # Only a backend with duals can prove a partial pool sufficient.
     prices = isinstance(backend, FlowBackend)
@@ -269,7 +270,38 @@ def solve(
         plan = _assemble(
             problem, backend.name, network, result, split.tutor, split.establishment, stats, started
         )
-    return dataclasses.replace(plan, cost_model=cost_model)
+    return with_conflicts(dataclasses.replace(plan, cost_model=cost_model), options, started)
+
+
+#: Seconds at most that an infeasible solve spends saying why (the time limit, if shorter).
+CONFLICTS_TIME_LIMIT = 30.0
+
+
+def with_conflicts(plan: Assignment, options: SolveOptions, started: float) -> Assignment:
+    """Return an ``INFEASIBLE`` plan with the user's constraints that conflict in its message.
+
+    The sentence of :meth:`Assignment.conflicts` (the conflict and the least
+    relaxation, at the level of the minimum loads, fixed pairs,
+    all-or-nothing loads and budget the user wrote) comes first, the
+    backend's own words after it in brackets; the answer is kept for
+    :meth:`Assignment.conflicts`. Other plans are returned as they are.
+    """
+    if plan.status is not Status.INFEASIBLE or "conflicts" in plan.stats:
+        return plan
+    from tutormatch.solve._conflicts import find_conflicts
+
+    left = CONFLICTS_TIME_LIMIT
+    if math.isfinite(options.time_limit):
+        left = min(left, max(options.time_limit - (time.perf_counter() - started), 1.0))
+    why = find_conflicts(plan.problem, budget_eur=plan.budget_eur, cost_model=plan.cost_model, time_limit=left)
+    message = f"{why.sentence()} [{plan.message}]" if why.n_relaxed else plan.message
+    return dataclasses.replace(
+        plan,
+        message=message,
+        uncovered_reasons=no_plan_reasons(plan.problem.n_establishments, message),
+        stats={**plan.stats, "conflicts": why},
+        solve_seconds=time.perf_counter() - started,
+    )
 
 
 def _solve_ordered(

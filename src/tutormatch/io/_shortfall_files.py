@@ -54,7 +54,9 @@ def write_shortfall(
     -------
     list of Path
     """
-    frame = levers if levers is not None else plan.shortfall(lang=lang, euros=plan.problem.distance_unit == "km")
+    frame = (
+        levers if levers is not None else plan.shortfall(lang=lang, euros=plan.problem.distance_unit == "km")
+    )
     records = [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
     flat = frame.copy()
     for column in ("covers", "uncovers", "uais"):

@@ -49,7 +49,7 @@ def lever_table(
     tutors = set(plan.problem.tutors.id.tolist())
     rows = []
     for row in levers.to_dict(orient="records"):
-        shown = dict(row)
+        shown: dict[str, Any] = {str(k): v for k, v in row.items()}
         if isinstance(row.get("tutor_id"), str):
             shown["tutor_id"] = tutor_label(row["tutor_id"])
         if row.get("kind") == "add_tutor" and row.get("at") in tutors:

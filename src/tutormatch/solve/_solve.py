@@ -293,7 +293,9 @@ def with_conflicts(plan: Assignment, options: SolveOptions, started: float) -> A
     left = CONFLICTS_TIME_LIMIT
     if math.isfinite(options.time_limit):
         left = min(left, max(options.time_limit - (time.perf_counter() - started), 1.0))
-    why = find_conflicts(plan.problem, budget_eur=plan.budget_eur, cost_model=plan.cost_model, time_limit=left)
+    why = find_conflicts(
+        plan.problem, budget_eur=plan.budget_eur, cost_model=plan.cost_model, time_limit=left
+    )
     message = f"{why.sentence()} [{plan.message}]" if why.n_relaxed else plan.message
     return dataclasses.replace(
         plan,

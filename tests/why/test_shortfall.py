@@ -164,5 +164,5 @@ def test_levers_of_a_euros_plan_are_re_solved_in_euros() -> None:
         again = tm.solve(tm.apply_lever(problem, row), objective="euros")
         assert again.covered_priority - plan.covered_priority == row["priority_gain"]
         assert again.objective - plan.objective == pytest.approx(row["cost_delta_eur"], abs=0.006)
-    with pytest.raises(tm.InputError, match="backups rank tutors by the km objective"):
-        plan.backups()
+    table = plan.backups(k=1, uais=[levers.iloc[0]["covers"][0]])  # re-solved in euros
+    assert (table["method"] == "re-solve").all()

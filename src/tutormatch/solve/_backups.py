@@ -34,6 +34,7 @@ figures are exact when no such pair exists (the usual case).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -60,7 +61,12 @@ BACKUP_COLUMNS = (
     "distance_km",
     "priority_delta",
     "cost_delta_km",
+    "cost_delta_eur",
+    "status",
+    "method",
 )
+#: Re-solved candidates per establishment, as a multiple of ``k`` (side constraints).
+SHORTLIST_FACTOR = 2
 _BATCH = 256  # Dijkstra sources per call (memory: batch x nodes floats)
 _EXACT = 2.0**52  # integers up to here are exact in float64
 _FIRST_LIMIT_KM = 400.0  # first Dijkstra radius, reduced km-equivalent (measured best, national)
@@ -74,27 +80,61 @@ def _integer_priorities(priority: FloatArray) -> tuple[IntArray, float]:
     raise InputError("backups need priorities with at most 6 decimals.")
 
 
-def backups(plan: Assignment, k: int = 3) -> pd.DataFrame:
+def is_pure(plan: Assignment) -> bool:
+    """Tell whether the residual graph gives a plan's backups (a flow: km, no all-or-nothing, no budget)."""
+    return (
+        not plan.problem.all_or_nothing
+        and getattr(plan, "objective_name", "km") == "km"
+        and getattr(plan, "budget_eur", None) is None
+    )
+
+
+def backups(
+    plan: Assignment,
+    k: int = 3,
+    *,
+    uais: Sequence[str] | None = None,
+    time_limit: float = 60.0,
+) -> pd.DataFrame:
     """Rank each establishment's next eligible tutors. See :meth:`Assignment.backups`."""
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise InputError(f"k must be an integer >= 1; got {k!r}.")
+    if not (isinstance(time_limit, int | float) and time_limit > 0):
+        raise InputError(f"time_limit must be a number of seconds > 0; got {time_limit!r}.")
+    rows = None if uais is None else _rows_of(plan, uais)
+    if not is_pure(plan):
+        if not plan.status.has_solution:
+            raise InputError(f"backups need a plan; this one is {plan.status.value}.")
+        from tutormatch.solve._backups_resolve import resolved_backups
+
+        return resolved_backups(plan, int(k), rows, time_limit, shortlist=SHORTLIST_FACTOR * int(k))
+    if not plan.status.is_optimal:
+        raise InputError(f"backups need an optimal plan; this one is {plan.status.value}.")
+    table = _residual_backups(plan, int(k))
+    if rows is not None:
+        table = table[table["uai"].isin(plan.problem.establishments.id[rows])].reset_index(drop=True)
+    return table
+
+
+def _rows_of(plan: Assignment, uais: Sequence[str]) -> IntArray:
+    if isinstance(uais, str):
+        uais = [uais]
+    ids = plan.problem.establishments.id
+    position = {str(u): i for i, u in enumerate(ids.tolist())}
+    unknown = [u for u in uais if str(u).upper() not in position]
+    if unknown:
+        raise InputError(
+            f"backups: unknown uai {', '.join(map(repr, unknown[:5]))}: not in the problem's establishments."
+        )
+    return np.unique(np.array([position[str(u).upper()] for u in uais], dtype=np.int64))
+
+
+def _residual_backups(plan: Assignment, k: int) -> pd.DataFrame:
+    """Backups of a pure plan from its residual graph (the module's notes)."""
     import scipy.sparse as sp  # imported on use: `import tutormatch` stays cheap
     from scipy.sparse.csgraph import dijkstra
 
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise InputError(f"k must be an integer >= 1; got {k!r}.")
     p = plan.problem
-    if p.all_or_nothing:
-        raise InputError(
-            "backups: all-or-nothing loads break the flow structure the exact backups rely on; "
-            "force pairs with fixed_pairs and solve again instead."
-        )
-    if getattr(plan, "objective_name", "km") != "km" or getattr(plan, "budget_eur", None) is not None:
-        raise InputError(
-            "backups rank tutors by the km objective of the pure flow; this plan minimised "
-            f"{plan.objective_name!r}{' under a budget' if plan.budget_eur is not None else ''}. "
-            "Use plan.explain(uai) (a forced re-solve) instead."
-        )
-    if not plan.status.is_optimal:
-        raise InputError(f"backups need an optimal plan; this one is {plan.status.value}.")
     n_e, n_t = p.n_establishments, p.n_tutors
     cand = p.candidates
     n_c = cand.n_classes
@@ -299,6 +339,9 @@ def backups(plan: Assignment, k: int = 3) -> pd.DataFrame:
             "distance_km": np.where(np.isfinite(distance), distance, np.nan),
             "priority_delta": -prio / p_scale + 0.0,  # no -0.0
             "cost_delta_km": km,
+            "cost_delta_eur": np.full(len(km), np.nan),
+            "status": "optimal",
+            "method": "residual",
         },
         columns=list(BACKUP_COLUMNS),
     )

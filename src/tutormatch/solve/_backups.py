@@ -248,20 +248,38 @@ def _residual_backups(plan: Assignment, k: int) -> pd.DataFrame:
 
     value_on = np.full(len(on_e), np.inf)
     hub_on = via_hubs(n_e + on_t, entry[on_e])
+    # An upper bound on each establishment's (k + 3)-th best value: paths
+    # through a hub are real paths. A Dijkstra need not look beyond it.
+    upper = on_a + hub_on
+    enough = _kth_smallest(on_e, upper, k + 3, n_e)
+    # With fewer candidates (and no remote class), the radius that makes
+    # every one exact: beyond its value through a hub, a path cannot matter.
+    every = np.full(n_e, -np.inf)
+    np.maximum.at(every, on_e, upper)
+    whole = ~np.isfinite(enough) & (cand.remote_class < 0)
+    enough = np.where(whole, every, enough)
     best_re: dict[int, tuple[IntArray, FloatArray]] = {}
     todo = open_e.copy()
     limit = _FIRST_LIMIT_KM / unit
+    used_limit = np.full(n, limit)
     for _round in range(4):
         sources = np.unique(entry[todo])
         if not len(sources):
             break
+        wanted = np.full(n, limit)
+        bound = np.full(n, -np.inf)
+        np.maximum.at(bound, entry[todo], enough[todo])
+        wanted[sources] = np.clip(bound[sources], 0.0, limit)
+        sources = sources[np.argsort(wanted[sources], kind="stable")]  # batches of like radius
         row_of = np.full(n, -1, dtype=np.int64)
         row_of[sources] = np.arange(len(sources))
         pick_on = np.flatnonzero(todo[on_e])
         pick_re = re_e[todo[re_e]]
         for start in range(0, len(sources), _BATCH):
             batch = sources[start : start + _BATCH]
-            d = np.asarray(dijkstra(reverse_local, directed=True, indices=batch, limit=limit))
+            radius = float(wanted[batch].max())
+            used_limit[batch] = radius
+            d = np.asarray(dijkstra(reverse_local, directed=True, indices=batch, limit=radius))
             rows = row_of[entry[on_e[pick_on]]] - start
             inside = (rows >= 0) & (rows < len(batch))
             sel = pick_on[inside]
@@ -274,9 +292,10 @@ def _residual_backups(plan: Assignment, k: int) -> pd.DataFrame:
                     continue
                 tutors = class_tutors[cl]
                 block = d[row_of[entry[members]] - start][:, n_e + tutors]
-                for h in range(len(hubs)):
-                    through = to_hub[h, n_e + tutors][None, :] + from_hub[h, entry[members]][:, None]
-                    np.minimum(block, through, out=block)
+                # Hubs that both ends reach (most reach few): min-plus over those only.
+                a_hub, b_hub = to_hub[:, n_e + tutors], from_hub[:, entry[members]]
+                for h in np.flatnonzero(np.isfinite(a_hub).any(axis=1) & np.isfinite(b_hub).any(axis=1)):
+                    np.minimum(block, a_hub[h][None, :] + b_hub[h][:, None], out=block)
                 block = block - pi[n_e + tutors]
                 take = min(k + 3, len(tutors))
                 part = np.argpartition(block, take - 1, axis=1)[:, :take]
@@ -284,11 +303,12 @@ def _residual_backups(plan: Assignment, k: int) -> pd.DataFrame:
                     best_re[e] = (tutors[part[j]], block[j, part[j]] + re_a[np.searchsorted(re_e, e)])
         if not math.isfinite(limit):
             break
-        # Confirmed: k + 3 values within the limit (anything unknown is beyond).
-        known = np.bincount(on_e[value_on <= limit], minlength=n_e)
+        # Confirmed: k + 3 values within the radius its source was searched
+        # to (anything unknown is beyond).
+        known = np.bincount(on_e[value_on <= used_limit[entry[on_e]]], minlength=n_e)
         for e, (_, values) in best_re.items():
-            known[e] += int((values <= limit).sum())
-        todo = todo & (known < k + 3)
+            known[e] += int((values <= used_limit[entry[e]]).sum())
+        todo = todo & (known < k + 3) & ~(whole & (used_limit[entry] >= every))
         limit = limit * 64.0 if _round < 2 else math.inf
 
     # Merge, keep each tutor's cheapest way, drop the current tutor, rank.
@@ -370,6 +390,16 @@ def _potentials(r: IntArray, c: IntArray, w: FloatArray, n: int) -> FloatArray:
             return dist
         dist[heads[better]] = best[better]
     raise InputError("backups: the plan's residual graph has a negative cycle; is the plan optimal?")
+
+
+def _kth_smallest(groups: IntArray, values: FloatArray, k: int, n_groups: int) -> FloatArray:
+    """Return the ``k``-th smallest value of each group (``inf`` when it has fewer)."""
+    out = np.full(n_groups, np.inf)
+    order = np.lexsort((values, groups))
+    g, v = groups[order], values[order]
+    hit = _rank_within(g) == k - 1
+    out[g[hit]] = v[hit]
+    return out
 
 
 def _rank_within(groups: IntArray) -> IntArray:

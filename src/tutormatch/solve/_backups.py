@@ -258,6 +258,20 @@ def _residual_backups(plan: Assignment, k: int) -> pd.DataFrame:
     np.maximum.at(every, on_e, upper)
     whole = ~np.isfinite(enough) & (cand.remote_class < 0)
     enough = np.where(whole, every, enough)
+    # Remote candidates too: through hub h, the (k + 3)-th best tutor of a
+    # class is the same for all its establishments (separable sums).
+    for cl in range(n_c):
+        tutors = class_tutors[cl]
+        members = np.flatnonzero(cand.remote_class[re_e] == cl)
+        if len(tutors) < k + 3 or not len(members):
+            continue
+        through = np.full(len(members), np.inf)
+        for h in range(len(hubs)):
+            kth = np.partition(to_hub[h, n_e + tutors] - pi[n_e + tutors], k + 2)[k + 2]
+            if math.isfinite(kth):
+                np.minimum(through, kth + from_hub[h, entry[re_e[members]]], out=through)
+        np.minimum(enough[re_e[members]], through + re_a[members], out=through)
+        enough[re_e[members]] = through
     best_re: dict[int, tuple[IntArray, FloatArray]] = {}
     todo = open_e.copy()
     limit = _FIRST_LIMIT_KM / unit

@@ -245,6 +245,14 @@ def _residual_backups(plan: Assignment, k: int) -> pd.DataFrame:
     class_tutors = [cand.link_tutor[cand.link_class == cl] for cl in range(n_c)]
     re_e = np.flatnonzero(open_e & (cand.remote_class >= 0))
     re_a = remote_c[re_e] + pi[re_e] + tail[re_e]
+    hub_best: list[IntArray] = []  # per class: each hub's k + 3 best tutors (positions in the class)
+    for tutors in class_tutors:
+        cost = to_hub[:, n_e + tutors] - pi[n_e + tutors][None, :]
+        take = min(k + 3, len(tutors))
+        top = (
+            np.argpartition(cost, take - 1, axis=1)[:, :take] if take else np.empty((len(hubs), 0), np.int64)
+        )
+        hub_best.append(np.unique(top).astype(np.int64))
 
     value_on = np.full(len(on_e), np.inf)
     hub_on = via_hubs(n_e + on_t, entry[on_e])
@@ -305,16 +313,23 @@ def _residual_backups(plan: Assignment, k: int) -> pd.DataFrame:
                 if not len(members) or not len(class_tutors[cl]):
                     continue
                 tutors = class_tutors[cl]
-                block = d[row_of[entry[members]] - start][:, n_e + tutors]
-                # Hubs that both ends reach (most reach few): min-plus over those only.
-                a_hub, b_hub = to_hub[:, n_e + tutors], from_hub[:, entry[members]]
-                for h in np.flatnonzero(np.isfinite(a_hub).any(axis=1) & np.isfinite(b_hub).any(axis=1)):
-                    np.minimum(block, a_hub[h][None, :] + b_hub[h][:, None], out=block)
-                block = block - pi[n_e + tutors]
+                block = d[row_of[entry[members]] - start][:, n_e + tutors] - pi[n_e + tutors]
                 take = min(k + 3, len(tutors))
+                # The k + 3 best of min(path, through a hub) lie among the k + 3
+                # best paths and each hub's k + 3 best tutors (the same for
+                # every member: separable sums): evaluate those only.
                 part = np.argpartition(block, take - 1, axis=1)[:, :take]
+                part = np.hstack((part, np.broadcast_to(hub_best[cl], (len(members), len(hub_best[cl])))))
+                values = np.take_along_axis(block, part, axis=1)
+                for h in range(len(hubs)):
+                    through = to_hub[h, n_e + tutors[part]] - pi[n_e + tutors[part]]
+                    np.minimum(values, through + from_hub[h, entry[members]][:, None], out=values)
+                best = np.argpartition(values, take - 1, axis=1)[:, :take]
+                chosen = np.take_along_axis(part, best, axis=1)
+                chosen_values = np.take_along_axis(values, best, axis=1)
+                shift = re_a[np.searchsorted(re_e, members)]
                 for j, e in enumerate(members.tolist()):
-                    best_re[e] = (tutors[part[j]], block[j, part[j]] + re_a[np.searchsorted(re_e, e)])
+                    best_re[e] = (tutors[chosen[j]], chosen_values[j] + shift[j])
         if not math.isfinite(limit):
             break
         # Confirmed: k + 3 values within the radius its source was searched

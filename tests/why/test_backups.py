@@ -200,3 +200,15 @@ def test_bounded_dijkstra_rounds_give_the_unbounded_answer(
     monkeypatch.setattr(_backups, "_FIRST_LIMIT_KM", first_radius_km)
     bounded = plan.backups(k=3)
     assert bounded.equals(unbounded)
+
+
+def test_backups_need_a_plan() -> None:
+    tutors, establishments = random_frames(2, 2, 0)
+    tutors = tutors.assign(min_load=5, capacity=5)  # 10 places to fill, 2 establishments
+    for aon in (False, True):
+        problem = tm.Problem.from_frames(tutors, establishments, max_distance_km=40, all_or_nothing=aon)
+        plan = tm.solve(problem)
+        assert plan.status is tm.Status.INFEASIBLE
+        wanted = "backups need a plan; this one is infeasible" if aon else "backups need an optimal plan"
+        with pytest.raises(tm.InputError, match=wanted):
+            plan.backups()

@@ -204,7 +204,10 @@ def _relax(problem: tm.Problem, drop_min: set[int], drop_fixed: set[int]) -> tm.
 
 
 def _has_plan(problem: tm.Problem) -> bool:
-    return tm.solve(problem, solver="flow").status.has_solution
+    from tutormatch.solve._solve import status_only
+
+    with status_only():  # only the status: no conflict search for each subset
+        return tm.solve(problem, solver="flow").status.has_solution
 
 
 def _check_against_brute_force(problem: tm.Problem) -> None:

@@ -57,7 +57,7 @@ def resolved_backups(
 ) -> pd.DataFrame:
     """Return the backups of a plan with side constraints, each candidate re-solved (module notes)."""
     from tutormatch.solve._backups import BACKUP_COLUMNS
-    from tutormatch.solve._solve import solve
+    from tutormatch.solve._solve import solve, status_only
     from tutormatch.solve._whatif import same_as, with_fixed_pair
 
     p = plan.problem
@@ -87,7 +87,8 @@ def resolved_backups(
                 "method": "re-solve",
             }
             if left > 0:
-                forced = solve(with_fixed_pair(p, tutor_id, uai), time_limit=left, **keywords)
+                with status_only():
+                    forced = solve(with_fixed_pair(p, tutor_id, uai), time_limit=left, **keywords)
                 row["status"] = forced.status.value
                 if forced.status.has_solution:
                     row["priority_delta"] = forced.covered_priority - plan.covered_priority + 0.0

@@ -160,7 +160,10 @@ class _Verifier:
             edited = apply_lever(self.plan.problem, lever)
         except InputError:
             return None  # the lever cannot be written on this problem (e.g. a matrix)
-        new = self.solve(edited)
+        from tutormatch.solve._solve import status_only
+
+        with status_only():
+            new = self.solve(edited)
         if not new.status.is_optimal:
             return None
         gain = new.covered_priority - self.plan.covered_priority

@@ -6,7 +6,7 @@
                      [--no-remote] [--time-limit S] [--fixed F] [--forbidden F] [--sheet NAME]
                      [--objective km|euros|tutors|worst-trip|coverage,worst-trip,euros~2%]
                      [--budget-eur X] [--fixed-cost-eur X]
-                     [--report [--pseudonymise]] [--lang fr|en]
+                     [--report [--pseudonymise]] [--lang fr|en] [--shortfall | --no-shortfall]
     tutormatch demo [--out DIR]          solve the built-in example académie (with reports)
     tutormatch report TUTORS ESTABLISHMENTS ASSIGNMENT --out DIR
                                          check and report on a given (hand-edited) plan
@@ -38,9 +38,15 @@ Progress goes to the standard error through :mod:`logging` (logger
 ``tutormatch``; ``-v`` for more, ``-q`` for none); the summary goes to the
 standard output, as text or, with ``--json``, as one JSON object.
 
+With uncovered establishments and at most 2,000 establishments, ``solve``
+and ``demo`` also write ``shortfall.csv``/``.json`` (the levers that would
+cover them, each verified by a re-solve) and show them in the reports;
+``--shortfall`` asks for it beyond, ``--no-shortfall`` never.
+
 Exit status: 0 with a plan, 1 when the solve produced none (infeasible,
-limit reached; the output folder is then left as it was), 2 on bad input or
-usage (nothing is written then).
+limit reached; an output folder holding a plan is then left as it was, a new
+or empty one gets ``conflicts.csv``/``.json`` when the constraints conflict),
+2 on bad input or usage (nothing is written then).
 """
 
 from __future__ import annotations

@@ -637,11 +637,10 @@ _SHOWN_CONFLICTS = 20  # constraints printed; conflicts.csv has them all
 def _no_plan(args: argparse.Namespace, folder: OutputFolder, plan: Assignment, started: float) -> int:
     """Say why there is no plan; write conflicts.csv/.json into a new or empty output folder."""
     why = plan.conflicts()
-    if why is None or not why.n_relaxed:
-        head = f"tutormatch: no plan: status {plan.status.value} ({plan.message})."
-    else:
-        head = f"tutormatch: no plan: status {plan.status.value}: {why.sentence()}."
-    print(head, file=sys.stderr, flush=True)
+    backend = plan.stats.get("backend_message", plan.message)
+    print(f"tutormatch: no plan: status {plan.status.value} ({backend}).", file=sys.stderr, flush=True)
+    if why is not None and why.n_relaxed:
+        print(f"tutormatch: {why.sentence()}.", file=sys.stderr, flush=True)
     written: list[Path] = []
     if why is not None and why.n_relaxed:
         rows = why.table[why.table["in_conflict"] | why.table["relaxed"]]

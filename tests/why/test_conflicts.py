@@ -141,9 +141,10 @@ def test_cli_prints_the_conflict(tmp_path: Path, capsys: pytest.CaptureFixture[s
     out = tmp_path / "o"
     assert main(["solve", str(t), str(e), "--out", str(out), "--no-remote", "--lang", "en"]) == 1
     err = capsys.readouterr().err
+    assert "tutormatch: no plan: status infeasible (min-cost flow: no flow meets the minimum loads)." in err
     assert (
-        "tutormatch: no plan: status infeasible: the minimum load of T012 (2) and the minimum load of "
-        "T040 (2) cannot both hold; least relaxation: lower the minimum load of T012 to 1." in err
+        "tutormatch: the minimum load of T012 (2) and the minimum load of T040 (2) cannot both hold; "
+        "least relaxation: lower the minimum load of T012 to 1." in err
     )
     assert "wrote conflicts.csv and conflicts.json" in err
     table = pd.read_csv(out / "conflicts.csv")
@@ -301,3 +302,13 @@ def test_seeded_minimum_loads_restored_by_the_least_relaxation(seed: int) -> Non
     relaxed = why.table[why.table["relaxed"]]
     assert (relaxed["relaxed_to"] < relaxed["value"].astype(float)).all()
     assert tm.solve(why.relaxed_problem, solver="cpsat").status.is_optimal
+
+
+def test_minimum_load_without_any_establishment() -> None:
+    tutors = pd.DataFrame({"tutor_id": ["A"], "lon": [5.0], "lat": LAT, "min_load": [1]})
+    establishments = pd.DataFrame({"uai": pd.Series([], dtype=str), "lon": [], "lat": []})
+    plan = tm.solve(tm.Problem.from_frames(tutors, establishments))
+    assert plan.status is tm.Status.INFEASIBLE
+    assert plan.message.startswith(
+        "the minimum load of A (1) cannot hold; least relaxation: lower the minimum load of A to 0"
+    )

@@ -281,7 +281,7 @@ def _suspects(check: Any, side: np.ndarray) -> np.ndarray:
     """Constraints that can lower the deficit: those of the cut's tutors, and fixed pairs it may use."""
     tutor = check.tutor
     mine = side[tutor]
-    reach = np.zeros(check.problem.n_establishments, dtype=bool)
+    reach = np.zeros(max(check.problem.n_establishments, 1), dtype=bool)
     reach[check.pair_establishment[side[check.pair_tutor]]] = True
     fixed = check.kind == "fixed_pair"
     return np.asarray(mine | (fixed & reach[np.maximum(check.establishment, 0)]), dtype=bool)

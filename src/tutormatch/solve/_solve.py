@@ -144,7 +144,7 @@ def with_conflicts(plan: Assignment, time_limit: float, started: float) -> Assig
         plan,
         message=message,
         uncovered_reasons=no_plan_reasons(plan.problem.n_establishments, message),
-        stats={**plan.stats, "conflicts": why},
+        stats={**plan.stats, "conflicts": why, "backend_message": plan.message},
         solve_seconds=time.perf_counter() - started,
     )
 

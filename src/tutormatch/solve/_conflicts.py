@@ -15,14 +15,28 @@ on the same eligible pairs as the solve (every remote class made explicit),
 with each establishment at most once and each load within capacity. The
 objective is lexicographic, by one weight :math:`W` larger than any amount:
 :math:`\min W \sum_c r_c + \sum_t s_t` (fewest relaxed constraints, then the
-least total shortfall of minimum loads). CP-SAT proves it optimal. The count
+least total shortfall of minimum loads), proven by the presolve's bound or
+by CP-SAT (``is_proven``). The count
 of relaxed constraints is not a flow objective (a fixed charge per
 constraint), hence CP-SAT and not a flow with slack arcs; a flow with slack
 arcs would minimise the total shortfall, not how many constraints give way.
 
+A flow presolve (:mod:`tutormatch.solve._conflict_flow`) does most of the
+work: one max flow decides whether any subset of these constraints can hold
+together; the source side of a minimum cut names the only tutors whose
+constraints (and the fixed pairs on establishments they may take) can help;
+a lazy greedy relaxes one constraint at a time, each step one max flow; and
+two valid inequalities of the cut (what the relaxed constraints free covers
+the deficit; the shortfall of lowered minimum loads covers what the others do
+not free) bound the objective from below. When the greedy meets that bound it
+is proven least; otherwise CP-SAT solves the elastic model on the cut's tutors
+(exact when no fixed pair of another tutor holds an establishment they may
+take; on every constrained tutor otherwise), hinted with the greedy answer and
+given the two inequalities.
+
 The conflict itself is a minimal set of constraints that cannot all hold:
-CP-SAT's assumptions give a core of named constraints, which a deletion
-filter then shrinks to a minimal one (each step one feasibility solve).
+the cut's constraints, shrunk by deletion in chunks (halved down to single
+constraints), each test one max flow; every constraint left is needed.
 
 A budget is checked last, on the problem relaxed as above: when the
 cheapest plan meeting the remaining constraints costs more than the budget,
@@ -319,9 +333,19 @@ def _least_relaxation(
     model.add(sum(int(f) * v for f, v in zip(frees.tolist(), r, strict=True)) >= int(deficit))
     fewest = int(np.searchsorted(np.cumsum(np.sort(frees)[::-1]), deficit) + 1)
     model.add(sum(r) >= fewest)
+    # A lowered minimum load frees at most its shortfall, unless the tutor's
+    # all-or-nothing rule holds (then its load may drop to 0): count those
+    # by what they could free at most, like the other kinds.
     is_min = np.array([kind == "min_load" for kind, _, _ in sub_names], dtype=bool)
-    others = [int(f) * v for f, v, m in zip(frees.tolist(), r, is_min.tolist(), strict=True) if not m]
-    model.add(sum(shortfall) + sum(others) >= int(deficit))
+    aon = {t for kind, t, _ in sub_names if kind == "all_or_nothing"}
+    plain = [kind == "min_load" and t not in aon for kind, t, _ in sub_names]
+    short = [
+        v
+        for v, (kind, t, _) in zip(shortfall, [n for n in sub_names if n[0] == "min_load"], strict=True)
+        if t not in aon
+    ]
+    others = [int(f) * v for f, v, m in zip(frees.tolist(), r, plain, strict=True) if not m]
+    model.add(sum(short) + sum(others) >= int(deficit))
     weight = 1 + int(problem.tutors.min_load.sum())
     model.minimize(weight * sum(r) + sum(shortfall))
     # The greedy's plan as a hint.

@@ -23,9 +23,14 @@ cycle, which is feasible. Paths into :math:`e` enter from its tutor
 the reversed graph, with Bellman-Ford potentials making costs non-negative.
 Hubs (source, sink, remote classes) are taken out of those Dijkstras and
 added back as :math:`d(t \to h) + d(h \to t_0)`, two Dijkstras per hub;
-the per-tutor Dijkstras first run within a radius and again, wider, only for
+the per-tutor Dijkstras run within a radius and again, wider, only for
 establishments whose :math:`k` best are not yet proven (a candidate beyond
-the radius costs more than it, reduced costs being non-negative).
+the radius costs more than it, reduced costs being non-negative). The radius
+of a source is what its establishments need: the :math:`k`-th best on-site
+value through a hub (a real path, so an upper bound) and, for remote
+candidates, the :math:`(k+3)`-th best through a hub, the same for a whole
+class (the sums are separable); remote candidates are evaluated among the
+:math:`k + 3` best paths and each hub's :math:`k + 3` best tutors only.
 Remote classes are linked to their tutors as a whole, so a path may use a
 remote pair that an own-establishment or forbidden exception rules out; the
 figures are exact when no such pair exists (the usual case).
@@ -256,10 +261,11 @@ def _residual_backups(plan: Assignment, k: int) -> pd.DataFrame:
 
     value_on = np.full(len(on_e), np.inf)
     hub_on = via_hubs(n_e + on_t, entry[on_e])
-    # An upper bound on each establishment's (k + 3)-th best value: paths
-    # through a hub are real paths. A Dijkstra need not look beyond it.
+    # An upper bound on each establishment's k-th best value: paths through
+    # a hub are real paths, and on-site candidates are all valid pairs. A
+    # Dijkstra need not look beyond it.
     upper = on_a + hub_on
-    enough = _kth_smallest(on_e, upper, k + 3, n_e)
+    enough = _kth_smallest(on_e, upper, k, n_e)
     # With fewer candidates (and no remote class), the radius that makes
     # every one exact: beyond its value through a hub, a path cannot matter.
     every = np.full(n_e, -np.inf)
@@ -267,7 +273,8 @@ def _residual_backups(plan: Assignment, k: int) -> pd.DataFrame:
     whole = ~np.isfinite(enough) & (cand.remote_class < 0)
     enough = np.where(whole, every, enough)
     # Remote candidates too: through hub h, the (k + 3)-th best tutor of a
-    # class is the same for all its establishments (separable sums).
+    # class is the same for all its establishments (separable sums; k + 3, as
+    # a class may hold an own-establishment or forbidden exception or three).
     for cl in range(n_c):
         tutors = class_tutors[cl]
         members = np.flatnonzero(cand.remote_class[re_e] == cl)
@@ -332,12 +339,15 @@ def _residual_backups(plan: Assignment, k: int) -> pd.DataFrame:
                     best_re[e] = (tutors[chosen[j]], chosen_values[j] + shift[j])
         if not math.isfinite(limit):
             break
-        # Confirmed: k + 3 values within the radius its source was searched
-        # to (anything unknown is beyond).
-        known = np.bincount(on_e[value_on <= used_limit[entry[on_e]]], minlength=n_e)
+        # Confirmed: k on-site values (valid pairs), or k + 3 values in all,
+        # within the radius its source was searched to (anything unknown is
+        # beyond).
+        known_on = np.bincount(on_e[value_on <= used_limit[entry[on_e]]], minlength=n_e)
+        known = known_on.copy()
         for e, (_, values) in best_re.items():
             known[e] += int((values <= used_limit[entry[e]]).sum())
-        todo = todo & (known < k + 3) & ~(whole & (used_limit[entry] >= every))
+        done = (known_on >= k) | (known >= k + 3) | (whole & (used_limit[entry] >= every))
+        todo = todo & ~done
         limit = limit * 64.0 if _round < 2 else math.inf
 
     # Merge, keep each tutor's cheapest way, drop the current tutor, rank.

@@ -597,11 +597,13 @@ class Assignment:
     def conflicts(self, *, time_limit: float = 30.0) -> Any:
         """Return which of the user's hard constraints conflict, and the least relaxation.
 
-        Only for an ``INFEASIBLE`` plan: an elastic CP-SAT model with one
-        named slack per minimum load, fixed pair, all-or-nothing rule and the
-        budget finds the fewest constraints to relax (then the least
-        shortfall of minimum loads), and a minimal set of constraints that
-        cannot all hold (see ``docs/why.md``).
+        Only for an ``INFEASIBLE`` plan: the fewest of the minimum loads,
+        fixed pairs, all-or-nothing rules and budget to relax (then the least
+        shortfall of minimum loads), by a max-flow presolve and, when its
+        bound is not met, an elastic CP-SAT model; and a minimal set of
+        constraints that cannot all hold (see ``docs/why.md``). The solve
+        already found it (its sentence starts :attr:`message`): this returns
+        that answer unless a longer ``time_limit`` could prove more.
 
         Parameters
         ----------

@@ -222,6 +222,16 @@ def _add_sheet_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sheet", default=None, help="sheet to read in .xlsx workbooks that have several")
 
 
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {text!r}")
+    return value
+
+
 def _add_shortfall_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
@@ -235,6 +245,15 @@ def _add_shortfall_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--no-shortfall", dest="shortfall", action="store_false", help="never compute the shortfall"
+    )
+    parser.add_argument(
+        "--backups",
+        type=_at_least_one,
+        default=None,
+        metavar="K",
+        help="also write backups.csv: each establishment's next K tutors, ranked by the exact change "
+        "of the optimum if forced (from the residual graph; with all-or-nothing loads, euros or a "
+        "budget each one is a re-solve, within --time-limit or 60 s)",
     )
 
 
@@ -573,6 +592,8 @@ def _publish(
     levers = _levers(args, plan)
     logger.info("writing the plan files")
     write_plan_files(plan, folder.staging, lang=args.lang, levers=levers)
+    if getattr(args, "backups", None) is not None:
+        _write_backups(args, plan, folder.staging)
     if options is not None:
         from tutormatch.report._write import write_report_files
 
@@ -629,6 +650,21 @@ def _levers(args: argparse.Namespace, plan: Assignment) -> Any:
         return None
     logger.info("verifying the levers that would cover %d uncovered establishment(s)", plan.n_uncovered)
     return plan.shortfall(lang=args.lang, euros=plan.problem.distance_unit == "km")
+
+
+def _write_backups(args: argparse.Namespace, plan: Assignment, folder: Path) -> None:
+    """Write backups.csv (plan.backups(K)) with the plan files."""
+    from tutormatch.io._plan_files import _write_csv
+
+    k = args.backups
+    limit = args.time_limit if args.time_limit is not None else 60.0
+    logger.info("ranking each establishment's next %d tutor(s) (backups.csv)", k)
+    try:
+        table = plan.backups(k, time_limit=limit)
+    except InputError as exc:  # e.g. a plan stopped by its time limit: the plan is still written
+        logger.warning("backups.csv not written: %s", exc)
+        return
+    _write_csv(table, folder / "backups.csv", args.lang)
 
 
 _SHOWN_CONFLICTS = 20  # constraints printed; conflicts.csv has them all

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -212,3 +214,22 @@ def test_backups_need_a_plan() -> None:
         wanted = "backups need a plan; this one is infeasible" if aon else "backups need an optimal plan"
         with pytest.raises(tm.InputError, match=wanted):
             plan.backups()
+
+
+def test_cli_writes_backups_when_asked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tutormatch.cli import main
+
+    tutors, establishments = random_frames(25, 60, 3)
+    tutors.to_csv(tmp_path / "t.csv", index=False)
+    establishments.to_csv(tmp_path / "e.csv", index=False)
+    argv = ["solve", str(tmp_path / "t.csv"), str(tmp_path / "e.csv"), "--max-km", "35", "--lang", "en"]
+    assert main([*argv, "--out", str(tmp_path / "o"), "--backups", "2", "--no-shortfall", "-q"]) == 0
+    written = pd.read_csv(tmp_path / "o" / "backups.csv")
+    plan = tm.solve(tm.Problem.from_frames(tutors, establishments, max_distance_km=35))
+    expected = plan.backups(k=2)
+    assert written["uai"].tolist() == expected["uai"].tolist()
+    assert written["tutor_id"].tolist() == expected["tutor_id"].tolist()
+    assert written["rank"].tolist() == expected["rank"].tolist()
+    with pytest.raises(SystemExit):
+        main([*argv, "--out", str(tmp_path / "p"), "--backups", "0"])
+    assert "--backups: must be an integer >= 1; got '0'" in capsys.readouterr().err

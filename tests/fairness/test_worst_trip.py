@@ -11,6 +11,8 @@ from hypothesis import event, given, settings
 
 import tutormatch as tm
 from tutormatch.model._eligibility import MODE_ONSITE
+from tutormatch.solve import _bottleneck as bottleneck
+from tutormatch.solve._bottleneck import WorstTripSearch
 from tutormatch.testing import assert_valid_plan, eligible_pair_table, tiny_problems
 
 
@@ -259,3 +261,37 @@ def test_travel_times_give_the_worst_trip_in_minutes_and_no_euros() -> None:
     plan = tm.solve(problem, objective="worst-trip")
     assert plan.max_distance_km == 40.0
     assert plan.fairness["price_of_fairness_eur"] is None
+
+
+def least_relaxed_index(search: WorstTripSearch, target: float, top: int) -> int:
+    """The least threshold index whose relaxation reaches ``target``, by trying every one."""
+    for i in range(top + 1):
+        if search.relaxed_priority(float(search.thresholds[i])) >= target * (1 - 1e-9):
+            return i
+    return top
+
+
+@pytest.mark.parametrize("max_levels", [6, 2, 1])
+@settings(max_examples=60)
+@given(problem=tiny_problems(8, 12, side_constraints=True))
+def test_the_level_search_finds_the_least_relaxed_threshold(problem: tm.Problem, max_levels: int) -> None:
+    # The per-level search (cut and flow bounds) against a scan of every threshold,
+    # with priorities rounded to fewer levels too (the relaxation is then looser).
+    base = tm.solve(problem, objective="km")
+    if not base.status.has_solution:
+        return
+    saved = bottleneck.MAX_LEVELS
+    bottleneck.MAX_LEVELS = max_levels
+    try:
+        search = WorstTripSearch.of(problem)
+        scan = WorstTripSearch.of(problem)
+    finally:
+        bottleneck.MAX_LEVELS = saved
+    fixed = float(problem.establishments.priority[problem.fixed[:, 1]].sum())
+    target = base.covered_priority - fixed
+    top = max(
+        int(np.searchsorted(search.thresholds, base.max_distance_km * (1 + 1e-12) + 1e-12, "right")) - 1, 0
+    )
+    tight = search.relaxed_priority(float(search.thresholds[top])) <= target + 1e-6
+    event(f"levels searched one by one: {tight}")
+    assert search.relaxed_lower_bound(target, top) == least_relaxed_index(scan, target, top)

@@ -177,7 +177,12 @@ class WorstTripSearch:
             ests = free_e[member[free_e]]
             pairs = member[pair_e]
             fixed_tails = np.concatenate(
-                (np.full(n_t, source), tutor_node[c.link_tutor], class_node[c.remote_class[cls]], est_node[ests])
+                (
+                    np.full(n_t, source),
+                    tutor_node[c.link_tutor],
+                    class_node[c.remote_class[cls]],
+                    est_node[ests],
+                )
             )
             fixed_heads = np.concatenate(
                 (tutor_node, class_node[c.link_class], est_node[cls], np.full(len(ests), sink))

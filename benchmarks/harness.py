@@ -802,8 +802,8 @@ def _run_ortools_script(case: Case, folder: Path, budget: float) -> Outcome:
 
 
 def _skip_whole(case: Case, info: dict[str, Any]) -> str | None:
-    if case.side != "none":
-        return "whole-process runs are measured on the pure shapes"
+    if case.side != "none" or case.rules:
+        return "whole-process runs are measured on the pure shapes (the script knows no rules)"
     return _skip_tm_csv(case, info)
 
 

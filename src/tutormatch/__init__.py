@@ -12,7 +12,6 @@ pandas, numpy, the solvers) the first time it is read (PEP 562).
 import importlib
 from typing import TYPE_CHECKING
 
-from tutormatch._lazy import attach
 from tutormatch.errors import (
     BackendUnavailableError,
     CRSError,
@@ -81,34 +80,38 @@ __all__ = [
     "waves",
 ]
 
-_LAZY = {
-    **{name: f"tutormatch.{name}" for name in ("datasets", "geo", "io", "model", "report")},
-    **{name: f"tutormatch.{name}" for name in ("scenarios", "waves")},
-    "example_frames": "tutormatch.datasets",
-    "example_problem": "tutormatch.datasets",
-    "CostModel": "tutormatch.model",
-    "Problem": "tutormatch.model",
-    "Scenario": "tutormatch.scenarios",
-    "compare": "tutormatch.scenarios",
-    "sweep": "tutormatch.scenarios",
-    **dict.fromkeys(
-        (
-            "Assignment",
-            "Criterion",
-            "SolveOptions",
-            "Status",
-            "apply_lever",
-            "diff",
-            "evaluate",
-            "pareto",
+# The lazy lookup (PEP 562); through importlib so that no helper name joins the API.
+__getattr__ = importlib.import_module("tutormatch._lazy").attach(
+    __name__,
+    {
+        **{name: f"tutormatch.{name}" for name in ("datasets", "geo", "io", "model", "report")},
+        **{name: f"tutormatch.{name}" for name in ("scenarios", "waves")},
+        "example_frames": "tutormatch.datasets",
+        "example_problem": "tutormatch.datasets",
+        "CostModel": "tutormatch.model",
+        "Problem": "tutormatch.model",
+        "Scenario": "tutormatch.scenarios",
+        "compare": "tutormatch.scenarios",
+        "sweep": "tutormatch.scenarios",
+        **dict.fromkeys(
+            (
+                "Assignment",
+                "Criterion",
+                "SolveOptions",
+                "Status",
+                "apply_lever",
+                "diff",
+                "evaluate",
+                "pareto",
+            ),
+            "tutormatch.solve",
         ),
-        "tutormatch.solve",
-    ),
-    "solve": "tutormatch.solve._solve",
-    "WavePlan": "tutormatch.waves",
-    "plan_waves": "tutormatch.waves",
-    "repair": "tutormatch.waves",
-}
+        "solve": "tutormatch.solve._solve",
+        "WavePlan": "tutormatch.waves",
+        "plan_waves": "tutormatch.waves",
+        "repair": "tutormatch.waves",
+    },
+)[0]
 
 # `tutormatch.solve` is both a subpackage and the main function. Importing the
 # subpackage (cheap: its names are lazy too) binds its name here; removing that
@@ -117,8 +120,6 @@ _LAZY = {
 # leaves the name alone.
 importlib.import_module("tutormatch.solve")
 del globals()["solve"]
-
-__getattr__ = attach(__name__, _LAZY)[0]
 
 
 def __dir__() -> list[str]:

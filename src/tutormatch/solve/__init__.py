@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-from tutormatch._lazy import attach
+from tutormatch._lazy import attach as _attach
 
 if TYPE_CHECKING:
     from tutormatch.solve._assignment import Assignment
@@ -46,29 +46,30 @@ __all__ = [
 ]
 
 
-_LAZY = {
-    "Assignment": "tutormatch.solve._assignment",
-    "Backend": "tutormatch.solve._backend",
-    "BackendResult": "tutormatch.solve._backend",
-    "CRITERIA": "tutormatch.solve._criteria",
-    "Capabilities": "tutormatch.solve._backend",
-    "Criterion": "tutormatch.solve._criteria",
-    "Explanation": "tutormatch.solve._explain",
-    "Infeasibility": "tutormatch.solve._conflicts",
-    "Network": "tutormatch.solve._network",
-    "OBJECTIVES": "tutormatch.solve._solve",
-    "PlanDiff": "tutormatch.solve._diff",
-    "REASONS": "tutormatch.solve._reasons",
-    "SOLVERS": "tutormatch.solve._solve",
-    "SolveOptions": "tutormatch.solve._options",
-    "Status": "tutormatch.solve._status",
-    "UncoveredReason": "tutormatch.solve._reasons",
-    "apply_lever": "tutormatch.solve._whatif",
-    "diff": "tutormatch.solve._diff",
-    "evaluate": "tutormatch.solve._evaluate",
-    "pareto": "tutormatch.solve._pareto",
-    "plot_pareto": "tutormatch.solve._pareto",
-    "solve": "tutormatch.solve._solve",
-}
-
-__getattr__, __dir__ = attach(__name__, _LAZY)
+__getattr__, __dir__ = _attach(
+    __name__,
+    {
+        "Assignment": "tutormatch.solve._assignment",
+        "Backend": "tutormatch.solve._backend",
+        "BackendResult": "tutormatch.solve._backend",
+        "CRITERIA": "tutormatch.solve._criteria",
+        "Capabilities": "tutormatch.solve._backend",
+        "Criterion": "tutormatch.solve._criteria",
+        "Explanation": "tutormatch.solve._explain",
+        "Infeasibility": "tutormatch.solve._conflicts",
+        "Network": "tutormatch.solve._network",
+        "OBJECTIVES": "tutormatch.solve._solve",
+        "PlanDiff": "tutormatch.solve._diff",
+        "REASONS": "tutormatch.solve._reasons",
+        "SOLVERS": "tutormatch.solve._solve",
+        "SolveOptions": "tutormatch.solve._options",
+        "Status": "tutormatch.solve._status",
+        "UncoveredReason": "tutormatch.solve._reasons",
+        "apply_lever": "tutormatch.solve._whatif",
+        "diff": "tutormatch.solve._diff",
+        "evaluate": "tutormatch.solve._evaluate",
+        "pareto": "tutormatch.solve._pareto",
+        "plot_pareto": "tutormatch.solve._pareto",
+        "solve": "tutormatch.solve._solve",
+    },
+)

@@ -298,8 +298,8 @@ class WorstTripSearch:
                     if sink_side:
                         side = ~side
                     where = np.flatnonzero(side[graph.tails[n:]] & ~side[graph.heads[n:]])
-                    if len(where) < short:  # cannot happen: the rank is reached at ``hi``
-                        raise AssertionError("worst trip: the relaxation's rank is not monotone")
+                    if len(where) < short:  # the rank is reached at ``hi``: a solver defect
+                        raise RuntimeError("worst trip: a max flow's rank fell between two thresholds")
                     firsts.append(float(graph.pair_d[n - graph.n_fixed + where[short - 1]]))
                 lo = max(mid + 1, int(np.searchsorted(thresholds, max(firsts))))
                 if short <= _FEW_SHORT:

@@ -312,3 +312,81 @@ def test_minimum_load_without_any_establishment() -> None:
     assert plan.message.startswith(
         "the minimum load of A (1) cannot hold; least relaxation: lower the minimum load of A to 0"
     )
+
+
+def _aon_holds(problem: tm.Problem, names: list[tuple[str, int]], subset: set[int]) -> bool:
+    """Whether the named constraints in ``subset`` hold (min loads dropped, all-or-nothing freed, else)."""
+    import dataclasses
+
+    from tutormatch.solve._solve import status_only
+
+    min_load = problem.tutors.min_load.copy()
+    free = []
+    for i, (kind, t) in enumerate(names):
+        if i in subset:
+            continue
+        if kind == "min":
+            min_load[t] = 0
+        else:
+            free.append(t)
+    # A freed all-or-nothing rule allows any load up to the capacity: some capacity c' <= c works.
+    choices = [range(1, int(problem.tutors.capacity[t]) + 1) for t in free]
+    for caps in itertools.product(*choices):
+        capacity = problem.tutors.capacity.copy()
+        capacity[free] = caps
+        if np.any(min_load > capacity):
+            continue  # that load cannot meet the minimum load
+        tutors = dataclasses.replace(problem.tutors, min_load=min_load, capacity=capacity)
+        with status_only():
+            if tm.solve(dataclasses.replace(problem, tutors=tutors), solver="cpsat").status.has_solution:
+                return True
+    return False
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    capacity=st.lists(st.integers(1, 3), min_size=2, max_size=3),
+    data=st.data(),
+)
+def test_all_or_nothing_conflicts_against_brute_force(capacity: list[int], data: st.DataObject) -> None:
+    n_t = len(capacity)
+    n_e = data.draw(st.integers(1, 4))
+    min_load = [data.draw(st.integers(0, c)) for c in capacity]
+    lon_t = data.draw(st.lists(st.integers(0, 6), min_size=n_t, max_size=n_t))
+    lon_e = data.draw(st.lists(st.integers(0, 6), min_size=n_e, max_size=n_e))
+    tutors = pd.DataFrame(
+        {
+            "tutor_id": [f"T{i}" for i in range(n_t)],
+            "lon": [5.0 + 0.05 * x for x in lon_t],
+            "lat": LAT,
+            "capacity": capacity,
+            "min_load": min_load,
+        }
+    )
+    uais = [make_uai(f"01300{j:02d}") for j in range(n_e)]
+    establishments = pd.DataFrame({"uai": uais, "lon": [5.0 + 0.05 * x for x in lon_e], "lat": LAT})
+    problem = tm.Problem.from_frames(
+        tutors, establishments, allow_remote=False, max_distance_km=12.0, all_or_nothing=True
+    )
+    plan = tm.solve(problem)
+    assume(plan.status is tm.Status.INFEASIBLE)
+    why = plan.conflicts()
+    assert why is not None
+    assert tm.solve(why.relaxed_problem).status.is_optimal
+    names = [
+        ("min" if r.kind == "min_load" else "aon", int(np.flatnonzero(problem.tutors.id == r.tutor_id)[0]))
+        for r in why.table.itertuples()
+    ]
+    everything = set(range(len(names)))
+    fewest = next(
+        size
+        for size in range(len(names) + 1)
+        if any(
+            _aon_holds(problem, names, everything - set(drop))
+            for drop in itertools.combinations(everything, size)
+        )
+    )
+    assert why.n_relaxed == fewest
+    conflict = {i for i, flag in enumerate(why.table["in_conflict"]) if flag}
+    assert not _aon_holds(problem, names, conflict)
+    assert all(_aon_holds(problem, names, conflict - {i}) for i in conflict)

@@ -113,11 +113,14 @@ class FlowCheck:
             flow.solve(source, sink)
             done = int(flow.optimal_flow())
         else:
-            # Needs first (cost 0), then as much as the extra tutors can take
-            # (cost 1 a unit): of all maximum flows, one that meets the needs.
             flow = min_cost_flow.SimpleMinCostFlow()
+            # Two arcs a tutor: its need (cost 0), then the rest of its room
+            # (cost 1): of all maximum flows, the cheapest meets every need.
             arcs = flow.add_arcs_with_capacity_and_unit_cost(
-                np.full(n_t, source), tutors, room, np.where(extra, 1, 0).astype(np.int64)
+                np.full(n_t, source), tutors, want, np.zeros(n_t, dtype=np.int64)
+            )
+            flow.add_arcs_with_capacity_and_unit_cost(
+                np.full(n_t, source), tutors, np.maximum(room - want, 0), np.ones(n_t, dtype=np.int64)
             )
             first = flow.add_arcs_with_capacity_and_unit_cost(
                 tails, heads, np.ones(len(tails), np.int64), np.zeros(len(tails), np.int64)
@@ -128,7 +131,7 @@ class FlowCheck:
                 np.ones(n_e, dtype=np.int64),
                 np.zeros(n_e, dtype=np.int64),
             )
-            total = int(room.sum())
+            total = int(np.maximum(room, want).sum())
             flow.set_node_supply(source, total)
             flow.set_node_supply(sink, -total)
             flow.solve_max_flow_with_min_cost()

@@ -331,6 +331,9 @@ def _residual_backups(plan: Assignment, k: int) -> pd.DataFrame:
                 for h in range(len(hubs)):
                     through = to_hub[h, n_e + tutors[part]] - pi[n_e + tutors[part]]
                     np.minimum(values, through + from_hub[h, entry[members]][:, None], out=values)
+                # A tutor among both the best paths and a hub's best: once.
+                again = (part[:, take:, None] == part[:, None, :take]).any(axis=2)
+                values[:, take:][again] = np.inf
                 best = np.argpartition(values, take - 1, axis=1)[:, :take]
                 chosen = np.take_along_axis(part, best, axis=1)
                 chosen_values = np.take_along_axis(values, best, axis=1)

@@ -1,0 +1,281 @@
+r"""The CP-SAT model of the ordered criteria: each criterion a linear expression to minimise.
+
+Notes
+-----
+Built on :func:`tutormatch.solve._euros_cpsat.build_euro_model` (one boolean
+:math:`x_a` per eligible pair of the network, remote classes, loads, minimum
+loads, all-or-nothing, fixed pairs and, when euros are needed, the mileage
+scale on each tutor's yearly total). Each criterion adds what it needs:
+
+- ``km``: :math:`\sum_a c_a x_a + \sum_e r_e z_e` (the flow's integer costs);
+- ``euros``: the euro model's money, in units of :math:`10^{-7}` EUR;
+- ``tutors``: :math:`\sum_t w_t`, the "used" booleans;
+- ``worst-trip``: :math:`M \ge \rho_a` whenever :math:`x_a = 1`, where
+  :math:`\rho_a` is the rank of the pair's on-site distance among the
+  distinct distances (exact: no rounding);
+- ``worst-year``: :math:`W \ge b_t + \sum_{a \ni t} m_a x_a` per tutor, the
+  yearly road metres (``2 x visits x road km`` per on-site pair, fixed pairs
+  :math:`b_t` included);
+- ``full-loads``: :math:`f_t \Rightarrow \text{load}_t = k_t`, maximise
+  :math:`\sum_t f_t`;
+- ``groups``: :math:`u_{gt} \ge x_a` for the pairs of tutor :math:`t` into
+  group :math:`g` (the pair's own :math:`x_a` when the tutor has only one
+  pair into the group: no new variable), and
+  :math:`\sum_t u_{gt} \le 1 + (n_g - 1) s_g`, minimise :math:`\sum_g s_g`;
+  hard groups: :math:`\sum_t u_{gt} \le 1`.
+
+Each term knows how to turn its integer value into the criterion's unit and
+a limit in that unit back into an integer bound, so that tolerances are
+exact integer constraints.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from tutormatch.errors import InputError
+from tutormatch.model._eligibility import MODE_ONSITE
+from tutormatch.model._problem import Problem
+from tutormatch.solve._euros import EuroCosts
+from tutormatch.solve._euros_cpsat import EUR_UNIT, EuroModel, build_euro_model
+from tutormatch.solve._groups import establishment_groups
+from tutormatch.solve._network import Network
+
+__all__ = ["LexicoModel", "Term", "build_lexico_model", "fixed_pairs_plan"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(eq=False)
+class Term:
+    """One criterion in the model: an integer expression to minimise, and its unit."""
+
+    expr: Any
+    #: Model integer -> the criterion's value, in its unit (larger is better for maximised ones).
+    to_value: Callable[[int], float]
+    #: The criterion's worst allowed value -> bound on ``expr`` (``expr <= bound``).
+    to_bound: Callable[[float], int]
+
+
+@dataclass(eq=False)
+class LexicoModel:
+    """The model, its terms by criterion name, and the handles the engine hints."""
+
+    base: EuroModel
+    terms: dict[str, Term]
+    primary: list[Any]  # x, y, z: a plan is these values
+
+    @property
+    def model(self) -> Any:
+        """The CP-SAT model."""
+        return self.base.model
+
+
+def fixed_pairs_plan(problem: Problem) -> Any:
+    """Return a plan of the fixed pairs alone (their modes, distances and yearly km)."""
+    import time
+
+    from tutormatch.solve._solve import plan_from_pairs
+    from tutormatch.solve._status import Status
+
+    fixed = problem.fixed
+    return plan_from_pairs(
+        problem,
+        fixed[:, 0].astype(np.int64),
+        fixed[:, 1].astype(np.int64),
+        np.ones(len(fixed), dtype=bool),
+        status=Status.OPTIMAL,
+        solver="fixed",
+        message="",
+        stats={},
+        started=time.perf_counter(),
+    )
+
+
+def _floor(value: float) -> int:
+    return math.floor(value + 1e-9 * max(1.0, abs(value)))
+
+
+def build_lexico_model(
+    problem: Problem,
+    network: Network,
+    names: tuple[str, ...],
+    *,
+    costs: EuroCosts | None,
+    budget_units: int | None,
+    groups_hard: bool,
+) -> LexicoModel:
+    """Build the model with a term for each criterion of ``names`` (see the module notes).
+
+    Raises
+    ------
+    InputError
+        For hard groups that fixed pairs already split.
+    """
+    base = build_euro_model(network, costs)
+    model, x = base.model, base.x
+    terms: dict[str, Term] = {}
+    fixed_plan = fixed_pairs_plan(problem)
+    onsite = network.arc_mode == MODE_ONSITE
+    arc_t, arc_e = network.arc_tutor, network.arc_establishment
+    arc_distance = problem.distance_km(arc_t, arc_e) if network.n_arcs else np.zeros(0)
+
+    if budget_units is not None:
+        if base.euros is None:  # pragma: no cover - callers pass costs with a budget
+            raise InputError("a budget needs the euro model (distances in km).")
+        model.add(base.euros <= budget_units)
+
+    priority_scale = network.priority_scale
+    fixed_priority = float(problem.establishments.priority[problem.fixed[:, 1]].sum())
+    terms["coverage"] = Term(
+        -base.priority,
+        lambda v: fixed_priority + (-v) / priority_scale,
+        lambda limit: -math.ceil((limit - fixed_priority) * priority_scale - 1e-6),
+    )
+    if "km" in names:
+        unit = network.cost_unit_km
+        fixed_km = float(fixed_plan.cost_km.sum())
+        km = sum(int(c) * x[a] for a, c in enumerate(network.arc_cost.tolist()) if c) + sum(
+            int(network.remote_cost[e]) * var for e, var in base.z.items() if network.remote_cost[e]
+        )
+        terms["km"] = Term(km, lambda v: v * unit + fixed_km, lambda limit: _floor((limit - fixed_km) / unit))
+    if "euros" in names:
+        if base.euros is None:  # pragma: no cover - the engine checks the unit first
+            raise InputError("the euros criterion needs distances in km.")
+        terms["euros"] = Term(base.euros, lambda v: v * EUR_UNIT, lambda limit: _floor(limit / EUR_UNIT))
+    if "tutors" in names:
+        terms["tutors"] = Term(sum(base.used), float, lambda limit: _floor(limit))
+    if "worst-trip" in names:
+        terms["worst-trip"] = _worst_trip(model, x, onsite, arc_distance, fixed_plan)
+    if "worst-year" in names:
+        terms["worst-year"] = _worst_year(problem, network, model, x, onsite, arc_distance, fixed_plan)
+    if "full-loads" in names:
+        terms["full-loads"] = _full_loads(network, model, base)
+    if "groups" in names or groups_hard:
+        split = _groups(problem, network, model, x, soft="groups" in names, hard=groups_hard)
+        if split is not None:
+            terms["groups"] = split
+    primary = [*x, *base.y, *base.z.values()]
+    return LexicoModel(base, terms, primary)
+
+
+def _worst_trip(model: Any, x: list[Any], onsite: Any, distance: FloatArray, fixed_plan: Any) -> Term:
+    fixed_d = fixed_plan.distance_km[fixed_plan.onsite]
+    distinct = np.unique(np.concatenate((distance[onsite], fixed_d)))
+    rank = np.searchsorted(distinct, distance) + 1  # 1-based: 0 is "no on-site pair"
+    floor = int(np.searchsorted(distinct, fixed_d.max()) + 1) if len(fixed_d) else 0
+    top = len(distinct)
+    worst = model.new_int_var(floor, max(top, floor), "worst_trip")
+    for a in np.flatnonzero(onsite).tolist():
+        if rank[a] > floor:
+            model.add(worst >= int(rank[a])).only_enforce_if(x[a])
+
+    def to_value(v: int) -> float:
+        return float(distinct[v - 1]) if v > 0 else 0.0
+
+    def to_bound(limit: float) -> int:
+        return int(np.searchsorted(distinct, limit * (1 + 1e-12) + 1e-12, side="right"))
+
+    return Term(worst, to_value, to_bound)
+
+
+def _worst_year(
+    problem: Problem,
+    network: Network,
+    model: Any,
+    x: list[Any],
+    onsite: Any,
+    distance: FloatArray,
+    fixed_plan: Any,
+) -> Term:
+    detour = problem.detour_factor if problem.distance_matrix is None else 1.0
+    visits = problem.establishments.visits_per_year[network.arc_establishment]
+    metres = np.where(onsite, np.rint(2.0 * visits * distance * detour * 1000), 0).astype(np.int64)
+    base_m = np.rint(
+        np.bincount(fixed_plan.tutor, weights=fixed_plan.yearly_km, minlength=network.n_tutors) * 1000
+    ).astype(np.int64)
+    reach = base_m.copy()
+    np.add.at(reach, network.arc_tutor, metres)
+    floor = int(base_m.max(initial=0))
+    worst = model.new_int_var(floor, max(int(reach.max(initial=0)), floor), "worst_year")
+    order = np.argsort(network.arc_tutor, kind="stable")
+    starts = np.searchsorted(network.arc_tutor[order], np.arange(network.n_tutors + 1))
+    for t in range(network.n_tutors):
+        arcs = [int(a) for a in order[starts[t] : starts[t + 1]] if metres[a] > 0]
+        if arcs and reach[t] > floor:
+            model.add(worst >= int(base_m[t]) + sum(int(metres[a]) * x[a] for a in arcs))
+    return Term(worst, lambda v: v / 1000, lambda limit: _floor(limit * 1000))
+
+
+def _full_loads(network: Network, model: Any, base: EuroModel) -> Term:
+    has_room = network.full_capacity > 0
+    already = int((has_room & (network.capacity <= 0)).sum())  # fixed pairs fill them
+    full = []
+    for t in np.flatnonzero(has_room & (network.capacity > 0)).tolist():
+        f = model.new_bool_var(f"full{t}")
+        model.add(base.loads[t] == int(network.capacity[t])).only_enforce_if(f)
+        full.append(f)
+    return Term(
+        -sum(full),
+        lambda v: float(already - v),
+        lambda limit: -math.ceil(limit - already - 1e-9),
+    )
+
+
+def _groups(
+    problem: Problem, network: Network, model: Any, x: list[Any], *, soft: bool, hard: bool
+) -> Term | None:
+    labels = establishment_groups(problem)
+    arcs_of: dict[tuple[str, int], list[int]] = {}
+    for a, (t, e) in enumerate(
+        zip(network.arc_tutor.tolist(), network.arc_establishment.tolist(), strict=True)
+    ):
+        g = labels[e]
+        if g:
+            arcs_of.setdefault((g, t), []).append(a)
+    fixed_tutors: dict[str, set[int]] = {}
+    for t, e in problem.fixed.tolist():
+        if labels[e]:
+            fixed_tutors.setdefault(labels[e], set()).add(int(t))
+    if hard:
+        for g, tutors in sorted(fixed_tutors.items()):
+            if len(tutors) > 1:
+                ids = sorted(str(problem.tutors.id[t]) for t in tutors)
+                raise InputError(
+                    f"groups='hard': the fixed pairs give group {g!r} {len(tutors)} tutors "
+                    f"({', '.join(ids)}); a hard group has one. Drop a fixed pair or use the soft "
+                    "criterion 'groups'."
+                )
+    serving: dict[str, list[Any]] = {}
+    for (g, t), arcs in sorted(arcs_of.items()):
+        if t in fixed_tutors.get(g, set()):
+            continue  # already serves the group through a fixed pair
+        if len(arcs) == 1:
+            literal = x[arcs[0]]  # one pair into the group: the pair is the literal
+        else:
+            literal = model.new_bool_var(f"u_{g}_{t}")
+            for a in arcs:
+                model.add_implication(x[a], literal)
+        serving.setdefault(g, []).append(literal)
+    splits = []
+    for g in sorted(set(serving) | set(fixed_tutors)):
+        terms = serving.get(g, [])
+        constant = len(fixed_tutors.get(g, set()))
+        n_g = len(terms) + constant
+        if n_g <= 1:
+            continue
+        if hard:
+            model.add(sum(terms) + constant <= 1)
+        elif soft:
+            s = model.new_bool_var(f"split_{g}")
+            model.add(sum(terms) + constant <= 1 + (n_g - 1) * s)
+            splits.append(s)
+    if not soft:
+        return None
+    return Term(sum(splits), float, lambda limit: _floor(limit))

@@ -33,14 +33,14 @@ def test_an_order_of_criteria_is_stated_in_summary_json(example: tuple[Path, Pat
     assert isinstance(summary["price_of_fairness_eur"], float)
 
 
-def test_an_order_without_an_exact_method_writes_nothing(
+def test_a_bad_order_writes_nothing(
     example: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out"
     with pytest.raises(SystemExit) as stop:
-        main(["solve", *map(str, example), "--objective", "km,euros", "--out", str(out), "-q"])
+        main(["solve", *map(str, example), "--objective", "km,euros~2%", "--out", str(out), "-q"])
     assert stop.value.code == 2
-    assert "has no exact method yet" in capsys.readouterr().err
+    assert "the last criterion 'euros' has a tolerance" in capsys.readouterr().err
     assert not out.exists()
 
 

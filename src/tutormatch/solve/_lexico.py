@@ -332,7 +332,9 @@ def solve_lexico(
 
     started = time.perf_counter()
     names = [c.name for c in criteria]
-    rest = list(criteria[1:]) or [Criterion("km")]
+    rest = list(criteria[1:])
+    if not {"km", "euros", "tutors"} & set(names):
+        rest.append(Criterion("km"))  # the least km breaks the ties last, as for a single criterion
     budget = solve_kwargs.get("budget_eur")
     if ("euros" in names or budget is not None) and problem.distance_unit != "km":
         raise InputError(

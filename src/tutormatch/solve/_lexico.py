@@ -31,12 +31,14 @@ otherwise FEASIBLE, with each unproven phase's proven bound in
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from tutormatch.errors import InputError
 from tutormatch.model._costs import BUDGET_TOLERANCE_EUR, CostModel
@@ -44,12 +46,14 @@ from tutormatch.model._problem import Problem
 from tutormatch.solve._assignment import Assignment
 from tutormatch.solve._backend import BackendResult
 from tutormatch.solve._criteria import Criterion
-from tutormatch.solve._lexico_model import LexicoModel, build_lexico_model
+from tutormatch.solve._lexico_model import LexicoModel, bottleneck_floor, build_lexico_model, repair_by_flows
 from tutormatch.solve._network import Network
 from tutormatch.solve._options import SolveOptions
 from tutormatch.solve._status import Status
 
 __all__ = ["GROUP_MODES", "solve_lexico"]
+
+logger = logging.getLogger(__name__)
 
 SolveFn = Callable[..., Assignment]
 #: Valid values of ``groups``: None (the criterion ``groups`` only, if given) or ``"hard"``.
@@ -73,8 +77,174 @@ class _Phase:
     method: str
 
 
+@dataclasses.dataclass(frozen=True)
+class _Pairs:
+    """A plan independent of any model: its free pairs (keys ``t * n_e + e``) and remote class loads."""
+
+    keys: npt.NDArray[np.int64]
+    remote: tuple[tuple[int, int, int], ...] = ()  # (establishment, class, tutor) routed by class
+
+
+def _pairs_of(network: Network, result: BackendResult) -> _Pairs:
+    """Return the plan of a flow's answer on ``network``."""
+    n_e = network.n_establishments
+    keys = network.arc_tutor[result.arc_used] * n_e + network.arc_establishment[result.arc_used]
+    loads = {i: int(v) for i, v in enumerate(result.y.tolist()) if v}
+    remote: list[tuple[int, int, int]] = []
+    for e in np.flatnonzero(result.z).tolist():
+        c = int(network.remote_class[e])
+        for i in np.flatnonzero(network.link_class == c).tolist():
+            if loads.get(i, 0) > 0:
+                loads[i] -= 1
+                remote.append((e, c, int(network.link_tutor[i])))
+                break
+    return _Pairs(keys.astype(np.int64), tuple(remote))
+
+
+class _Model:
+    """The CP-SAT model of one network, with coverage and the limits found so far."""
+
+    def __init__(self, engine: _Engine, network: Network, limits: list[tuple[str, int]]) -> None:
+        from tutormatch.solve._euros import euro_costs
+
+        self.engine, self.network = engine, network
+        costs = euro_costs(engine.problem, network, engine.cost_model, "euros") if engine.need_euros else None
+        budget = engine.budget
+        self.lm: LexicoModel = build_lexico_model(
+            engine.problem,
+            network,
+            engine.names,
+            costs=costs,
+            budget_units=None if budget is None else _units(budget + BUDGET_TOLERANCE_EUR),
+            groups_hard=engine.groups_hard,
+        )
+        model = self.lm.model
+        if engine.groups_hard:
+            if engine.coverage_proven:
+                model.add(self.lm.base.priority <= engine.coverage_int)  # the flow's optimum: a cut
+        else:
+            model.add(self.lm.base.priority == engine.coverage_int)
+        for name, bound in limits:
+            self.limit(name, bound)
+        n_e = network.n_establishments
+        self.arc_key = network.arc_tutor * n_e + network.arc_establishment
+        self.arc_order = np.argsort(self.arc_key, kind="stable")
+        self.sorted_keys = self.arc_key[self.arc_order]
+        self.primary_index = [v.index for v in self.lm.primary]
+
+    def limit(self, name: str, bound: int) -> None:
+        """Keep criterion ``name`` at most ``bound`` (its integer expression)."""
+        term = self.lm.terms[name]
+        if isinstance(term.expr, int):
+            return
+        if term.var is not None:
+            domain = self.lm.model.proto.variables[term.var.index].domain
+            domain[len(domain) - 1] = min(int(domain[len(domain) - 1]), bound)
+        else:
+            self.lm.model.add(term.expr <= bound)
+
+    def primary(self, pairs: _Pairs) -> list[int] | None:
+        """Return the x, y, z values of ``pairs`` in this model (None: a pair is not in it)."""
+        net = self.network
+        x = np.zeros(net.n_arcs, dtype=np.int64)
+        y = np.zeros(len(net.link_class), dtype=np.int64)
+        z: dict[int, int] = dict.fromkeys(self.lm.base.z, 0)
+        keys = pairs.keys
+        pos = np.minimum(np.searchsorted(self.sorted_keys, keys), max(len(self.sorted_keys) - 1, 0))
+        found = self.sorted_keys[pos] == keys if len(self.sorted_keys) else np.zeros(len(keys), dtype=bool)
+        x[self.arc_order[pos[found]]] = 1
+        n_e, n_t = net.n_establishments, max(net.n_tutors, 1)
+        link_key = net.link_class * n_t + net.link_tutor
+        remote = [(int(k % n_e), -1, int(k // n_e)) for k in keys[~found].tolist()]
+        for e, c, t in [*remote, *pairs.remote]:
+            c = int(net.remote_class[e]) if c < 0 else c
+            hit = np.flatnonzero(link_key == c * n_t + t) if c >= 0 and e in z else np.zeros(0, np.int64)
+            if len(hit) == 0:
+                return None
+            z[e] = 1
+            y[hit[0]] += 1
+        return [*x.tolist(), *y.tolist(), *z.values()]
+
+    def pairs(self, solution: list[int]) -> _Pairs:
+        """Return the plan of a solution of this model."""
+        net, base = self.network, self.lm.base
+        used = np.array([solution[v.index] for v in base.x], dtype=bool)
+        remote: list[tuple[int, int, int]] = []
+        loads = {i: solution[v.index] for i, v in enumerate(base.y) if solution[v.index]}
+        for e, var in sorted(base.z.items()):
+            if not solution[var.index]:
+                continue
+            c = int(net.remote_class[e])
+            for i in np.flatnonzero(net.link_class == c).tolist():
+                if loads.get(i, 0) > 0:
+                    loads[i] -= 1
+                    remote.append((e, c, int(net.link_tutor[i])))
+                    break
+        return _Pairs(self.arc_key[used], tuple(remote))
+
+    def result_arrays(self, solution: list[int]) -> tuple[Any, Any, Any]:
+        base = self.lm.base
+        x = np.array([solution[v.index] for v in base.x], dtype=bool)
+        y = np.array([solution[v.index] for v in base.y], dtype=np.int64)
+        z = np.zeros(self.network.n_establishments, dtype=bool)
+        for e, var in base.z.items():
+            z[e] = bool(solution[var.index])
+        return x, z, y
+
+    def solve(
+        self, name: str, seconds: float, hint: list[int] | None, *, fix: bool = False, first: bool = False
+    ) -> tuple[Any, list[int] | None, int, float]:
+        """Minimise criterion ``name``; return the status code, the solution, its value and the bound."""
+        engine, model = self.engine, self.lm.model
+        cp, solver = engine.cp_model, engine.solver
+        model.minimize(self.lm.terms[name].expr)
+        model.clear_hints()
+        if hint is not None:
+            indices = self.primary_index if fix else list(range(len(hint)))
+            model.proto.solution_hint.vars.extend(indices)
+            model.proto.solution_hint.values.extend(hint)
+        params = solver.parameters
+        params.max_time_in_seconds = max(seconds, 0.01)
+        params.fix_variables_to_their_hinted_value = fix
+        params.stop_after_first_solution = first
+        try:
+            code = solver.solve(model)
+        finally:
+            params.fix_variables_to_their_hinted_value = False
+            params.stop_after_first_solution = False
+        engine.n_branches += solver.num_branches
+        has = code in (cp.OPTIMAL, cp.FEASIBLE)
+        logger.info(
+            "%s: CP-SAT%s %s in %.2f s on %d pairs, value %s, bound %s",
+            name,
+            " (a plan completed)" if fix else "",
+            solver.status_name(code),
+            solver.wall_time,
+            self.network.n_arcs,
+            solver.objective_value if has else None,
+            solver.best_objective_bound if has else None,
+        )
+        if not has:
+            return code, None, 0, math.nan
+        return (
+            code,
+            list(solver.response_proto.solution),
+            round(solver.objective_value),
+            solver.best_objective_bound,
+        )
+
+    def evaluate(self, name: str, pairs: _Pairs) -> tuple[list[int], int] | None:
+        """Complete ``pairs`` in this model and return the solution and criterion ``name``, or None."""
+        values = self.primary(pairs)
+        if values is None:
+            return None
+        left = min(max(self.engine.left(), 0.5), 30.0)  # a plan's check is quick: even at the limit
+        _, solution, value, _ = self.solve(name, left, values, fix=True)
+        return None if solution is None else (solution, value)
+
+
 class _Engine:
-    """The phases on one network (see the module notes)."""
+    """The phases in order (see the module notes)."""
 
     def __init__(
         self,
@@ -93,29 +263,16 @@ class _Engine:
     ) -> None:
         from ortools.sat.python import cp_model
 
-        from tutormatch.solve._euros import euro_costs
-
-        self.problem, self.network, self.phases = problem, network, phases
+        self.problem, self.phases = problem, phases
         self.deadline, self.fast = deadline, fast
-        self.worst_trip_limit: float | None = None  # once its phase is past: the on-site pairs allowed
-        names = tuple(c.name for c in phases)
-        need_euros = "euros" in names or budget is not None
-        costs = euro_costs(problem, network, cost_model, "euros") if need_euros else None
-        self.lm: LexicoModel = build_lexico_model(
-            problem,
-            network,
-            names,
-            costs=costs,
-            budget_units=None if budget is None else _units(budget + BUDGET_TOLERANCE_EUR),
-            groups_hard=groups_hard,
-        )
-        model = self.lm.model
+        self.names = tuple(c.name for c in phases)
+        self.need_euros = "euros" in self.names or budget is not None
+        self.cost_model, self.budget = cost_model, budget
         self.groups_hard = groups_hard
-        if groups_hard:
-            if coverage_proven:
-                model.add(self.lm.base.priority <= coverage_int)  # the flow's optimum: a cut
-        else:
-            model.add(self.lm.base.priority == coverage_int)
+        self.coverage_int, self.coverage_proven = coverage_int, coverage_proven
+        self.worst_trip_limit: float | None = None  # once its phase is past: the on-site pairs allowed
+        self.limits: list[tuple[str, int]] = []
+        self.cp_model = cp_model
         self.solver = cp_model.CpSolver()
         params = self.solver.parameters
         params.num_workers = options.num_workers
@@ -123,156 +280,195 @@ class _Engine:
         params.log_search_progress = options.log
         if options.deterministic and options.num_workers > 1:
             params.interleave_search = True
-        self.cp_model = cp_model
-        self.primary_index = [v.index for v in self.lm.primary]
-        n_e = network.n_establishments
-        self.arc_key = network.arc_tutor * n_e + network.arc_establishment
-        self.arc_order = np.argsort(self.arc_key, kind="stable")
-        self.link_key = network.link_class * max(network.n_tutors, 1) + network.link_tutor
+        # Probing and symmetry detection take seconds on an académie's 50,000 pairs and
+        # rarely pay here (measured in benchmarks/fairness.py): the search gets the time.
+        params.cp_model_probing_level = 0
+        params.symmetry_level = 0
         self.n_branches = 0
+        self.model = _Model(self, network, [])
 
-    # -- helpers ------------------------------------------------------------
-    def _left(self) -> float:
+    def left(self) -> float:
+        """Seconds left before the deadline."""
         return self.deadline - time.perf_counter()
 
-    def _hint(self, indices: list[int], values: list[int]) -> None:
-        model = self.lm.model
-        model.clear_hints()
-        model.proto.solution_hint.vars.extend(indices)
-        model.proto.solution_hint.values.extend(values)
+    def _shrink(self, network: Network, keep: npt.NDArray[np.bool_]) -> Network:
+        return dataclasses.replace(
+            network,
+            arc_tutor=network.arc_tutor[keep],
+            arc_establishment=network.arc_establishment[keep],
+            arc_mode=network.arc_mode[keep],
+            arc_cost=network.arc_cost[keep],
+        )
 
-    def _primary_of(self, plan: Assignment) -> list[int] | None:
-        """Return the x, y, z values of a plan (None when a pair is not in the network)."""
-        net = self.network
-        n_e = net.n_establishments
-        x = np.zeros(net.n_arcs, dtype=np.int64)
-        y = np.zeros(len(net.link_class), dtype=np.int64)
-        z: dict[int, int] = dict.fromkeys(self.lm.base.z, 0)
-        free = ~plan.is_fixed
-        keys = plan.tutor[free] * n_e + plan.establishment[free]
-        sorted_keys = self.arc_key[self.arc_order]
-        pos = np.searchsorted(sorted_keys, keys)
-        pos = np.minimum(pos, max(len(sorted_keys) - 1, 0))
-        found = sorted_keys[pos] == keys if len(sorted_keys) else np.zeros(len(keys), dtype=bool)
-        x[self.arc_order[pos[found]]] = 1
-        for t, e in zip(
-            plan.tutor[free][~found].tolist(), plan.establishment[free][~found].tolist(), strict=True
-        ):
-            c = int(net.remote_class[e])
-            if c < 0 or e not in z:
-                return None
-            hit = np.flatnonzero(self.link_key == c * max(net.n_tutors, 1) + t)
-            if len(hit) == 0:
-                return None
-            z[e] = 1
-            y[hit[0]] += 1
-        return [*x.tolist(), *y.tolist(), *z.values()]
-
-    def _evaluate(self, indices: list[int], values: list[int]) -> tuple[list[int], int] | None:
-        """Complete a plan (its values fixed) and return the full solution and objective, or None."""
-        solver, cp = self.solver, self.cp_model
-        self._hint(indices, values)
-        params = solver.parameters
-        params.fix_variables_to_their_hinted_value = True
-        params.max_time_in_seconds = max(min(self._left(), 30.0), 0.01)
-        try:
-            code = solver.solve(self.lm.model)
-        finally:
-            params.fix_variables_to_their_hinted_value = False
-        if code not in (cp.OPTIMAL, cp.FEASIBLE):
-            return None
-        return list(solver.response_proto.solution), round(solver.objective_value)
-
-    def _minimise(self, expr: Any) -> None:
-        self.lm.model.minimize(expr)
-
-    # -- the phases ---------------------------------------------------------
-    def run(self, hints: list[Assignment]) -> tuple[list[int] | None, list[_Phase], str]:
-        """Solve the phases; return the final solution (None: no plan), the phases and the stop reason."""
-        cp, solver, lm = self.cp_model, self.solver, self.lm
-        all_indices = list(range(len(lm.model.proto.variables)))
-        incumbent: list[int] | None = None
-        done: list[_Phase] = []
-        first = self.phases[0]
-        self._minimise(lm.terms[first.name].expr)
+    def run(self, hints: list[Assignment]) -> tuple[_Pairs | None, list[_Phase], str]:
+        """Solve the phases; return the final plan (None: no plan), the phases and the stop reason."""
+        incumbent: _Pairs | None = None
+        best = math.inf
+        first = self.phases[0].name
         for plan in hints:
-            values = self._primary_of(plan)
-            if values is None:
-                continue
-            got = self._evaluate(self.primary_index, values)
-            if got is not None and (incumbent is None or got[1] < self._objective_of(incumbent, first)):
-                incumbent = got[0]
+            free = ~plan.is_fixed
+            pairs = _Pairs(plan.tutor[free] * plan.problem.n_establishments + plan.establishment[free])
+            got = self.model.evaluate(first, pairs)
+            if got is not None and got[1] < best:
+                incumbent, best = self.model.pairs(got[0]), got[1]
+        done: list[_Phase] = []
         for k, c in enumerate(self.phases):
-            term = lm.terms[c.name]
-            if isinstance(term.expr, int):  # nothing to decide (e.g. no group has two candidates)
+            term = self.model.lm.terms[c.name]
+            if self.left() <= 0.05 and incumbent is not None:
+                done.append(_Phase(c, 0, math.nan, False, "time limit"))
+                continue
+            if isinstance(term.expr, int):  # nothing to decide (e.g. every cost is zero)
                 done.append(_Phase(c, term.expr, float(term.expr), True, "constant"))
                 continue
-            self._minimise(term.expr)
             phase: _Phase | None = None
             if c.name in _FAST and not self.groups_hard:
                 phase, incumbent = self._try_fast(c, incumbent)
             if phase is None:
-                left = self._left()
-                if left <= 0.01 and incumbent is not None:
-                    value = self._objective_of(incumbent, c)
-                    phase = _Phase(c, value, math.nan, False, "time limit")
-                else:
-                    if incumbent is not None:
-                        self._hint(all_indices, incumbent)
-                    else:
-                        lm.model.clear_hints()
-                    solver.parameters.max_time_in_seconds = max(left / (len(self.phases) - k), 0.01)
-                    code = solver.solve(lm.model)
-                    self.n_branches += solver.num_branches
-                    if code in (cp.OPTIMAL, cp.FEASIBLE):
-                        incumbent = list(solver.response_proto.solution)
-                        bound = solver.best_objective_bound
-                        phase = _Phase(c, round(solver.objective_value), bound, code == cp.OPTIMAL, "cp-sat")
-                    elif code == cp.INFEASIBLE:
-                        return None, done, "infeasible"
-                    elif incumbent is not None:
-                        phase = _Phase(c, self._objective_of(incumbent, c), math.nan, False, "cp-sat")
-                    else:
-                        return None, done, f"CP-SAT found no plan in time ({solver.status_name(code)})"
+                budget = max(self.left(), 0.0) / (len(self.phases) - k)
+                phase, incumbent, stop = self._search(c, incumbent, budget)
+                if phase is None:
+                    return None, done, stop
             done.append(phase)
-            bound_int = phase.value
+            term = self.model.lm.terms[c.name]
+            bound = phase.value
             if c.has_tolerance:
-                bound_int = max(bound_int, term.to_bound(c.limit(term.to_value(phase.value))))
-            lm.model.add(term.expr <= bound_int)
+                bound = max(bound, term.to_bound(c.limit(term.to_value(phase.value))))
+            self.limits.append((c.name, bound))
             if c.name == "worst-trip":
-                self.worst_trip_limit = term.to_value(bound_int)
+                self.worst_trip_limit = term.to_value(bound)
+            if term.arc_key is not None and (term.arc_key > bound).any():
+                # Pairs beyond the limit can never be used again: drop them from the model.
+                network = self._shrink(self.model.network, term.arc_key <= bound)
+                self.model = _Model(self, network, self.limits)
+            else:
+                self.model.limit(c.name, bound)
         return incumbent, done, ""
 
-    def _objective_of(self, solution: list[int], c: Criterion) -> int:
-        self._minimise(self.lm.terms[c.name].expr)
-        evaluated = self._evaluate(list(range(len(solution))), solution)
-        if evaluated is None:  # pragma: no cover - a solution of the model stays one
-            return 0
-        return evaluated[1]
+    def _value(self, c: Criterion, pairs: _Pairs | None, model: _Model | None = None) -> int | None:
+        if pairs is None:
+            return None
+        got = (model or self.model).evaluate(c.name, pairs)
+        return None if got is None else got[1]
 
-    def _try_fast(self, c: Criterion, incumbent: list[int] | None) -> tuple[_Phase | None, list[int] | None]:
+    def _try_fast(self, c: Criterion, incumbent: _Pairs | None) -> tuple[_Phase | None, _Pairs | None]:
         plan = self.fast(c.name, self.worst_trip_limit)
         if plan is None or not plan.status.has_solution:
             return None, incumbent
-        values = self._primary_of(plan)
-        got = None if values is None else self._evaluate(self.primary_index, values)
+        free = ~plan.is_fixed
+        pairs = _Pairs(plan.tutor[free] * plan.problem.n_establishments + plan.establishment[free])
+        got = self.model.evaluate(c.name, pairs)
         if got is None:
             return None, incumbent  # breaks an earlier limit: search
         if plan.status is Status.OPTIMAL:
-            return _Phase(c, got[1], float(got[1]), True, plan.solver), got[0]
-        if incumbent is None or got[1] < self._objective_of(incumbent, c):
-            self._minimise(self.lm.terms[c.name].expr)
-            return None, got[0]
-        self._minimise(self.lm.terms[c.name].expr)
+            # Optimal over more plans than the phase allows, and allowed: the phase's optimum.
+            return _Phase(c, got[1], float(got[1]), True, plan.solver), self.model.pairs(got[0])
+        current = self._value(c, incumbent)
+        if current is None or got[1] < current:
+            return None, self.model.pairs(got[0])
         return None, incumbent
 
-    def result(self, solution: list[int], proven: bool, message: str) -> BackendResult:
-        net, lm = self.network, self.lm
-        x = np.array([solution[v.index] for v in lm.base.x], dtype=bool)
-        y = np.array([solution[v.index] for v in lm.base.y], dtype=np.int64)
-        z = np.zeros(net.n_establishments, dtype=bool)
-        for e, var in lm.base.z.items():
-            z[e] = bool(solution[var.index])
+    def _search(
+        self, c: Criterion, incumbent: _Pairs | None, budget: float
+    ) -> tuple[_Phase | None, _Pairs | None, str]:
+        """Minimise criterion ``c`` by CP-SAT; small-range criteria then by a bisection of decisions."""
+        cp, model = self.cp_model, self.model
+        started = time.perf_counter()
+        term = model.lm.terms[c.name]
+        lower = -math.inf
+        hint = None
+        value: int | None = None
+        if incumbent is not None:
+            got = model.evaluate(c.name, incumbent)
+            if got is not None:
+                hint, value = got
+        if term.arc_key is not None:
+            floor_plan = bottleneck_floor(model.network, term.arc_key, term.floor, self.coverage_int)
+            if floor_plan is not None:
+                lower = floor_plan[0]  # proven by flows: a plan at it is optimal
+                flow = floor_plan[1]
+                if term.arc_amount is not None:
+                    flow = repair_by_flows(model.network, term, floor_plan[0], self.coverage_int)
+                got = None if flow is None else model.evaluate(c.name, _pairs_of(model.network, flow))
+                if got is not None and (value is None or got[1] < value):
+                    hint, value = got
+                    incumbent = model.pairs(got[0])
+                if value is not None and value <= lower:
+                    return _Phase(c, value, float(lower), True, "flows"), incumbent, ""
+        decisions = term.var is not None
+        if term.arc_key is None or value is None:
+            share = 0.4 if decisions else 1.0
+            code, solution, found, bound = model.solve(c.name, budget * share, hint)
+            if code == cp.INFEASIBLE:
+                return None, incumbent, "infeasible"
+            if solution is not None:
+                incumbent, value = model.pairs(solution), found
+                lower = max(lower, math.ceil(bound - 1e-9))
+                if code == cp.OPTIMAL:
+                    return _Phase(c, found, float(found), True, "cp-sat"), incumbent, ""
+        if value is None:
+            return None, incumbent, "CP-SAT found no plan in time"
+        method = "cp-sat"
+        if decisions:
+            incumbent, value, lower = self._bisect(c, incumbent, value, lower, budget, started)
+            method = "cp-sat decisions"
+        proven = math.isfinite(lower) and lower >= value
+        return _Phase(c, value, float(lower), proven, method), incumbent, ""
+
+    def _bisect(
+        self, c: Criterion, incumbent: _Pairs | None, value: int, lower: float, budget: float, started: float
+    ) -> tuple[_Pairs | None, int, float]:
+        """Is there a plan at the lower bound, or halfway? Feasibility is often easier than optimising.
+
+        For a largest-of criterion each question is asked on the pairs that can meet it only.
+        """
+        cp, model = self.cp_model, self.model
+        term = model.lm.terms[c.name]
+        domain = model.lm.model.proto.variables[term.var.index].domain
+        lo, hi = int(max(lower, domain[0])) if math.isfinite(lower) else int(domain[0]), value
+        first = True
+        while lo < hi:
+            left = budget - (time.perf_counter() - started)
+            if left <= 0.02:
+                break
+            mid = lo if first else (lo + hi) // 2
+            first = False
+            if term.arc_key is not None:
+                sub = _Model(
+                    self, self._shrink(model.network, term.arc_key <= mid), [*self.limits, (c.name, mid)]
+                )
+            else:
+                sub = model
+            top = int(domain[len(domain) - 1])
+            if sub is model:
+                domain[len(domain) - 1] = mid
+            try:
+                hint = sub.primary(incumbent) if incumbent is not None else None
+                got = None if hint is None else sub.evaluate(c.name, incumbent)  # type: ignore[arg-type]
+                code, solution, found, _ = sub.solve(
+                    c.name, left, None if got is None else got[0], first=True
+                )
+            finally:
+                if sub is model:
+                    domain[len(domain) - 1] = top
+            if solution is not None:
+                incumbent, hi = sub.pairs(solution), found
+                if code == cp.OPTIMAL:
+                    lo = max(lo, found) if sub is model and found == mid else lo
+            elif code == cp.INFEASIBLE:
+                lo = mid + 1
+            else:
+                break
+        return incumbent, hi, float(lo)
+
+    def result(self, pairs: _Pairs, proven: bool, message: str) -> BackendResult:
+        """Return the backend answer of ``pairs`` on the final model's network."""
+        values = self.model.primary(pairs)
+        if values is None:  # pragma: no cover - the incumbent is always in the current model
+            raise RuntimeError("the ordered criteria lost their plan")
+        solution = [0] * len(self.model.lm.model.proto.variables)
+        for index, value in zip(self.model.primary_index, values, strict=True):
+            solution[index] = value
+        x, z, y = self.model.result_arrays(solution)
         return BackendResult(
             status=Status.OPTIMAL if proven else Status.FEASIBLE,
             message=message,
@@ -281,7 +477,7 @@ class _Engine:
             y=y,
             objective=None,
             bound=math.nan,
-            stats={"variables": len(lm.model.proto.variables), "branches": self.n_branches},
+            stats={"variables": len(self.model.lm.model.proto.variables), "branches": self.n_branches},
         )
 
 
@@ -393,16 +589,20 @@ def solve_lexico(
         )
         solution, done, stop = engine.run(hints)
         if solution is None:
-            status = Status.INFEASIBLE if stop == "infeasible" else Status.NO_SOLUTION
+            if groups_hard or stop == "infeasible":
+                from tutormatch.solve._solve import _no_plan
+
+                status = Status.INFEASIBLE if stop == "infeasible" else Status.NO_SOLUTION
+                empty = BackendResult.without_solution(network, status, f"ordered criteria: {stop}")
+                return _no_plan(problem, "lexico-cpsat", empty, {}, time.perf_counter() - started)
             return dataclasses.replace(
                 base,
-                status=status if status is Status.INFEASIBLE else Status.FEASIBLE,
-                message=f"ordered criteria: {stop}; this is the plan of least km without the other criteria"
-                if status is not Status.INFEASIBLE
-                else "ordered criteria: no plan meets the constraints",
+                status=Status.FEASIBLE,
+                message=f"ordered criteria: {stop}; this is the plan of least km, without the other criteria",
             )
         proven = base.status is Status.OPTIMAL and all(p.proven for p in done)
         result = engine.result(solution, proven, _message(done))
+        network = engine.model.network
         split = split_remote(network, result.z, result.y)
         if not split.failed_classes:
             break
@@ -419,7 +619,7 @@ def solve_lexico(
         started=started,
     )
     plan = dataclasses.replace(plan, cost_model=solve_kwargs.get("cost_model"))
-    values, gap = _criteria_values(plan, criteria[0], done, engine.lm, groups_hard)
+    values, gap = _criteria_values(plan, criteria[0], done, engine.model.lm, groups_hard)
     if not proven:
         plan = dataclasses.replace(plan, bound=math.nan, gap=gap)
     without = base if "euros" not in names else sub(problem, "euros")

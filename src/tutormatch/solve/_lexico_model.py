@@ -47,7 +47,14 @@ from tutormatch.solve._euros_cpsat import EUR_UNIT, EuroModel, build_euro_model
 from tutormatch.solve._groups import establishment_groups
 from tutormatch.solve._network import Network
 
-__all__ = ["LexicoModel", "Term", "build_lexico_model", "fixed_pairs_plan"]
+__all__ = [
+    "LexicoModel",
+    "Term",
+    "bottleneck_floor",
+    "build_lexico_model",
+    "fixed_pairs_plan",
+    "repair_by_flows",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -61,6 +68,17 @@ class Term:
     to_value: Callable[[int], float]
     #: The criterion's worst allowed value -> bound on ``expr`` (``expr <= bound``).
     to_bound: Callable[[float], int]
+    #: For a largest-of criterion: per arc, the least value of ``expr`` once the arc is used
+    #: (a per-pair bottleneck gives a floor, see :func:`bottleneck_floor`).
+    arc_key: npt.NDArray[np.int64] | None = None
+    floor: int = 0
+    #: An integer variable equal to ``expr`` when its range is small enough for a search
+    #: by decisions (the largest-of and counting criteria); None for km and euros.
+    var: Any = None
+    #: For the worst year: each arc's own yearly metres and each tutor's metres of fixed pairs
+    #: (the repair heuristic of :func:`bottleneck_plan` sums them per tutor).
+    arc_amount: npt.NDArray[np.int64] | None = None
+    tutor_base: npt.NDArray[np.int64] | None = None
 
 
 @dataclass(eq=False)
@@ -96,6 +114,87 @@ def fixed_pairs_plan(problem: Problem) -> Any:
         stats={},
         started=time.perf_counter(),
     )
+
+
+def _covering_flow(network: Network, mask: npt.NDArray[np.bool_], target: int) -> Any:
+    """Return the flow's answer on the arcs of ``mask`` if it covers ``target``, else None."""
+    import dataclasses
+
+    from tutormatch.solve._flow import FlowBackend
+    from tutormatch.solve._options import SolveOptions
+    from tutormatch.solve._status import Status
+
+    sub = dataclasses.replace(
+        network.relaxed(),
+        arc_tutor=network.arc_tutor[mask],
+        arc_establishment=network.arc_establishment[mask],
+        arc_mode=network.arc_mode[mask],
+        arc_cost=network.arc_cost[mask],
+    )
+    result = FlowBackend().solve(sub, SolveOptions())
+    if result.status is not Status.OPTIMAL:
+        return None
+    covered = np.zeros(network.n_establishments, dtype=bool)
+    covered[sub.arc_establishment[result.arc_used]] = True
+    covered |= result.z
+    if int(network.priority_int[covered & network.active].sum()) < target:
+        return None
+    used = np.zeros(network.n_arcs, dtype=bool)
+    used[np.flatnonzero(mask)[result.arc_used]] = True
+    return dataclasses.replace(result, arc_used=used)
+
+
+def bottleneck_floor(
+    network: Network, key: npt.NDArray[np.int64], floor: int, target: int
+) -> tuple[int, Any] | None:
+    """Return the least ``v >= floor`` such that the arcs of ``key <= v`` can still cover ``target``.
+
+    A min-cost flow per step (binary search over the distinct keys), on the
+    network without its side constraints: a relaxation, so ``v`` is a lower
+    bound on the largest key of any plan that covers ``target`` (its
+    integer priority). Returned with the flow's answer at ``v`` (arcs on the
+    whole network). None when even every arc cannot (no bound).
+    """
+    values = np.unique(np.concatenate((key[key > floor], [floor])))
+    best = _covering_flow(network, key <= values[-1], target)
+    if best is None:
+        return None
+    lo, hi = 0, len(values) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        got = _covering_flow(network, key <= values[mid], target)
+        if got is not None:
+            hi, best = mid, got
+        else:
+            lo = mid + 1
+    return int(values[lo]), best
+
+
+def repair_by_flows(network: Network, term: Term, limit: int, target: int, rounds: int = 50) -> Any:
+    """Look for a plan whose every tutor's sum stays within ``limit``: flows, forbidding overloads.
+
+    A primal heuristic for the worst year: solve the flow on the pairs of
+    ``key <= limit``; while some tutor's yearly metres exceed the limit,
+    forbid that tutor's longest pair in the plan and solve again. Returns the
+    flow's answer, or None (coverage lost, or no success in ``rounds``).
+    """
+    if term.arc_key is None or term.arc_amount is None or term.tutor_base is None:
+        return None
+    mask = term.arc_key <= limit
+    for _ in range(rounds):
+        result = _covering_flow(network, mask, target)
+        if result is None:
+            return None
+        used = np.flatnonzero(result.arc_used)
+        sums = term.tutor_base.copy()
+        np.add.at(sums, network.arc_tutor[used], term.arc_amount[used])
+        over = np.flatnonzero(sums > limit)
+        if len(over) == 0:
+            return result
+        for t in over.tolist():
+            mine = used[network.arc_tutor[used] == t]
+            mask[mine[np.argmax(term.arc_amount[mine])]] = False
+    return None
 
 
 def _floor(value: float) -> int:
@@ -150,7 +249,8 @@ def build_lexico_model(
             raise InputError("the euros criterion needs distances in km.")
         terms["euros"] = Term(base.euros, lambda v: v * EUR_UNIT, lambda limit: _floor(limit / EUR_UNIT))
     if "tutors" in names:
-        terms["tutors"] = Term(sum(base.used), float, lambda limit: _floor(limit))
+        count = _counter(model, base.used, "tutors")
+        terms["tutors"] = Term(count, float, lambda limit: _floor(limit), var=count)
     if "worst-trip" in names:
         terms["worst-trip"] = _worst_trip(model, x, onsite, arc_distance, fixed_plan)
     if "worst-year" in names:
@@ -182,7 +282,8 @@ def _worst_trip(model: Any, x: list[Any], onsite: Any, distance: FloatArray, fix
     def to_bound(limit: float) -> int:
         return int(np.searchsorted(distinct, limit * (1 + 1e-12) + 1e-12, side="right"))
 
-    return Term(worst, to_value, to_bound)
+    key = np.where(onsite, rank, 0).astype(np.int64)
+    return Term(worst, to_value, to_bound, arc_key=key, floor=floor, var=worst)
 
 
 def _worst_year(
@@ -210,21 +311,49 @@ def _worst_year(
         arcs = [int(a) for a in order[starts[t] : starts[t + 1]] if metres[a] > 0]
         if arcs and reach[t] > floor:
             model.add(worst >= int(base_m[t]) + sum(int(metres[a]) * x[a] for a in arcs))
-    return Term(worst, lambda v: v / 1000, lambda limit: _floor(limit * 1000))
+    key = base_m[network.arc_tutor] + metres
+    return Term(
+        worst,
+        lambda v: v / 1000,
+        lambda limit: _floor(limit * 1000),
+        arc_key=key,
+        floor=floor,
+        var=worst,
+        arc_amount=metres,
+        tutor_base=base_m,
+    )
 
 
 def _full_loads(network: Network, model: Any, base: EuroModel) -> Term:
     has_room = network.full_capacity > 0
     already = int((has_room & (network.capacity <= 0)).sum())  # fixed pairs fill them
+    # A tutor can be full only with enough pairs open to them.
+    reach = np.bincount(network.arc_tutor, minlength=network.n_tutors)
+    reach[network.link_tutor] = np.iinfo(np.int64).max // 4
+    can = has_room & (network.capacity > 0) & (reach >= network.capacity)
+    # Full tutors take at most the establishments that can be covered: the most tutors
+    # whose places fit in that number is a bound (smallest places first).
+    coverable = np.zeros(network.n_establishments, dtype=bool)
+    coverable[network.arc_establishment] = True
+    coverable |= network.remote_class >= 0
+    places = np.sort(network.capacity[can])
+    most = int(np.searchsorted(np.cumsum(places), int((coverable & network.active).sum()), side="right"))
     full = []
     for t in np.flatnonzero(has_room & (network.capacity > 0)).tolist():
+        if not can[t]:
+            continue
         f = model.new_bool_var(f"full{t}")
         model.add(base.loads[t] == int(network.capacity[t])).only_enforce_if(f)
+        # Redundant, for the LP: the full tutors' places are at most the establishments covered.
+        model.add(base.loads[t] >= int(network.capacity[t]) * f)
         full.append(f)
+    missing = model.new_int_var(-min(len(full), most), 0, "minus_full_loads")
+    model.add(missing == -sum(full))
     return Term(
-        -sum(full),
+        missing,
         lambda v: float(already - v),
         lambda limit: -math.ceil(limit - already - 1e-9),
+        var=missing,
     )
 
 
@@ -252,6 +381,7 @@ def _groups(
                     f"({', '.join(ids)}); a hard group has one. Drop a fixed pair or use the soft "
                     "criterion 'groups'."
                 )
+    most_of = {(g, t): min(len(arcs), int(network.capacity[t])) for (g, t), arcs in arcs_of.items()}
     serving: dict[str, list[Any]] = {}
     for (g, t), arcs in sorted(arcs_of.items()):
         if t in fixed_tutors.get(g, set()):
@@ -275,7 +405,21 @@ def _groups(
         elif soft:
             s = model.new_bool_var(f"split_{g}")
             model.add(sum(terms) + constant <= 1 + (n_g - 1) * s)
+            # Redundant, for the LP: one tutor covers at most its places in the group.
+            members = [a for (h, _), arcs in arcs_of.items() if h == g for a in arcs]
+            one = max(most_of.get((g, t), 0) for (h, t) in arcs_of if h == g) if members else 0
+            covered = len({int(network.arc_establishment[a]) for a in members})
+            if not constant and covered > one:
+                model.add(sum(x[a] for a in members) <= one + (covered - one) * s)
             splits.append(s)
     if not soft:
         return None
-    return Term(sum(splits), float, lambda limit: _floor(limit))
+    count = _counter(model, splits, "groups_split")
+    return Term(count, float, lambda limit: _floor(limit), var=count)
+
+
+def _counter(model: Any, literals: list[Any], name: str) -> Any:
+    """Return an integer variable equal to the number of true ``literals``."""
+    count = model.new_int_var(0, len(literals), name)
+    model.add(count == sum(literals))
+    return count

@@ -143,8 +143,11 @@ class _Model:
         else:
             self.lm.model.add(term.expr <= bound)
 
-    def primary(self, pairs: _Pairs) -> list[int] | None:
-        """Return the x, y, z values of ``pairs`` in this model (None: a pair is not in it)."""
+    def primary(self, pairs: _Pairs, *, lenient: bool = False) -> list[int] | None:
+        """Return the x, y, z values of ``pairs`` in this model.
+
+        None when a pair is not in it, unless ``lenient`` (a hint: such pairs are left out).
+        """
         net = self.network
         x = np.zeros(net.n_arcs, dtype=np.int64)
         y = np.zeros(len(net.link_class), dtype=np.int64)
@@ -160,6 +163,8 @@ class _Model:
             c = int(net.remote_class[e]) if c < 0 else c
             hit = np.flatnonzero(link_key == c * n_t + t) if c >= 0 and e in z else np.zeros(0, np.int64)
             if len(hit) == 0:
+                if lenient:
+                    continue
                 return None
             z[e] = 1
             y[hit[0]] += 1
@@ -192,7 +197,14 @@ class _Model:
         return x, z, y
 
     def solve(
-        self, name: str, seconds: float, hint: list[int] | None, *, fix: bool = False, first: bool = False
+        self,
+        name: str,
+        seconds: float,
+        hint: list[int] | None,
+        *,
+        fix: bool = False,
+        first: bool = False,
+        partial: bool = False,
     ) -> tuple[Any, list[int] | None, int, float]:
         """Minimise criterion ``name``; return the status code, the solution, its value and the bound."""
         engine, model = self.engine, self.lm.model
@@ -200,7 +212,7 @@ class _Model:
         model.minimize(self.lm.terms[name].expr)
         model.clear_hints()
         if hint is not None:
-            indices = self.primary_index if fix else list(range(len(hint)))
+            indices = self.primary_index if fix or partial else list(range(len(hint)))
             model.proto.solution_hint.vars.extend(indices)
             model.proto.solution_hint.values.extend(hint)
         params = solver.parameters
@@ -424,14 +436,18 @@ class _Engine:
         cp, model = self.cp_model, self.model
         term = model.lm.terms[c.name]
         domain = model.lm.model.proto.variables[term.var.index].domain
-        lo, hi = int(max(lower, domain[0])) if math.isfinite(lower) else int(domain[0]), value
-        first = True
-        while lo < hi:
+        lo = int(max(lower, domain[0])) if math.isfinite(lower) else int(domain[0])
+        hi, guess = value, lo
+        tries = 0
+        while guess < hi:
             left = budget - (time.perf_counter() - started)
             if left <= 0.02:
                 break
-            mid = lo if first else (lo + hi) // 2
-            first = False
+            # First the bound itself (a plan there ends the phase), then halfway up from what is
+            # proven or was left undecided: an undecided question still leads to better plans.
+            mid = lo if tries == 0 else (guess + hi) // 2
+            seconds = left / 3 if tries == 0 else left / 2
+            tries += 1
             if term.arc_key is not None:
                 sub = _Model(
                     self, self._shrink(model.network, term.arc_key <= mid), [*self.limits, (c.name, mid)]
@@ -442,22 +458,18 @@ class _Engine:
             if sub is model:
                 domain[len(domain) - 1] = mid
             try:
-                hint = sub.primary(incumbent) if incumbent is not None else None
-                got = None if hint is None else sub.evaluate(c.name, incumbent)  # type: ignore[arg-type]
-                code, solution, found, _ = sub.solve(
-                    c.name, left, None if got is None else got[0], first=True
-                )
+                hint = None if incumbent is None else sub.primary(incumbent, lenient=True)
+                code, solution, found, _ = sub.solve(c.name, seconds, hint, first=True, partial=True)
             finally:
                 if sub is model:
                     domain[len(domain) - 1] = top
             if solution is not None:
                 incumbent, hi = sub.pairs(solution), found
-                if code == cp.OPTIMAL:
-                    lo = max(lo, found) if sub is model and found == mid else lo
             elif code == cp.INFEASIBLE:
-                lo = mid + 1
+                lo = max(lo, mid + 1)
+                guess = max(guess, lo)
             else:
-                break
+                guess = mid + 1
         return incumbent, hi, float(lo)
 
     def result(self, pairs: _Pairs, proven: bool, message: str) -> BackendResult:

@@ -229,3 +229,57 @@ def test_euros_need_distances_in_km() -> None:
     problem = tm.Problem.from_arrays(np.array([[10.0, 20.0]]), distance_unit="min", max_distance_km=60)
     with pytest.raises(tm.InputError, match="count euros from road km"):
         tm.solve(problem, objective=["coverage", "full-loads", "euros"])
+
+
+def small_problem() -> tm.Problem:
+    """Four tutors, six establishments in two groups of three, all within reach."""
+    tutors = pd.DataFrame(
+        {
+            "tutor_id": ["T1", "T2", "T3", "T4"],
+            "lon": [5.00, 5.10, 5.20, 5.30],
+            "lat": [43.50, 43.52, 43.48, 43.50],
+            "capacity": [2, 2, 2, 2],
+        }
+    )
+    schools = pd.DataFrame(
+        {
+            "uai": [tm.io.make_uai(f"013{i:04d}") for i in range(6)],
+            "lon": [5.01, 5.05, 5.12, 5.18, 5.26, 5.31],
+            "lat": [43.50, 43.51, 43.49, 43.50, 43.51, 43.49],
+            "visits_per_year": [2, 6, 3, 4, 6, 2],
+            "group": ["A", "A", "A", "B", "B", "B"],
+        }
+    )
+    return tm.Problem.from_frames(tutors, schools, max_distance_km=60.0)
+
+
+def test_a_pareto_front_of_any_two_criteria() -> None:
+    problem = small_problem()
+    front = tm.pareto(problem, x="worst-year", y="km", points=4)
+    assert front.attrs == {"x": "worst-year", "y": "km"}
+    assert list(front.columns[:3]) == ["x", "y", "epsilon"]
+    assert (front["status"] == "optimal").all()
+    assert front["x"].is_monotonic_increasing
+    assert front["y"].is_monotonic_decreasing
+    best_x = tm.solve(problem, objective=["coverage", "worst-year", "km"])
+    best_y = tm.solve(problem, objective=["coverage", "km", "worst-year"])
+    assert front["x"].iloc[0] == pytest.approx(best_x.criteria[1]["value"])
+    assert front["y"].iloc[-1] == pytest.approx(best_y.criteria[1]["value"], abs=1e-2)
+    # Every row is within its epsilon, and no row is dominated by another.
+    assert (front["x"] <= front["epsilon"] + 1e-6).all()
+
+
+def test_a_front_with_a_maximised_criterion() -> None:
+    front = tm.pareto(small_problem(), x="full-loads", y="worst-trip", points=3)
+    assert front["x"].is_monotonic_decreasing  # from the most full loads down
+    assert front["y"].is_monotonic_decreasing
+
+
+def test_hard_groups_keep_each_group_with_one_tutor() -> None:
+    problem = small_problem()
+    plan = tm.solve(problem, groups="hard", objective=["coverage", "euros"])
+    assert plan.status is tm.Status.OPTIMAL
+    assert groups_split(plan) == 0
+    soft = tm.solve(problem, objective="coverage,groups,euros")
+    assert soft.status is tm.Status.OPTIMAL
+    assert plan.covered_priority <= soft.covered_priority

@@ -46,7 +46,7 @@ from tutormatch.model._problem import Problem
 from tutormatch.solve._assignment import Assignment
 from tutormatch.solve._backend import BackendResult
 from tutormatch.solve._criteria import Criterion
-from tutormatch.solve._lexico_model import LexicoModel, bottleneck_floor, build_lexico_model, repair_by_flows
+from tutormatch.solve._lexico_model import LexicoModel, bottleneck_floor, build_lexico_model, lagrangian_flows
 from tutormatch.solve._network import Network
 from tutormatch.solve._options import SolveOptions
 from tutormatch.solve._status import Status
@@ -250,7 +250,8 @@ class _Model:
         values = self.primary(pairs)
         if values is None:
             return None
-        left = min(max(self.engine.left(), 0.5), 30.0)  # a plan's check is quick: even at the limit
+        # A plan's check is quick (its pairs are fixed): done even at the time limit.
+        left = min(max(self.engine.left(), 10.0), 60.0)
         _, solution, value, _ = self.solve(name, left, values, fix=True)
         return None if solution is None else (solution, value)
 
@@ -388,6 +389,7 @@ class _Engine:
         term = model.lm.terms[c.name]
         lower = -math.inf
         hint = None
+        near: _Pairs | None = None
         value: int | None = None
         if incumbent is not None:
             got = model.evaluate(c.name, incumbent)
@@ -399,7 +401,12 @@ class _Engine:
                 lower = floor_plan[0]  # proven by flows: a plan at it is optimal
                 flow = floor_plan[1]
                 if term.arc_amount is not None:
-                    flow = repair_by_flows(model.network, term, floor_plan[0], self.coverage_int)
+                    heuristic = lagrangian_flows(model.network, term, floor_plan[0], self.coverage_int)
+                    flow = None
+                    if heuristic is not None:
+                        # Within the limit: a plan at the floor; else a near plan, the first question's hint.
+                        flow = heuristic[0] if heuristic[1] else None
+                        near = None if heuristic[1] else _pairs_of(model.network, heuristic[0])
                 got = None if flow is None else model.evaluate(c.name, _pairs_of(model.network, flow))
                 if got is not None and (value is None or got[1] < value):
                     hint, value = got
@@ -421,13 +428,20 @@ class _Engine:
             return None, incumbent, "CP-SAT found no plan in time"
         method = "cp-sat"
         if decisions:
-            incumbent, value, lower = self._bisect(c, incumbent, value, lower, budget, started)
+            incumbent, value, lower = self._bisect(c, incumbent, value, lower, budget, started, near)
             method = "cp-sat decisions"
         proven = math.isfinite(lower) and lower >= value
         return _Phase(c, value, float(lower), proven, method), incumbent, ""
 
     def _bisect(
-        self, c: Criterion, incumbent: _Pairs | None, value: int, lower: float, budget: float, started: float
+        self,
+        c: Criterion,
+        incumbent: _Pairs | None,
+        value: int,
+        lower: float,
+        budget: float,
+        started: float,
+        near: _Pairs | None = None,
     ) -> tuple[_Pairs | None, int, float]:
         """Is there a plan at the lower bound, or halfway? Feasibility is often easier than optimising.
 
@@ -458,7 +472,8 @@ class _Engine:
             if sub is model:
                 domain[len(domain) - 1] = mid
             try:
-                hint = None if incumbent is None else sub.primary(incumbent, lenient=True)
+                guide = near if tries == 1 and near is not None else incumbent
+                hint = None if guide is None else sub.primary(guide, lenient=True)
                 code, solution, found, _ = sub.solve(c.name, seconds, hint, first=True, partial=True)
             finally:
                 if sub is model:

@@ -53,7 +53,7 @@ __all__ = [
     "bottleneck_floor",
     "build_lexico_model",
     "fixed_pairs_plan",
-    "repair_by_flows",
+    "lagrangian_flows",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -170,31 +170,43 @@ def bottleneck_floor(
     return int(values[lo]), best
 
 
-def repair_by_flows(network: Network, term: Term, limit: int, target: int, rounds: int = 50) -> Any:
-    """Look for a plan whose every tutor's sum stays within ``limit``: flows, forbidding overloads.
+def lagrangian_flows(
+    network: Network, term: Term, limit: int, target: int, rounds: int = 25
+) -> tuple[Any, bool] | None:
+    """Look for a plan whose every tutor's sum stays within ``limit``: flows with Lagrangian prices.
 
-    A primal heuristic for the worst year: solve the flow on the pairs of
-    ``key <= limit``; while some tutor's yearly metres exceed the limit,
-    forbid that tutor's longest pair in the plan and solve again. Returns the
-    flow's answer, or None (coverage lost, or no success in ``rounds``).
+    A primal heuristic for the worst year (subgradient on the relaxed
+    per-tutor limits): solve the flow on the pairs of ``key <= limit`` with
+    each arc's cost raised by its tutor's price times its yearly metres;
+    raise the prices of the tutors over the limit, solve again. Returns the
+    flow's answer with the fewest metres over the limit, and whether it is
+    within it everywhere; None when the pairs cannot keep the coverage.
     """
+    import dataclasses
+
     if term.arc_key is None or term.arc_amount is None or term.tutor_base is None:
         return None
     mask = term.arc_key <= limit
-    for _ in range(rounds):
-        result = _covering_flow(network, mask, target)
+    amount = term.arc_amount.astype(np.float64)
+    scale = float(network.arc_cost.max(initial=1)) / max(float(amount.max(initial=1)), 1.0)
+    price = np.zeros(network.n_tutors)
+    best: tuple[float, Any] | None = None
+    for k in range(rounds):
+        cost = network.arc_cost + np.rint(price[network.arc_tutor] * amount).astype(np.int64)
+        result = _covering_flow(dataclasses.replace(network, arc_cost=cost), mask, target)
         if result is None:
-            return None
+            return None if best is None else (best[1], False)
         used = np.flatnonzero(result.arc_used)
-        sums = term.tutor_base.copy()
-        np.add.at(sums, network.arc_tutor[used], term.arc_amount[used])
-        over = np.flatnonzero(sums > limit)
-        if len(over) == 0:
-            return result
-        for t in over.tolist():
-            mine = used[network.arc_tutor[used] == t]
-            mask[mine[np.argmax(term.arc_amount[mine])]] = False
-    return None
+        sums = term.tutor_base.astype(np.float64)
+        np.add.at(sums, network.arc_tutor[used], amount[used])
+        over = np.maximum(sums - limit, 0.0)
+        if not over.any():
+            return result, True
+        if best is None or over.sum() < best[0]:
+            best = (float(over.sum()), result)
+        price = price + (0.5 + k / 20) * over / max(limit, 1) * scale
+    assert best is not None
+    return best[1], False
 
 
 def _floor(value: float) -> int:

@@ -308,7 +308,7 @@ def _solve_ordered(
         and "~" not in objective
     ):
         raise InputError(
-            f"objective must be one of {', '.join(map(repr, CRITERIA))} "
+            f"objective must be one of {', '.join(map(repr, (*OBJECTIVES, *(c for c in CRITERIA if c not in OBJECTIVES))))} "
             f"or an ordered list of criteria (docs/fairness.md); got {objective!r}."
         )
     if isinstance(objective, str) and ("," in objective or "~" in objective):

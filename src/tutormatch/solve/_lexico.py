@@ -401,12 +401,7 @@ class _Engine:
                 lower = floor_plan[0]  # proven by flows: a plan at it is optimal
                 flow = floor_plan[1]
                 if term.arc_amount is not None:
-                    heuristic = lagrangian_flows(model.network, term, floor_plan[0], self.coverage_int)
-                    flow = None
-                    if heuristic is not None:
-                        # Within the limit: a plan at the floor; else a near plan, the first question's hint.
-                        flow = heuristic[0] if heuristic[1] else None
-                        near = None if heuristic[1] else _pairs_of(model.network, heuristic[0])
+                    flow, near = self._ladder(term, floor_plan[0], value, started + 0.4 * budget)
                 got = None if flow is None else model.evaluate(c.name, _pairs_of(model.network, flow))
                 if got is not None and (value is None or got[1] < value):
                     hint, value = got
@@ -432,6 +427,31 @@ class _Engine:
             method = "cp-sat decisions"
         proven = math.isfinite(lower) and lower >= value
         return _Phase(c, value, float(lower), proven, method), incumbent, ""
+
+    def _ladder(
+        self, term: Any, floor: int, value: int | None, until: float
+    ) -> tuple[BackendResult | None, _Pairs | None]:
+        """Lagrangian flows at the floor, then at limits 5 %, 10 %, 20 %... above it, until one holds.
+
+        Returns the first plan within its limit (or None) and the near plan at the floor (the first
+        CP-SAT question's hint).
+        """
+        network = self.model.network
+        near: _Pairs | None = None
+        step = 0.0
+        while time.perf_counter() < until:
+            limit = int(floor * (1 + step))
+            if value is not None and limit >= value:
+                break
+            heuristic = lagrangian_flows(network, term, limit, self.coverage_int, rounds=15)
+            if heuristic is None:
+                return None, near
+            if heuristic[1]:
+                return heuristic[0], near
+            if near is None:
+                near = _pairs_of(network, heuristic[0])
+            step = 0.05 if step == 0 else 2 * step
+        return None, near
 
     def _bisect(
         self,

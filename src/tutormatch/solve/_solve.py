@@ -307,9 +307,9 @@ def _solve_ordered(
         and "," not in objective
         and "~" not in objective
     ):
-        names = (*OBJECTIVES, *(c for c in CRITERIA if c not in OBJECTIVES))
+        valid = (*OBJECTIVES, *(c for c in CRITERIA if c not in OBJECTIVES))
         raise InputError(
-            f"objective must be one of {', '.join(map(repr, names))} "
+            f"objective must be one of {', '.join(map(repr, valid))} "
             f"or an ordered list of criteria (docs/fairness.md); got {objective!r}."
         )
     if isinstance(objective, str) and ("," in objective or "~" in objective):

@@ -156,7 +156,7 @@ def orders(draw: Any) -> list[Criterion]:
     return out
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=35, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     tiny_problems(max_tutors=3, max_establishments=5), orders(), st.sampled_from([["A", "B"], ["A", "", "B"]])
 )

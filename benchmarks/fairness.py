@@ -237,13 +237,12 @@ def _criteria_rows(name: str, problem: Any, baseline: bool, time_limit: float, g
         entry = next((c for c in plan.criteria if c["name"] == criterion), None)
         value = f"{entry['value']:,.3f}" if entry else "n/a"
         bound = entry.get("bound") if entry else None
-        proof = (
-            "proven"
-            if entry and entry.get("proven", True)
-            else f"bound {bound:,.3f}"
-            if bound
-            else "no bound"
-        )
+        if entry and entry.get("proven", plan.status is tm.Status.OPTIMAL):
+            proof = "proven"
+        elif bound is not None and math.isfinite(bound):
+            proof = f"bound {bound:,.3f}"
+        else:
+            proof = "not proven, no bound"
         print(
             f"| {name} | {criterion} | {seconds:.2f} s | {plan.status.value} | {value} | {proof} | "
             f"{plan.solver}; {plan.message[:120]} |",

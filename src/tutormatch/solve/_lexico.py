@@ -117,6 +117,7 @@ class _Model:
             costs=costs,
             budget_units=None if budget is None else _units(budget + BUDGET_TOLERANCE_EUR),
             groups_hard=engine.groups_hard,
+            coverage_int=engine.coverage_int,
         )
         model = self.lm.model
         if engine.groups_hard:

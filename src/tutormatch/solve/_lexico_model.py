@@ -221,6 +221,7 @@ def build_lexico_model(
     costs: EuroCosts | None,
     budget_units: int | None,
     groups_hard: bool,
+    coverage_int: int | None = None,
 ) -> LexicoModel:
     """Build the model with a term for each criterion of ``names`` (see the module notes).
 
@@ -270,7 +271,15 @@ def build_lexico_model(
     if "full-loads" in names:
         terms["full-loads"] = _full_loads(network, model, base)
     if "groups" in names or groups_hard:
-        split = _groups(problem, network, model, x, soft="groups" in names, hard=groups_hard)
+        split = _groups(
+            problem,
+            network,
+            model,
+            x,
+            soft="groups" in names,
+            hard=groups_hard,
+            coverage_int=None if groups_hard else coverage_int,
+        )
         if split is not None:
             terms["groups"] = split
     primary = [*x, *base.y, *base.z.values()]
@@ -370,7 +379,14 @@ def _full_loads(network: Network, model: Any, base: EuroModel) -> Term:
 
 
 def _groups(
-    problem: Problem, network: Network, model: Any, x: list[Any], *, soft: bool, hard: bool
+    problem: Problem,
+    network: Network,
+    model: Any,
+    x: list[Any],
+    *,
+    soft: bool,
+    hard: bool,
+    coverage_int: int | None,
 ) -> Term | None:
     labels = establishment_groups(problem)
     arcs_of: dict[tuple[str, int], list[int]] = {}
@@ -427,7 +443,49 @@ def _groups(
     if not soft:
         return None
     count = _counter(model, splits, "groups_split")
+    if coverage_int is not None and splits:
+        least = _least_split(network, labels, arcs_of, most_of, fixed_tutors, coverage_int)
+        domain = model.proto.variables[count.index].domain
+        domain[0] = max(int(domain[0]), min(least, int(domain[len(domain) - 1])))
     return Term(count, float, lambda limit: _floor(limit), var=count)
+
+
+def _least_split(
+    network: Network,
+    labels: npt.NDArray[np.object_],
+    arcs_of: dict[tuple[str, int], list[int]],
+    most_of: dict[tuple[str, int], int],
+    fixed_tutors: dict[str, set[int]],
+    coverage_int: int,
+) -> int:
+    """Return a lower bound on the groups split by any plan that covers ``coverage_int``.
+
+    A group stays whole only if one tutor covers all its covered members, so at least
+    ``members - most one tutor can take`` of them are uncovered; the priority left uncovered
+    among coverable establishments is fixed by the coverage. The most groups whose cheapest
+    such uncovering fits in it (smallest first) bounds the groups kept whole.
+    """
+    coverable = np.zeros(network.n_establishments, dtype=bool)
+    coverable[network.arc_establishment] = True
+    coverable &= network.active
+    room = int(network.priority_int[coverable].sum()) - coverage_int
+    members: dict[str, list[int]] = {}
+    for e in np.flatnonzero(coverable).tolist():
+        if labels[e]:
+            members.setdefault(labels[e], []).append(e)
+    one: dict[str, int] = {}
+    for (g, _t), most in most_of.items():
+        one[g] = max(one.get(g, 0), most)
+    costs = []
+    for g, es in members.items():
+        if g in fixed_tutors:
+            costs.append(0)  # a fixed tutor may take the rest: no cost claimed
+            continue
+        drop = len(es) - one.get(g, 0)
+        costs.append(int(np.sort(network.priority_int[es])[:drop].sum()) if drop > 0 else 0)
+    costs.sort()
+    whole = int(np.searchsorted(np.cumsum(costs), room, side="right")) if costs else 0
+    return max(len(members) - whole, 0)
 
 
 def _counter(model: Any, literals: list[Any], name: str) -> Any:

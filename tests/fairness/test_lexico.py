@@ -289,3 +289,14 @@ def test_hard_groups_keep_each_group_with_one_tutor() -> None:
     soft = tm.solve(problem, objective="coverage,groups,euros")
     assert soft.status is tm.Status.OPTIMAL
     assert plan.covered_priority <= soft.covered_priority
+
+
+def test_a_phase_stopped_by_the_time_limit_is_not_claimed_proven() -> None:
+    problem = small_problem()
+    plan = tm.solve(problem, objective=["coverage", "full-loads", "worst-year"], time_limit=1e-3)
+    assert plan.status is tm.Status.FEASIBLE
+    tm.testing.assert_valid_plan(plan)
+    stopped = [c for c in plan.criteria if c["name"] != "coverage"]
+    assert stopped
+    assert not any(c["proven"] for c in stopped)
+    assert plan.n_covered == tm.solve(problem).n_covered  # coverage is never given up

@@ -643,10 +643,28 @@ def solve_lexico(
                 status = Status.INFEASIBLE if stop == "infeasible" else Status.NO_SOLUTION
                 empty = BackendResult.without_solution(network, status, f"ordered criteria: {stop}")
                 return _no_plan(problem, "lexico-cpsat", empty, {}, time.perf_counter() - started)
+            from tutormatch.solve._fair import criterion_value
+
+            # The plan of least km meets every soft criterion's constraints: said as it is.
+            values = tuple(
+                {
+                    "name": c.name,
+                    "value": criterion_value(base, c.name),
+                    "tolerance_rel": c.tolerance_rel,
+                    "tolerance_abs": c.tolerance_abs,
+                    "proven": c.name == "coverage" and base.status is Status.OPTIMAL,
+                    "bound": math.nan,
+                }
+                for c in (criteria[0], *rest)
+            )
             return dataclasses.replace(
                 base,
                 status=Status.FEASIBLE,
+                bound=math.nan,
+                gap=math.nan,
                 message=f"ordered criteria: {stop}; this is the plan of least km, without the other criteria",
+                criteria=values,
+                solve_seconds=time.perf_counter() - started,
             )
         proven = base.status is Status.OPTIMAL and all(p.proven for p in done)
         result = engine.result(solution, proven, _message(done))

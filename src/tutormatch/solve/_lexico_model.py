@@ -422,6 +422,11 @@ def _groups(
                 model.add_implication(x[a], literal)
         serving.setdefault(g, []).append(literal)
     splits = []
+    arcs_in: dict[str, list[int]] = {}
+    one_of: dict[str, int] = {}
+    for (g, t), arcs in arcs_of.items():
+        arcs_in.setdefault(g, []).extend(arcs)
+        one_of[g] = max(one_of.get(g, 0), most_of[(g, t)])
     for g in sorted(set(serving) | set(fixed_tutors)):
         terms = serving.get(g, [])
         constant = len(fixed_tutors.get(g, set()))
@@ -434,9 +439,9 @@ def _groups(
             s = model.new_bool_var(f"split_{g}")
             model.add(sum(terms) + constant <= 1 + (n_g - 1) * s)
             # Redundant, for the LP: one tutor covers at most its places in the group.
-            members = [a for (h, _), arcs in arcs_of.items() if h == g for a in arcs]
-            one = max(most_of.get((g, t), 0) for (h, t) in arcs_of if h == g) if members else 0
-            covered = len({int(network.arc_establishment[a]) for a in members})
+            members = arcs_in.get(g, [])
+            one = one_of.get(g, 0)
+            covered = len(set(network.arc_establishment[members].tolist()))
             if not constant and covered > one:
                 model.add(sum(x[a] for a in members) <= one + (covered - one) * s)
             splits.append(s)

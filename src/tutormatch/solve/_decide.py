@@ -15,8 +15,8 @@ from tutormatch.model._problem import Problem
 from tutormatch.solve._assignment import Assignment
 from tutormatch.solve._backend import BackendResult
 from tutormatch.solve._euros import CPSAT_ARCS, EuroBackend, EuroCosts, euro_costs
-from tutormatch.solve._euros_matching import EuroMatching
 from tutormatch.solve._euros_cpsat import solve_euros_cpsat
+from tutormatch.solve._euros_matching import EuroMatching
 from tutormatch.solve._network import Network, build_network
 from tutormatch.solve._options import SolveOptions
 from tutormatch.solve._pool import full_pool

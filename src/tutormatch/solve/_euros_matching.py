@@ -114,7 +114,7 @@ class EuroMatching:
             self.km.max(initial=0.0) + costs.base_km.max(initial=0.0)
         )
         top = network.n_establishments * dearest + float(costs.used_eur.sum()) + 1.0
-        self.big_m = int(math.ceil(top * _PER_EUR)) + 1
+        self.big_m = math.ceil(top * _PER_EUR) + 1
         self.n_nodes = int(network.active.sum() + network.capacity.clip(0, None).sum() + network.n_tutors)
 
     @staticmethod
@@ -286,13 +286,13 @@ class EuroMatching:
         every = np.arange(n_t)
         travel = self._scale(every, c.prior_km, km)
         cost = float(c.base_eur + self.eur[pairs].sum() + c.used_eur[used].sum() + travel[used].sum())
-        free_km = np.bincount(self.tutor[free], weights=self.km[free], minlength=n_t)
+        free_km = np.bincount(self.tutor[free], weights=self.km[free], minlength=n_t).astype(np.float64)
         priced = np.bincount(self.tutor[free], weights=price[free] - self.eur[free], minlength=n_t)
         exact = self._scale(every, start, free_km)
         return cost, np.asarray(exact - priced)
 
     def result(self, matched: _Matched) -> BackendResult:
-        """The plan of a node as the network's variables (arcs, class loads)."""
+        """Return the plan of a node as the network's variables (arcs, class loads)."""
         pairs = matched.pairs
         return _result_from_pairs(self.network, self.tutor[pairs], self.establishment[pairs])
 

@@ -96,3 +96,23 @@ def _line(n_tutors: int, capacity: int, prior: float, visits: int, step: float) 
 @pytest.mark.parametrize("capacity", [2, 3])
 def test_matching_search_across_tranches(prior: float, visits: int, step: float, capacity: int) -> None:
     _check(_line(3, capacity, prior, visits, step), "euros")
+
+
+def test_fewest_tutors_is_proven_by_matchings() -> None:
+    problem = _line(3, 2, 1500.0, 10, 0.08)
+    plan = tm.solve(problem, objective="tutors", cost_model=MODEL)
+    expected = brute_force_euros(problem, objective="tutors", model=MODEL)
+    assert plan.status is tm.Status.OPTIMAL
+    assert plan.solver == "euros-matching"
+    assert plan.n_tutors_used == expected.n_tutors
+
+
+def test_a_graph_too_large_for_one_blossom_goes_to_the_flows(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tutormatch.solve import _euros_matching as euros_matching
+
+    monkeypatch.setattr(euros_matching, "EXACT_NODES", 0)
+    problem = _line(3, 2, 1500.0, 10, 0.08)
+    plan = tm.solve(problem, objective="euros", cost_model=MODEL)
+    assert plan.status is tm.Status.OPTIMAL
+    assert not plan.solver.startswith("euros-matching")
+    assert plan.stats["model_eur"] == pytest.approx(brute_force_euros(problem, model=MODEL).euros, abs=0.01)

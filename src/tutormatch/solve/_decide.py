@@ -162,11 +162,9 @@ def _search(
     is ``"tutors"``; otherwise flows first, for at most :data:`FLOW_FIRST_NODES`
     nodes and a quarter of the time, then matchings for the rest.
     """
-    if not EuroMatching.supports(network):
+    if not (EuroMatching.supports(network) and EuroMatching.fits(network)):
         return "euros", EuroBackend(problem, model, objective).solve(network, options)
     matching = EuroMatching(network, costs)
-    if not matching.fits():
-        return "euros", EuroBackend(problem, model, objective).solve(network, options)
     flows_first = objective == "euros" and bool(np.any(network.capacity > 2))
     started = time.perf_counter()
     flows = None

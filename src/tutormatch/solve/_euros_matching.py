@@ -122,9 +122,20 @@ class EuroMatching:
         """Whether the gadget fits: no minimum load, no all-or-nothing."""
         return not (np.any(network.min_load > 0) or network.all_or_nothing)
 
-    def fits(self) -> bool:
-        """Whether the whole graph is small enough for one exact blossom."""
-        return self.n_nodes <= EXACT_NODES and 2 * len(self.tutor) <= EXACT_EDGES
+    @staticmethod
+    def fits(network: Network) -> bool:
+        """Whether the whole graph is small enough for one exact blossom (checked before building it)."""
+        nodes = int(network.active.sum() + network.capacity.clip(0, None).sum() + network.n_tutors)
+        members = np.bincount(
+            network.remote_class[network.active & (network.remote_class >= 0)], minlength=network.n_classes
+        )
+        places = network.capacity.clip(0, None)
+        # One edge a pair and a place; remote classes expanded (an upper bound).
+        linked = np.bincount(
+            network.link_class, weights=places[network.link_tutor], minlength=network.n_classes
+        )
+        edges = int(places[network.arc_tutor].sum()) + int(members @ linked)
+        return nodes <= EXACT_NODES and edges <= EXACT_EDGES
 
     # -- prices ----------------------------------------------------------------
 

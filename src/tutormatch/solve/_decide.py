@@ -85,7 +85,8 @@ def _decide(
         if budget is not None and math.isfinite(first_options.time_limit):
             # Leave time for the search within the budget if this plan exceeds it.
             first_options = dataclasses.replace(first_options, time_limit=first_options.time_limit / 2)
-        name, first = _search(problem, network, model, flows_objective, costs, first_options)
+        stop = None if budget is None else budget + BUDGET_TOLERANCE_EUR
+        name, first = _search(problem, network, model, flows_objective, costs, first_options, stop)
     within = budget is None or float(first.stats.get("model_eur", math.inf)) <= budget + BUDGET_TOLERANCE_EUR
     if within and (first.status is Status.OPTIMAL or not small):
         return name, first
@@ -149,6 +150,7 @@ def _search(
     objective: str,
     costs: EuroCosts,
     options: SolveOptions,
+    stop_above: float | None = None,
 ) -> tuple[str, BackendResult]:
     """Coverage, then euros (or fewest tutors): matchings where they fit, else flows.
 
@@ -163,7 +165,7 @@ def _search(
     nodes and a quarter of the time, then matchings for the rest.
     """
     if not (EuroMatching.supports(network) and EuroMatching.fits(network)):
-        return "euros", EuroBackend(problem, model, objective).solve(network, options)
+        return "euros", EuroBackend(problem, model, objective).solve(network, options, stop_above=stop_above)
     matching = EuroMatching(network, costs)
     flows_first = objective == "euros" and bool(np.any(network.capacity > 2))
     started = time.perf_counter()
@@ -173,11 +175,13 @@ def _search(
         if math.isfinite(options.time_limit):
             first_options = dataclasses.replace(options, time_limit=options.time_limit / 4)
         flows = EuroBackend(problem, model, objective, max_nodes=FLOW_FIRST_NODES).solve(
-            network, first_options
+            network, first_options, stop_above=stop_above
         )
         if flows.status is Status.OPTIMAL:
             return "euros", flows
-    result = matching.solve(_left(options, started))
+        if stop_above is not None and float(flows.stats.get("bound_eur", -math.inf)) > stop_above:
+            return "euros", flows
+    result = matching.solve(_left(options, started), stop_above=stop_above)
     if flows is None or result.status is Status.OPTIMAL or not flows.status.has_solution:
         return "euros-matching", result
     # Both stopped with a gap: the better plan, the better bound.

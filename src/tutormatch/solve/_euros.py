@@ -555,8 +555,14 @@ class EuroBackend:
 
     # -- the search ----------------------------------------------------------
 
-    def solve(self, network: Network, options: SolveOptions) -> BackendResult:
-        """Search as described in the module notes."""
+    def solve(
+        self, network: Network, options: SolveOptions, *, stop_above: float | None = None
+    ) -> BackendResult:
+        """Search as described in the module notes.
+
+        ``stop_above``: euros (objective ``"euros"``) beyond which the search may
+        stop once its proven bound passes them (a budget no plan can meet).
+        """
         started = time.perf_counter()
         deadline = started + options.time_limit if math.isfinite(options.time_limit) else math.inf
         costs = euro_costs(self.problem, network, self.model, self.objective)
@@ -652,6 +658,9 @@ class EuroBackend:
             if bound >= best.cost - tol:
                 heap.clear()
                 break
+            if stop_above is not None and not costs.tutor_weight and bound > stop_above:
+                heapq.heappush(heap, (bound, next(tick), node, solved))
+                break  # every plan at this coverage costs more: the caller's budget is out of reach
             if best.cost - bound <= options.relative_gap * abs(best.cost):
                 heapq.heappush(heap, (bound, next(tick), node, solved))
                 break  # close enough for the caller (SolveOptions.relative_gap): gap kept

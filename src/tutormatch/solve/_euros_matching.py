@@ -330,8 +330,13 @@ class EuroMatching:
             _Node(node.open, node.closed, node.forced, node.banned | {pair}),
         )
 
-    def solve(self, options: SolveOptions, *, max_nodes: int = 5_000) -> BackendResult:
-        """Best-first branch and bound on tranche crossings (module notes)."""
+    def solve(
+        self, options: SolveOptions, *, max_nodes: int = 5_000, stop_above: float | None = None
+    ) -> BackendResult:
+        """Best-first branch and bound (module notes).
+
+        ``stop_above``: as in :meth:`tutormatch.solve._euros.EuroBackend.solve`.
+        """
         started = time.perf_counter()
         deadline = started + options.time_limit if math.isfinite(options.time_limit) else math.inf
         net, c = self.network, self.costs
@@ -358,6 +363,9 @@ class EuroMatching:
             if bound >= best.cost - tol:
                 heap.clear()
                 break
+            if stop_above is not None and not c.tutor_weight and bound > stop_above:
+                heapq.heappush(heap, (bound, next(tick), node, m))
+                break  # every plan at this coverage costs more: the caller's budget is out of reach
             if best.cost - bound <= options.relative_gap * abs(best.cost):
                 heapq.heappush(heap, (bound, next(tick), node, m))
                 break

@@ -310,25 +310,28 @@ class EuroMatching:
     # -- the search ---------------------------------------------------------------
 
     def _children(self, node: _Node, m: _Matched) -> tuple[_Node, ...]:
-        """Branch on a tutor who kept their charge (open / closed), else on a tranche crossing."""
+        """Branch on the tutors who kept their charge (open / closed), else on a tranche crossing."""
         if len(m.cheat):
-            charge = self.costs.used_eur[m.cheat]
-            t = int(m.cheat[np.argmax(charge)])
-            return (
-                _Node(node.open | {t}, node.closed, node.forced, node.banned),
-                _Node(node.open, node.closed | {t}, node.forced, node.banned),
-            )
+            # Every tutor who kept their charge at once: all open, or the first
+            # k - 1 open and the k-th closed (k + 1 children that cover every plan).
+            order = m.cheat[np.argsort(-self.costs.used_eur[m.cheat], kind="stable")].tolist()
+            out = [_Node(node.open | set(order), node.closed, node.forced, node.banned)]
+            for k, t in enumerate(order):
+                out.append(_Node(node.open | set(order[:k]), node.closed | {t}, node.forced, node.banned))
+            return tuple(out)
         tutor = int(np.argmax(m.slack))
         mine = m.pairs[(self.tutor[m.pairs] == tutor) & (self.km[m.pairs] > 0)]
         if node.forced:
             mine = mine[~np.isin(mine, list(node.forced))]
         if len(mine) == 0:  # pragma: no cover - a slack needs a free on-site pair
             return ()
-        pair = int(mine[np.argmax(self.km[mine])])
-        return (
-            _Node(node.open, node.closed, node.forced | {pair}, node.banned),
-            _Node(node.open, node.closed, node.forced, node.banned | {pair}),
-        )
+        # The tutor's free on-site pairs a_1.. a_k, longest first: all in the plan
+        # (the tutor's mileage is then exact), or a_1.. a_(i-1) in and a_i out.
+        pairs = mine[np.argsort(-self.km[mine], kind="stable")].tolist()
+        out = [_Node(node.open, node.closed, node.forced | set(pairs), node.banned)]
+        for k, pair in enumerate(pairs):
+            out.append(_Node(node.open, node.closed, node.forced | set(pairs[:k]), node.banned | {pair}))
+        return tuple(out)
 
     def solve(
         self, options: SolveOptions, *, max_nodes: int = 5_000, stop_above: float | None = None

@@ -100,7 +100,7 @@ def _decide(
         covered_int = total_int - int(first.stats.get("uncovered_int", 0))
         price = spent / covered_int if first.status.has_solution and covered_int > 0 else None
         lagrange, least_uncovered = EuroBackend(problem, model, "euros").within_budget(
-            network, budget, _left(options, started), price_eur=price
+            network, budget, _left(options, started), price_eur=price, prove=objective == "euros"
         )
         total = int(network.priority_int[network.active].sum())
         coverage_bound = total - least_uncovered

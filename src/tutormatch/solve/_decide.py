@@ -110,7 +110,7 @@ def _decide(
                 lagrange, stats={**lagrange.stats, "priority_bound_int": coverage_bound}
             )
             name = "euros-lagrange"
-        if lagrange is not None and not small:
+        if lagrange is not None and (not small or lagrange.status is Status.OPTIMAL):
             return name, first
     bound = (
         float(first.bound) if objective == "euros" and budget is None and first.status.has_solution else None

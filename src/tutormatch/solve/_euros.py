@@ -593,7 +593,7 @@ class EuroBackend:
         savings. The plan's euros are then recomputed, never assumed.
         """
         need = solved.cost - budget
-        if need <= 0 or max_loss < 0:
+        if need <= 0 or max_loss < 0 or network.all_or_nothing:
             return None
         prio = network.priority_int
         n_t = network.n_tutors
@@ -622,7 +622,7 @@ class EuroBackend:
             for subset in subsets:
                 dropped = list(subset)
                 loss = int(prio[network.arc_establishment[dropped]].sum())
-                if loss > max_loss:
+                if loss > max_loss or len(mine) - len(dropped) + class_load[t] < network.min_load[t]:
                     continue
                 left_km = km[t] - float(costs.arc_km[dropped].sum())
                 saving = float(costs.arc_eur[dropped].sum()) + now
@@ -664,15 +664,17 @@ class EuroBackend:
                 continue
             loss, _, dropped, members = groups[g][k]
             arc_used[dropped] = False
+            level -= loss
             for e in members:
                 z[e] = False
                 # One fewer member of the class for one of its tutors (the most loaded).
                 links = np.flatnonzero((network.link_class == network.remote_class[e]) & (y > 0))
                 y[links[np.argmax(y[links])]] -= 1
-            level -= loss
         loads = np.bincount(network.arc_tutor[arc_used], minlength=n_t).astype(np.int64)
         if len(network.link_tutor):
             np.add.at(loads, network.link_tutor, y)
+        if (loads < network.min_load).any():
+            return None  # a class drop took a tutor below their minimum load
         cost = self._true_cost(network, costs, arc_used, z, loads)
         if cost > budget + BUDGET_TOLERANCE_EUR:
             return None

@@ -201,9 +201,10 @@ def pulp_worker(path: str, time_limit: float) -> None:
                 "status": pulp.LpSolution[prob.sol_status]
                 if hasattr(prob, "sol_status")
                 else pulp.LpStatus[code],
+                # Euros without the weight W of "tutors" (one sum for CBC, euros in the table).
                 "euros": None
                 if value is None
-                else float(value if math.isnan(budget) else pulp.value(pulp.lpSum(money))),
+                else float(pulp.value(pulp.lpSum(money)) - weight * sum(v.value() or 0 for v in w)),
                 "covered": None if value is None else float(pulp.value(covered)),
                 "tutors": None if value is None else sum(round(v.value() or 0) for v in w),
             }

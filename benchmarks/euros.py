@@ -50,6 +50,7 @@ class Row:
     covered: float
     tutors: int
     gap: float
+    gap_on: str = ""  # what the gap is on: "priority" (coverage not proven) or "euros"
 
 
 def _with_cia(tutors: Any, seed: int) -> Any:
@@ -95,6 +96,7 @@ def _tm_row(case: str, method: str, plan: Any, seconds: float) -> Row:
         plan.covered_priority,
         plan.n_tutors_used,
         float(plan.gap),
+        "priority" if plan.priority_bound > plan.covered_priority * (1 + 1e-12) else "euros",
     )
 
 
@@ -344,7 +346,8 @@ def markdown(rows: list[Row], time_limit: float, command: str) -> str:
         lines.append(
             f"| {r.case} | {r.method} | {r.status} | {r.seconds:.2f} | {shown} | {r.covered:g} | "
             f"{r.euros:,.2f} | "
-            f"{'' if not math.isfinite(r.gap) else f'{r.gap:.3%}'} | {r.tutors or ''} |"
+            f"{'' if not math.isfinite(r.gap) else f'{r.gap:.3%}'}"
+            f"{f' ({r.gap_on})' if math.isfinite(r.gap) and r.gap > 0 else ''} | {r.tutors or ''} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -116,3 +116,23 @@ def test_a_graph_too_large_for_one_blossom_goes_to_the_flows(monkeypatch: pytest
     assert plan.status is tm.Status.OPTIMAL
     assert not plan.solver.startswith("euros-matching")
     assert plan.stats["model_eur"] == pytest.approx(brute_force_euros(problem, model=MODEL).euros, abs=0.01)
+
+
+@pytest.mark.parametrize("objective", ["euros", "tutors"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_row_order_does_not_change_the_matching_plan(objective: str, seed: int) -> None:
+    from tests.conftest import random_frames
+    from tests.property.test_invariance import _shuffled, _with_ties
+
+    tutors, establishments = random_frames(25, 40, seed)
+    tutors = _with_ties(tutors).assign(capacity=lambda f: f["capacity"].clip(upper=2))
+    rng = np.random.default_rng(seed + 7)
+    options = {"max_distance_km": 30.0, "allow_remote": bool(seed)}
+    first = tm.solve(tm.Problem.from_frames(tutors, establishments, **options), objective=objective)
+    second = tm.solve(
+        tm.Problem.from_frames(_shuffled(tutors, rng), _shuffled(establishments, rng), **options),
+        objective=objective,
+    )
+    assert first.solver == "euros-matching"
+    pd.testing.assert_frame_equal(first.table(), second.table())
+    assert first.objective == second.objective

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -127,7 +129,7 @@ def test_row_order_does_not_change_the_matching_plan(objective: str, seed: int) 
     tutors, establishments = random_frames(25, 40, seed)
     tutors = _with_ties(tutors).assign(capacity=lambda f: f["capacity"].clip(upper=2))
     rng = np.random.default_rng(seed + 7)
-    options = {"max_distance_km": 30.0, "allow_remote": bool(seed)}
+    options: dict[str, Any] = {"max_distance_km": 30.0, "allow_remote": bool(seed)}
     first = tm.solve(tm.Problem.from_frames(tutors, establishments, **options), objective=objective)
     second = tm.solve(
         tm.Problem.from_frames(_shuffled(tutors, rng), _shuffled(establishments, rng), **options),

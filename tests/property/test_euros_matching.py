@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tutormatch as tm
+from tutormatch.io import make_uai
 from tutormatch.model import CostModel
 from tutormatch.solve._decide import _no_near_remote
 from tutormatch.solve._euros import euro_costs
@@ -77,7 +78,7 @@ def _line(n_tutors: int, capacity: int, prior: float, visits: int, step: float) 
     n_e = 4
     establishments = pd.DataFrame(
         {
-            "uai": [tm.testing.make_uai(f"013{i:04d}") for i in range(n_e)],
+            "uai": [make_uai(f"013{i:04d}") for i in range(n_e)],
             "lon": [5.0 + step * (i + 1) for i in range(n_e)],
             "lat": [43.5] * n_e,
             "visits_per_year": [visits] * n_e,

@@ -328,7 +328,7 @@ def full_suite() -> list[Case]:
             4000,
             source="allpairs",
             max_distance_km=math.inf,
-            methods=("tm-flow", "tm-csv", "ortools-mcf"),
+            methods=("tm-flow", "tm-csv", "ortools-mcf", "tm-cli", "ortools-script"),
             headline=True,
             **towns,  # type: ignore[arg-type]
         ),
@@ -349,7 +349,7 @@ def full_suite() -> list[Case]:
                 n,
                 n // 2,
                 rules=False,
-                methods=("kdtree", "tm-flow", "tm-csv", "ortools-mcf"),
+                methods=("kdtree", "tm-flow", "tm-csv", "ortools-mcf", "tm-cli", "ortools-script"),
                 series="scaling-60km-norules",
                 headline=n in (8000, 16000),
             )
@@ -741,6 +741,72 @@ def _run_tm_csv(case: Case, folder: Path, budget: float) -> Outcome:
     return _solve_outcome(load_problem(case, folder), "flow", None)
 
 
+@dataclass(frozen=True)
+class _Pairs:
+    """A plan read back from a file, as indices of the case's problem."""
+
+    tutor: IntArray
+    establishment: IntArray
+
+
+def _pairs_from_file(case: Case, folder: Path, path: Path, id_column: str) -> _Pairs:
+    """Map a plan file's ``uai`` and ``tutor_id`` columns to the problem's indices (after the clock)."""
+    import pandas as pd
+
+    problem = load_problem(case, folder)
+    rows = pd.read_csv(path, dtype=str, sep=None, engine="python", encoding="utf-8-sig")
+    rows = rows[rows[id_column].notna() & (rows[id_column] != "")]
+    tutor_index = {str(v): i for i, v in enumerate(problem.tutors.id)}
+    est_index = {str(v): i for i, v in enumerate(problem.establishments.id)}
+    return _Pairs(
+        np.array([tutor_index[v] for v in rows[id_column]], dtype=np.int64),
+        np.array([est_index[v] for v in rows["uai"]], dtype=np.int64),
+    )
+
+
+def _whole_process(argv: list[str], budget: float) -> float:
+    """Run a whole process; return its wall time in seconds."""
+    started = time.perf_counter()
+    completed = subprocess.run(argv, capture_output=True, text=True, timeout=budget, check=False)
+    seconds = time.perf_counter() - started
+    if completed.returncode != 0:
+        raise RuntimeError(f"{argv[1:3]} exited {completed.returncode}: {completed.stderr[-500:]}")
+    return seconds
+
+
+def _run_tm_cli(case: Case, folder: Path, budget: float) -> Outcome:
+    """``tutormatch solve tutors.csv establishments.csv --out DIR``: the whole process, plan files written."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "plan"
+        argv = [sys.executable, "-m", "tutormatch", "solve", str(folder / "tutors.csv")]
+        argv += [str(folder / "establishments.csv"), "--out", str(out), "--quiet", "--lang", "en"]
+        argv += ["--max-km", str(case.max_distance_km), "--no-remote"]
+        argv += ["--all-or-nothing"] if case.side == "all_or_nothing" else []
+        seconds = _whole_process(argv, budget)
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        plan = _pairs_from_file(case, folder, out / "assignment.csv", "tutor_id")
+    status = "optimal" if summary.get("status") == "optimal" else "not_proven"
+    return Outcome(None, status, detail={"process_seconds": seconds, "_plan": plan})
+
+
+def _run_ortools_script(case: Case, folder: Path, budget: float) -> Outcome:
+    """``benchmarks/baselines/ortools_nearest.py``: a hand-written script, the whole process."""
+    script = Path(__file__).with_name("baselines") / "ortools_nearest.py"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "plan.csv"
+        argv = [sys.executable, str(script), str(folder / "tutors.csv"), str(folder / "establishments.csv")]
+        argv += [str(out), str(case.k), str(case.max_distance_km)]
+        seconds = _whole_process(argv, budget)
+        plan = _pairs_from_file(case, folder, out, "tutor_id")
+    return Outcome(None, "heuristic", detail={"process_seconds": seconds, "_plan": plan})
+
+
+def _skip_whole(case: Case, info: dict[str, Any]) -> str | None:
+    if case.side != "none" or case.rules:
+        return "whole-process runs are measured on the pure shapes (the script knows no rules)"
+    return _skip_tm_csv(case, info)
+
+
 def _skip_tm_csv(case: Case, info: dict[str, Any]) -> str | None:
     if case.source == "nearest":
         return "built from a distance matrix, not from CSV files"
@@ -967,6 +1033,20 @@ METHODS: dict[str, Method] = {
         starts_from="",
         imports=("tutormatch", *_TM_IMPORTS),
     ),
+    "tm-cli": Method(
+        "tutormatch command line, whole process (CSV files to plan files)",
+        _run_tm_cli,
+        True,
+        _skip_whole,
+        starts_from="",
+    ),
+    "ortools-script": Method(
+        "OR-Tools flow on the k nearest, hand-written script, whole process (CSV to CSV)",
+        _run_ortools_script,
+        False,
+        _skip_whole,
+        starts_from="",
+    ),
     "tm-auto": Method(
         "tutormatch auto", _run_tm_auto, True, _never, starts_from="problem", imports=_TM_IMPORTS
     ),
@@ -1082,6 +1162,8 @@ def measure_in_process(case: Case, method: str, folder: Path, budget: float) -> 
         started = time.perf_counter()
         outcome = METHODS[method].run(case, folder, budget)
         seconds = time.perf_counter() - started
+    # A whole-process method times its process alone, not reading its plan back.
+    seconds = float(outcome.detail.get("process_seconds", seconds))
     peak_self = _peak_self_mb()
     _SETUP.clear()
     plan = outcome.detail.pop("_plan", None)

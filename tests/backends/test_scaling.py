@@ -65,14 +65,15 @@ def test_priorities_merged_by_rounding_warn() -> None:
 
 
 def test_import_loads_no_solver_nor_spatial_index() -> None:
-    # scipy.spatial, scipy.sparse and OR-Tools cost ~0.5 s to import; they
-    # load when a solve or a query needs them, not with `import tutormatch`.
+    # scipy.spatial, scipy.sparse and OR-Tools cost ~0.5 s to import, pandas
+    # ~0.4 s; they load when a solve or a query needs them, not with
+    # `import tutormatch` (its public names are lazy, PEP 562).
     import subprocess
     import sys
 
     code = (
         "import sys, tutormatch; "
-        "print(sorted(m for m in ('scipy.spatial', 'scipy.sparse', 'ortools') if m in sys.modules))"
+        "print(sorted(m for m in ('scipy', 'ortools', 'pandas', 'numpy', 'matplotlib') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

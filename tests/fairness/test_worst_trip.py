@@ -11,6 +11,8 @@ from hypothesis import event, given, settings
 
 import tutormatch as tm
 from tutormatch.model._eligibility import MODE_ONSITE
+from tutormatch.solve import _bottleneck as bottleneck
+from tutormatch.solve._bottleneck import WorstTripSearch
 from tutormatch.testing import assert_valid_plan, eligible_pair_table, tiny_problems
 
 
@@ -259,3 +261,40 @@ def test_travel_times_give_the_worst_trip_in_minutes_and_no_euros() -> None:
     plan = tm.solve(problem, objective="worst-trip")
     assert plan.max_distance_km == 40.0
     assert plan.fairness["price_of_fairness_eur"] is None
+
+
+def least_relaxed_index(search: WorstTripSearch, target: float, top: int) -> int:
+    """The least threshold index whose relaxation reaches ``target``, by trying every one."""
+    for i in range(top + 1):
+        if search.relaxed_priority(float(search.thresholds[i])) >= target * (1 - 1e-9):
+            return i
+    return top
+
+
+@pytest.mark.parametrize(("max_levels", "few_short"), [(6, 2), (2, 2), (1, 2), (6, 0)])
+@settings(max_examples=40)
+@given(problem=tiny_problems(8, 12, side_constraints=True))
+def test_the_level_search_finds_the_least_relaxed_threshold(
+    problem: tm.Problem, max_levels: int, few_short: int
+) -> None:
+    # The per-level search (cut and flow bounds) against a scan of every threshold,
+    # with priorities rounded to fewer levels too (the relaxation is then looser),
+    # and without testing cut bounds first (more tests that keep the rank).
+    base = tm.solve(problem, objective="km")
+    if not base.status.has_solution:
+        return
+    saved = bottleneck.MAX_LEVELS, bottleneck._FEW_SHORT
+    bottleneck.MAX_LEVELS, bottleneck._FEW_SHORT = max_levels, few_short
+    try:
+        search = WorstTripSearch.of(problem)
+        scan = WorstTripSearch.of(problem)
+        fixed = float(problem.establishments.priority[problem.fixed[:, 1]].sum())
+        target = base.covered_priority - fixed
+        top = int(np.searchsorted(search.thresholds, base.max_distance_km * (1 + 1e-12) + 1e-12, "right"))
+        top = max(top - 1, 0)
+        found = search.relaxed_lower_bound(target, top)
+    finally:
+        bottleneck.MAX_LEVELS, bottleneck._FEW_SHORT = saved
+    tight = scan.relaxed_priority(float(scan.thresholds[top])) <= target + 1e-6
+    event(f"levels searched one by one: {tight}")
+    assert found == least_relaxed_index(scan, target, top)

@@ -49,6 +49,23 @@ def test_exact_methods_reach_the_same_optimum_in_process(prepared: tuple[Path, d
     assert (greedy_uncovered, greedy_cost) >= (best_uncovered, best_cost)
 
 
+def test_whole_process_methods_read_back_their_plans(tmp_path: Path) -> None:
+    # The command line (CSV files to plan files) reaches tm-flow's optimum;
+    # the hand-written script (no eligibility rules) gives a valid plan; both
+    # are timed as processes.
+    case = _bench.Case("tiny-pure", 60, 30, departements=("13",), rules=False, methods=("tm-flow",))
+    folder = tmp_path / case.name
+    _bench.prepare(case, folder)
+    flow = _bench.measure_in_process(case, "tm-flow", folder, budget=30.0)
+    cli = _bench.measure_in_process(case, "tm-cli", folder, budget=60.0)
+    script = _bench.measure_in_process(case, "ortools-script", folder, budget=60.0)
+    assert cli["status"] == "optimal"
+    assert (cli["uncovered"], cli["cost"], cli["broken"]) == (flow["uncovered"], flow["cost"], "")
+    assert script["broken"] == ""
+    assert (script["uncovered"], script["cost"]) >= (flow["uncovered"], flow["cost"])
+    assert cli["seconds"] == cli["detail"]["process_seconds"] > 0
+
+
 def test_suite_runs_in_subprocesses_and_writes_a_table(tmp_path: Path) -> None:
     rows, infos = _bench.run_suite([TINY], tmp_path / "work", repeats=1, echo=lambda _: None)
     by_method = {row.method: row for row in rows}

@@ -32,6 +32,7 @@ import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -47,6 +48,24 @@ FloatArray = npt.NDArray[np.float64]
 #: still a valid relaxation, only a weaker filter).
 MAX_LEVELS = 6
 _REL_TOL = 1e-9
+#: A level this few short of its rank tests its cut's bound next, not the middle.
+_FEW_SHORT = 2
+
+
+@dataclass(frozen=True)
+class _LevelGraph:
+    """The max-flow arcs of one priority level: fixed arcs, then pairs by distance."""
+
+    tails: npt.NDArray[np.int32]
+    heads: npt.NDArray[np.int32]
+    caps: IntArray
+    n_fixed: int
+    pair_d: FloatArray
+    n_nodes: int
+
+    @property
+    def n_sinks(self) -> int:
+        return int(np.count_nonzero(self.heads[: self.n_fixed] == 1))
 
 
 def restrict(problem: Problem, threshold: float) -> Problem:
@@ -121,7 +140,6 @@ class WorstTripSearch:
     # -- the relaxed test ------------------------------------------------------
 
     def _build(self) -> None:
-
         p = self.problem
         c = p.candidates
         n_t, n_e = p.n_tutors, p.n_establishments
@@ -131,7 +149,7 @@ class WorstTripSearch:
         keep = ~fixed_e[c.establishment]
         order = np.argsort(c.distance_km[keep], kind="stable")
         pair_t, pair_e = c.tutor[keep][order], c.establishment[keep][order]
-        self._pair_d = c.distance_km[keep][order]
+        pair_d = c.distance_km[keep][order]
         n_c = c.n_classes
         source, sink = 0, 1
         tutor_node = 2 + np.arange(n_t, dtype=np.int64)
@@ -139,36 +157,9 @@ class WorstTripSearch:
         est_node = 2 + n_t + n_c + np.arange(n_e, dtype=np.int64)
         in_class = np.flatnonzero((c.remote_class >= 0) & ~fixed_e)
         free_e = np.flatnonzero(~fixed_e)
-        tails = np.concatenate(
-            (
-                np.full(n_t, source),
-                tutor_node[c.link_tutor],
-                class_node[c.remote_class[in_class]],
-                est_node[free_e],
-                tutor_node[pair_t],
-            )
-        )
-        heads = np.concatenate(
-            (
-                tutor_node,
-                class_node[c.link_class],
-                est_node[in_class],
-                np.full(len(free_e), sink),
-                est_node[pair_e],
-            )
-        )
-        caps = np.concatenate(
-            (places, places[c.link_tutor], np.ones(len(in_class) + len(free_e) + len(pair_t), dtype=np.int64))
-        ).astype(np.int64)
-        # Arcs without the pairs; each test builds a graph with the pairs it allows.
-        self._tails, self._heads, self._caps = tails, heads, caps
-        n_fixed_arcs = n_t + len(c.link_tutor) + len(in_class) + len(free_e)
-        self._n_fixed_arcs = n_fixed_arcs
-        first_sink = n_t + len(c.link_tutor) + len(in_class)
-        self._sink_arcs = np.arange(first_sink, first_sink + len(free_e), dtype=np.int32)
-        self._free_e = free_e
         # Priority levels (rounded up to at most MAX_LEVELS: still a relaxation).
-        prio = p.establishments.priority[free_e].astype(np.float64)
+        prio = p.establishments.priority.astype(np.float64)
+        prio[fixed_e] = 0.0
         levels = np.unique(prio[prio > 0])[::-1]
         if len(levels) > MAX_LEVELS:
             levels = levels[np.linspace(0, len(levels) - 1, MAX_LEVELS).round().astype(int)]
@@ -176,9 +167,51 @@ class WorstTripSearch:
         rounded = np.zeros_like(prio)
         for level in levels[::-1]:  # ascending: each priority rounds up to the next level
             rounded[(prio <= level) & (rounded == 0) & (prio > 0)] = level
-        self._levels = levels
-        self._rounded = rounded
-        self._level_sizes = np.array([(rounded >= level).sum() for level in levels], dtype=np.float64)
+        self._levels = levels[::-1].copy()  # ascending: the largest set of establishments first
+        self._steps = self._levels - np.append(0.0, self._levels[:-1])
+        self._graphs: list[_LevelGraph] = []
+        for level in self._levels:
+            # Level k's rank only involves its establishments: the others' arcs are left out.
+            member = rounded >= level
+            cls = in_class[member[in_class]]
+            ests = free_e[member[free_e]]
+            pairs = member[pair_e]
+            fixed_tails = np.concatenate(
+                (
+                    np.full(n_t, source),
+                    tutor_node[c.link_tutor],
+                    class_node[c.remote_class[cls]],
+                    est_node[ests],
+                )
+            )
+            fixed_heads = np.concatenate(
+                (tutor_node, class_node[c.link_class], est_node[cls], np.full(len(ests), sink))
+            )
+            fixed_caps = np.concatenate(
+                (places, places[c.link_tutor], np.ones(len(cls) + len(ests), dtype=np.int64))
+            )
+            self._graphs.append(
+                _LevelGraph(
+                    tails=np.concatenate((fixed_tails, tutor_node[pair_t[pairs]])).astype(np.int32),
+                    heads=np.concatenate((fixed_heads, est_node[pair_e[pairs]])).astype(np.int32),
+                    caps=np.concatenate((fixed_caps, np.ones(int(pairs.sum()), dtype=np.int64))),
+                    n_fixed=len(fixed_tails),
+                    pair_d=pair_d[pairs],
+                    n_nodes=2 + n_t + n_c + n_e,
+                )
+            )
+
+    def _rank(self, k: int, threshold: float) -> tuple[int, Any]:
+        """Return level ``k``'s rank under ``threshold`` and the solved max flow."""
+        from ortools.graph.python import max_flow
+
+        graph = self._graphs[k]
+        n = graph.n_fixed + int(np.searchsorted(graph.pair_d, threshold, side="right"))
+        g = max_flow.SimpleMaxFlow()
+        g.add_arcs_with_capacity(graph.tails[:n], graph.heads[:n], graph.caps[:n])
+        g.solve(0, 1)
+        self.flow_tests += 1
+        return int(g.optimal_flow()), g
 
     def relaxed_priority(self, threshold: float, target: float = -math.inf) -> float:
         """Return an upper bound on the priority of non-fixed establishments coverable under ``threshold``.
@@ -187,47 +220,92 @@ class WorstTripSearch:
         soon as the bound falls below ``target`` the test stops (the smaller
         sets' ranks are bounded by the larger ones', and by their sizes).
         """
-        from ortools.graph.python import max_flow
+        return float(sum(self._relaxed_terms(threshold, target)))
 
-        n = self._n_fixed_arcs + int(np.searchsorted(self._pair_d, threshold, side="right"))
-        g = max_flow.SimpleMaxFlow()
-        g.add_arcs_with_capacity(
-            self._tails[:n].astype(np.int32), self._heads[:n].astype(np.int32), self._caps[:n]
-        )
-        levels = self._levels[::-1]  # ascending: the largest set first
-        steps = levels - np.append(0.0, levels[:-1])
-        bound = steps * self._level_sizes[::-1]  # each level's term, bounded by its size
-        for k, level in enumerate(levels):
-            if len(levels) > 1:
-                g.set_arcs_capacity(self._sink_arcs, (self._rounded >= level).astype(np.int64))
-            g.solve(0, 1)
-            self.flow_tests += 1
-            rank = g.optimal_flow()
+    def _relaxed_terms(self, threshold: float, target: float = -math.inf) -> list[float]:
+        steps = self._steps
+        bound = steps * np.array([g.n_sinks for g in self._graphs], dtype=np.float64)
+        ranks: list[float] = []
+        for k in range(len(steps)):
+            rank, _ = self._rank(k, threshold)
+            ranks.append(rank)
             bound[k] = steps[k] * rank
             bound[k + 1 :] = np.minimum(bound[k + 1 :], steps[k + 1 :] * rank)
             if bound.sum() < target * (1 - _REL_TOL):
                 break
-        return float(bound.sum())
+        self._last_ranks = ranks
+        return [float(b) for b in bound]
 
     def relaxed_lower_bound(self, target: float, top: int) -> int:
         """Return the index of the least threshold whose relaxation reaches ``target`` priority.
 
         ``top`` is an index known to keep the coverage (the plan without the
         criterion's worst trip).
-        """
 
+        When the relaxation at ``top`` reaches exactly ``target`` (the usual
+        case), reaching it means keeping every level's rank, and each level
+        is searched on its own (the largest set first, the others from its
+        answer up), each test narrowing the interval by more than half: a
+        level that falls ``d`` short under ``T`` stays short until ``d`` new
+        pairs cross its minimum cut, and one that keeps its rank keeps it
+        down to the longest pair its flow uses.
+        """
+        reach = target * (1 - _REL_TOL)
+        at_top = self._relaxed_terms(float(self.thresholds[top]), target)
+        if sum(at_top) < reach:
+            return top
+        if sum(at_top) > target * (1 + _REL_TOL) + _REL_TOL or len(self._last_ranks) < len(self._steps):
+            return self._bisect_relaxed(target, top)
+        lo = 0
+        for k, rank in enumerate(self._last_ranks):
+            lo = self._least_keeping(k, int(rank), lo, top)
+        return lo
+
+    def _bisect_relaxed(self, target: float, top: int) -> int:
         def ok(i: int) -> bool:
             return self.relaxed_priority(float(self.thresholds[i]), target) >= target * (1 - _REL_TOL)
 
         lo, hi = 0, top
-        if not ok(hi):
-            return hi
         while lo < hi:
             mid = (lo + hi) // 2
             if ok(mid):
                 hi = mid
             else:
                 lo = mid + 1
+        return lo
+
+    def _least_keeping(self, k: int, need: int, lo: int, hi: int) -> int:
+        """Return the least index in ``[lo, hi]`` where level ``k`` keeps rank ``need`` (true at ``hi``)."""
+        graph = self._graphs[k]
+        thresholds = self.thresholds
+        mid = lo  # the first test is at ``lo``: the answer of the previous level often holds
+        while lo < hi:
+            rank, g = self._rank(k, float(thresholds[mid]))
+            n = graph.n_fixed + int(np.searchsorted(graph.pair_d, thresholds[mid], side="right"))
+            if rank >= need:
+                # The flow only uses pairs up to its longest one: the rank holds there already.
+                used = np.flatnonzero(g.flows(np.arange(graph.n_fixed, n, dtype=np.int32)))
+                longest = float(graph.pair_d[used[-1]]) if len(used) else 0.0
+                hi = min(mid, int(np.searchsorted(thresholds, longest)))
+            else:
+                # The minimum cut's capacity grows by one per new pair that crosses it.
+                short = need - rank
+                firsts = []
+                for sink_side in (False, True):
+                    nodes = g.get_sink_side_min_cut() if sink_side else g.get_source_side_min_cut()
+                    side = np.zeros(graph.n_nodes, dtype=bool)
+                    side[np.asarray(nodes, dtype=np.int64)] = True
+                    if sink_side:
+                        side = ~side
+                    where = np.flatnonzero(side[graph.tails[n:]] & ~side[graph.heads[n:]])
+                    if len(where) < short:  # the rank is reached at ``hi``: a solver defect
+                        raise RuntimeError("worst trip: a max flow's rank fell between two thresholds")
+                    firsts.append(float(graph.pair_d[n - graph.n_fixed + where[short - 1]]))
+                lo = max(mid + 1, int(np.searchsorted(thresholds, max(firsts))))
+                if short <= _FEW_SHORT:
+                    mid = lo  # a cut that few pairs cross is often the very answer: test it
+                    continue
+            mid = (lo + hi) // 2
         return lo
 
     def least_feasible(self, start: int, stop: int, feasible: Callable[[int], bool]) -> int:

@@ -50,6 +50,7 @@ class Row:
     covered: float
     tutors: int
     gap: float
+    gap_on: str = ""  # what the gap is on: "priority" (coverage not proven) or "euros"
 
 
 def _with_cia(tutors: Any, seed: int) -> Any:
@@ -95,18 +96,26 @@ def _tm_row(case: str, method: str, plan: Any, seconds: float) -> Row:
         plan.covered_priority,
         plan.n_tutors_used,
         float(plan.gap),
+        "priority" if plan.priority_bound > plan.covered_priority * (1 + 1e-12) else "euros",
     )
 
 
-def _export(problem: Any, model: Any, path: Path) -> float:
-    """Write the pairs for the PuLP worker; return the optimal covered priority."""
+def _export(
+    problem: Any, model: Any, path: Path, *, objective: str = "euros", budget: float | None = None
+) -> float:
+    """Write the pairs for the PuLP worker; return the optimal covered priority.
+
+    ``"tutors"``: every tutor's charge gains the weight W of the flows (fewest
+    tutors first). A budget: the worker maximises the covered priority within
+    it (one phase: a user's first solve).
+    """
     import tutormatch as tm
     from tutormatch.solve._euros import euro_costs
     from tutormatch.solve._network import build_network
     from tutormatch.solve._pool import full_pool
 
     network = build_network(problem, full_pool(problem))
-    costs = euro_costs(problem, network, model, "euros")
+    costs = euro_costs(problem, network, model, objective)
     covered = tm.solve(problem).covered_priority
     np.savez(
         path,
@@ -121,6 +130,8 @@ def _export(problem: Any, model: Any, path: Path) -> float:
         rates=costs.rates,
         bounds=costs.bounds_km,
         covered=np.array([covered]),
+        budget=np.array([math.nan if budget is None else budget]),
+        weight=np.array([costs.tutor_weight]),
     )
     return covered
 
@@ -167,11 +178,17 @@ def pulp_worker(path: str, time_limit: float) -> None:
             money.append(rate * part)
         if parts:
             prob += pulp.lpSum(p for p, _ in parts) == pulp.lpSum(float(km[a]) * x[a] for a in arcs)
-    prob += (
-        pulp.lpSum(float(d["priority"][ei]) * x[a] for a, ei in enumerate(e.tolist()))
-        >= float(d["covered"][0]) - 1e-6
-    )
-    prob += pulp.lpSum(money)
+    covered = pulp.lpSum(float(d["priority"][ei]) * x[a] for a, ei in enumerate(e.tolist()))
+    budget = float(d["budget"][0])
+    weight = float(d["weight"][0])
+    if math.isnan(budget):
+        prob += covered >= float(d["covered"][0]) - 1e-6
+        prob += pulp.lpSum(money)
+    else:
+        # Weight W is in "used" (tutors): the budget counts euros only.
+        prob += pulp.lpSum(money) - weight * pulp.lpSum(w) <= budget
+        prob.sense = pulp.LpMaximize
+        prob += covered
     solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=0.0)
     code = prob.solve(solver)
     seconds = time.perf_counter() - started
@@ -186,16 +203,21 @@ def pulp_worker(path: str, time_limit: float) -> None:
                 "status": pulp.LpSolution[prob.sol_status]
                 if hasattr(prob, "sol_status")
                 else pulp.LpStatus[code],
-                "euros": None if value is None else float(value),
+                # Euros without the weight W of "tutors" (one sum for CBC, euros in the table).
+                "euros": None
+                if value is None
+                else float(pulp.value(pulp.lpSum(money)) - weight * sum(v.value() or 0 for v in w)),
+                "covered": None if value is None else float(pulp.value(covered)),
+                "tutors": None if value is None else sum(round(v.value() or 0) for v in w),
             }
         )
     )
 
 
-def run(national: bool, time_limit: float, *, only: str = "", baselines: bool = True) -> list[Row]:
-    """Run every case with every method."""
-    import tutormatch as tm
-    from tutormatch.model import CostModel
+def _baselines(
+    name: str, problem: Any, model: Any, objective: str, budget: float | None, time_limit: float
+) -> list[Row]:
+    """Naive CP-SAT and PuLP + CBC on one case (objective, budget)."""
     from tutormatch.solve import SolveOptions
     from tutormatch.solve._euros import euro_costs
     from tutormatch.solve._euros_cpsat import solve_euros_cpsat
@@ -203,80 +225,102 @@ def run(national: bool, time_limit: float, *, only: str = "", baselines: bool = 
     from tutormatch.solve._pool import full_pool
 
     rows: list[Row] = []
+    # Naive CP-SAT: the exact model, no hint, no bound from the flows.
+    started = time.perf_counter()
+    network = build_network(problem, full_pool(problem))
+    costs = euro_costs(problem, network, model, objective)
+    naive = solve_euros_cpsat(
+        network, costs, SolveOptions(time_limit=time_limit), objective=objective, budget_eur=budget
+    )
+    used = np.zeros(network.n_tutors, dtype=bool)
+    if naive.status.has_solution:
+        used[network.arc_tutor[naive.arc_used]] = True
+    covered = math.nan
+    if naive.status.has_solution:
+        on = np.zeros(network.n_establishments, dtype=bool)
+        on[network.arc_establishment[naive.arc_used]] = True
+        covered = float(problem.establishments.priority[on].sum())
+    rows.append(
+        Row(
+            name,
+            "naive CP-SAT",
+            time.perf_counter() - started,
+            naive.status.value,
+            float(naive.stats.get("model_eur", math.nan)),
+            covered,
+            int(used.sum()),
+            math.nan,
+        )
+    )
+    print(rows[-1], flush=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "case.npz"
+        _export(problem, model, path, objective=objective, budget=budget)
+        try:
+            done = subprocess.run(
+                [sys.executable, __file__, "--pulp-worker", str(path), "--time-limit", str(time_limit)],
+                capture_output=True,
+                text=True,
+                timeout=time_limit * 3 + 120,
+                check=False,
+            )
+            out = json.loads(done.stdout.strip().splitlines()[-1])
+            rows.append(
+                Row(
+                    name,
+                    "PuLP + CBC",
+                    out["seconds"],
+                    out["status"],
+                    math.nan if out["euros"] is None else out["euros"],
+                    math.nan if out["covered"] is None else out["covered"],
+                    int(out["tutors"] or 0),
+                    math.nan,
+                )
+            )
+        except (subprocess.TimeoutExpired, IndexError, json.JSONDecodeError) as exc:
+            rows.append(
+                Row(
+                    name,
+                    "PuLP + CBC",
+                    math.nan,
+                    f"failed ({type(exc).__name__})",
+                    math.nan,
+                    math.nan,
+                    0,
+                    math.nan,
+                )
+            )
+    print(rows[-1], flush=True)
+    return rows
+
+
+def run(national: bool, time_limit: float, *, only: str = "", baselines: bool = True) -> list[Row]:
+    """Run every case with every method."""
+    import tutormatch as tm
+    from tutormatch.model import CostModel
+
+    rows: list[Row] = []
     for name, problem, kw in cases(national):
         if only not in name:
             continue
         model = CostModel(fixed_cost_eur=300)
+        objective = str(kw.get("objective"))
         started = time.perf_counter()
         plan = tm.solve(problem, cost_model=model, time_limit=time_limit, **kw)
         rows.append(_tm_row(name, "tutormatch", plan, time.perf_counter() - started))
         print(rows[-1], flush=True)
-        if kw.get("objective") == "euros" and "candidates" not in name:
+        if baselines:
+            # The weight W makes the "tutors" objective one sum: what a user's MIP would minimise.
+            rows.extend(_baselines(name, problem, model, objective, None, time_limit))
+        if objective == "euros" and "candidates" not in name:
             budget = 0.9 * plan.objective
+            case = name + ", budget -10 %"
             started = time.perf_counter()
             within = tm.solve(problem, cost_model=model, time_limit=time_limit, budget_eur=budget, **kw)
-            rows.append(_tm_row(name + ", budget -10 %", "tutormatch", within, time.perf_counter() - started))
+            rows.append(_tm_row(case, "tutormatch", within, time.perf_counter() - started))
             print(rows[-1], flush=True)
-        if kw.get("objective") != "euros" or not baselines:
-            continue
-        # Naive CP-SAT: the exact model, no hint, no bound from the flows.
-        started = time.perf_counter()
-        network = build_network(problem, full_pool(problem))
-        costs = euro_costs(problem, network, model, "euros")
-        naive = solve_euros_cpsat(
-            network, costs, SolveOptions(time_limit=time_limit), objective="euros", budget_eur=None
-        )
-        rows.append(
-            Row(
-                name,
-                "naive CP-SAT",
-                time.perf_counter() - started,
-                naive.status.value,
-                float(naive.stats.get("model_eur", math.nan)),
-                math.nan,
-                0,
-                math.nan,
-            )
-        )
-        print(rows[-1], flush=True)
-        with tempfile.TemporaryDirectory() as scratch:
-            path = Path(scratch) / "case.npz"
-            _export(problem, model, path)
-            try:
-                done = subprocess.run(
-                    [sys.executable, __file__, "--pulp-worker", str(path), "--time-limit", str(time_limit)],
-                    capture_output=True,
-                    text=True,
-                    timeout=time_limit * 3 + 120,
-                    check=False,
-                )
-                out = json.loads(done.stdout.strip().splitlines()[-1])
-                rows.append(
-                    Row(
-                        name,
-                        "PuLP + CBC",
-                        out["seconds"],
-                        out["status"],
-                        out["euros"] or math.nan,
-                        math.nan,
-                        0,
-                        math.nan,
-                    )
-                )
-            except (subprocess.TimeoutExpired, IndexError, json.JSONDecodeError) as exc:
-                rows.append(
-                    Row(
-                        name,
-                        "PuLP + CBC",
-                        math.nan,
-                        f"failed ({type(exc).__name__})",
-                        math.nan,
-                        math.nan,
-                        0,
-                        math.nan,
-                    )
-                )
-        print(rows[-1], flush=True)
+            if baselines:
+                rows.extend(_baselines(case, problem, model, "euros", budget, time_limit))
     return rows
 
 
@@ -290,8 +334,8 @@ def markdown(rows: list[Row], time_limit: float, command: str) -> str:
         "the report's total, yearly km rounded to whole km per tutor).",
         "Ratio = the method's time / tutormatch's. Machine: 2 cores shared with other jobs.",
         "",
-        "| case | method | status | seconds | ratio | euros | gap | tutors |",
-        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| case | method | status | seconds | ratio | priority covered | euros | gap | tutors |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     ours = {r.case: r.seconds for r in rows if r.method == "tutormatch"}
     for r in rows:
@@ -300,8 +344,10 @@ def markdown(rows: list[Row], time_limit: float, command: str) -> str:
         proven = r.status in ("optimal", "Optimal Solution Found")
         shown = "" if r.method == "tutormatch" else f"{'' if proven else '≥ '}{ratio:.0f}x"
         lines.append(
-            f"| {r.case} | {r.method} | {r.status} | {r.seconds:.2f} | {shown} | {r.euros:,.2f} | "
-            f"{'' if not math.isfinite(r.gap) else f'{r.gap:.3%}'} | {r.tutors or ''} |"
+            f"| {r.case} | {r.method} | {r.status} | {r.seconds:.2f} | {shown} | {r.covered:g} | "
+            f"{r.euros:,.2f} | "
+            f"{'' if not math.isfinite(r.gap) else f'{r.gap:.3%}'}"
+            f"{f' ({r.gap_on})' if math.isfinite(r.gap) and r.gap > 0 else ''} | {r.tutors or ''} |"
         )
     return "\n".join(lines) + "\n"
 

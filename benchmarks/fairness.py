@@ -5,6 +5,8 @@ Usage::
     python benchmarks/fairness.py                # académie example + national 8,000 x 4,000
     python benchmarks/fairness.py --no-baseline  # tutormatch only
     python benchmarks/fairness.py --national-only
+    python benchmarks/fairness.py --criteria     # every criterion of the ordered engine, timed
+    python benchmarks/fairness.py --criteria --national --time-limit 60
 
 Cases: the example académie (500 x 260, remote allowed, priorities 1-3) and
 a national synthetic instance (8,000 establishments x 4,000 tutors on real
@@ -157,14 +159,136 @@ def _row(name: str, problem: Any, baseline: bool, time_limit: float) -> None:
         )
 
 
+def _naive_criterion(problem: Any, name: str, covered: float, time_limit: float) -> tuple[float, str, float]:
+    """What a user would write for one criterion: one boolean per eligible pair, coverage fixed."""
+    from ortools.sat.python import cp_model
+
+    c = problem.candidates
+    started = time.perf_counter()
+    m = cp_model.CpModel()
+    x = [m.new_bool_var(f"x{i}") for i in range(c.n_pairs)]
+    cap = problem.tutors.capacity
+    by_t: dict[int, list[int]] = {}
+    by_e: dict[int, list[int]] = {}
+    for i, (t, e) in enumerate(zip(c.tutor.tolist(), c.establishment.tolist(), strict=True)):
+        by_t.setdefault(t, []).append(i)
+        by_e.setdefault(e, []).append(i)
+    prio = np.round(problem.establishments.priority * 1000).astype(int)
+    m.add(sum(int(prio[e]) * x[i] for e, ii in by_e.items() for i in ii) >= round(covered * 1000))
+    for ii in by_e.values():
+        m.add(sum(x[i] for i in ii) <= 1)
+    loads = {t: sum(x[i] for i in ii) for t, ii in by_t.items()}
+    for t, load in loads.items():
+        m.add(load <= int(cap[t]))
+    if name == "worst-year":
+        visits = problem.establishments.visits_per_year[c.establishment]
+        metres = np.round(2 * visits * c.distance_km * problem.detour_factor * 1000).astype(int)
+        worst = m.new_int_var(0, int(metres.sum()), "worst")
+        for ii in by_t.values():
+            m.add(worst >= sum(int(metres[i]) * x[i] for i in ii))
+        m.minimize(worst)
+        scale = 1000.0
+    elif name == "full-loads":
+        full = []
+        for t, load in loads.items():
+            f = m.new_bool_var(f"f{t}")
+            m.add(load == int(cap[t])).only_enforce_if(f)
+            full.append(f)
+        m.maximize(sum(full))
+        scale = 1.0
+    else:  # groups
+        labels = problem.establishments.agence_comptable
+        serve: dict[tuple[str, int], Any] = {}
+        for i, (t, e) in enumerate(zip(c.tutor.tolist(), c.establishment.tolist(), strict=True)):
+            g = labels[e]
+            if g:
+                key = (g, t)
+                if key not in serve:
+                    serve[key] = m.new_bool_var(f"u{len(serve)}")
+                m.add_implication(x[i], serve[key])
+        split = []
+        for g in sorted({g for g, _ in serve}):
+            us = [v for (h, _), v in serve.items() if h == g]
+            s_g = m.new_bool_var(f"s{g}")
+            m.add(sum(us) <= 1 + len(us) * s_g)
+            split.append(s_g)
+        m.minimize(sum(split))
+        scale = 1.0
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.num_workers = 2
+    status = solver.solve(m)
+    found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    return (
+        time.perf_counter() - started,
+        solver.status_name(status),
+        solver.objective_value / scale if found else math.nan,
+    )
+
+
+def _criteria_rows(name: str, problem: Any, baseline: bool, time_limit: float, groups_hard: bool) -> None:
+    """One row per criterion: ``[coverage, criterion]`` (then the least km), its value and proof."""
+    import tutormatch as tm
+
+    for criterion in ("worst-trip", "worst-year", "full-loads", "groups", "tutors", "euros", "km"):
+        started = time.perf_counter()
+        plan = tm.solve(problem, objective=["coverage", criterion], time_limit=time_limit)
+        seconds = time.perf_counter() - started
+        entry = next((c for c in plan.criteria if c["name"] == criterion), None)
+        value = f"{entry['value']:,.3f}" if entry else "n/a"
+        bound = entry.get("bound") if entry else None
+        if entry and entry.get("proven", plan.status is tm.Status.OPTIMAL):
+            proof = "proven"
+        elif bound is not None and math.isfinite(bound):
+            proof = f"bound {bound:,.3f}"
+        else:
+            proof = "not proven, no bound"
+        print(
+            f"| {name} | {criterion} | {seconds:.2f} s | {plan.status.value} | {value} | {proof} | "
+            f"{plan.solver}; {plan.message[:120]} |",
+            flush=True,
+        )
+        if baseline and criterion in ("worst-year", "full-loads", "groups") and not problem.allow_remote:
+            t, status, found = _naive_criterion(problem, criterion, plan.covered_priority, time_limit)
+            print(
+                f"| {name} | naive CP-SAT {criterion} | {t:.2f} s | {status} | "
+                f"{f'{found:,.3f}' if math.isfinite(found) else 'no plan'} | | x{t / seconds:.1f} the time |",
+                flush=True,
+            )
+    if groups_hard:
+        started = time.perf_counter()
+        plan = tm.solve(problem, groups="hard", time_limit=time_limit)
+        print(
+            f"| {name} | groups='hard' | {time.perf_counter() - started:.2f} s | {plan.status.value} | "
+            f"{plan.n_covered} covered | | {plan.message[:120]} |",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--national-only", action="store_true")
+    parser.add_argument("--criteria", action="store_true", help="every criterion of the ordered engine")
+    parser.add_argument("--national", action="store_true", help="with --criteria: the national case too")
     parser.add_argument("--time-limit", type=float, default=60.0)
     args = parser.parse_args()
     import tutormatch as tm
     from tutormatch.datasets import example_frames, synthetic_instance
+
+    if args.criteria:
+        print("| case | criterion | time | status | value | proof | method |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        tutors, est = example_frames()
+        if not args.national_only:
+            onsite = tm.Problem.from_frames(tutors, est, allow_remote=False)
+            _criteria_rows("académie, on-site", onsite, not args.no_baseline, args.time_limit, True)
+            _criteria_rows("académie, remote allowed", tm.example_problem(), False, args.time_limit, False)
+        if args.national or args.national_only:
+            tutors, est = synthetic_instance(8000, 4000, structure="communes", seed=0, capacity=2)
+            national = tm.Problem.from_frames(tutors, est, max_distance_km=60.0, allow_remote=False)
+            _criteria_rows("national 8,000 x 4,000", national, False, args.time_limit, False)
+        return
 
     print("| case | method | time | status | worst trip | notes |")
     print("| --- | --- | --- | --- | --- | --- |")

@@ -4,7 +4,8 @@
 
     tutormatch solve TUTORS ESTABLISHMENTS --max-km 60 --out DIR
                      [--no-remote] [--time-limit S] [--fixed F] [--forbidden F] [--sheet NAME]
-                     [--objective km|euros|tutors|worst-trip|coverage,worst-trip,euros~2%]
+                     [--objective km|euros|tutors|worst-trip|worst-year|full-loads|groups
+                                  |coverage,worst-trip,euros~2%] [--groups hard]
                      [--budget-eur X] [--fixed-cost-eur X]
                      [--report [--pseudonymise]] [--lang fr|en]
     tutormatch demo [--out DIR]          solve the built-in example académie (with reports)
@@ -17,8 +18,8 @@
     tutormatch repair PLAN_DIR --withdraw T0012 [--at YYYY-MM] --out DIR
                                          re-plan a rollout after tutors withdraw, fewest changes first
     tutormatch example --out DIR         write the example's input files
-    tutormatch pareto TUTORS ESTABLISHMENTS --out DIR [--y euros|km] [--points N]
-                                         the front of the worst trip against a cost
+    tutormatch pareto TUTORS ESTABLISHMENTS --out DIR [--x worst-trip] [--y euros] [--points N]
+                                         the front of two criteria (pareto.csv, pareto.png)
     tutormatch compare SCENARIOS.toml --out DIR [--jobs N] [--lang fr|en]
                                          solve scenarios and compare them (CSV, XLSX, HTML)
     tutormatch bench                     moved: `python benchmarks/run.py` in a source checkout
@@ -62,6 +63,8 @@ from tutormatch.errors import InputError, TutormatchError
 # loading the solvers (a test keeps the two equal).
 _SOLVERS = ("auto", "flow", "matching", "flow-bb", "cpsat")
 _OBJECTIVES = ("km", "euros", "tutors")
+#: Criteria of a Pareto front (tutormatch.solve.CRITERIA without coverage; kept here for a cheap import).
+_CRITERIA = ("km", "euros", "tutors", "worst-trip", "worst-year", "full-loads", "groups")
 
 if TYPE_CHECKING:
     from tutormatch.io._output import OutputFolder
@@ -163,8 +166,16 @@ def _add_solve_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--objective", type=_objective, default="km", metavar="CRITERIA",
-        help="after coverage: km (default), euros, tutors (docs/euros.md), worst-trip, or an order "
-        "such as coverage,worst-trip,euros with tolerances such as euros~2%% (docs/fairness.md)",
+        help="after coverage: km (default), euros, tutors (docs/euros.md), worst-trip, worst-year, "
+        "full-loads, groups, or an order such as coverage,worst-trip,euros with tolerances such as "
+        "euros~2%% (docs/fairness.md)",
+    )  # fmt: skip
+
+
+def _add_groups_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--groups", choices=("hard",), default=None,
+        help="hard: each agence comptable's covered establishments have one tutor (docs/fairness.md)",
     )  # fmt: skip
 
 
@@ -232,6 +243,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_sheet_option(solve)
     _add_solve_options(solve)
+    _add_groups_option(solve)
     _add_report_options(solve, by_default=False)
     _add_output_options(solve)
     solve.add_argument(
@@ -242,6 +254,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo = commands.add_parser("demo", help="solve the built-in example académie (Aix-Marseille, synthetic)")
     _add_solve_options(demo)
+    _add_groups_option(demo)
     _add_report_options(demo, by_default=True)
     _add_output_options(demo)
     demo.add_argument(
@@ -324,7 +337,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_output_options(example, json_summary=False)
     pareto = commands.add_parser(
-        "pareto", help="the front of the worst trip against euros or km: pareto.csv and pareto.png"
+        "pareto", help="the front of two criteria (default the worst trip against euros): pareto.csv, .png"
     )
     pareto.add_argument("tutors", type=Path, help="tutors table (CSV or .xlsx)")
     pareto.add_argument("establishments", type=Path, help="establishments table (CSV or .xlsx)")
@@ -332,7 +345,10 @@ def _parser() -> argparse.ArgumentParser:
     pareto.add_argument(
         "--forbidden", type=Path, default=None, help="table of tutor_id,uai pairs never to make"
     )
-    pareto.add_argument("--y", choices=("euros", "km"), default="euros", help="the cost (default euros)")
+    pareto.add_argument(
+        "--x", choices=_CRITERIA, default="worst-trip", help="the criterion across (default worst-trip)"
+    )
+    pareto.add_argument("--y", choices=_CRITERIA, default="euros", help="the criterion up (default euros)")
     pareto.add_argument(
         "--points", type=int, default=None,
         help="at most this many thresholds, evenly spread (default: the whole front)",
@@ -520,8 +536,12 @@ def _print_summary(plan: Assignment, seconds: float, summary: dict[str, Any] | N
         eur = s["price_of_fairness_eur"]
         _say(
             f"price of fairness: {'n/a' if eur is None else f'{eur:+,.2f} EUR'}, "
-            f"{s['price_of_fairness_km']:+,.1f} km-eq "
-            f"(worst trip {s['worst_trip_without_km']:.1f} km without)"
+            f"{s['price_of_fairness_km']:+,.1f} km-eq"
+            + (
+                f" (worst trip {s['worst_trip_without_km']:.1f} km without)"
+                if "worst_trip_without_km" in s
+                else " (against the plan without the fairness criteria)"
+            )
         )
     _say(f"time: solve {s['solve_seconds']:.3f} s, total {seconds:.2f} s")
 
@@ -648,6 +668,7 @@ def _solved(args: argparse.Namespace, problem: Problem) -> Assignment:
         time_limit=args.time_limit,
         cost_model=_report_options(args).cost_model,
         budget_eur=args.budget_eur,
+        groups=getattr(args, "groups", None),
     )
     logger.info("solved: %s in %.2f s", plan.status.value, plan.solve_seconds)
     return plan
@@ -701,14 +722,14 @@ def _pareto_command(args: argparse.Namespace) -> int:
     ).cost_model
     with OutputFolder.prepare(args.out, inputs=_inputs(args)) as folder:
         problem = _read_problem(args, args.tutors, args.establishments)
-        front = tm.pareto(problem, y=args.y, points=args.points, cost_model=model)
+        front = tm.pareto(problem, x=args.x, y=args.y, points=args.points, cost_model=model)
         front.to_csv(folder.staging / "pareto.csv", index=False)
         ax = _plot(front, args.y)
         ax.figure.savefig(folder.staging / "pareto.png", dpi=120, bbox_inches="tight")
         plt.close(ax.figure)
         written = folder.publish(command="pareto")
     if not args.quiet:
-        _say(f"{len(front)} points on the front of the worst trip against {args.y}")
+        _say(f"{len(front)} points on the front of {args.x} against {args.y}")
         _say(f"wrote {', '.join(str(args.out / p.relative_to(folder.target)) for p in written)}")
     return 0 if len(front) else 1
 

@@ -33,14 +33,14 @@ def test_an_order_of_criteria_is_stated_in_summary_json(example: tuple[Path, Pat
     assert isinstance(summary["price_of_fairness_eur"], float)
 
 
-def test_an_order_without_an_exact_method_writes_nothing(
+def test_a_bad_order_writes_nothing(
     example: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out"
     with pytest.raises(SystemExit) as stop:
-        main(["solve", *map(str, example), "--objective", "km,euros", "--out", str(out), "-q"])
+        main(["solve", *map(str, example), "--objective", "km,euros~2%", "--out", str(out), "-q"])
     assert stop.value.code == 2
-    assert "has no exact method yet" in capsys.readouterr().err
+    assert "the last criterion 'euros' has a tolerance" in capsys.readouterr().err
     assert not out.exists()
 
 
@@ -59,3 +59,32 @@ def test_pareto_refuses_too_few_points(example: tuple[Path, Path], tmp_path: Pat
     out = tmp_path / "front"
     assert main(["pareto", *map(str, example), "--points", "1", "--out", str(out), "-q"]) == 2
     assert not out.exists()
+
+
+def test_hard_groups_and_any_pareto_pair_on_the_command_line(tmp_path: Path) -> None:
+    tutors = pd.DataFrame(
+        {"tutor_id": ["T1", "T2"], "lon": [5.0, 5.2], "lat": [43.5, 43.5], "capacity": [2, 2]}
+    )
+    schools = pd.DataFrame(
+        {
+            "uai": ["0130001F", "0130002G", "0130003H"],
+            "lon": [5.01, 5.1, 5.19],
+            "lat": [43.5, 43.5, 43.5],
+            "group": ["G", "G", "H"],
+        }
+    )
+    tutors.to_csv(tmp_path / "t.csv", index=False)
+    schools.to_csv(tmp_path / "e.csv", index=False)
+    files = [str(tmp_path / "t.csv"), str(tmp_path / "e.csv")]
+    out = tmp_path / "out"
+    code = main(["solve", *files, "--groups", "hard", "--objective", "worst-year", "--out", str(out), "-q"])
+    assert code == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert [c["name"] for c in summary["criteria"]] == ["coverage", "worst-year", "km"]
+    assert "worst_year_km" in summary
+    front = tmp_path / "front"
+    code = main(
+        ["pareto", *files, "--x", "full-loads", "--y", "km", "--points", "2", "--out", str(front), "-q"]
+    )
+    assert code == 0
+    assert list(pd.read_csv(front / "pareto.csv").columns[:2]) == ["x", "y"]

@@ -91,16 +91,6 @@ def test_km_then_groups_keeps_km_optimal(problem: tm.Problem) -> None:
     assert values["groups"] == least_split
 
 
-def test_groups_with_euros_is_refused() -> None:
-    with pytest.raises(tm.InputError, match="groups go with km or tutors"):
-        tm.solve(tm.example_problem(), objective=["coverage", "groups", "euros"])
-
-
-def test_groups_with_worst_trip_is_refused() -> None:
-    with pytest.raises(tm.InputError, match="groups go with km or tutors"):
-        tm.solve(tm.example_problem(), objective="coverage,worst-trip,groups")
-
-
 def test_a_group_split_by_km_is_kept_whole() -> None:
     """Two near tutors, one group of two: km splits it, groups gives it one tutor (column `group`)."""
     import pandas as pd

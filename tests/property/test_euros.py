@@ -170,3 +170,12 @@ def test_a_budget_equal_to_the_cheapest_plan_admits_it() -> None:
     for budget, status in ((cost, tm.Status.OPTIMAL), (cost - 0.01, tm.Status.INFEASIBLE)):
         plan = tm.solve(problem, objective="euros", cost_model=MODEL, budget_eur=budget)
         assert plan.status is status, (budget, plan.message)
+
+
+@settings(max_examples=40, deadline=None)
+@given(problem=tiny_problems(4, 5, euros=True), share=st.floats(0.3, 0.99))
+def test_budgets_below_the_optimum_match_brute_force(problem: tm.Problem, share: float) -> None:
+    # Lagrangian flows, their repair and their proof (solve/_euros.py) answer most of these alone.
+    free = brute_force_euros(problem, objective="euros", model=MODEL)
+    if free.feasible:
+        _check(problem, "euros", free.euros * share)

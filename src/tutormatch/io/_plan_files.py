@@ -106,9 +106,10 @@ _SUMMARY_TEXT: dict[str, tuple[str, str]] = {
     "recruited": ("candidats à recruter", "candidates to recruit"),
     "order": ("critères, dans l'ordre", "criteria, in order"),
     "fairness": (
-        "prix de l'équité (trajet le plus long {without} sans le critère)",
-        "price of fairness (worst trip {without} without the criterion)",
+        "prix de l'équité (face au plan sans les critères d'équité{without})",
+        "price of fairness (against the plan without the fairness criteria{without})",
     ),
+    "worst_without": ("; trajet le plus long {km} sans eux", "; worst trip {km} without them"),
     "budget": ("budget", "budget"),
     "gap": ("écart à l'optimum prouvé", "gap"),
     "limit": ("limite sur place", "on-site limit"),
@@ -227,8 +228,11 @@ def _criteria_lines(s: dict[str, Any], lang: str, km: str) -> list[str]:
     lines = [f"| {_t('order', lang)} | {'; '.join(values)} |"]
     if "price_of_fairness_km" in s:
         eur = s["price_of_fairness_eur"]
+        without = ""
+        if "worst_trip_without_km" in s:
+            without = _t("worst_without", lang).format(km=_number(s["worst_trip_without_km"], lang) + km)
         lines.append(
-            f"| {_t('fairness', lang).format(without=_number(s['worst_trip_without_km'], lang) + km)} | "
+            f"| {_t('fairness', lang).format(without=without)} | "
             f"{'n/a' if eur is None else _number(eur, lang, '{:+,.2f}') + ' EUR'}, "
             f"{_number(s['price_of_fairness_km'], lang, '{:+,.1f}')} km-eq |"
         )

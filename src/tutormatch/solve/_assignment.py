@@ -78,12 +78,18 @@ class Assignment:
     criteria : tuple of mapping
         With an ordered ``objective`` that has a fairness criterion: each
         criterion in order, ``{"name", "value", "tolerance_rel",
-        "tolerance_abs"}`` (the worst trip also gives its ``optimum``).
+        "tolerance_abs"}`` (the worst trip also gives its ``optimum``; the
+        ordered-criteria engine adds ``proven`` and, when not proven, the
+        proven ``bound``).
     fairness : mapping or None
-        The price of fairness: ``worst_trip_km`` and ``worst_trip_without_km``
-        (the plan without the criterion), ``price_of_fairness_km`` and
-        ``price_of_fairness_eur`` (this plan's km-equivalent and euros minus
-        those of the plan without it).
+        The price of fairness: each fairness criterion's value with and
+        without it (``worst_trip_km``/``worst_trip_without_km``,
+        ``worst_year_km``/``worst_year_without_km``,
+        ``full_loads``/``full_loads_without``,
+        ``groups_split``/``groups_split_without``), ``price_of_fairness_km``
+        and ``price_of_fairness_eur`` (this plan's km-equivalent and euros
+        minus those of the plan without the fairness criteria; see
+        ``docs/fairness.md``).
     objective_name : {"km", "euros", "tutors"}
         What was minimised once coverage was maximal (see
         :func:`~tutormatch.solve`). With ``"euros"`` and ``"tutors"``,

@@ -1,9 +1,11 @@
-"""An explicit order of criteria: parse it, check it has an exact method, solve it.
+"""An explicit order of criteria: parse it and check it.
 
 Criteria are solved as successive exact solves: each one is optimised among
 the plans that keep every earlier one at its optimum, or within its
-tolerance. Combinations without an exact method are refused with the list of
-those that have one; nothing is approximated silently.
+tolerance. Every order of the names in :data:`CRITERIA` is accepted: the
+fast exact methods where the order fits them (a flow, the euro branch and
+bound, the bottleneck search), else the CP-SAT engine of
+:mod:`tutormatch.solve._lexico`.
 """
 
 from __future__ import annotations
@@ -19,23 +21,24 @@ from tutormatch.errors import InputError
 __all__ = ["CRITERIA", "Criterion", "parse_criteria", "parse_objective_text"]
 
 #: Names of the criteria that ``objective=`` accepts, in a list or alone.
-CRITERIA = ("coverage", "km", "euros", "tutors", "worst-trip", "groups")
+CRITERIA = ("coverage", "km", "euros", "tutors", "worst-trip", "worst-year", "full-loads", "groups")
 #: The criteria that are a cost (minimised last, or with a tolerance before the worst trip).
 COST_CRITERIA = ("km", "euros", "tutors")
 #: Criteria that measure fairness (their price is reported).
-FAIRNESS_CRITERIA = ("worst-trip", "groups")
-
-SUPPORTED = (
-    "supported orders: a single name; [coverage, worst-trip, km|euros|tutors]; "
-    "[coverage, km|euros|tutors, worst-trip]; [coverage, groups, km|tutors]; "
-    "[coverage, km|tutors, groups] (each optionally with a tolerance, "
-    "except coverage and the last criterion)"
-)
-
-#: Orders (after coverage) with groups that have an exact method (CP-SAT, ``_groups.py``).
-_GROUP_ORDERS = frozenset(
-    {("groups",), ("groups", "km"), ("groups", "tutors"), ("km", "groups"), ("tutors", "groups")}
-)
+FAIRNESS_CRITERIA = ("worst-trip", "worst-year", "full-loads", "groups")
+#: Criteria where larger is better (the others are minimised).
+MAXIMISED = ("coverage", "full-loads")
+#: Each criterion's unit, as the reports print it.
+UNITS = {
+    "coverage": "priority",
+    "km": "km-eq",
+    "euros": "EUR",
+    "tutors": "tutors",
+    "worst-trip": "km",
+    "worst-year": "road km a year",
+    "full-loads": "tutors",
+    "groups": "groups split",
+}
 
 _TOLERANCE = re.compile(r"^\s*(?P<value>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(?P<pct>%?)\s*$")
 
@@ -86,9 +89,21 @@ class Criterion:
         """Whether later criteria may worsen this one at all."""
         return self.tolerance_rel > 0 or self.tolerance_abs > 0
 
+    @property
+    def is_maximised(self) -> bool:
+        """Whether larger is better (coverage, full loads)."""
+        return self.name in MAXIMISED
+
     def limit(self, optimum: float) -> float:
-        """Return the worst value later criteria may give this one."""
-        return optimum + abs(optimum) * self.tolerance_rel + self.tolerance_abs
+        """Return the worst value later criteria may give this one.
+
+        Examples
+        --------
+        >>> Criterion("full-loads", tolerance_abs=3).limit(100.0)
+        97.0
+        """
+        slack = abs(optimum) * self.tolerance_rel + self.tolerance_abs
+        return optimum - slack if self.is_maximised else optimum + slack
 
     def to_text(self) -> str:
         """Return the command line's spelling, e.g. ``euros~2%``."""
@@ -156,7 +171,7 @@ def parse_criteria(objective: str | Criterion | Sequence[Any]) -> tuple[Criterio
     ------
     InputError
         An unknown name, a bad tolerance, a criterion twice, coverage not
-        first or with a tolerance, or an order without an exact method.
+        first or with a tolerance, or a tolerance on the last criterion.
     """
     items: list[Any] = [objective] if isinstance(objective, str | Criterion) else list(objective)
     if not items:
@@ -179,22 +194,6 @@ def parse_criteria(objective: str | Criterion | Sequence[Any]) -> tuple[Criterio
         raise InputError(
             f"the last criterion {rest[-1].name!r} has a tolerance, which no later criterion can use; "
             "drop it."
-        )
-    shape = tuple("cost" if c.name in COST_CRITERIA else c.name for c in rest)
-    if "groups" in shape and tuple(c.name for c in rest) not in _GROUP_ORDERS:
-        raise InputError(
-            f"objective={[c.to_text() for c in criteria]!r} has no exact method yet "
-            f"(groups go with km or tutors, not euros or the worst trip); {SUPPORTED}."
-        )
-    if "groups" not in shape and shape not in (
-        (),
-        ("cost",),
-        ("worst-trip",),
-        ("worst-trip", "cost"),
-        ("cost", "worst-trip"),
-    ):
-        raise InputError(
-            f"objective={[c.to_text() for c in criteria]!r} has no exact method yet; {SUPPORTED}."
         )
     if len(rest) == 1 and rest[0].has_tolerance:
         raise InputError(

@@ -14,8 +14,9 @@ from tutormatch.model._eligibility import onsite_pairs_near, pair_keys
 from tutormatch.model._problem import Problem
 from tutormatch.solve._assignment import Assignment
 from tutormatch.solve._backend import BackendResult
-from tutormatch.solve._euros import CPSAT_ARCS, EuroBackend, euro_costs
+from tutormatch.solve._euros import CPSAT_ARCS, EuroBackend, EuroCosts, euro_costs
 from tutormatch.solve._euros_cpsat import solve_euros_cpsat
+from tutormatch.solve._euros_matching import EuroMatching
 from tutormatch.solve._network import Network, build_network
 from tutormatch.solve._options import SolveOptions
 from tutormatch.solve._pool import full_pool
@@ -26,6 +27,8 @@ __all__ = ["solve_in_euros"]
 
 #: Seconds for objectives in euros and budgets when no time limit is given.
 DEFAULT_TIME_LIMIT = 60.0
+#: Nodes of the flows' search tried before matchings when some tutor has three places or more.
+FLOW_FIRST_NODES = 400
 
 
 def _euro_text(value: float) -> str:
@@ -82,8 +85,8 @@ def _decide(
         if budget is not None and math.isfinite(first_options.time_limit):
             # Leave time for the search within the budget if this plan exceeds it.
             first_options = dataclasses.replace(first_options, time_limit=first_options.time_limit / 2)
-        first = EuroBackend(problem, model, flows_objective).solve(network, first_options)
-        name = "euros"
+        stop = None if budget is None else budget + BUDGET_TOLERANCE_EUR
+        name, first = _search(problem, network, model, flows_objective, costs, first_options, stop)
     within = budget is None or float(first.stats.get("model_eur", math.inf)) <= budget + BUDGET_TOLERANCE_EUR
     if within and (first.status is Status.OPTIMAL or not small):
         return name, first
@@ -97,7 +100,7 @@ def _decide(
         covered_int = total_int - int(first.stats.get("uncovered_int", 0))
         price = spent / covered_int if first.status.has_solution and covered_int > 0 else None
         lagrange, least_uncovered = EuroBackend(problem, model, "euros").within_budget(
-            network, budget, _left(options, started), price_eur=price
+            network, budget, _left(options, started), price_eur=price, prove=objective == "euros"
         )
         total = int(network.priority_int[network.active].sum())
         coverage_bound = total - least_uncovered
@@ -107,7 +110,7 @@ def _decide(
                 lagrange, stats={**lagrange.stats, "priority_bound_int": coverage_bound}
             )
             name = "euros-lagrange"
-        if lagrange is not None and not small:
+        if lagrange is not None and (not small or lagrange.status is Status.OPTIMAL):
             return name, first
     bound = (
         float(first.bound) if objective == "euros" and budget is None and first.status.has_solution else None
@@ -138,6 +141,55 @@ def _decide(
     return (name + "+cpsat" if name != "flow" else "euros-cpsat"), _cheapest_if_infeasible(
         problem, network, model, budget, result, options, started
     )
+
+
+def _search(
+    problem: Problem,
+    network: Network,
+    model: CostModel,
+    objective: str,
+    costs: EuroCosts,
+    options: SolveOptions,
+    stop_above: float | None = None,
+) -> tuple[str, BackendResult]:
+    """Coverage, then euros (or fewest tutors): matchings where they fit, else flows.
+
+    The matching prices the tutors' fixed charge exactly at up to two places
+    (:mod:`tutormatch.solve._euros_matching`); beyond two places a tutor
+    loaded on their third place alone keeps the charge, which its search
+    branches on, one blossom a node. The flows' search bounds the charge by
+    amortising it over the places: cheap per node and often enough in euros
+    when some tutors have three places, weak on the number of tutors. So:
+    matchings first when every tutor has at most two places or the objective
+    is ``"tutors"``; otherwise flows first, for at most :data:`FLOW_FIRST_NODES`
+    nodes and a quarter of the time, then matchings for the rest.
+    """
+    if not (EuroMatching.supports(network) and EuroMatching.fits(network)):
+        return "euros", EuroBackend(problem, model, objective).solve(network, options, stop_above=stop_above)
+    matching = EuroMatching(network, costs)
+    flows_first = objective == "euros" and bool(np.any(network.capacity > 2))
+    started = time.perf_counter()
+    flows = None
+    if flows_first:
+        first_options = options
+        if math.isfinite(options.time_limit):
+            first_options = dataclasses.replace(options, time_limit=options.time_limit / 4)
+        flows = EuroBackend(problem, model, objective, max_nodes=FLOW_FIRST_NODES).solve(
+            network, first_options, stop_above=stop_above
+        )
+        if flows.status is Status.OPTIMAL:
+            return "euros", flows
+        if stop_above is not None and float(flows.stats.get("bound_eur", -math.inf)) > stop_above:
+            return "euros", flows
+    result = matching.solve(_left(options, started), stop_above=stop_above)
+    if flows is None or result.status is Status.OPTIMAL or not flows.status.has_solution:
+        return "euros-matching", result
+    # Both stopped with a gap: the better plan, the better bound.
+    better = result if float(result.stats["model_eur"]) <= float(flows.stats["model_eur"]) else flows
+    proven = float(
+        np.fmax(float(flows.stats.get("bound_eur", math.nan)), float(result.stats.get("bound_eur", math.nan)))
+    )
+    return "euros-matching", dataclasses.replace(better, stats={**better.stats, "bound_eur": proven})
 
 
 def _no_near_remote(problem: Problem, network: Network) -> Network:

@@ -73,6 +73,10 @@ FloatArray = npt.NDArray[np.float64]
 
 _INT_BUDGET = 2**62
 _SMALL_M_FACTOR = 4
+#: Most integer priority a repair of an over-budget plan may drop, and the
+#: most pairs of a tutor whose every subset it tries.
+_REPAIR_LOSS = 4_096
+_REPAIR_SUBSETS = 4
 #: Problems with at most this many arcs and links go on to CP-SAT when the
 #: flows leave a gap (a tranche crossed, or the node limit).
 CPSAT_ARCS = 20_000
@@ -473,6 +477,7 @@ class EuroBackend:
         *,
         steps: int = 24,
         price_eur: float | None = None,
+        prove: bool = False,
     ) -> tuple[BackendResult | None, int]:
         r"""Plans within ``budget`` from flows that price coverage, and a bound on coverage.
 
@@ -509,6 +514,7 @@ class EuroBackend:
         n_active = int(network.active.sum())
         best: tuple[int, float, _Solved] | None = None
         least_uncovered = 0
+        values: list[tuple[int, int]] = []  # (price m, the flow's optimum V_m)
         low, high = 0.0, math.log(max(self._big_m, 2))
         # Start near the price at which covering pays: a plan's euros per
         # unit of priority it covers (the over-budget optimum's), within 10^±3.
@@ -529,6 +535,7 @@ class EuroBackend:
             left = flows[len(flows) - n_active :]
             uncovered = int(network.priority_int[network.active] @ left)
             least_uncovered = max(least_uncovered, math.ceil((value - room) / m - 1e-9))
+            values.append((m, value))
             solved = self._solved_from(network, costs, flows, uncovered, 0.0)
             if solved.cost <= budget + BUDGET_TOLERANCE_EUR:
                 if best is None or (uncovered, solved.cost) < (best[0], best[1]):
@@ -536,27 +543,157 @@ class EuroBackend:
                 low = mid  # within budget: price coverage higher
             else:
                 high = mid
+                # Over the budget: drop the least priority that brings it back within.
+                cap = _REPAIR_LOSS if best is None else min(best[0] - uncovered, _REPAIR_LOSS)
+                repaired = self._drop_to_budget(network, costs, solved, budget, cap)
+                if repaired is not None and (
+                    best is None or (repaired.uncovered, repaired.cost) < (best[0], best[1])
+                ):
+                    best = (repaired.uncovered, repaired.cost, repaired)
         if best is None:
             return None, least_uncovered
         solved = best[2]
+        # Coverage proven: every plan that covers as much costs at least
+        # unit x (V_m - m x U) + constant at each price (its flow is a lower
+        # bound of c(x) + m u(x), and u(x) <= U): a bound on the euros.
+        bound_eur = math.nan
+        if solved.uncovered <= least_uncovered:
+            bound_eur = max(self._unit * (v - m * solved.uncovered) + constant for m, v in values)
+        tol = self._unit * (2 * n_active + 1) + 1e-9 * max(abs(solved.cost), 1.0)
+        proven = prove and bound_eur >= solved.cost - tol
         return (
             BackendResult(
-                status=Status.FEASIBLE,
-                message=f"Lagrangian flows within the budget ({steps} prices)",
+                status=Status.OPTIMAL if proven else Status.FEASIBLE,
+                message=f"Lagrangian flows within the budget ({len(values)} prices)"
+                + (": optimal" if proven else ""),
                 arc_used=solved.arc_used,
                 z=solved.z,
                 y=solved.y,
                 objective=solved.uncovered,
-                bound=math.nan,
-                stats={"model_eur": solved.cost, "bound_eur": math.nan, "uncovered_int": solved.uncovered},
+                bound=solved.cost if proven else bound_eur,
+                stats={
+                    "model_eur": solved.cost,
+                    "bound_eur": solved.cost if proven else bound_eur,
+                    "uncovered_int": solved.uncovered,
+                },
             ),
             least_uncovered,
         )
 
+    def _drop_to_budget(
+        self, network: Network, costs: EuroCosts, solved: _Solved, budget: float, max_loss: int
+    ) -> _Solved | None:
+        """Drop from an over-budget plan the least priority that brings it within ``budget``.
+
+        A multiple-choice knapsack, exact over its choices: per tutor, which of
+        their pairs to drop (their mileage recomputed by the scale, their
+        charge saved when none is left), per establishment tutored through a
+        remote class whether to drop it; the least integer priority lost
+        (at most ``max_loss``) whose savings cover the excess, then the most
+        savings. The plan's euros are then recomputed, never assumed.
+        """
+        need = solved.cost - budget
+        if need <= 0 or max_loss < 0 or network.all_or_nothing:
+            return None
+        prio = network.priority_int
+        n_t = network.n_tutors
+        arcs = np.flatnonzero(solved.arc_used)
+        if solved.forced is not None:
+            arcs = arcs[~solved.forced[arcs]]
+        tutor_of = network.arc_tutor[arcs]
+        km = costs.base_km + np.bincount(
+            network.arc_tutor[solved.arc_used], weights=costs.arc_km[solved.arc_used], minlength=n_t
+        )
+        class_load = np.zeros(n_t, dtype=np.int64)
+        if len(network.link_tutor):
+            np.add.at(class_load, network.link_tutor, solved.y)
+        # Options per group: (loss, saving, arcs dropped, class establishments dropped).
+        groups: list[list[tuple[int, float, list[int], list[int]]]] = []
+        for t in np.unique(tutor_of).tolist():
+            mine = arcs[tutor_of == t].tolist()
+            subsets: list[tuple[int, ...]] = []
+            if len(mine) <= _REPAIR_SUBSETS:
+                for mask in range(1, 1 << len(mine)):
+                    subsets.append(tuple(a for i, a in enumerate(mine) if mask >> i & 1))
+            else:
+                subsets = [(a,) for a in mine] + [tuple(mine)]
+            options: list[tuple[int, float, list[int], list[int]]] = []
+            now = float(costs.travel_eur(np.array([t]), np.array([km[t]]))[0])
+            for subset in subsets:
+                dropped = list(subset)
+                loss = int(prio[network.arc_establishment[dropped]].sum())
+                if loss > max_loss or len(mine) - len(dropped) + class_load[t] < network.min_load[t]:
+                    continue
+                left_km = km[t] - float(costs.arc_km[dropped].sum())
+                saving = float(costs.arc_eur[dropped].sum()) + now
+                saving -= float(costs.travel_eur(np.array([t]), np.array([left_km]))[0])
+                if len(dropped) == len(mine) and network.fixed_load[t] == 0 and class_load[t] == 0:
+                    saving += float(costs.used_eur[t])  # no pair left: the charge is saved too
+                options.append((loss, saving, dropped, []))
+            groups.append(options)
+        for e in np.flatnonzero(solved.z).tolist():
+            if int(prio[e]) <= max_loss:
+                groups.append([(int(prio[e]), float(costs.class_eur[e]), [], [e])])
+        # dp[l]: most savings losing exactly l; choice[g][l]: the option group g took.
+        dp = np.full(max_loss + 1, -np.inf)
+        dp[0] = 0.0
+        choice: list[npt.NDArray[np.int64]] = []
+        for options in groups:
+            new = dp.copy()
+            took = np.full(max_loss + 1, -1, dtype=np.int64)
+            for k, (loss, saving, _, _) in enumerate(options):
+                if loss > max_loss:
+                    continue
+                shifted = np.full(max_loss + 1, -np.inf)
+                shifted[loss:] = dp[: max_loss + 1 - loss] + saving
+                better = shifted > new
+                new[better] = shifted[better]
+                took[better] = k
+            dp = new
+            choice.append(took)
+        fits = np.flatnonzero(dp >= need + BUDGET_TOLERANCE_EUR)
+        if len(fits) == 0:
+            return None
+        level = int(fits[0])
+        arc_used = solved.arc_used.copy()
+        z = solved.z.copy()
+        y = solved.y.copy()
+        for g in range(len(groups) - 1, -1, -1):
+            k = int(choice[g][level])
+            if k < 0:
+                continue
+            loss, _, dropped, members = groups[g][k]
+            arc_used[dropped] = False
+            level -= loss
+            for e in members:
+                z[e] = False
+                # One fewer member of the class for one of its tutors (the most loaded).
+                links = np.flatnonzero((network.link_class == network.remote_class[e]) & (y > 0))
+                y[links[np.argmax(y[links])]] -= 1
+        loads = np.bincount(network.arc_tutor[arc_used], minlength=n_t).astype(np.int64)
+        if len(network.link_tutor):
+            np.add.at(loads, network.link_tutor, y)
+        if (loads < network.min_load).any():
+            return None  # a class drop took a tutor below their minimum load
+        cost = self._true_cost(network, costs, arc_used, z, loads)
+        if cost > budget + BUDGET_TOLERANCE_EUR:
+            return None
+        covered = np.zeros(network.n_establishments, dtype=bool)
+        covered[network.arc_establishment[arc_used]] = True
+        covered |= z
+        uncovered = int(prio[network.active & ~covered].sum())
+        return _Solved(arc_used, z, y, loads, uncovered, 0.0, cost)
+
     # -- the search ----------------------------------------------------------
 
-    def solve(self, network: Network, options: SolveOptions) -> BackendResult:
-        """Search as described in the module notes."""
+    def solve(
+        self, network: Network, options: SolveOptions, *, stop_above: float | None = None
+    ) -> BackendResult:
+        """Search as described in the module notes.
+
+        ``stop_above``: euros (objective ``"euros"``) beyond which the search may
+        stop once its proven bound passes them (a budget no plan can meet).
+        """
         started = time.perf_counter()
         deadline = started + options.time_limit if math.isfinite(options.time_limit) else math.inf
         costs = euro_costs(self.problem, network, self.model, self.objective)
@@ -652,6 +789,9 @@ class EuroBackend:
             if bound >= best.cost - tol:
                 heap.clear()
                 break
+            if stop_above is not None and not costs.tutor_weight and bound > stop_above:
+                heapq.heappush(heap, (bound, next(tick), node, solved))
+                break  # every plan at this coverage costs more: the caller's budget is out of reach
             if best.cost - bound <= options.relative_gap * abs(best.cost):
                 heapq.heappush(heap, (bound, next(tick), node, solved))
                 break  # close enough for the caller (SolveOptions.relative_gap): gap kept

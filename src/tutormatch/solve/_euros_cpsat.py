@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -37,7 +38,7 @@ from tutormatch.solve._network import Network
 from tutormatch.solve._options import SolveOptions
 from tutormatch.solve._status import Status
 
-__all__ = ["EUR_UNIT", "solve_euros_cpsat"]
+__all__ = ["EUR_UNIT", "EuroModel", "build_euro_model", "solve_euros_cpsat"]
 
 #: Money unit of the model, in EUR.
 EUR_UNIT = 1e-7
@@ -54,24 +55,34 @@ def _units(eur: float) -> int:
     return round(Decimal(repr(float(eur))) * _PER_EUR)
 
 
-def solve_euros_cpsat(
-    network: Network,
-    costs: EuroCosts,
-    options: SolveOptions,
-    *,
-    objective: str,
-    budget_eur: float | None,
-    hint: BackendResult | None = None,
-    lower_bound_eur: float | None = None,
-    coverage_bound: int | None = None,
-) -> BackendResult:
-    """Solve the euro model exactly with CP-SAT (see the module notes).
+@dataclass(eq=False)
+class EuroModel:
+    """A CP-SAT model of the network's plans (see the module notes) and its handles.
 
-    The result's ``stats`` carry ``model_eur`` (the plan's model euros, without
-    the tutor weight) and ``bound_eur`` (proven lower bound at the plan's
-    coverage and tutor count, ``nan`` when not proven).
+    ``euros`` is the yearly money in units of :data:`EUR_UNIT` (None when the
+    model was built without costs); ``loads`` the load expression per tutor
+    (fixed pairs excluded); ``used`` the "tutor used" booleans.
     """
-    started = time.perf_counter()
+
+    model: cp_model.CpModel
+    x: list[Any]
+    y: list[Any]
+    z: dict[int, Any]
+    covered: dict[int, Any]
+    used: list[Any]
+    loads: list[Any]
+    priority: Any
+    euros: Any | None
+
+
+def build_euro_model(network: Network, costs: EuroCosts | None) -> EuroModel:
+    """Build the CP-SAT model of plans on ``network``: pairs, loads, remote classes, and euros.
+
+    One implementation of the loads (capacity, minimum, all-or-nothing, fixed
+    pairs) and of the mileage scale for every CP-SAT path (the euro objective
+    here, the ordered criteria of :mod:`tutormatch.solve._lexico`).
+    ``costs=None`` leaves the money out (problems whose distances are not km).
+    """
     model = cp_model.CpModel()
     n_e, n_t = network.n_establishments, network.n_tutors
     n_a, n_l = network.n_arcs, len(network.link_class)
@@ -96,16 +107,20 @@ def solve_euros_cpsat(
         model.add(sum(members_of_c[c]) == sum(y[i] for i in links_of_c[c].tolist()))
 
     onsite = network.arc_mode == MODE_ONSITE
-    metres = np.rint(costs.arc_km * 1000).astype(np.int64)
-    arc_units = [_units(v) for v in costs.arc_eur.tolist()]
-    money: list[Any] = [_units(costs.base_eur)]
+    money: list[Any] = []
     used_vars: list[Any] = []
-    rate_units = np.rint(costs.rates * 10**4).astype(np.int64)  # per metre, in 1e-7 EUR
-    bounds_m = np.rint(costs.bounds_km * 1000).astype(np.int64)
+    loads: list[Any] = []
+    if costs is not None:
+        metres = np.rint(costs.arc_km * 1000).astype(np.int64)
+        arc_units = [_units(v) for v in costs.arc_eur.tolist()]
+        money.append(_units(costs.base_eur))
+        rate_units = np.rint(costs.rates * 10**4).astype(np.int64)  # per metre, in 1e-7 EUR
+        bounds_m = np.rint(costs.bounds_km * 1000).astype(np.int64)
     for t in range(n_t):
         arcs = arcs_of_t[t].tolist()
         links = links_of_t[t].tolist()
         load = sum(x[a] for a in arcs) + sum(y[i] for i in links)
+        loads.append(load)
         cap, low = int(network.capacity[t]), int(network.min_load[t])
         used = model.new_bool_var(f"w{t}")
         used_vars.append(used)
@@ -126,6 +141,8 @@ def solve_euros_cpsat(
                 model.add(load == cap)
             else:
                 model.add(load == cap * used)
+        if costs is None:
+            continue
         money.append(_units(costs.used_eur[t] - costs.tutor_weight) * used)
         near = [a for a in arcs if onsite[a] and metres[a] > 0]
         base = round(costs.base_km[t] * 1000)
@@ -152,15 +169,45 @@ def solve_euros_cpsat(
             previous_room = room
         model.add(sum(p for p, _ in parts) == base + sum(int(metres[a]) * x[a] for a in near))
         money.extend(rate * part for part, rate in parts)
-    money.extend(arc_units[a] * x[a] for a in range(n_a) if arc_units[a])
-    class_units = [_units(v) for v in costs.class_eur.tolist()]
-    money.extend(class_units[e] * var for e, var in z.items())
-    euros = sum(money)
+    euros = None
+    if costs is not None:
+        money.extend(arc_units[a] * x[a] for a in range(n_a) if arc_units[a])
+        class_units = [_units(v) for v in costs.class_eur.tolist()]
+        money.extend(class_units[e] * var for e, var in z.items())
+        euros = sum(money)
+    priority = sum(int(network.priority_int[e]) * var for e, var in covered.items())
+    return EuroModel(model, x, y, z, covered, used_vars, loads, priority, euros)
+
+
+def solve_euros_cpsat(
+    network: Network,
+    costs: EuroCosts,
+    options: SolveOptions,
+    *,
+    objective: str,
+    budget_eur: float | None,
+    hint: BackendResult | None = None,
+    lower_bound_eur: float | None = None,
+    coverage_bound: int | None = None,
+) -> BackendResult:
+    """Solve the euro model exactly with CP-SAT (see the module notes).
+
+    The result's ``stats`` carry ``model_eur`` (the plan's model euros, without
+    the tutor weight) and ``bound_eur`` (proven lower bound at the plan's
+    coverage and tutor count, ``nan`` when not proven).
+    """
+    started = time.perf_counter()
+    built = build_euro_model(network, costs)
+    model, x, y, z, covered = built.model, built.x, built.y, built.z, built.covered
+    used_vars = built.used
+    n_e, n_a, n_l = network.n_establishments, network.n_arcs, len(network.link_class)
+    assert built.euros is not None
+    euros = built.euros
     if budget_eur is not None:
         model.add(euros <= _units(budget_eur + BUDGET_TOLERANCE_EUR))
     if lower_bound_eur is not None and budget_eur is None and objective == "euros":
         model.add(euros >= math.floor(lower_bound_eur * _PER_EUR) - 1)
-    priority = sum(int(network.priority_int[e]) * var for e, var in covered.items())
+    priority = built.priority
     if coverage_bound is not None:
         model.add(priority <= coverage_bound)  # proven by the flows: a cut
     if hint is not None and hint.status.has_solution:

@@ -46,6 +46,13 @@ def criterion_value(plan: Assignment, name: str) -> float:
         return float(plan.cost_km.sum())
     if name == "tutors":
         return float(plan.n_tutors_used)
+    if name == "worst-year":
+        # The yearly road km of the tutor who drives most, as tutor_loads() prints it.
+        yearly = np.bincount(plan.tutor, weights=plan.yearly_km, minlength=plan.problem.n_tutors)
+        return float(yearly.max(initial=0.0))
+    if name == "full-loads":
+        capacity = plan.problem.tutors.capacity
+        return float(((plan.loads == capacity) & (capacity > 0)).sum())
     return plan.costs().total_cents / 100
 
 

@@ -1,4 +1,9 @@
-"""The exact Pareto front of the worst trip against a cost (ε-constraint on the thresholds)."""
+"""The exact Pareto front of two criteria (ε-constraint on ``x``, exact ``y``).
+
+The worst trip against km or euros walks the thresholds (the whole front,
+fast flows); any other pair of criteria solves ``[coverage, x within ε, y]``
+with the ordered-criteria engine at evenly spread ε.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,8 @@ __all__ = ["pareto", "plot_pareto"]
 
 _X = ("worst-trip",)
 _Y = ("km", "euros")
+#: Points of a front between two criteria other than the worst trip and a cost, by default.
+DEFAULT_POINTS = 6
 COLUMNS = ("worst_trip_km", "km", "eur", "covered_priority", "n_remote", "threshold_km", "status")
 
 
@@ -46,8 +53,14 @@ def pareto(
     Parameters
     ----------
     problem : Problem
-    x : {"worst-trip"}, default "worst-trip"
-    y : {"euros", "km"}, default "euros"
+    x, y : str, default "worst-trip" and "euros"
+        Two different criteria of :data:`~tutormatch.solve.CRITERIA` other
+        than coverage. The worst trip against ``"km"`` or ``"euros"`` gives
+        the whole front by thresholds; any other pair solves
+        ``[coverage, x within ε, y]`` exactly with the ordered-criteria
+        engine (CP-SAT: each row's ``status`` says whether it was proven) at
+        ``points`` values of ``x`` evenly spread from its best to its value
+        in the plan of best ``y`` (default 6).
     points : int, optional
         At most this many thresholds, evenly spread over the distinct pair
         distances between the fairest and the cheapest plan (both always
@@ -62,7 +75,11 @@ def pareto(
     pandas.DataFrame
         One row per point, by increasing worst trip: ``worst_trip_km, km``
         (km-equivalent objective), ``eur`` (the cost model's yearly euros),
-        ``covered_priority, n_remote, threshold_km, status``.
+        ``covered_priority, n_remote, threshold_km, status``. For other
+        pairs: ``x, y`` (the two criteria's values, named in
+        ``frame.attrs["x"]`` and ``frame.attrs["y"]``), ``epsilon`` (the
+        limit on ``x``), ``km, eur, covered_priority, n_remote, status``, from
+        the best ``x`` to the best ``y``.
 
     Raises
     ------
@@ -76,16 +93,21 @@ def pareto(
     >>> bool(front["worst_trip_km"].is_monotonic_increasing and front["km"].is_monotonic_decreasing)
     True
     """
+    from tutormatch.solve._criteria import CRITERIA
     from tutormatch.solve._solve import solve
 
-    if x not in _X:
-        raise InputError(f"pareto: x must be one of {', '.join(map(repr, _X))}; got {x!r}.")
-    if y not in _Y:
-        raise InputError(f"pareto: y must be one of {', '.join(map(repr, _Y))}; got {y!r}.")
+    names = tuple(c for c in CRITERIA if c != "coverage")
+    for axis, value in (("x", x), ("y", y)):
+        if value not in names:
+            raise InputError(f"pareto: {axis} must be one of {', '.join(map(repr, names))}; got {value!r}.")
+    if x == y:
+        raise InputError(f"pareto: x and y are both {x!r}; give two different criteria.")
     if points is not None and (isinstance(points, bool) or not isinstance(points, int) or points < 2):
         raise InputError(f"pareto: points must be an integer >= 2 or None (the whole front); got {points!r}.")
     model = cost_model or CostModel()
     kwargs: dict[str, Any] = {"cost_model": model, "options": options}
+    if x not in _X or y not in _Y:
+        return _front_by_engine(problem, x, y, points or DEFAULT_POINTS, kwargs)
 
     def run(p: Problem) -> Any:
         return solve(p, objective=y, **kwargs)
@@ -143,13 +165,69 @@ def pareto(
                 add(plan, threshold)
     frame = pd.DataFrame(rows, columns=list(COLUMNS)).iloc[::-1].reset_index(drop=True)
     # Drop dominated points: the same y (to the cent or the metre) at a longer worst trip.
-    value = frame["eur" if y == "euros" else "km"].to_numpy()
+    costs = frame["eur" if y == "euros" else "km"].to_numpy()
     tol = 0.005 if y == "euros" else 1e-3 * (problem.n_establishments + 1)
     keep = np.ones(len(frame), dtype=bool)
     for i in range(1, len(frame)):
-        if value[i] >= value[:i][keep[:i]].min() - tol:
+        if costs[i] >= costs[:i][keep[:i]].min() - tol:
             keep[i] = False
     return frame[keep].reset_index(drop=True)
+
+
+def _front_by_engine(problem: Problem, x: str, y: str, points: int, kwargs: dict[str, Any]) -> pd.DataFrame:
+    """ε-constraint on ``x`` with the ordered-criteria engine: ``[coverage, x within ε, y]``."""
+    from tutormatch.solve._criteria import Criterion
+    from tutormatch.solve._fair import criterion_value
+    from tutormatch.solve._solve import solve
+
+    columns = ["x", "y", "epsilon", "km", "eur", "covered_priority", "n_remote", "status"]
+    fair = solve(problem, objective=["coverage", x, y], **kwargs)
+    if not fair.status.has_solution:
+        frame = pd.DataFrame(columns=columns)
+        frame.attrs.update(x=x, y=y)
+        return frame
+    cheap = solve(problem, objective=["coverage", y, x], **kwargs)
+    best_x = criterion_value(fair, x)
+    worst_x = criterion_value(cheap, x) if cheap.status.has_solution else best_x
+    levels = np.unique(np.linspace(best_x, worst_x, points))
+    if Criterion(x).is_maximised:
+        levels = levels[::-1]
+    rows: list[dict[str, Any]] = []
+    for epsilon in levels.tolist():
+        slack = abs(float(epsilon) - best_x)
+        plan = (
+            fair
+            if slack == 0
+            else solve(problem, objective=["coverage", Criterion(x, tolerance_abs=slack), y], **kwargs)
+        )
+        if not plan.status.has_solution:
+            continue
+        rows.append(
+            {
+                "x": criterion_value(plan, x),
+                "y": criterion_value(plan, y),
+                "epsilon": float(epsilon),
+                "km": float(plan.cost_km.sum()),
+                "eur": plan.costs().total_cents / 100 if problem.distance_unit == "km" else math.nan,
+                "covered_priority": plan.covered_priority,
+                "n_remote": plan.n_remote,
+                "status": plan.status.value,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=columns)
+    # Drop dominated points: a later row (looser ε) with no better y.
+    y_max = Criterion(y).is_maximised
+    keep = np.ones(len(frame), dtype=bool)
+    values = frame["y"].to_numpy(dtype=float)
+    for i in range(1, len(frame)):
+        earlier = values[:i][keep[:i]]
+        if len(earlier) and (
+            values[i] <= earlier.max() + 1e-9 if y_max else values[i] >= earlier.min() - 1e-9
+        ):
+            keep[i] = False
+    frame = frame[keep].reset_index(drop=True)
+    frame.attrs.update(x=x, y=y)
+    return frame
 
 
 def plot_pareto(front: pd.DataFrame, *, y: str = "euros", ax: Axes | None = None) -> Axes:
@@ -160,7 +238,8 @@ def plot_pareto(front: pd.DataFrame, *, y: str = "euros", ax: Axes | None = None
     front : pandas.DataFrame
         As :func:`pareto` returns it.
     y : {"euros", "km"}, default "euros"
-        Which cost to draw.
+        Which cost to draw (a front of two other criteria draws its ``x``
+        and ``y`` columns).
     ax : matplotlib.axes.Axes, optional
         Where to draw (default: a new figure).
 
@@ -172,6 +251,17 @@ def plot_pareto(front: pd.DataFrame, *, y: str = "euros", ax: Axes | None = None
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.5))
+    if "x" in front.columns:
+        from tutormatch.solve._criteria import UNITS
+
+        x_name, y_name = front.attrs.get("x", "x"), front.attrs.get("y", y)
+        ax.step(front["x"], front["y"], where="post", color="0.6", linewidth=1)
+        ax.plot(front["x"], front["y"], "o", color="C0")
+        ax.set_xlabel(f"{x_name} ({UNITS.get(x_name, '')})")
+        ax.set_ylabel(f"{y_name} ({UNITS.get(y_name, '')})")
+        ax.set_title(f"Pareto front: {x_name} against {y_name}, at full coverage")
+        ax.grid(True, alpha=0.3)
+        return ax
     column = "eur" if y == "euros" else "km"
     ax.step(front["worst_trip_km"], front[column], where="post", color="0.6", linewidth=1)
     ax.plot(front["worst_trip_km"], front[column], "o", color="C0")

@@ -83,6 +83,7 @@ def solve(
     options: SolveOptions | None = None,
     cost_model: CostModel | None = None,
     budget_eur: float | None = None,
+    groups: Literal["hard"] | None = None,
 ) -> Assignment:
     """Assign tutors to establishments, exactly.
 
@@ -104,7 +105,13 @@ def solve(
         the least euros. These two, and budgets, stop after 60 s when no
         ``time_limit`` is given, with the proven gap. ``"worst-trip"``: the
         least longest on-site distance that keeps the coverage, then the
-        least km. A list gives an explicit order of criteria, each a name,
+        least km. ``"worst-year"``: the least yearly road km of the tutor
+        who drives most (``2 x visits x road km`` summed over a tutor's
+        on-site pairs, fixed pairs included, as
+        :meth:`Assignment.tutor_loads` prints it). ``"full-loads"``: the most
+        tutors at exactly their capacity. ``"groups"``: the fewest groups
+        (``agence_comptable``) whose covered establishments have more than one
+        tutor. A list gives an explicit order of criteria, in any order, each a name,
         ``"euros~2%"``, ``(name, "2%")`` or a
         :class:`~tutormatch.solve.Criterion` with a tolerance later criteria
         may not break, e.g. ``["coverage", "worst-trip", "euros"]`` (see
@@ -138,6 +145,10 @@ def solve(
         exactly). Coverage is then maximised within it, then ``objective``.
         A budget below the cheapest plan gives status ``INFEASIBLE`` and a
         message with that plan's cost.
+    groups : {None, "hard"}, default None
+        ``"hard"``: the covered establishments of each group
+        (``agence_comptable``) all have one tutor; coverage is then the most
+        that this allows (the soft form is the criterion ``"groups"``).
 
     Returns
     -------
@@ -166,7 +177,9 @@ def solve(
     options = options or SolveOptions()
     if time_limit is not None:
         options = dataclasses.replace(options, time_limit=time_limit)
-    if not (isinstance(objective, str) and objective in OBJECTIVES):
+    if groups not in (None, "hard"):
+        raise InputError(f"groups must be None or 'hard' (each group with one tutor); got {groups!r}.")
+    if groups is not None or not (isinstance(objective, str) and objective in OBJECTIVES):
         return _solve_ordered(
             problem,
             objective,
@@ -175,6 +188,7 @@ def solve(
             options=options,
             cost_model=cost_model,
             budget_eur=budget_eur,
+            groups_hard=groups == "hard",
         )
     if objective not in OBJECTIVES:
         raise InputError(f"objective must be one of {', '.join(map(repr, OBJECTIVES))}; got {objective!r}.")
@@ -275,9 +289,16 @@ def solve(
 def _solve_ordered(
     problem: Problem,
     objective: str | Sequence[Any],
+    *,
+    groups_hard: bool = False,
     **kwargs: Any,
 ) -> Assignment:
-    """Solve an explicit order of criteria (see :mod:`tutormatch.solve._criteria`)."""
+    """Solve an explicit order of criteria (see :mod:`tutormatch.solve._criteria`).
+
+    The fast exact paths where the order fits them (one cost; the worst
+    trip before or after one cost), else the CP-SAT engine of
+    :mod:`tutormatch.solve._lexico`.
+    """
     from tutormatch.solve._criteria import CRITERIA, parse_criteria
 
     if (
@@ -286,8 +307,9 @@ def _solve_ordered(
         and "," not in objective
         and "~" not in objective
     ):
+        valid = (*OBJECTIVES, *(c for c in CRITERIA if c not in OBJECTIVES))
         raise InputError(
-            f"objective must be one of {', '.join(map(repr, (*OBJECTIVES, 'worst-trip', 'coverage')))} "
+            f"objective must be one of {', '.join(map(repr, valid))} "
             f"or an ordered list of criteria (docs/fairness.md); got {objective!r}."
         )
     if isinstance(objective, str) and ("," in objective or "~" in objective):
@@ -297,10 +319,17 @@ def _solve_ordered(
     else:
         criteria = parse_criteria(objective)
     names = [c.name for c in criteria]
-    if "groups" in names:
-        from tutormatch.solve._groups import solve_with_groups
+    shape = tuple("cost" if n in ("km", "euros", "tutors") else n for n in names[1:])
+    if groups_hard or shape not in (
+        (),
+        ("cost",),
+        ("worst-trip",),
+        ("worst-trip", "cost"),
+        ("cost", "worst-trip"),
+    ):
+        from tutormatch.solve._lexico import solve_lexico
 
-        return solve_with_groups(problem, criteria, solve=solve, solve_kwargs=kwargs)
+        return solve_lexico(problem, criteria, groups_hard=groups_hard, solve=solve, solve_kwargs=kwargs)
     if "worst-trip" not in names:
         cost = names[1] if len(names) > 1 else "km"
         plan = solve(problem, objective=cost, **kwargs)

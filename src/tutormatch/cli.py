@@ -537,8 +537,8 @@ def _inputs(args: argparse.Namespace) -> list[Path | None]:
 # -- summary ----------------------------------------------------------------------
 
 
-def _print_summary(plan: Assignment, seconds: float) -> None:
-    s = plan.summary()
+def _print_summary(plan: Assignment, seconds: float, summary: dict[str, Any] | None = None) -> None:
+    s = plan.summary() if summary is None else summary
     for name, how in plan.problem.sources.items():
         _say(f"read {name}: {how}")
     for table in plan.problem.columns.values():
@@ -580,10 +580,16 @@ def _print_summary(plan: Assignment, seconds: float) -> None:
     _say(f"time: solve {s['solve_seconds']:.3f} s, total {seconds:.2f} s")
 
 
-def _json_summary(plan: Assignment, out: Path | None, written: Sequence[Path], seconds: float) -> str:
+def _json_summary(
+    plan: Assignment,
+    out: Path | None,
+    written: Sequence[Path],
+    seconds: float,
+    summary: dict[str, Any] | None = None,
+) -> str:
     from tutormatch.io._plan_files import summary_json
 
-    summary = plan.summary()
+    summary = dict(plan.summary() if summary is None else summary)
     summary["inputs"] = dict(plan.problem.sources)
     summary["columns"] = {k: dict(v) for k, v in plan.problem.columns.items()}
     summary["total_seconds"] = round(seconds, 3)
@@ -611,7 +617,8 @@ def _publish(
 
     levers = _levers(args, plan)
     logger.info("writing the plan files")
-    write_plan_files(plan, folder.staging, lang=args.lang, levers=levers)
+    summary = plan.summary()  # once: it costs the plan's euros tutor by tutor
+    write_plan_files(plan, folder.staging, lang=args.lang, levers=levers, summary=summary)
     if getattr(args, "backups", None) is not None:
         _write_backups(args, plan, folder.staging)
     if options is not None:
@@ -632,9 +639,9 @@ def _publish(
     written = folder.publish(command=args.command)
     seconds = time.perf_counter() - started
     if args.json:
-        _say(_json_summary(plan, folder.target, written, seconds))
+        _say(_json_summary(plan, folder.target, written, seconds, summary))
     elif not args.quiet:
-        _print_summary(plan, seconds)
+        _print_summary(plan, seconds, summary)
         top = [p.name for p in written if p.parent == folder.target]
         _say(f"wrote {len(top)} files to {args.out}/: {', '.join(top)}")
         if levers is not None:

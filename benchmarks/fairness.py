@@ -7,6 +7,7 @@ Usage::
     python benchmarks/fairness.py --national-only
     python benchmarks/fairness.py --criteria     # every criterion of the ordered engine, timed
     python benchmarks/fairness.py --criteria --national --time-limit 60
+    python benchmarks/fairness.py --criteria --only full-loads --no-baseline --time-limit 30
 
 Cases: the example académie (500 x 260, remote allowed, priorities 1-3) and
 a national synthetic instance (8,000 establishments x 4,000 tutors on real
@@ -226,11 +227,21 @@ def _naive_criterion(problem: Any, name: str, covered: float, time_limit: float)
     )
 
 
-def _criteria_rows(name: str, problem: Any, baseline: bool, time_limit: float, groups_hard: bool) -> None:
+ALL_CRITERIA = ("worst-trip", "worst-year", "full-loads", "groups", "tutors", "euros", "km")
+
+
+def _criteria_rows(
+    name: str,
+    problem: Any,
+    baseline: bool,
+    time_limit: float,
+    groups_hard: bool,
+    only: tuple[str, ...] = ALL_CRITERIA,
+) -> None:
     """One row per criterion: ``[coverage, criterion]`` (then the least km), its value and proof."""
     import tutormatch as tm
 
-    for criterion in ("worst-trip", "worst-year", "full-loads", "groups", "tutors", "euros", "km"):
+    for criterion in only:
         started = time.perf_counter()
         plan = tm.solve(problem, objective=["coverage", criterion], time_limit=time_limit)
         seconds = time.perf_counter() - started
@@ -272,7 +283,9 @@ def main() -> None:
     parser.add_argument("--criteria", action="store_true", help="every criterion of the ordered engine")
     parser.add_argument("--national", action="store_true", help="with --criteria: the national case too")
     parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--only", default=",".join(ALL_CRITERIA), help="with --criteria: these criteria")
     args = parser.parse_args()
+    only = tuple(args.only.split(","))
     import tutormatch as tm
     from tutormatch.datasets import example_frames, synthetic_instance
 
@@ -282,12 +295,16 @@ def main() -> None:
         tutors, est = example_frames()
         if not args.national_only:
             onsite = tm.Problem.from_frames(tutors, est, allow_remote=False)
-            _criteria_rows("académie, on-site", onsite, not args.no_baseline, args.time_limit, True)
-            _criteria_rows("académie, remote allowed", tm.example_problem(), False, args.time_limit, False)
+            _criteria_rows(
+                "académie, on-site", onsite, not args.no_baseline, args.time_limit, "groups" in only, only
+            )
+            _criteria_rows(
+                "académie, remote allowed", tm.example_problem(), False, args.time_limit, False, only
+            )
         if args.national or args.national_only:
             tutors, est = synthetic_instance(8000, 4000, structure="communes", seed=0, capacity=2)
             national = tm.Problem.from_frames(tutors, est, max_distance_km=60.0, allow_remote=False)
-            _criteria_rows("national 8,000 x 4,000", national, False, args.time_limit, False)
+            _criteria_rows("national 8,000 x 4,000", national, False, args.time_limit, False, only)
         return
 
     print("| case | method | time | status | worst trip | notes |")

@@ -18,8 +18,10 @@ with :math:`\ell_k` the optimum widened by the criterion's tolerance, as an
 exact integer bound. Each phase is hinted with the plan of the one before.
 Where a fast exact method exists for the criterion alone (a flow for
 ``km``, the euro branch and bound for ``euros``, the bottleneck search for
-``worst-trip``; on the problem restricted to the allowed on-site distances
-when the worst trip came earlier), its plan is tried first: it is optimal
+``worst-trip``, the matching search of
+:mod:`tutormatch.solve._full_loads_matching` for ``full-loads``; on the
+problem restricted to the allowed on-site distances when the worst trip came
+earlier), its plan is tried first: it is optimal
 over a larger set of plans, so when it meets every earlier limit (checked by
 CP-SAT with the plan's pairs fixed) it is this phase's proven optimum and no
 search is needed. The status is OPTIMAL only when every phase is proven;
@@ -59,7 +61,7 @@ SolveFn = Callable[..., Assignment]
 #: Valid values of ``groups``: None (the criterion ``groups`` only, if given) or ``"hard"``.
 GROUP_MODES = (None, "hard")
 #: Criteria with a fast exact method of their own (tried first in their phase).
-_FAST = ("km", "euros", "worst-trip")
+_FAST = ("km", "euros", "worst-trip", "full-loads")
 
 
 def _units(eur: float) -> int:
@@ -604,6 +606,11 @@ def solve_lexico(
 
     def fast(name: str, worst_trip: float | None) -> Assignment | None:
         p = problem if worst_trip is None else restrict(problem, worst_trip)
+        if name == "full-loads":
+            from tutormatch.solve._full_loads_matching import solve_full_loads
+
+            left = max(deadline - time.perf_counter(), 0.01)
+            return solve_full_loads(p, dataclasses.replace(options, time_limit=left))
         return sub(p, ["coverage", "worst-trip"] if name == "worst-trip" else name)
 
     uses_groups = "groups" in names or groups_hard

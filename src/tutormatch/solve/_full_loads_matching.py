@@ -1,0 +1,280 @@
+r"""Most tutors at exactly their capacity (after coverage): matchings, exact up to two places.
+
+Notes
+-----
+A tutor is *full* when their load (fixed pairs included) equals their
+capacity, which is positive; an unused tutor is not full. Each
+establishment is a node, free to stay unmatched; a tutor with :math:`k`
+places left is :math:`k` nodes ("places"); an edge (place, establishment)
+weighs :math:`M p_e + \beta - c_{te}` (:math:`p_e` the integer priority,
+:math:`c_{te}` the flow's integer km cost, :math:`\beta` the full-load
+bonus of that place), with :math:`M` above every full-load and km total and
+the full-load unit :math:`B` above every km total: a maximum-weight
+matching (blossom, ``rustworkx``) covers the most priority, then has the
+most full tutors, then the least km among those.
+
+- One place: :math:`\beta = B`; matched is full (exact).
+- Two places: :math:`\beta = B` on both, and an edge "unused" of weight
+  :math:`B` between the two places. Load 0 is worth :math:`B` (the unused
+  edge), load 1 :math:`B`, load 2 :math:`2B`: counting :math:`B` off every
+  such tutor, only the full load gains :math:`B` (exact).
+- Three places or more: no such gadget exists (loads 0, 1, 2 worth the same
+  and load 3 more cannot be had from place edges and edges between places),
+  so :math:`\beta = B/k`, an upper bound on the gain at every load, exact at
+  loads 0 and :math:`k`. A best-first branch and bound takes the tutor the
+  matching loads partly and branches: full (their places must all be
+  matched: an edge weight :math:`H` above everything else, checked) or not
+  full (:math:`k - 1` places, no bonus). Each node is one matching.
+
+The search stops when no open node can beat the best plan's coverage and
+full loads (the km of that plan are a tie-break, not proven).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import time
+from dataclasses import dataclass
+from itertools import count
+
+import numpy as np
+import numpy.typing as npt
+
+from tutormatch.model._problem import Problem
+from tutormatch.solve._assignment import Assignment
+from tutormatch.solve._matching import _explicit_pairs
+from tutormatch.solve._network import Network
+from tutormatch.solve._options import SolveOptions
+
+__all__ = ["FullLoadsMatching", "FullLoadsResult", "full_loads_network", "solve_full_loads"]
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class _Node:
+    full: frozenset[int] = frozenset()  # tutors of three places or more that must be full
+    capped: frozenset[int] = frozenset()  # such tutors that must not be
+
+
+@dataclass
+class _Matched:
+    pairs: IntArray  # explicit pairs of the plan
+    primary: int  # M * covered priority + B * full tutors (exact)
+    cost: int  # the plan's integer km cost
+    bound: int  # no plan under the node has a larger M * priority + B * full - cost
+    partial: IntArray  # undecided tutors of three places or more, partly loaded
+
+
+@dataclass(frozen=True)
+class FullLoadsResult:
+    """The best plan found: explicit (tutor, establishment) pairs, its full tutors and the proof."""
+
+    tutor: IntArray
+    establishment: IntArray
+    full: int  # tutors full in the plan (those filled by fixed pairs included)
+    proven: bool  # no plan of the same coverage has more full tutors
+    bound: int  # proven upper bound on the full tutors at that coverage
+    matchings: int
+
+
+class FullLoadsMatching:
+    """The matching and its branch and bound (see the module notes)."""
+
+    def __init__(self, network: Network) -> None:
+        self.network = network
+        tutor, establishment, cost, _ = _explicit_pairs(network)
+        self.tutor, self.establishment = tutor, establishment
+        self.cost = cost.astype(np.int64)
+        places = network.capacity.clip(0, None)
+        self.places = places
+        # Tutors already full by their fixed pairs (no place left): a constant.
+        self.already = int(((network.full_capacity > 0) & (network.capacity <= 0)).sum())
+        caps = sorted({int(k) for k in places[places > 0].tolist()})
+        lcm = math.lcm(*caps) if caps else 1
+        self.unit = int(np.abs(self.cost).max(initial=0)) * max(int(network.active.sum()), 1) + 1
+        self.big_b = lcm * self.unit
+        self.big_m = self.big_b * (network.n_tutors + 1) + self.unit
+        self.big_h = self.big_m * (int(network.priority_int[network.active].sum()) + 1)
+
+    @staticmethod
+    def supports(network: Network) -> bool:
+        """Whether the gadget fits: no minimum load, no all-or-nothing, a graph one blossom can take."""
+        if np.any(network.min_load > 0) or network.all_or_nothing:
+            return False
+        from tutormatch.solve._euros_matching import EuroMatching
+
+        return EuroMatching.fits(network)
+
+    def relax(self, node: _Node) -> _Matched | None:
+        """Solve the node's matching; ``None`` when a tutor that must be full cannot be."""
+        import rustworkx as rx
+
+        net = self.network
+        n_t, n_e = net.n_tutors, net.n_establishments
+        places = self.places.copy()
+        if node.capped:
+            places[list(node.capped)] -= 1
+        open_e = net.active
+        live = open_e[self.establishment] & (places[self.tutor] > 0)
+        pick = np.flatnonzero(live)
+        estab = np.flatnonzero(open_e)
+        n_est = len(estab)
+        e_node = np.full(n_e, -1, dtype=np.int64)
+        e_node[estab] = np.arange(n_est)
+        first_place = n_est + np.concatenate(([0], np.cumsum(places)[:-1])).astype(np.int64)
+        n_places = int(places.sum())
+        owner = np.repeat(np.arange(n_t), places)
+        big_b, big_m, big_h = self.big_b, self.big_m, self.big_h
+        bonus = [0] * n_t
+        for t in np.flatnonzero(places > 0).tolist():
+            k = int(places[t])
+            if t in node.capped:
+                bonus[t] = 0
+            elif t in node.full:
+                bonus[t] = big_h
+            else:
+                bonus[t] = big_b if k <= 2 else big_b // k
+        pt, pe = self.tutor[pick], self.establishment[pick]
+        prio = net.priority_int[pe].tolist()
+        weight = [
+            big_m * p + bonus[t] - int(c)
+            for p, t, c in zip(prio, pt.tolist(), self.cost[pick].tolist(), strict=True)
+        ]
+        edges: list[tuple[int, int, int]] = []
+        for place in range(int(places.max(initial=0))):
+            has = np.flatnonzero(places[pt] > place)
+            a = (first_place[pt[has]] + place).tolist()
+            b = e_node[pe[has]].tolist()
+            edges.extend(zip(a, b, [weight[i] for i in has.tolist()], strict=True))
+        pairs_of_two = np.flatnonzero((places == 2) & (self.places == 2)).tolist()
+        for t in pairs_of_two:
+            edges.append((int(first_place[t]), int(first_place[t]) + 1, big_b))
+        graph = rx.PyGraph()
+        graph.add_nodes_from(range(n_est + n_places))
+        graph.add_edges_from(edges)
+        matched = rx.max_weight_matching(graph, max_cardinality=False, weight_fn=int)
+        total = 0
+        chosen: list[int] = []
+        for u, v in matched:
+            u, v = min(u, v), max(u, v)
+            total += int(graph.get_edge_data(u, v))
+            if u < n_est:
+                chosen.append(int(owner[v - n_est]) * max(n_e, 1) + int(estab[u]))
+        key = self.tutor.astype(np.int64) * max(n_e, 1) + self.establishment
+        order = np.argsort(key, kind="stable")
+        at = np.searchsorted(key[order], np.asarray(chosen, dtype=np.int64))
+        pairs = np.sort(order[at]) if len(chosen) else np.zeros(0, dtype=np.int64)
+        loads = np.bincount(self.tutor[pairs], minlength=n_t)
+        forced = sorted(node.full)
+        if forced and np.any(loads[forced] < self.places[forced]):
+            return None
+        # The matching's value less its constants: an upper bound on the node's plans.
+        bound = total - big_b * len(pairs_of_two) - big_h * int(self.places[forced].sum())
+        bound += big_b * len(forced)
+        undecided = (self.places >= 3) & (places == self.places)
+        if forced:
+            undecided[forced] = False
+        partial = np.flatnonzero(undecided & (loads > 0) & (loads < self.places))
+        primary, cost = self._value(pairs, loads)
+        return _Matched(pairs=pairs, primary=primary, cost=cost, bound=bound, partial=partial)
+
+    def _value(self, pairs: IntArray, loads: IntArray) -> tuple[int, int]:
+        net = self.network
+        covered = np.zeros(net.n_establishments, dtype=bool)
+        covered[self.establishment[pairs]] = True
+        priority = int(net.priority_int[covered & net.active].sum())
+        full = int(((loads == self.places) & (self.places > 0)).sum())
+        return self.big_m * priority + self.big_b * full, int(self.cost[pairs].sum())
+
+    def solve(self, deadline: float, *, max_nodes: int = 20_000) -> FullLoadsResult:
+        """Best-first branch and bound (module notes), until proven or the deadline."""
+        root = self.relax(_Node())
+        assert root is not None  # nothing forced at the root
+        best = root
+        tick = count()
+        heap: list[tuple[int, int, _Node, _Matched]] = []
+        nodes = 1
+        # A plan better in coverage or full loads has a value at least this above the best's.
+        step = self.big_b - self.unit + 1
+
+        def consider(node: _Node, m: _Matched | None) -> None:
+            nonlocal best
+            if m is None:
+                return
+            if (m.primary, -m.cost) > (best.primary, -best.cost):
+                best = m
+            if len(m.partial) and m.bound >= best.primary + step:
+                heapq.heappush(heap, (-m.bound, next(tick), node, m))
+
+        consider(_Node(), root)
+        while heap and nodes < max_nodes and time.perf_counter() < deadline:
+            negative, _, node, m = heapq.heappop(heap)
+            if -negative < best.primary + step:
+                heap.clear()
+                break
+            # The partly loaded tutor the relaxation credits most.
+            loads = np.bincount(self.tutor[m.pairs], minlength=self.network.n_tutors)
+            t = int(m.partial[np.argmax(loads[m.partial] / self.places[m.partial])])
+            for child in (_Node(node.full | {t}, node.capped), _Node(node.full, node.capped | {t})):
+                nodes += 1
+                consider(child, self.relax(child))
+        heap = [h for h in heap if -h[0] >= best.primary + step]
+        proven = not heap
+        top = max([-h[0] for h in heap], default=best.primary - best.cost)
+        priority = best.primary // self.big_m
+        # Full tutors no open node can exceed at the best plan's coverage.
+        bound_full = (top + self.unit - 1 - self.big_m * priority) // self.big_b
+        full_now = (best.primary - self.big_m * priority) // self.big_b
+        return FullLoadsResult(
+            tutor=self.tutor[best.pairs],
+            establishment=self.establishment[best.pairs],
+            full=full_now + self.already,
+            proven=proven,
+            bound=max(bound_full, full_now) + self.already,
+            matchings=nodes,
+        )
+
+
+def full_loads_network(problem: Problem, options: SolveOptions) -> Network:
+    """Return the network of the euro objectives (every eligible pair; no near pair routed as remote)."""
+    from tutormatch.solve._decide import _no_near_remote
+    from tutormatch.solve._network import build_network
+    from tutormatch.solve._pool import full_pool
+
+    return _no_near_remote(
+        problem, build_network(problem, full_pool(problem), cost_resolution_km=options.cost_resolution_km)
+    )
+
+
+def solve_full_loads(problem: Problem, options: SolveOptions) -> Assignment | None:
+    """Coverage, then most full loads (km as a tie-break), by matchings; None where they do not fit.
+
+    OPTIMAL only when the search proved the full loads (km not proven);
+    otherwise FEASIBLE with the proven bound on full tutors in ``stats``.
+    """
+    from tutormatch.solve._solve import plan_from_pairs
+    from tutormatch.solve._status import Status
+
+    started = time.perf_counter()
+    network = full_loads_network(problem, options)
+    if not FullLoadsMatching.supports(network):
+        return None
+    limit = options.time_limit if math.isfinite(options.time_limit) else 60.0
+    found = FullLoadsMatching(network).solve(started + limit)
+    fixed = problem.fixed
+    verdict = "optimal" if found.proven else f"at most {found.bound} proven"
+    plan = plan_from_pairs(
+        problem,
+        np.concatenate((found.tutor, fixed[:, 0])),
+        np.concatenate((found.establishment, fixed[:, 1])),
+        np.concatenate((np.zeros(len(found.tutor), dtype=bool), np.ones(len(fixed), dtype=bool))),
+        status=Status.OPTIMAL if found.proven else Status.FEASIBLE,
+        solver="full-loads-matching",
+        message=f"matching on tutors' places (coverage, then full loads): {found.full} full, {verdict}, "
+        f"after {found.matchings} matchings",
+        stats={"matchings": found.matchings, "full_loads": found.full, "full_loads_bound": found.bound},
+        started=started,
+    )
+    return plan

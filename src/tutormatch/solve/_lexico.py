@@ -609,7 +609,8 @@ def solve_lexico(
         if name == "full-loads":
             from tutormatch.solve._full_loads_matching import solve_full_loads
 
-            left = max(deadline - time.perf_counter(), 0.01)
+            # Half the time left: an unproven search leaves the rest to CP-SAT.
+            left = max(deadline - time.perf_counter(), 0.02) / 2
             return solve_full_loads(p, dataclasses.replace(options, time_limit=left))
         return sub(p, ["coverage", "worst-trip"] if name == "worst-trip" else name)
 

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -71,6 +72,18 @@ def test_most_full_loads_match_brute_force(problem: tm.Problem) -> None:
     loads, capacity = plan.loads, problem.tutors.capacity
     assert ((loads == capacity) & (capacity > 0)).sum() == full
     assert plan.stats["full_loads"] == full
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(dense_problems(), threes()))
+def test_the_km_tie_break_proven_is_the_least_km_at_most_full_loads(problem: tm.Problem) -> None:
+    plan = solve_full_loads(problem, SolveOptions(time_limit=30.0), prove_km=True)
+    assert plan is not None
+    assert plan.status is tm.Status.OPTIMAL, plan.message
+    plans = every_plan(problem)
+    coverage, full = best_full_loads(problem)
+    least = min(p["km"] for p in plans if p["coverage"] >= coverage - 1e-9 and p["full-loads"] == full)
+    assert plan.cost_km.sum() == pytest.approx(least, abs=1e-2)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

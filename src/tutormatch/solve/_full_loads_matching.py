@@ -27,7 +27,10 @@ most full tutors, then the least km among those.
   full (:math:`k - 1` places, no bonus). Each node is one matching.
 
 The search stops when no open node can beat the best plan's coverage and
-full loads (the km of that plan are a tie-break, not proven).
+full loads (the km of that plan are a tie-break, not proven), or, asked to
+prove the km too, when no open node can beat its value: the plan is then
+the least km among the plans of most coverage, then most full loads (the
+ordered engine's ``km`` phase right after an exact ``full-loads`` phase).
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ class FullLoadsResult:
     establishment: IntArray
     full: int  # tutors full in the plan (those filled by fixed pairs included)
     proven: bool  # no plan of the same coverage has more full tutors
+    km_proven: bool  # and none with as many has fewer km (the search's open nodes included)
     bound: int  # proven upper bound on the full tutors at that coverage
     matchings: int
 
@@ -188,16 +192,25 @@ class FullLoadsMatching:
         full = int(((loads == self.places) & (self.places > 0)).sum())
         return self.big_m * priority + self.big_b * full, int(self.cost[pairs].sum())
 
-    def solve(self, deadline: float, *, max_nodes: int = 20_000) -> FullLoadsResult:
-        """Best-first branch and bound (module notes), until proven or the deadline."""
+    def solve(self, deadline: float, *, max_nodes: int = 20_000, prove_km: bool = False) -> FullLoadsResult:
+        """Best-first branch and bound (module notes), until proven or the deadline.
+
+        ``prove_km``: search on until the km tie-break is proven too (the
+        least km among the plans of most coverage, then most full loads).
+        """
         root = self.relax(_Node())
         assert root is not None  # nothing forced at the root
         best = root
         tick = count()
         heap: list[tuple[int, int, _Node, _Matched]] = []
         nodes = 1
-        # A plan better in coverage or full loads has a value at least this above the best's.
-        step = self.big_b - self.unit + 1
+
+        def beaten() -> int:
+            """Return the value a node's bound must reach to hold a better plan."""
+            if prove_km:
+                return best.primary - best.cost + 1
+            # Better in coverage or full loads (km totals are below the unit).
+            return best.primary + self.big_b - self.unit + 1
 
         def consider(node: _Node, m: _Matched | None) -> None:
             nonlocal best
@@ -205,13 +218,13 @@ class FullLoadsMatching:
                 return
             if (m.primary, -m.cost) > (best.primary, -best.cost):
                 best = m
-            if len(m.partial) and m.bound >= best.primary + step:
+            if len(m.partial) and m.bound >= beaten():
                 heapq.heappush(heap, (-m.bound, next(tick), node, m))
 
         consider(_Node(), root)
         while heap and nodes < max_nodes and time.perf_counter() < deadline:
             negative, _, node, m = heapq.heappop(heap)
-            if -negative < best.primary + step:
+            if -negative < beaten():
                 heap.clear()
                 break
             # The partly loaded tutor the relaxation credits most.
@@ -220,7 +233,9 @@ class FullLoadsMatching:
             for child in (_Node(node.full | {t}, node.capped), _Node(node.full, node.capped | {t})):
                 nodes += 1
                 consider(child, self.relax(child))
-        heap = [h for h in heap if -h[0] >= best.primary + step]
+        km_proven = not any(-h[0] >= best.primary - best.cost + 1 for h in heap)
+        full_step = self.big_b - self.unit + 1
+        heap = [h for h in heap if -h[0] >= best.primary + full_step]  # still open on the full loads
         proven = not heap
         top = max([-h[0] for h in heap], default=best.primary - best.cost)
         priority = best.primary // self.big_m
@@ -232,6 +247,7 @@ class FullLoadsMatching:
             establishment=self.establishment[best.pairs],
             full=full_now + self.already,
             proven=proven,
+            km_proven=proven and km_proven,
             bound=max(bound_full, full_now) + self.already,
             matchings=nodes,
         )
@@ -248,11 +264,12 @@ def full_loads_network(problem: Problem, options: SolveOptions) -> Network:
     )
 
 
-def solve_full_loads(problem: Problem, options: SolveOptions) -> Assignment | None:
+def solve_full_loads(problem: Problem, options: SolveOptions, *, prove_km: bool = False) -> Assignment | None:
     """Coverage, then most full loads (km as a tie-break), by matchings; None where they do not fit.
 
-    OPTIMAL only when the search proved the full loads (km not proven);
-    otherwise FEASIBLE with the proven bound on full tutors in ``stats``.
+    OPTIMAL only when the search proved the full loads (and, with
+    ``prove_km``, the least km among those plans); otherwise FEASIBLE with
+    the proven bound on full tutors in ``stats``.
     """
     from tutormatch.solve._solve import plan_from_pairs
     from tutormatch.solve._status import Status
@@ -262,15 +279,18 @@ def solve_full_loads(problem: Problem, options: SolveOptions) -> Assignment | No
     if not FullLoadsMatching.supports(network):
         return None
     limit = options.time_limit if math.isfinite(options.time_limit) else 60.0
-    found = FullLoadsMatching(network).solve(started + limit)
+    found = FullLoadsMatching(network).solve(started + limit, prove_km=prove_km)
+    optimal = found.km_proven if prove_km else found.proven
     fixed = problem.fixed
-    verdict = "optimal" if found.proven else f"at most {found.bound} proven"
+    verdict = "proven" if found.proven else f"at most {found.bound} proven"
+    if prove_km:
+        verdict += ", km " + ("proven" if found.km_proven else "not proven")
     plan = plan_from_pairs(
         problem,
         np.concatenate((found.tutor, fixed[:, 0])),
         np.concatenate((found.establishment, fixed[:, 1])),
         np.concatenate((np.zeros(len(found.tutor), dtype=bool), np.ones(len(fixed), dtype=bool))),
-        status=Status.OPTIMAL if found.proven else Status.FEASIBLE,
+        status=Status.OPTIMAL if optimal else Status.FEASIBLE,
         solver="full-loads-matching",
         message=f"matching on tutors' places (coverage, then full loads): {found.full} full, {verdict}, "
         f"after {found.matchings} matchings",

@@ -288,6 +288,7 @@ class _Engine:
         self.coverage_int, self.coverage_proven = coverage_int, coverage_proven
         self.worst_trip_limit: float | None = None  # once its phase is past: the on-site pairs allowed
         self.limits: list[tuple[str, int]] = []
+        self.last_proven = False  # whether the phase before the current one is proven
         self.cp_model = cp_model
         self.solver = cp_model.CpSolver()
         params = self.solver.parameters
@@ -345,6 +346,7 @@ class _Engine:
                 if phase is None:
                     return None, done, stop
             done.append(phase)
+            self.last_proven = phase.proven
             term = self.model.lm.terms[c.name]
             bound = phase.value
             if c.has_tolerance:
@@ -367,7 +369,11 @@ class _Engine:
         return None if got is None else got[1]
 
     def _try_fast(self, c: Criterion, incumbent: _Pairs | None) -> tuple[_Phase | None, _Pairs | None]:
-        plan = self.fast(c.name, self.worst_trip_limit)
+        name = c.name
+        if name == "km" and self._after_exact_full_loads():
+            # The matching search of most full loads, on until its km are proven: this phase's plans.
+            name = "full-loads-then-km"
+        plan = self.fast(name, self.worst_trip_limit)
         if plan is None or not plan.status.has_solution:
             return None, incumbent
         free = ~plan.is_fixed
@@ -382,6 +388,17 @@ class _Engine:
         if current is None or got[1] < current:
             return None, self.model.pairs(got[0])
         return None, incumbent
+
+    def _after_exact_full_loads(self) -> bool:
+        """Whether the only limit so far is ``full-loads`` at its proven optimum, right after coverage."""
+        first = self.phases[0]
+        return (
+            self.last_proven
+            and len(self.limits) == 1
+            and first.name == "full-loads"
+            and not first.has_tolerance
+            and self.limits[0][0] == "full-loads"
+        )
 
     def _search(
         self, c: Criterion, incumbent: _Pairs | None, budget: float
@@ -606,12 +623,14 @@ def solve_lexico(
 
     def fast(name: str, worst_trip: float | None) -> Assignment | None:
         p = problem if worst_trip is None else restrict(problem, worst_trip)
-        if name == "full-loads":
+        if name in ("full-loads", "full-loads-then-km"):
             from tutormatch.solve._full_loads_matching import solve_full_loads
 
-            # Half the time left: an unproven search leaves the rest to CP-SAT.
+            # Half the time left: an unproven search leaves the rest to CP-SAT, hinted with its plan.
             left = max(deadline - time.perf_counter(), 0.02) / 2
-            return solve_full_loads(p, dataclasses.replace(options, time_limit=left))
+            return solve_full_loads(
+                p, dataclasses.replace(options, time_limit=left), prove_km=name == "full-loads-then-km"
+            )
         return sub(p, ["coverage", "worst-trip"] if name == "worst-trip" else name)
 
     uses_groups = "groups" in names or groups_hard

@@ -138,16 +138,7 @@ def _add_report_options(parser: argparse.ArgumentParser, *, by_default: bool) ->
         "--budget-eur", type=_number, default=None,
         help="yearly budget: a constraint of the plan (solve, demo) and the headroom in the reports",
     )  # fmt: skip
-    group.add_argument(
-        "--fixed-cost-eur", type=_number, default=0.0,
-        help="yearly cost of recruiting a candidate tutor whose fixed_cost_eur is empty (default 0)",
-    )  # fmt: skip
-    group.add_argument(
-        "--indemnity-eur", type=_number, default=500.0, help="per tutored establishment (default 500)"
-    )
-    group.add_argument(
-        "--remote-pair-cost-eur", type=_number, default=0.0, help="fixed cost per remote pair (default 0)"
-    )
+    _add_cost_options(group)
     group.add_argument(
         "--outlines",
         type=Path,
@@ -156,6 +147,20 @@ def _add_report_options(parser: argparse.ArgumentParser, *, by_default: bool) ->
     )
     group.add_argument(
         "--map-tiles", metavar="URL", help="tile server ({z}/{x}/{y}) for map.html (default: offline)"
+    )
+
+
+def _add_cost_options(container: argparse._ActionsContainer) -> None:
+    """Add the cost model's options (beyond the shipped scale) to a parser or an argument group."""
+    container.add_argument(
+        "--fixed-cost-eur", type=_number, default=0.0,
+        help="yearly cost of recruiting a candidate tutor whose fixed_cost_eur is empty (default 0)",
+    )  # fmt: skip
+    container.add_argument(
+        "--indemnity-eur", type=_number, default=500.0, help="per tutored establishment (default 500)"
+    )
+    container.add_argument(
+        "--remote-pair-cost-eur", type=_number, default=0.0, help="fixed cost per remote pair (default 0)"
     )
 
 
@@ -387,16 +392,7 @@ def _parser() -> argparse.ArgumentParser:
         "--points", type=int, default=None,
         help="at most this many thresholds, evenly spread (default: the whole front)",
     )  # fmt: skip
-    pareto.add_argument(
-        "--fixed-cost-eur", type=_number, default=0.0,
-        help="yearly cost of recruiting a candidate tutor whose fixed_cost_eur is empty (default 0)",
-    )  # fmt: skip
-    pareto.add_argument(
-        "--indemnity-eur", type=_number, default=500.0, help="per tutored establishment (default 500)"
-    )
-    pareto.add_argument(
-        "--remote-pair-cost-eur", type=_number, default=0.0, help="fixed cost per remote pair (default 0)"
-    )
+    _add_cost_options(pareto)
     _add_sheet_option(pareto)
     _add_problem_options(pareto)
     _add_output_options(pareto, json_summary=False)

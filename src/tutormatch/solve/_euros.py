@@ -221,7 +221,7 @@ def euro_costs(problem: Problem, network: Network, model: CostModel, objective: 
     )
 
 
-class _FlowRefused(Exception):
+class _FlowRefusedError(Exception):
     """OR-Tools refused a flow for another reason than infeasibility (a bug: never "infeasible")."""
 
 
@@ -357,7 +357,7 @@ class EuroBackend:
         if status == smcf.INFEASIBLE:
             return False, np.zeros(len(tails), dtype=np.int64), 0
         if status != smcf.OPTIMAL:
-            raise _FlowRefused(f"min-cost flow refused the euro flow ({status.name})")
+            raise _FlowRefusedError(f"min-cost flow refused the euro flow ({status.name})")
         flows = np.asarray(smcf.flows(arcs), dtype=np.int64)
         return True, flows, int(flows @ costs)
 
@@ -545,7 +545,7 @@ class EuroBackend:
                 ok, flows, value = self._flow(
                     network, arc_int, ones, supply_e, capacity, min_load, no_extra, sink, m
                 )
-            except _FlowRefused:
+            except _FlowRefusedError:
                 ok = False  # the bounds of the prices tried so far stay valid
             if not ok:
                 break
@@ -713,7 +713,7 @@ class EuroBackend:
         """
         try:
             return self._search(network, options, stop_above)
-        except _FlowRefused as refused:
+        except _FlowRefusedError as refused:
             return BackendResult.without_solution(network, Status.ERROR, str(refused))
 
     def _search(self, network: Network, options: SolveOptions, stop_above: float | None) -> BackendResult:

@@ -797,7 +797,7 @@ class EuroBackend:
                     stuck.append(solved.bound)
                 return
             split = partial(node, solved)
-            if len(split):
+            if len(split) and time.perf_counter() < deadline:
                 # Rounding: close the partly loaded tutors, keep the rest free.
                 rounded = _Node(node.open, node.closed | frozenset(split.tolist()), node.forced, node.banned)
                 r = self._relax(network, costs, rounded)
@@ -820,7 +820,10 @@ class EuroBackend:
                 break  # close enough for the caller (SolveOptions.relative_gap): gap kept
             pair = children(node, solved)
             assert pair is not None  # only nodes with children enter the heap
-            for child in pair:
+            for k, child in enumerate(pair):
+                if k and time.perf_counter() >= deadline:
+                    heapq.heappush(heap, (bound, next(tick), node, solved))  # its bound stays proven
+                    break
                 nodes += 1
                 flows += 1
                 consider(child, self._relax(network, costs, child))

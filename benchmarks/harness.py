@@ -1162,9 +1162,12 @@ def measure_in_process(case: Case, method: str, folder: Path, budget: float) -> 
         started = time.perf_counter()
         outcome = METHODS[method].run(case, folder, budget)
         seconds = time.perf_counter() - started
-    # A whole-process method times its process alone, not reading its plan back.
+    # A whole-process method times its process alone, not reading its plan back,
+    # and its memory is that process's own peak, not this worker's besides.
+    whole = "process_seconds" in outcome.detail
     seconds = float(outcome.detail.get("process_seconds", seconds))
-    peak_self = _peak_self_mb()
+    peak_self = 0.0 if whole else _peak_self_mb()
+    before = 0.0 if whole else before
     _SETUP.clear()
     plan = outcome.detail.pop("_plan", None)
     record: dict[str, Any] = {

@@ -7,7 +7,7 @@
                      [--objective km|euros|tutors|worst-trip|worst-year|full-loads|groups
                                   |coverage,worst-trip,euros~2%] [--groups hard]
                      [--budget-eur X] [--fixed-cost-eur X]
-                     [--report [--pseudonymise]] [--lang fr|en]
+                     [--report [--pseudonymise]] [--lang fr|en] [--shortfall | --no-shortfall]
     tutormatch demo [--out DIR]          solve the built-in example académie (with reports)
     tutormatch report TUTORS ESTABLISHMENTS ASSIGNMENT --out DIR
                                          check and report on a given (hand-edited) plan
@@ -39,9 +39,15 @@ Progress goes to the standard error through :mod:`logging` (logger
 ``tutormatch``; ``-v`` for more, ``-q`` for none); the summary goes to the
 standard output, as text or, with ``--json``, as one JSON object.
 
+With uncovered establishments and at most 2,000 establishments, ``solve``
+and ``demo`` also write ``shortfall.csv``/``.json`` (the levers that would
+cover them, each verified by a re-solve) and show them in the reports;
+``--shortfall`` asks for it beyond, ``--no-shortfall`` never.
+
 Exit status: 0 with a plan, 1 when the solve produced none (infeasible,
-limit reached; the output folder is then left as it was), 2 on bad input or
-usage (nothing is written then).
+limit reached; an output folder holding a plan is then left as it was, a new
+or empty one gets ``conflicts.csv``/``.json`` when the constraints conflict),
+2 on bad input or usage (nothing is written then).
 """
 
 from __future__ import annotations
@@ -132,16 +138,7 @@ def _add_report_options(parser: argparse.ArgumentParser, *, by_default: bool) ->
         "--budget-eur", type=_number, default=None,
         help="yearly budget: a constraint of the plan (solve, demo) and the headroom in the reports",
     )  # fmt: skip
-    group.add_argument(
-        "--fixed-cost-eur", type=_number, default=0.0,
-        help="yearly cost of recruiting a candidate tutor whose fixed_cost_eur is empty (default 0)",
-    )  # fmt: skip
-    group.add_argument(
-        "--indemnity-eur", type=_number, default=500.0, help="per tutored establishment (default 500)"
-    )
-    group.add_argument(
-        "--remote-pair-cost-eur", type=_number, default=0.0, help="fixed cost per remote pair (default 0)"
-    )
+    _add_cost_options(group)
     group.add_argument(
         "--outlines",
         type=Path,
@@ -150,6 +147,20 @@ def _add_report_options(parser: argparse.ArgumentParser, *, by_default: bool) ->
     )
     group.add_argument(
         "--map-tiles", metavar="URL", help="tile server ({z}/{x}/{y}) for map.html (default: offline)"
+    )
+
+
+def _add_cost_options(container: argparse._ActionsContainer) -> None:
+    """Add the cost model's options (beyond the shipped scale) to a parser or an argument group."""
+    container.add_argument(
+        "--fixed-cost-eur", type=_number, default=0.0,
+        help="yearly cost of recruiting a candidate tutor whose fixed_cost_eur is empty (default 0)",
+    )  # fmt: skip
+    container.add_argument(
+        "--indemnity-eur", type=_number, default=500.0, help="per tutored establishment (default 500)"
+    )
+    container.add_argument(
+        "--remote-pair-cost-eur", type=_number, default=0.0, help="fixed cost per remote pair (default 0)"
     )
 
 
@@ -227,6 +238,41 @@ def _add_sheet_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sheet", default=None, help="sheet to read in .xlsx workbooks that have several")
 
 
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {text!r}")
+    return value
+
+
+def _add_shortfall_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--shortfall",
+        action="store_true",
+        default=None,
+        help="write shortfall.csv/.json (and the levers in the reports): what would cover the "
+        "establishments left out, each lever verified by a re-solve. Default: when some are "
+        "uncovered and there are at most 2,000 establishments (about a second for an académie; "
+        "minutes for all of France)",
+    )
+    group.add_argument(
+        "--no-shortfall", dest="shortfall", action="store_false", help="never compute the shortfall"
+    )
+    parser.add_argument(
+        "--backups",
+        type=_at_least_one,
+        default=None,
+        metavar="K",
+        help="also write backups.csv: each establishment's next K tutors, ranked by the exact change "
+        "of the optimum if forced (from the residual graph; with all-or-nothing loads, euros or a "
+        "budget each one is a re-solve, within --time-limit or 60 s)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tutormatch",
@@ -246,20 +292,13 @@ def _parser() -> argparse.ArgumentParser:
     _add_groups_option(solve)
     _add_report_options(solve, by_default=False)
     _add_output_options(solve)
-    solve.add_argument(
-        "--shortfall",
-        action="store_true",
-        help="also write shortfall.csv/.json: the levers that would cover what is left, each verified "
-        "by a re-solve (a second for an académie, minutes for all of France)",
-    )
+    _add_shortfall_options(solve)
     demo = commands.add_parser("demo", help="solve the built-in example académie (Aix-Marseille, synthetic)")
     _add_solve_options(demo)
     _add_groups_option(demo)
     _add_report_options(demo, by_default=True)
     _add_output_options(demo)
-    demo.add_argument(
-        "--no-shortfall", dest="shortfall", action="store_false", help="do not write shortfall.csv/.json"
-    )
+    _add_shortfall_options(demo)
     report = commands.add_parser(
         "report", help="check a given plan (e.g. edited by hand) and write its reports"
     )
@@ -353,16 +392,7 @@ def _parser() -> argparse.ArgumentParser:
         "--points", type=int, default=None,
         help="at most this many thresholds, evenly spread (default: the whole front)",
     )  # fmt: skip
-    pareto.add_argument(
-        "--fixed-cost-eur", type=_number, default=0.0,
-        help="yearly cost of recruiting a candidate tutor whose fixed_cost_eur is empty (default 0)",
-    )  # fmt: skip
-    pareto.add_argument(
-        "--indemnity-eur", type=_number, default=500.0, help="per tutored establishment (default 500)"
-    )
-    pareto.add_argument(
-        "--remote-pair-cost-eur", type=_number, default=0.0, help="fixed cost per remote pair (default 0)"
-    )
+    _add_cost_options(pareto)
     _add_sheet_option(pareto)
     _add_problem_options(pareto)
     _add_output_options(pareto, json_summary=False)
@@ -503,8 +533,8 @@ def _inputs(args: argparse.Namespace) -> list[Path | None]:
 # -- summary ----------------------------------------------------------------------
 
 
-def _print_summary(plan: Assignment, seconds: float) -> None:
-    s = plan.summary()
+def _print_summary(plan: Assignment, seconds: float, summary: dict[str, Any] | None = None) -> None:
+    s = plan.summary() if summary is None else summary
     for name, how in plan.problem.sources.items():
         _say(f"read {name}: {how}")
     for table in plan.problem.columns.values():
@@ -546,10 +576,16 @@ def _print_summary(plan: Assignment, seconds: float) -> None:
     _say(f"time: solve {s['solve_seconds']:.3f} s, total {seconds:.2f} s")
 
 
-def _json_summary(plan: Assignment, out: Path | None, written: Sequence[Path], seconds: float) -> str:
+def _json_summary(
+    plan: Assignment,
+    out: Path | None,
+    written: Sequence[Path],
+    seconds: float,
+    summary: dict[str, Any] | None = None,
+) -> str:
     from tutormatch.io._plan_files import summary_json
 
-    summary = plan.summary()
+    summary = dict(plan.summary() if summary is None else summary)
     summary["inputs"] = dict(plan.problem.sources)
     summary["columns"] = {k: dict(v) for k, v in plan.problem.columns.items()}
     summary["total_seconds"] = round(seconds, 3)
@@ -572,22 +608,15 @@ def _publish(
 ) -> int:
     """Publish the plan (with its reports) as the output folder, or leave the folder as it was."""
     if not plan.status.has_solution:
-        folder.discard()
-        print(
-            f"tutormatch: no plan: status {plan.status.value} ({plan.message}). Nothing was written; "
-            f"{args.out} is left as it was.",
-            file=sys.stderr,
-            flush=True,
-        )
-        if (why := plan.conflicts()) is not None:
-            print(f"tutormatch: {why.sentence()}.", file=sys.stderr, flush=True)
-        if args.json:
-            _say(_json_summary(plan, None, (), time.perf_counter() - started))
-        return 1
+        return _no_plan(args, folder, plan, started)
     from tutormatch.io._plan_files import write_plan_files
 
+    levers = _levers(args, plan)
     logger.info("writing the plan files")
-    write_plan_files(plan, folder.staging, lang=args.lang, shortfall=getattr(args, "shortfall", False))
+    summary = plan.summary()  # once: it costs the plan's euros tutor by tutor
+    write_plan_files(plan, folder.staging, lang=args.lang, levers=levers, summary=summary)
+    if getattr(args, "backups", None) is not None:
+        _write_backups(args, plan, folder.staging)
     if options is not None:
         from tutormatch.report._write import write_report_files
 
@@ -600,16 +629,22 @@ def _publish(
             options=options,
             outlines=outlines,
             private_directory=folder.staging,
+            shortfall=levers,
         )
     logger.info("publishing %s", args.out)
     written = folder.publish(command=args.command)
     seconds = time.perf_counter() - started
     if args.json:
-        _say(_json_summary(plan, folder.target, written, seconds))
+        _say(_json_summary(plan, folder.target, written, seconds, summary))
     elif not args.quiet:
-        _print_summary(plan, seconds)
+        _print_summary(plan, seconds, summary)
         top = [p.name for p in written if p.parent == folder.target]
         _say(f"wrote {len(top)} files to {args.out}/: {', '.join(top)}")
+        if levers is not None:
+            _say(
+                f"shortfall: {len(levers)} verified lever(s) for {plan.n_uncovered} uncovered "
+                "establishment(s) (shortfall.csv)"
+            )
         inputs = [p.name for p in written if p.parent == folder.target / "input"]
         if inputs:
             _say(f"wrote the input files to {args.out / 'input'}/: {', '.join(inputs)}")
@@ -618,6 +653,78 @@ def _publish(
             n_report = sum(p.parent == folder.target / "report" for p in written)
             _say(f"wrote {n_report} report files to {args.out / 'report'}/, among them {', '.join(shown)}")
     return 0
+
+
+def _levers(args: argparse.Namespace, plan: Assignment) -> Any:
+    """Return the plan's shortfall when asked (``--shortfall``) or by default (a few establishments)."""
+    from tutormatch.solve._shortfall import AUTO_MAX_ESTABLISHMENTS, shortfall_by_default
+
+    asked = getattr(args, "shortfall", False)  # None: by default; `report` never re-solves
+    if asked is None:
+        asked = shortfall_by_default(plan)
+        if not asked and plan.n_uncovered and plan.status.has_solution:
+            logger.info(
+                "shortfall not computed: %d establishments (more than %d; each lever is a re-solve); "
+                "pass --shortfall",
+                plan.problem.n_establishments,
+                AUTO_MAX_ESTABLISHMENTS,
+            )
+    if not asked or not plan.status.has_solution:
+        return None
+    logger.info("verifying the levers that would cover %d uncovered establishment(s)", plan.n_uncovered)
+    return plan.shortfall(lang=args.lang, euros=plan.problem.distance_unit == "km")
+
+
+def _write_backups(args: argparse.Namespace, plan: Assignment, folder: Path) -> None:
+    """Write backups.csv (plan.backups(K)) with the plan files."""
+    from tutormatch.io._plan_files import _write_csv
+
+    k = args.backups
+    limit = args.time_limit if args.time_limit is not None else 60.0
+    logger.info("ranking each establishment's next %d tutor(s) (backups.csv)", k)
+    try:
+        table = plan.backups(k, time_limit=limit)
+    except InputError as exc:  # e.g. a plan stopped by its time limit: the plan is still written
+        logger.warning("backups.csv not written: %s", exc)
+        return
+    _write_csv(table, folder / "backups.csv", args.lang)
+
+
+_SHOWN_CONFLICTS = 20  # constraints printed; conflicts.csv has them all
+
+
+def _no_plan(args: argparse.Namespace, folder: OutputFolder, plan: Assignment, started: float) -> int:
+    """Say why there is no plan; write conflicts.csv/.json into a new or empty output folder."""
+    why = plan.conflicts()
+    backend = plan.stats.get("backend_message", plan.message)
+    print(f"tutormatch: no plan: status {plan.status.value} ({backend}).", file=sys.stderr, flush=True)
+    if why is not None and why.n_relaxed:
+        print(f"tutormatch: {why.sentence()}.", file=sys.stderr, flush=True)
+    written: list[Path] = []
+    if why is not None and why.n_relaxed:
+        rows = why.table[why.table["in_conflict"] | why.table["relaxed"]]
+        rows = rows.assign(relaxed_to=[f"{v:g}" if v == v else "" for v in rows["relaxed_to"]])
+        shown = rows.head(_SHOWN_CONFLICTS).to_string(index=False)
+        more = len(rows) - _SHOWN_CONFLICTS
+        lines = shown.splitlines() + ([f"... and {more} more (conflicts.csv)"] if more > 0 else [])
+        print("\n".join(f"  {line}" for line in lines), file=sys.stderr, flush=True)
+        target = folder.target
+        if not target.exists() or not any(target.iterdir()):
+            from tutormatch.io._conflict_files import write_conflicts
+
+            write_conflicts(why, folder.staging, lang=args.lang)
+            written = folder.publish(command=args.command)
+            print(
+                f"tutormatch: wrote conflicts.csv and conflicts.json to {args.out}/ (no plan files).",
+                file=sys.stderr,
+                flush=True,
+            )
+    if not written:
+        folder.discard()
+        print(f"tutormatch: Nothing was written; {args.out} is left as it was.", file=sys.stderr, flush=True)
+    if args.json:
+        _say(_json_summary(plan, folder.target if written else None, written, time.perf_counter() - started))
+    return 1
 
 
 def _run(args: argparse.Namespace, make_plan: Callable[[OutputFolder], Assignment]) -> int:

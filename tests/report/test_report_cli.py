@@ -25,6 +25,11 @@ def test_demo_writes_the_reports(demo: Path) -> None:
         assert (report / name).stat().st_size > 0, name
     assert (demo / "assignment.csv").exists()
     assert not (demo / "pseudonyms_PRIVATE.csv").exists()
+    # Some are uncovered: the verified levers, in the plan files and the reports.
+    levers = pd.read_csv(demo / "shortfall.csv", sep=";", encoding="utf-8-sig")
+    assert len(levers) > 0
+    assert len(pd.read_csv(report / "levers.csv", sep=";", encoding="utf-8-sig")) == len(levers)
+    assert "Leviers pour couvrir les établissements restants" in (report / "report.html").read_text("utf-8")
 
 
 def test_demo_keeps_its_inputs_and_fails_whole(
@@ -98,6 +103,11 @@ def test_solve_without_report_writes_none(demo: Path, tmp_path: Path) -> None:
     )
     assert (out / "assignment.csv").exists()
     assert not (out / "report").exists()
+    assert (out / "shortfall.csv").exists()  # by default: some are uncovered, an académie
+    again = tmp_path / "again"
+    argv = ["solve", str(inputs / "tutors.csv"), str(inputs / "establishments.csv"), "--out", str(again)]
+    assert main([*argv, "--quiet", "--no-shortfall"]) == 0
+    assert not (again / "shortfall.csv").exists()
 
 
 def _docs_assets() -> ModuleType:

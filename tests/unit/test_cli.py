@@ -269,7 +269,8 @@ def test_json_without_a_plan_is_valid_json(
     assert main(argv) == 1
     printed = json.loads(capsys.readouterr().out)  # no NaN: strict JSON
     assert printed["status"] == "infeasible"
-    assert printed["files"] == []
+    assert printed["files"] == ["conflicts.csv", "conflicts.json"]  # why, in a new folder
+    assert "cannot" in printed["message"]
 
 
 def test_progress_is_logged_to_stderr(

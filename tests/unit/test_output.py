@@ -224,8 +224,12 @@ def test_a_run_without_a_plan_never_replaces_a_plan(
     assert state(out) == before
     fresh = tmp_path / "fresh"
     assert solve(impossible, fresh, "--no-remote", "--max-km", "1") == 1
-    assert not fresh.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["impossible", "in", "plan"]
+    # A new folder gets why (conflicts.csv/.json), and no plan files.
+    assert sorted(p.name for p in fresh.iterdir() if not p.name.startswith(".")) == [
+        "conflicts.csv",
+        "conflicts.json",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh", "impossible", "in", "plan"]
 
 
 def test_an_open_spreadsheet_is_named(

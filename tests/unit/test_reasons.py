@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from tests.conftest import random_frames
 
-from tutormatch.solve._reasons import _SENTENCES, REASONS, UncoveredReason
+import tutormatch as tm
+from tutormatch.model._eligibility import MODE_NONE, classify_pairs
+from tutormatch.solve._reasons import _SENTENCES, REASONS, UncoveredReason, eligible_tutor_counts
 
 # One reason per sentence, with the facts the solve gives it.
 EXAMPLES = [
@@ -52,3 +56,26 @@ def test_every_sentence_is_used() -> None:
     used = {why.sentence_key for why in EXAMPLES}
     used |= {str(v) for why in EXAMPLES for v in dict(why.values).values()}
     assert set(_SENTENCES) - used == {"management", "both"}
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_eligible_counts_equal_a_brute_force(seed: int) -> None:
+    """The vectorised counts (remote classes minus own, near and forbidden pairs) against every pair."""
+    tutors, establishments = random_frames(12, 20, seed)
+    rng = np.random.default_rng(seed)
+    tutors["capacity"] = rng.integers(0, 3, len(tutors))
+    forbidden = [
+        (tutors["tutor_id"].iloc[i], establishments["uai"].iloc[j]) for i, j in ((0, 1), (2, 3), (4, 5))
+    ]
+    problem = tm.Problem.from_frames(
+        tutors, establishments, max_distance_km=30, allow_remote=seed % 2 == 0, forbidden_pairs=forbidden
+    )
+    e = np.arange(problem.n_establishments)
+    t_all = np.repeat(np.arange(problem.n_tutors), problem.n_establishments)
+    e_all = np.tile(e, problem.n_tutors)
+    ok = classify_pairs(problem, t_all, e_all, problem.distance_km(t_all, e_all)) != MODE_NONE
+    ok &= problem.tutors.capacity[t_all] > 0
+    expected = np.bincount(e_all[ok], minlength=problem.n_establishments)
+    assert eligible_tutor_counts(problem, e).tolist() == expected.tolist()
+    some = e[::3]
+    assert eligible_tutor_counts(problem, some).tolist() == expected[some].tolist()

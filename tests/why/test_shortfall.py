@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -164,5 +165,45 @@ def test_levers_of_a_euros_plan_are_re_solved_in_euros() -> None:
         again = tm.solve(tm.apply_lever(problem, row), objective="euros")
         assert again.covered_priority - plan.covered_priority == row["priority_gain"]
         assert again.objective - plan.objective == pytest.approx(row["cost_delta_eur"], abs=0.006)
-    with pytest.raises(tm.InputError, match="backups rank tutors by the km objective"):
-        plan.backups()
+    table = plan.backups(k=1, uais=[levers.iloc[0]["covers"][0]])  # re-solved in euros
+    assert (table["method"] == "re-solve").all()
+
+
+def _write_frames(folder: Path) -> list[str]:
+    tutors, establishments = random_frames(25, 60, 0)
+    folder.mkdir(parents=True, exist_ok=True)
+    tutors.to_csv(folder / "tutors.csv", index=False)
+    establishments.to_csv(folder / "establishments.csv", index=False)
+    return [str(folder / "tutors.csv"), str(folder / "establishments.csv"), "--max-km", "35", "--lang", "en"]
+
+
+def test_cli_writes_the_shortfall_by_default_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tutormatch.cli import main
+
+    out = tmp_path / "out"
+    assert main(["solve", *_write_frames(tmp_path / "in"), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    levers = pd.read_csv(out / "shortfall.csv")
+    assert f"shortfall: {len(levers)} verified lever(s) for " in printed
+    assert len(levers) > 0
+
+
+def test_cli_leaves_a_large_shortfall_to_be_asked_for(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tutormatch.cli import main
+    from tutormatch.solve import _shortfall
+
+    monkeypatch.setattr(_shortfall, "AUTO_MAX_ESTABLISHMENTS", 10)
+    argv = ["solve", *_write_frames(tmp_path / "in")]
+    assert main([*argv, "--out", str(tmp_path / "a")]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "shortfall not computed: 60 establishments (more than 10; each lever is a re-solve); pass --shortfall"
+        in err
+    )
+    assert not (tmp_path / "a" / "shortfall.csv").exists()
+    assert main([*argv, "--out", str(tmp_path / "b"), "--shortfall", "--quiet"]) == 0
+    assert (tmp_path / "b" / "shortfall.csv").exists()

@@ -259,8 +259,9 @@ def _decimal(frame: pd.DataFrame) -> str:
     # and none is a number written with a point. Cells are already split, so
     # this also sees quoted "5,3" in a comma-separated file.
     cells: Any = frame.to_numpy(dtype=object).ravel()
-    has_comma = any(_DECIMAL_COMMA.match(cell) for cell in cells)
-    has_point = any(_DECIMAL_POINT.match(cell) for cell in cells)
+    # (A cell without the mark cannot match: skip the pattern there.)
+    has_comma = any(_DECIMAL_COMMA.match(cell) for cell in cells if "," in cell)
+    has_point = any(_DECIMAL_POINT.match(cell) for cell in cells if "." in cell)
     return "," if has_comma and not has_point else "."
 
 

@@ -149,7 +149,11 @@ def plan_summary_markdown(plan: Assignment, *, lang: str = "en") -> str:
     -------
     str
     """
-    s = plan.summary()
+    return _summary_markdown(plan, plan.summary(), lang)
+
+
+def _summary_markdown(plan: Assignment, s: dict[str, Any], lang: str) -> str:
+    """:func:`plan_summary_markdown` from the plan's summary ``s``, already computed."""
     p = plan.problem
     unit = p.distance_unit
     km = f" {unit}"
@@ -271,34 +275,41 @@ def _write_csv(frame: pd.DataFrame, path: Path, lang: str) -> None:
 
 
 def _write_xlsx(frame: pd.DataFrame, path: Path, lang: str) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    """One sheet: bold headers, frozen first row, a filter over the table, numbers as numbers.
 
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _SHEET[lang]
-    sheet.append([str(c) for c in frame.columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    columns = [frame[c].tolist() for c in frame.columns]
-    for r, row in enumerate(zip(*columns, strict=True), start=2):
-        for c, value in enumerate(row, start=1):
-            if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
-                continue
-            if isinstance(value, str):
-                cell = sheet.cell(row=r, column=c, value=value)
-                cell.data_type = "s"  # an id starting with '=' stays text, never a formula
-            elif isinstance(value, float | np.floating):
-                sheet.cell(row=r, column=c, value=float(value)).number_format = "0.000"
-            else:
-                sheet.cell(row=r, column=c, value=int(value))
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
-    for i, name in enumerate(frame.columns, start=1):
-        width = max([len(str(name)), *(len(str(v)) for v in columns[i - 1][:200])])
-        sheet.column_dimensions[get_column_letter(i)].width = min(max(10, width + 2), 60)
-    book.save(path)
+    Written with XlsxWriter (several times faster than openpyxl, which reads
+    the files back): text cells are always text (an id starting with ``=``
+    is never a formula), decimals carry the format ``0.000`` (Excel shows
+    it with the reader's decimal separator), empty and missing values are
+    blank cells.
+    """
+    import xlsxwriter
+
+    n_rows, n_columns = len(frame), len(frame.columns)
+    with xlsxwriter.Workbook(str(path), {"in_memory": True}) as book:
+        sheet = book.add_worksheet(_SHEET[lang])
+        bold = book.add_format({"bold": True})
+        decimals = book.add_format({"num_format": "0.000"})
+        columns = [frame[c].tolist() for c in frame.columns]
+        for c, name in enumerate(frame.columns):
+            sheet.write_string(0, c, str(name), bold)
+        for c, values in enumerate(columns):
+            for r, value in enumerate(values, start=1):
+                if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
+                    continue
+                if isinstance(value, str):
+                    sheet.write_string(r, c, value)
+                elif isinstance(value, float | np.floating):
+                    sheet.write_number(r, c, float(value), decimals)
+                else:
+                    sheet.write_number(r, c, int(value))
+        sheet.freeze_panes(1, 0)
+        sheet.autofilter(0, 0, n_rows, n_columns - 1)
+        for c, name in enumerate(frame.columns):
+            width = max([len(str(name)), *(len(str(v)) for v in columns[c][:200])])
+            # In pixels of the default font's digit (7): the stored width is
+            # then exactly this number of characters.
+            sheet.set_column_pixels(c, c, 7 * min(max(10, width + 2), 60))
 
 
 def summary_json(summary: dict[str, Any], **dumps: Any) -> str:
@@ -312,7 +323,13 @@ def summary_json(summary: dict[str, Any], **dumps: Any) -> str:
 
 
 def write_plan_files(
-    plan: Assignment, directory: Path, *, lang: str = "en", shortfall: bool = False
+    plan: Assignment,
+    directory: Path,
+    *,
+    lang: str = "en",
+    shortfall: bool = False,
+    levers: pd.DataFrame | None = None,
+    summary: dict[str, Any] | None = None,
 ) -> list[Path]:
     """Write a plan's files into ``directory`` (an existing, e.g. staging, folder).
 
@@ -334,6 +351,14 @@ def write_plan_files(
     directory : Path
     lang : {"en", "fr"}, default "en"
         ``"fr"``: French headers and values, ``;``, BOM, decimal comma.
+    shortfall : bool, default False
+        Write ``shortfall.csv`` and ``shortfall.json``.
+    levers : pandas.DataFrame, optional
+        The shortfall already computed (written as it is; implies
+        ``shortfall``).
+    summary : dict, optional
+        ``plan.summary()``, when the caller has it already (it costs the
+        plan's euros, tutor by tutor): computed here otherwise.
 
     Returns
     -------
@@ -354,20 +379,20 @@ def write_plan_files(
     _write_csv(assignment, paths[0], lang)
     _write_xlsx(assignment, paths[1], lang)
     _write_csv(_localise(plan.tutor_loads(), lang, unit, tutors=True), paths[2], lang)
-    summary = plan.summary()
+    summary = dict(plan.summary() if summary is None else summary)
     summary["inputs"] = dict(plan.problem.sources)
     summary["columns"] = {k: dict(v) for k, v in plan.problem.columns.items()}
     paths.append(directory / "summary.json")
     paths[-1].write_text(summary_json(summary, indent=2) + "\n", encoding="utf-8")
     paths.append(directory / "summary.md")
-    paths[-1].write_text(plan_summary_markdown(plan, lang=lang), encoding="utf-8")
+    paths[-1].write_text(_summary_markdown(plan, summary, lang), encoding="utf-8")
     if plan.problem.tutors.is_candidate.any():
         paths.append(directory / "recruitment.csv")
         _write_csv(_localise(plan.recruitment(), lang, unit), paths[-1], lang)
         paths.append(directory / "recruitment_by_departement.csv")
         _write_csv(_localise(plan.recruitment_counts(), lang, unit), paths[-1], lang)
-    if shortfall and plan.status.has_solution:  # the levers that would cover what is left (issue 11)
+    if (shortfall or levers is not None) and plan.status.has_solution:  # what would cover the rest
         from tutormatch.io._shortfall_files import write_shortfall
 
-        paths += write_shortfall(plan, directory, lang=lang)
+        paths += write_shortfall(plan, directory, lang=lang, levers=levers)
     return paths

@@ -35,7 +35,9 @@ def _is_na(value: Any) -> bool:
         return False
 
 
-def write_shortfall(plan: Assignment, directory: Path, *, lang: str = "en") -> list[Path]:
+def write_shortfall(
+    plan: Assignment, directory: Path, *, lang: str = "en", levers: pd.DataFrame | None = None
+) -> list[Path]:
     """Write ``shortfall.csv`` and ``shortfall.json`` for ``plan`` into ``directory``.
 
     Both hold the verified levers of :meth:`Assignment.shortfall` (with
@@ -45,11 +47,16 @@ def write_shortfall(plan: Assignment, directory: Path, *, lang: str = "en") -> l
     the header only and ``[]``. ``lang="fr"``: French sentences, and the CSV
     as the other French plan files (``;``, BOM, decimal comma).
 
+    ``levers``: the table already computed (``plan.shortfall(lang=lang,
+    euros=...)``), not computed again.
+
     Returns
     -------
     list of Path
     """
-    frame = plan.shortfall(lang=lang, euros=plan.problem.distance_unit == "km")
+    frame = (
+        levers if levers is not None else plan.shortfall(lang=lang, euros=plan.problem.distance_unit == "km")
+    )
     records = [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
     flat = frame.copy()
     for column in ("covers", "uncovers", "uais"):

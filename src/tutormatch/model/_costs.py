@@ -349,13 +349,18 @@ def plan_cost(
     prior = prior_service_km(tutors)
     bonus = model.bonus_cents(tutors)
     fixed = model.recruitment_cents(tutors)
+    # Group the pairs by tutor once (a stable sort keeps each tutor's pairs
+    # in input order), rather than one pass over every pair per tutor.
+    order = np.argsort(t, kind="stable")
+    rows, starts, counts = np.unique(t[order], return_index=True, return_counts=True)
+    onsite_km = np.split(yearly[order], starts[1:]) if len(t) else []
+    onsite_mask = np.split(near[order], starts[1:]) if len(t) else []
     out: dict[int, TutorCost] = {}
-    for row in np.unique(t).tolist():
-        mine = t == row
+    for row, n, km, mask in zip(rows.tolist(), counts.tolist(), onsite_km, onsite_mask, strict=True):
         out[row] = tutor_cost(
             model,
-            yearly_km_by_pair=yearly[mine & near].tolist(),
-            n_pairs=int(mine.sum()),
+            yearly_km_by_pair=km[mask].tolist(),
+            n_pairs=n,
             vehicle_class=keys[row],
             assumed=bool(assumed[row]),
             prior_km=float(prior[row]),

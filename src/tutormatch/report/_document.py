@@ -16,6 +16,8 @@ from tutormatch.report._parameters import parameter_cells
 from tutormatch.report._render import DOCUMENT_TABLES, ReportTables, build_tables, display, table_cells
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from tutormatch.solve._assignment import Assignment
 
 __all__ = [
@@ -78,10 +80,25 @@ def _parameters(report: ReportTables) -> tuple[list[str], list[list[str]], list[
     return header, [[display(c, report.options.lang) for c in row] for row in cells], [False, False]
 
 
-def _tables_of(prefix: str) -> list[str]:
+def _tables_of(prefix: str, report: ReportTables) -> list[str]:
+    """Return a section's tables; the levers close the coverage section when they were computed."""
     return [
-        k for k in DOCUMENT_TABLES if k.startswith(prefix) or (prefix == "costs_" and k == "mileage_scale")
+        k
+        for k in DOCUMENT_TABLES
+        if k in report.tables
+        and (
+            k.startswith(prefix)
+            or (prefix == "costs_" and k == "mileage_scale")
+            or (prefix == "coverage_" and k == "levers")
+        )
     ]
+
+
+def _intro(report: ReportTables, key: str) -> str | None:
+    """Return the sentence under a table's heading, if it has one."""
+    if key != "levers":
+        return None
+    return label("levers_intro", report.options.lang)
 
 
 # -- Markdown -----------------------------------------------------------------
@@ -153,11 +170,13 @@ def markdown_document(report: ReportTables, *, images: dict[str, str] | None = N
         lines += ["", f"## {label(section, lang)}"]
         if section == "distances" and "histogram" in images:
             lines += ["", f"![{label('histogram', lang)}]({images['histogram']})"]
-        for key in _tables_of(prefix):
+        for key in _tables_of(prefix, report):
             header, rows, numeric = _rendered(report, key)
             lines += ["", f"### {label(key, lang)}", ""]
             if key == "mileage_scale":
                 lines += [md_escape(_tranche_line(report)), ""]
+            if (intro := _intro(report, key)) is not None:
+                lines += [md_escape(intro), ""]
             lines += _md_table(header, rows, numeric) if rows else ["–"]
     lines += ["", f"## {label('method', lang)}", ""] + [f"- {md_escape(t)}" for t in method_notes(report)]
     example = worked_example(report)
@@ -176,7 +195,9 @@ def _tranche_line(report: ReportTables) -> str:
     return joiner.join(f"Tranche {k}{colon} {name}" for k, name in enumerate(names, start=1)) + "."
 
 
-def markdown_report(plan: Assignment, *, options: ReportOptions | None = None) -> str:
+def markdown_report(
+    plan: Assignment, *, options: ReportOptions | None = None, shortfall: pd.DataFrame | None = None
+) -> str:
     """Return the costs, distances and coverage reports as one Markdown document.
 
     Parameters
@@ -185,6 +206,12 @@ def markdown_report(plan: Assignment, *, options: ReportOptions | None = None) -
     options : ReportOptions, optional
         Cost parameters, ``lang`` (French by default, with French number
         format), ``pseudonymise``, ``title``.
+    shortfall : pandas.DataFrame, optional
+        The plan's :meth:`~tutormatch.Assignment.shortfall` (best with
+        ``euros=True``): the coverage section then lists the levers that
+        would cover the establishments left out. Not computed here (each
+        lever is a re-solve); without it, a note says so when some are
+        uncovered.
 
     Returns
     -------
@@ -197,7 +224,7 @@ def markdown_report(plan: Assignment, *, options: ReportOptions | None = None) -
     >>> text.splitlines()[0]
     "# Tutorat Op@le : rapport du plan d'affectation"
     """
-    return markdown_document(build_tables(plan, options or ReportOptions.for_plan(plan)))
+    return markdown_document(build_tables(plan, options or ReportOptions.for_plan(plan), shortfall=shortfall))
 
 
 # -- HTML -------------------------------------------------------------------------
@@ -249,11 +276,13 @@ def html_document(report: ReportTables, *, images: dict[str, bytes] | None = Non
         if section == "distances" and "histogram" in images:
             alt = e(label("histogram", lang))
             parts.append(f'<figure><img alt="{alt}" src="{_data_uri(images["histogram"])}"></figure>')
-        for key in _tables_of(prefix):
+        for key in _tables_of(prefix, report):
             header, rows, numeric = _rendered(report, key)
             parts.append(f"<h3>{e(label(key, lang))}</h3>")
             if key == "mileage_scale":
                 parts.append(f"<p>{e(_tranche_line(report))}</p>")
+            if (intro := _intro(report, key)) is not None:
+                parts.append(f"<p>{e(intro)}</p>")
             table = _html_table(header, rows, numeric) if rows else "<p>–</p>"
             parts.append(f'<div class="scroll">{table}</div>' if len(rows) > 25 else table)
     parts.append(f"<h2>{e(label('method', lang))}</h2>")
@@ -282,7 +311,13 @@ def pictures(
     return out
 
 
-def html_report(plan: Assignment, *, options: ReportOptions | None = None, outlines: Any = None) -> str:
+def html_report(
+    plan: Assignment,
+    *,
+    options: ReportOptions | None = None,
+    outlines: Any = None,
+    shortfall: pd.DataFrame | None = None,
+) -> str:
     """Return the costs, distances and coverage reports as one self-contained HTML page.
 
     The CSS is inline and the map and histogram are embedded as PNG
@@ -297,6 +332,10 @@ def html_report(plan: Assignment, *, options: ReportOptions | None = None, outli
     outlines : geopandas.GeoDataFrame, optional
         Your own polygons for the map, in any CRS, instead of the
         département outlines shipped with tutormatch.
+    shortfall : pandas.DataFrame, optional
+        The plan's :meth:`~tutormatch.Assignment.shortfall`, shown as the
+        levers that would cover the establishments left out (see
+        :func:`markdown_report`).
 
     Returns
     -------
@@ -309,5 +348,5 @@ def html_report(plan: Assignment, *, options: ReportOptions | None = None, outli
     >>> page.startswith("<!DOCTYPE html>"), "data:image/png;base64," in page
     (True, True)
     """
-    report = build_tables(plan, options or ReportOptions.for_plan(plan))
+    report = build_tables(plan, options or ReportOptions.for_plan(plan), shortfall=shortfall)
     return html_document(report, images=pictures(report, outlines=outlines))

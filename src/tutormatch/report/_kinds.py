@@ -76,6 +76,15 @@ COLUMN_KINDS: dict[str, str] = {
     "value": "text",
     "pseudonym": "text",
     "wave": "count",
+    # the levers (plan.shortfall)
+    "group": "count",
+    "change": "text",
+    "covers": "text",
+    "uncovers": "text",
+    "n_covers": "count",
+    "priority_gain": "number",
+    "cost_delta_eur": "money",
+    "cost_delta_km": "km",
     # yes/no
     "vehicle_class_assumed": "flag",
     "bonus_known": "flag",

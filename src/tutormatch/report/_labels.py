@@ -154,6 +154,16 @@ LABELS: dict[str, tuple[str, str]] = {
         "Support for {support} months after a switch; a user may tutor after {live} months live; "
         "school years start in month {start}.",
     ),
+    # the levers that would cover what is left (plan.shortfall)
+    "group": ("Groupe", "Group"),
+    "levers:kind": ("Levier", "Lever"),
+    "change": ("Changement", "Change"),
+    "covers": ("Couvre (UAI)", "Covers (UAI)"),
+    "uncovers": ("Découvre (UAI)", "Uncovers (UAI)"),
+    "n_covers": ("Établissements couverts en plus", "Establishments newly covered"),
+    "priority_gain": ("Gain de priorité couverte", "Priority gained"),
+    "cost_delta_eur": ("Variation du coût annuel (€)", "Change in yearly cost (€)"),
+    "cost_delta_km": ("Variation de l'objectif (km-éq. par an)", "Change in the objective (km-eq. a year)"),
     # the same column, read differently in one table
     "costs_tutors:yearly_km": ("Km par an retenus (arrondis)", "Km per year billed (rounded)"),
     "costs_totals:yearly_km": (
@@ -223,6 +233,19 @@ LABELS: dict[str, tuple[str, str]] = {
     "coverage_by_kind": ("Couverture par type", "Coverage by kind"),
     "coverage_by_priority": ("Couverture par priorité", "Coverage by priority"),
     "coverage_uncovered": ("Établissements non couverts", "Uncovered establishments"),
+    "levers": (
+        "Leviers pour couvrir les établissements restants",
+        "Levers to cover the establishments left out",
+    ),
+    "levers_intro": (
+        "Chaque levier a été appliqué au problème, qui a été résolu à nouveau : les établissements "
+        "couverts, le gain de priorité et la variation du coût annuel sont ceux de ce nouveau calcul, "
+        "un levier à la fois. Les leviers d'un même groupe visent des établissements qui se disputent "
+        "les mêmes tuteurs.",
+        "Each lever was applied to the problem, which was solved again: the establishments covered, "
+        "the priority gained and the change in yearly cost are those of that new solve, one lever at a "
+        "time. Levers of one group aim at establishments that compete for the same tutors.",
+    ),
     # spreadsheet tabs (31 characters at most)
     "sheet_costs_totals": ("Coûts - totaux", "Costs - totals"),
     "sheet_costs_by_departement": ("Coûts - départements", "Costs - départements"),
@@ -241,6 +264,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "sheet_coverage_by_kind": ("Couverture - types", "Coverage - kinds"),
     "sheet_coverage_by_priority": ("Couverture - priorités", "Coverage - priorities"),
     "sheet_coverage_uncovered": ("Non couverts", "Uncovered"),
+    "sheet_levers": ("Leviers", "Levers"),
     # document text
     "report_title": (
         "Tutorat Op@le : rapport du plan d'affectation",
@@ -290,6 +314,11 @@ VALUES: dict[tuple[str, str], tuple[str, str]] = {
         "tous les tuteurs éligibles sont déjà pris",
         "every eligible tutor is already taken",
     ),
+    ("kind", "add_tutor"): ("ajouter un tuteur", "add a tutor"),
+    ("kind", "raise_capacity"): ("augmenter une capacité", "raise a capacity"),
+    ("kind", "raise_distance_limit"): ("allonger la distance maximale", "raise the distance limit"),
+    ("kind", "allow_remote"): ("accepter le tutorat à distance", "allow remote tutoring"),
+    ("kind", "relax_rule"): ("lever une règle pour un binôme", "relax a rule for one pair"),
     ("status", "optimal"): ("optimal (prouvé)", "optimal (proven)"),
     ("status", "feasible"): ("réalisable, optimalité non prouvée", "feasible, not proven optimal"),
     ("solver", "given"): (

@@ -71,6 +71,16 @@ def notes(report: ReportTables) -> list[str]:
             if n_missing:
                 text += " The true headroom is smaller: some tutors' bonus is not counted."
         out.append(text)
+    n_uncovered = report.plan.n_uncovered
+    if n_uncovered and report.plan.status.has_solution and "levers" not in report.tables:
+        out.append(
+            f"{n_uncovered} établissement(s) non couvert(s) : les leviers qui les couvriraient ne sont "
+            "pas calculés dans ce rapport (tutormatch solve --shortfall, ou "
+            "shortfall=plan.shortfall(euros=True))."
+            if fr
+            else f"{n_uncovered} establishment(s) uncovered: the levers that would cover them are not "
+            "computed in this report (tutormatch solve --shortfall, or shortfall=plan.shortfall(euros=True))."
+        )
     if options.pseudonymise:
         out.append(
             "Les tuteurs sont désignés par des pseudonymes ; la table de correspondance est conservée à part."

@@ -36,7 +36,7 @@ DOCUMENT_TABLES = (
     "costs_totals", "costs_by_departement", "costs_by_wave", "costs_tutors", "mileage_scale",
     "distances_distribution", "distances_within", "distances_longest",
     "coverage_totals", "coverage_by_departement", "coverage_by_wave", "coverage_by_kind",
-    "coverage_by_priority", "coverage_uncovered",
+    "coverage_by_priority", "coverage_uncovered", "levers",
 )  # fmt: skip
 _KEY_COLUMNS = ("departement", "wave", "kind")
 _TUTOR_TABLES = ("costs_tutors", "distances_tutors")
@@ -71,8 +71,14 @@ class ReportTables:
         return self.pseudonyms(tutor_id) if self.pseudonyms is not None else tutor_id
 
 
-def build_tables(plan: Assignment, options: ReportOptions) -> ReportTables:
-    """Compute the three reports and lay out their tables under their file names."""
+def build_tables(
+    plan: Assignment, options: ReportOptions, *, shortfall: pd.DataFrame | None = None
+) -> ReportTables:
+    """Compute the three reports and lay out their tables under their file names.
+
+    With ``shortfall`` (a table of :meth:`Assignment.shortfall`), the table
+    ``levers`` shows what would cover the establishments left out.
+    """
     cost = costs(plan, options=options)
     dist = distances(plan, options=options)
     cover = coverage(plan, options=options)
@@ -100,6 +106,11 @@ def build_tables(plan: Assignment, options: ReportOptions) -> ReportTables:
         t = plan.problem.tutors
         pseudonyms = make_pseudonyms(t.id.tolist(), t.name.tolist(), key=options.pseudonym_key)
         tables = {key: _pseudonymise(key, frame, pseudonyms) for key, frame in tables.items()}
+    if shortfall is not None:
+        from tutormatch.report._levers import lever_table
+
+        name = pseudonyms if pseudonyms is not None else str
+        tables["levers"] = lever_table(shortfall, plan, options.lang, name)
     return ReportTables(plan, options, cost, dist, cover, tables, pseudonyms)
 
 

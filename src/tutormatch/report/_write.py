@@ -17,6 +17,8 @@ from tutormatch.report._spreadsheet import write_csv_tables, write_xlsx
 from tutormatch.report._webmap import interactive_map
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from tutormatch.solve._assignment import Assignment
 
 __all__ = ["KEY_TABLE", "write_report_files", "write_reports"]
@@ -37,6 +39,7 @@ def write_report_files(
     options: ReportOptions,
     outlines: Any = None,
     private_directory: Path | None = None,
+    shortfall: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write the report files straight into ``directory`` (a scratch folder); return them.
 
@@ -44,7 +47,7 @@ def write_report_files(
     :func:`tutormatch.io._plan_files.write_plan` through its ``extra`` hook.
     """
     directory.mkdir(parents=True, exist_ok=True)
-    report = build_tables(plan, options)
+    report = build_tables(plan, options, shortfall=shortfall)
     written = write_csv_tables(report, directory)
     written.append(write_xlsx(report, directory / "report.xlsx"))
     images = pictures(report, outlines=outlines)
@@ -121,6 +124,7 @@ def write_reports(
     options: ReportOptions | None = None,
     outlines: Any = None,
     private_directory: str | PathLike[str] | None = None,
+    shortfall: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write every report of a plan into ``directory``, all or nothing.
 
@@ -159,6 +163,14 @@ def write_reports(
     private_directory : path, optional
         Where the key table goes; required with ``pseudonymise=True`` and
         refused inside ``directory``.
+    shortfall : pandas.DataFrame, optional
+        The plan's :meth:`~tutormatch.Assignment.shortfall` (best with
+        ``euros=True``): the documents then list the levers that would cover
+        the establishments left out, the workbook has a sheet of them and
+        ``levers.csv`` is written. Not computed here: each lever is a
+        re-solve (about a second for an académie, minutes for all of
+        France); ``tutormatch solve`` passes it for up to 2,000
+        establishments.
 
     Returns
     -------
@@ -188,12 +200,19 @@ def write_reports(
     private = check_private_directory(options, target, private_directory)
     if private is None or not options.pseudonymise:
         with atomic_directory(target) as scratch:
-            written = write_report_files(plan, scratch, options=options, outlines=outlines)
+            written = write_report_files(
+                plan, scratch, options=options, outlines=outlines, shortfall=shortfall
+            )
             names = sorted(p.relative_to(scratch) for p in written)
         return [target / n for n in names]
     with atomic_directory(target) as scratch, atomic_directory(private) as private_scratch:
         written = write_report_files(
-            plan, scratch, options=options, outlines=outlines, private_directory=private_scratch
+            plan,
+            scratch,
+            options=options,
+            outlines=outlines,
+            private_directory=private_scratch,
+            shortfall=shortfall,
         )
         names = sorted(p.relative_to(scratch) for p in written if _inside(p, scratch))
     return [*(target / n for n in names), private / KEY_TABLE]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -540,33 +540,53 @@ class Assignment:
 
         return explain(self, uai, lang=lang, max_tutors=max_tutors)
 
-    def backups(self, k: int = 3) -> pd.DataFrame:
+    def backups(
+        self, k: int = 3, *, uais: Sequence[str] | None = None, time_limit: float = 60.0
+    ) -> pd.DataFrame:
         """Return each establishment's next ``k`` eligible tutors, ranked by the exact cost of forcing them.
 
         For each establishment (except those of fixed pairs) and each
         eligible tutor other than its own, the change in the optimum if that
         pair were forced, re-optimised around it: first the priority covered
-        (0 or less), then the yearly cost. Computed for all pairs at once
-        from the plan's residual graph (the forced pair's cost plus the
-        cheapest way to restore the flow, by Dijkstra with Bellman-Ford
-        potentials), equal to re-solving with each pair fixed.
+        (0 or less), then the yearly cost.
+
+        For the pure problem (km objective, capacities, minimum loads, fixed
+        and forbidden pairs) this comes for all pairs at once from the plan's
+        residual graph (the forced pair's cost plus the cheapest way to
+        restore the flow, by Dijkstra with Bellman-Ford potentials), equal to
+        re-solving with each pair fixed (``method="residual"``). With
+        all-or-nothing loads, a euro objective or a budget, each
+        establishment's ``2 k`` cheapest eligible pairs are each fixed and
+        **solved again** with the plan's objective, cost model and budget
+        (``method="re-solve"``), and ranked by what those solves give; each
+        row's ``status`` is its solve's.
 
         Parameters
         ----------
         k : int, default 3
+        uais : sequence of str, optional
+            Only these establishments (default: all). With side constraints
+            each row is a solve: ask for the ones you need.
+        time_limit : float, default 60
+            Seconds for all the re-solves (side constraints only); the rows
+            not reached say ``not_solved``.
 
         Returns
         -------
         pandas.DataFrame
             Columns ``uai, rank, tutor_id, mode, distance_km,
-            priority_delta, cost_delta_km``; ``k`` rows per establishment at
-            most, best first.
+            priority_delta, cost_delta_km`` (the km objective),
+            ``cost_delta_eur`` (the plan's euro objective; ``nan`` for a km
+            plan), ``status`` (``optimal``, ``feasible``: stopped by the time
+            limit, ``infeasible``: no plan with that pair, ``not_solved``) and
+            ``method`` (``residual`` or ``re-solve``); ``k`` rows per
+            establishment at most, best first.
 
         Raises
         ------
         InputError
-            For ``k < 1``, a plan that is not optimal, or all-or-nothing
-            loads (not a flow: force pairs with ``fixed_pairs`` and solve).
+            For ``k < 1``, a bad ``time_limit``, an unknown UAI, a plan
+            without a solution, or a pure plan that is not optimal.
 
         Examples
         --------
@@ -578,16 +598,18 @@ class Assignment:
         """
         from tutormatch.solve._backups import backups
 
-        return backups(self, k)
+        return backups(self, k, uais=uais, time_limit=time_limit)
 
     def conflicts(self, *, time_limit: float = 30.0) -> Any:
         """Return which of the user's hard constraints conflict, and the least relaxation.
 
-        Only for an ``INFEASIBLE`` plan: an elastic CP-SAT model with one
-        named slack per minimum load, fixed pair, all-or-nothing rule and the
-        budget finds the fewest constraints to relax (then the least
-        shortfall of minimum loads), and a minimal set of constraints that
-        cannot all hold (see ``docs/why.md``).
+        Only for an ``INFEASIBLE`` plan: the fewest of the minimum loads,
+        fixed pairs, all-or-nothing rules and budget to relax (then the least
+        shortfall of minimum loads), by a max-flow presolve and, when its
+        bound is not met, an elastic CP-SAT model; and a minimal set of
+        constraints that cannot all hold (see ``docs/why.md``). The solve
+        already found it (its sentence starts :attr:`message`): this returns
+        that answer unless a longer ``time_limit`` could prove more.
 
         Parameters
         ----------
@@ -610,6 +632,9 @@ class Assignment:
         """
         if self.status is not Status.INFEASIBLE:
             return None
+        known = self.stats.get("conflicts")
+        if known is not None and (known.is_proven or time_limit <= known.time_limit):
+            return known  # found by the solve (see tutormatch.solve._solve.with_conflicts)
         from tutormatch.solve._conflicts import find_conflicts
 
         return find_conflicts(

@@ -23,9 +23,14 @@ cycle, which is feasible. Paths into :math:`e` enter from its tutor
 the reversed graph, with Bellman-Ford potentials making costs non-negative.
 Hubs (source, sink, remote classes) are taken out of those Dijkstras and
 added back as :math:`d(t \to h) + d(h \to t_0)`, two Dijkstras per hub;
-the per-tutor Dijkstras first run within a radius and again, wider, only for
+the per-tutor Dijkstras run within a radius and again, wider, only for
 establishments whose :math:`k` best are not yet proven (a candidate beyond
-the radius costs more than it, reduced costs being non-negative).
+the radius costs more than it, reduced costs being non-negative). The radius
+of a source is what its establishments need: the :math:`k`-th best on-site
+value through a hub (a real path, so an upper bound) and, for remote
+candidates, the :math:`(k+3)`-th best through a hub, the same for a whole
+class (the sums are separable); remote candidates are evaluated among the
+:math:`k + 3` best paths and each hub's :math:`k + 3` best tutors only.
 Remote classes are linked to their tutors as a whole, so a path may use a
 remote pair that an own-establishment or forbidden exception rules out; the
 figures are exact when no such pair exists (the usual case).
@@ -34,6 +39,7 @@ figures are exact when no such pair exists (the usual case).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -60,7 +66,12 @@ BACKUP_COLUMNS = (
     "distance_km",
     "priority_delta",
     "cost_delta_km",
+    "cost_delta_eur",
+    "status",
+    "method",
 )
+#: Re-solved candidates per establishment, as a multiple of ``k`` (side constraints).
+SHORTLIST_FACTOR = 2
 _BATCH = 256  # Dijkstra sources per call (memory: batch x nodes floats)
 _EXACT = 2.0**52  # integers up to here are exact in float64
 _FIRST_LIMIT_KM = 400.0  # first Dijkstra radius, reduced km-equivalent (measured best, national)
@@ -74,27 +85,61 @@ def _integer_priorities(priority: FloatArray) -> tuple[IntArray, float]:
     raise InputError("backups need priorities with at most 6 decimals.")
 
 
-def backups(plan: Assignment, k: int = 3) -> pd.DataFrame:
+def is_pure(plan: Assignment) -> bool:
+    """Tell whether the residual graph gives a plan's backups (a flow: km, no all-or-nothing, no budget)."""
+    return (
+        not plan.problem.all_or_nothing
+        and getattr(plan, "objective_name", "km") == "km"
+        and getattr(plan, "budget_eur", None) is None
+    )
+
+
+def backups(
+    plan: Assignment,
+    k: int = 3,
+    *,
+    uais: Sequence[str] | None = None,
+    time_limit: float = 60.0,
+) -> pd.DataFrame:
     """Rank each establishment's next eligible tutors. See :meth:`Assignment.backups`."""
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise InputError(f"k must be an integer >= 1; got {k!r}.")
+    if not (isinstance(time_limit, int | float) and time_limit > 0):
+        raise InputError(f"time_limit must be a number of seconds > 0; got {time_limit!r}.")
+    rows = None if uais is None else _rows_of(plan, uais)
+    if not is_pure(plan):
+        if not plan.status.has_solution:
+            raise InputError(f"backups need a plan; this one is {plan.status.value}.")
+        from tutormatch.solve._backups_resolve import resolved_backups
+
+        return resolved_backups(plan, int(k), rows, time_limit, shortlist=SHORTLIST_FACTOR * int(k))
+    if not plan.status.is_optimal:
+        raise InputError(f"backups need an optimal plan; this one is {plan.status.value}.")
+    table = _residual_backups(plan, int(k))
+    if rows is not None:
+        table = table[table["uai"].isin(plan.problem.establishments.id[rows])].reset_index(drop=True)
+    return table
+
+
+def _rows_of(plan: Assignment, uais: Sequence[str]) -> IntArray:
+    if isinstance(uais, str):
+        uais = [uais]
+    ids = plan.problem.establishments.id
+    position = {str(u): i for i, u in enumerate(ids.tolist())}
+    unknown = [u for u in uais if str(u).upper() not in position]
+    if unknown:
+        raise InputError(
+            f"backups: unknown uai {', '.join(map(repr, unknown[:5]))}: not in the problem's establishments."
+        )
+    return np.unique(np.array([position[str(u).upper()] for u in uais], dtype=np.int64))
+
+
+def _residual_backups(plan: Assignment, k: int) -> pd.DataFrame:
+    """Backups of a pure plan from its residual graph (the module's notes)."""
     import scipy.sparse as sp  # imported on use: `import tutormatch` stays cheap
     from scipy.sparse.csgraph import dijkstra
 
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise InputError(f"k must be an integer >= 1; got {k!r}.")
     p = plan.problem
-    if p.all_or_nothing:
-        raise InputError(
-            "backups: all-or-nothing loads break the flow structure the exact backups rely on; "
-            "force pairs with fixed_pairs and solve again instead."
-        )
-    if getattr(plan, "objective_name", "km") != "km" or getattr(plan, "budget_eur", None) is not None:
-        raise InputError(
-            "backups rank tutors by the km objective of the pure flow; this plan minimised "
-            f"{plan.objective_name!r}{' under a budget' if plan.budget_eur is not None else ''}. "
-            "Use plan.explain(uai) (a forced re-solve) instead."
-        )
-    if not plan.status.is_optimal:
-        raise InputError(f"backups need an optimal plan; this one is {plan.status.value}.")
     n_e, n_t = p.n_establishments, p.n_tutors
     cand = p.candidates
     n_c = cand.n_classes
@@ -205,23 +250,65 @@ def backups(plan: Assignment, k: int = 3) -> pd.DataFrame:
     class_tutors = [cand.link_tutor[cand.link_class == cl] for cl in range(n_c)]
     re_e = np.flatnonzero(open_e & (cand.remote_class >= 0))
     re_a = remote_c[re_e] + pi[re_e] + tail[re_e]
+    hub_best: list[IntArray] = []  # per class: each hub's k + 3 best tutors (positions in the class)
+    for tutors in class_tutors:
+        cost = to_hub[:, n_e + tutors] - pi[n_e + tutors][None, :]
+        take = min(k + 3, len(tutors))
+        top = (
+            np.argpartition(cost, take - 1, axis=1)[:, :take] if take else np.empty((len(hubs), 0), np.int64)
+        )
+        hub_best.append(np.unique(top).astype(np.int64))
 
     value_on = np.full(len(on_e), np.inf)
     hub_on = via_hubs(n_e + on_t, entry[on_e])
+    # An upper bound on each establishment's k-th best value: paths through
+    # a hub are real paths, and on-site candidates are all valid pairs. A
+    # Dijkstra need not look beyond it.
+    upper = on_a + hub_on
+    enough = _kth_smallest(on_e, upper, k, n_e)
+    # With fewer candidates (and no remote class), the radius that makes
+    # every one exact: beyond its value through a hub, a path cannot matter.
+    every = np.full(n_e, -np.inf)
+    np.maximum.at(every, on_e, upper)
+    whole = ~np.isfinite(enough) & (cand.remote_class < 0)
+    enough = np.where(whole, every, enough)
+    # Remote candidates too: through hub h, the (k + 3)-th best tutor of a
+    # class is the same for all its establishments (separable sums; k + 3, as
+    # a class may hold an own-establishment or forbidden exception or three).
+    for cl in range(n_c):
+        tutors = class_tutors[cl]
+        members = np.flatnonzero(cand.remote_class[re_e] == cl)
+        if len(tutors) < k + 3 or not len(members):
+            continue
+        through = np.full(len(members), np.inf)
+        for h in range(len(hubs)):
+            kth = np.partition(to_hub[h, n_e + tutors] - pi[n_e + tutors], k + 2)[k + 2]
+            if math.isfinite(kth):
+                np.minimum(through, kth + from_hub[h, entry[re_e[members]]], out=through)
+        np.minimum(enough[re_e[members]], through + re_a[members], out=through)
+        enough[re_e[members]] = through
     best_re: dict[int, tuple[IntArray, FloatArray]] = {}
     todo = open_e.copy()
     limit = _FIRST_LIMIT_KM / unit
+    used_limit = np.full(n, limit)
     for _round in range(4):
         sources = np.unique(entry[todo])
         if not len(sources):
             break
+        wanted = np.full(n, limit)
+        bound = np.full(n, -np.inf)
+        np.maximum.at(bound, entry[todo], enough[todo])
+        wanted[sources] = np.clip(bound[sources], 0.0, limit)
+        sources = sources[np.argsort(wanted[sources], kind="stable")]  # batches of like radius
         row_of = np.full(n, -1, dtype=np.int64)
         row_of[sources] = np.arange(len(sources))
         pick_on = np.flatnonzero(todo[on_e])
         pick_re = re_e[todo[re_e]]
         for start in range(0, len(sources), _BATCH):
             batch = sources[start : start + _BATCH]
-            d = np.asarray(dijkstra(reverse_local, directed=True, indices=batch, limit=limit))
+            radius = float(wanted[batch].max())
+            used_limit[batch] = radius
+            d = np.asarray(dijkstra(reverse_local, directed=True, indices=batch, limit=radius))
             rows = row_of[entry[on_e[pick_on]]] - start
             inside = (rows >= 0) & (rows < len(batch))
             sel = pick_on[inside]
@@ -233,22 +320,37 @@ def backups(plan: Assignment, k: int = 3) -> pd.DataFrame:
                 if not len(members) or not len(class_tutors[cl]):
                     continue
                 tutors = class_tutors[cl]
-                block = d[row_of[entry[members]] - start][:, n_e + tutors]
-                for h in range(len(hubs)):
-                    through = to_hub[h, n_e + tutors][None, :] + from_hub[h, entry[members]][:, None]
-                    np.minimum(block, through, out=block)
-                block = block - pi[n_e + tutors]
+                block = d[row_of[entry[members]] - start][:, n_e + tutors] - pi[n_e + tutors]
                 take = min(k + 3, len(tutors))
+                # The k + 3 best of min(path, through a hub) lie among the k + 3
+                # best paths and each hub's k + 3 best tutors (the same for
+                # every member: separable sums): evaluate those only.
                 part = np.argpartition(block, take - 1, axis=1)[:, :take]
+                part = np.hstack((part, np.broadcast_to(hub_best[cl], (len(members), len(hub_best[cl])))))
+                values = np.take_along_axis(block, part, axis=1)
+                for h in range(len(hubs)):
+                    through = to_hub[h, n_e + tutors[part]] - pi[n_e + tutors[part]]
+                    np.minimum(values, through + from_hub[h, entry[members]][:, None], out=values)
+                # A tutor among both the best paths and a hub's best: once.
+                again = (part[:, take:, None] == part[:, None, :take]).any(axis=2)
+                values[:, take:][again] = np.inf
+                best = np.argpartition(values, take - 1, axis=1)[:, :take]
+                chosen = np.take_along_axis(part, best, axis=1)
+                chosen_values = np.take_along_axis(values, best, axis=1)
+                shift = re_a[np.searchsorted(re_e, members)]
                 for j, e in enumerate(members.tolist()):
-                    best_re[e] = (tutors[part[j]], block[j, part[j]] + re_a[np.searchsorted(re_e, e)])
+                    best_re[e] = (tutors[chosen[j]], chosen_values[j] + shift[j])
         if not math.isfinite(limit):
             break
-        # Confirmed: k + 3 values within the limit (anything unknown is beyond).
-        known = np.bincount(on_e[value_on <= limit], minlength=n_e)
+        # Confirmed: k on-site values (valid pairs), or k + 3 values in all,
+        # within the radius its source was searched to (anything unknown is
+        # beyond).
+        known_on = np.bincount(on_e[value_on <= used_limit[entry[on_e]]], minlength=n_e)
+        known = known_on.copy()
         for e, (_, values) in best_re.items():
-            known[e] += int((values <= limit).sum())
-        todo = todo & (known < k + 3)
+            known[e] += int((values <= used_limit[entry[e]]).sum())
+        done = (known_on >= k) | (known >= k + 3) | (whole & (used_limit[entry] >= every))
+        todo = todo & ~done
         limit = limit * 64.0 if _round < 2 else math.inf
 
     # Merge, keep each tutor's cheapest way, drop the current tutor, rank.
@@ -299,6 +401,9 @@ def backups(plan: Assignment, k: int = 3) -> pd.DataFrame:
             "distance_km": np.where(np.isfinite(distance), distance, np.nan),
             "priority_delta": -prio / p_scale + 0.0,  # no -0.0
             "cost_delta_km": km,
+            "cost_delta_eur": np.full(len(km), np.nan),
+            "status": "optimal",
+            "method": "residual",
         },
         columns=list(BACKUP_COLUMNS),
     )
@@ -327,6 +432,16 @@ def _potentials(r: IntArray, c: IntArray, w: FloatArray, n: int) -> FloatArray:
             return dist
         dist[heads[better]] = best[better]
     raise InputError("backups: the plan's residual graph has a negative cycle; is the plan optimal?")
+
+
+def _kth_smallest(groups: IntArray, values: FloatArray, k: int, n_groups: int) -> FloatArray:
+    """Return the ``k``-th smallest value of each group (``inf`` when it has fewer)."""
+    out = np.full(n_groups, np.inf)
+    order = np.lexsort((values, groups))
+    g, v = groups[order], values[order]
+    hit = _rank_within(g) == k - 1
+    out[g[hit]] = v[hit]
+    return out
 
 
 def _rank_within(groups: IntArray) -> IntArray:

@@ -15,14 +15,28 @@ on the same eligible pairs as the solve (every remote class made explicit),
 with each establishment at most once and each load within capacity. The
 objective is lexicographic, by one weight :math:`W` larger than any amount:
 :math:`\min W \sum_c r_c + \sum_t s_t` (fewest relaxed constraints, then the
-least total shortfall of minimum loads). CP-SAT proves it optimal. The count
+least total shortfall of minimum loads), proven by the presolve's bound or
+by CP-SAT (``is_proven``). The count
 of relaxed constraints is not a flow objective (a fixed charge per
 constraint), hence CP-SAT and not a flow with slack arcs; a flow with slack
 arcs would minimise the total shortfall, not how many constraints give way.
 
+A flow presolve (:mod:`tutormatch.solve._conflict_flow`) does most of the
+work: one max flow decides whether any subset of these constraints can hold
+together; the source side of a minimum cut names the only tutors whose
+constraints (and the fixed pairs on establishments they may take) can help;
+a lazy greedy relaxes one constraint at a time, each step one max flow; and
+two valid inequalities of the cut (what the relaxed constraints free covers
+the deficit; the shortfall of lowered minimum loads covers what the others do
+not free) bound the objective from below. When the greedy meets that bound it
+is proven least; otherwise CP-SAT solves the elastic model on the cut's tutors
+(exact when no fixed pair of another tutor holds an establishment they may
+take; on every constrained tutor otherwise), hinted with the greedy answer and
+given the two inequalities.
+
 The conflict itself is a minimal set of constraints that cannot all hold:
-CP-SAT's assumptions give a core of named constraints, which a deletion
-filter then shrinks to a minimal one (each step one feasibility solve).
+the cut's constraints, shrunk by deletion in chunks (halved down to single
+constraints), each test one max flow; every constraint left is needed.
 
 A budget is checked last, on the problem relaxed as above: when the
 cheapest plan meeting the remaining constraints costs more than the budget,
@@ -47,7 +61,6 @@ from tutormatch.model._problem import Problem
 __all__ = ["Infeasibility", "find_conflicts"]
 
 KINDS = ("min_load", "fixed_pair", "all_or_nothing", "budget")
-_CORE_FILTER_LIMIT = 40  # deletion filter beyond this many named constraints: keep the core as is
 
 _PHRASES = {
     "min_load": ("the minimum load of {tutor} ({value})", "la charge minimale de {tutor} ({value})"),
@@ -114,6 +127,8 @@ class Infeasibility:
         restores a plan, and that the conflict is minimal (``False`` when
         ``time_limit`` stopped it: the relaxation still restores a plan and
         the conflict still cannot hold).
+    time_limit : float
+        The seconds it was given.
     """
 
     table: pd.DataFrame = field(repr=False)
@@ -121,6 +136,7 @@ class Infeasibility:
     relaxed_budget_eur: float | None
     n_relaxed: int
     is_proven: bool = True
+    time_limit: float = 30.0
 
     def sentence(self, lang: str = "en") -> str:
         """Return the conflict and its least relaxation in one sentence (``"en"`` or ``"fr"``)."""
@@ -260,76 +276,6 @@ def _solve(model: Any, *, time_limit: float, assumptions: list[Any] | None = Non
     return solver, code
 
 
-def _infeasible(elastic: _Elastic, enforced: set[int], time_limit: float) -> bool | None:
-    """Whether the ``enforced`` constraints cannot all hold (None: not decided in time)."""
-    from ortools.sat.python import cp_model
-
-    model, _, _ = _build(elastic, enforced)
-    code = _solve(model, time_limit=time_limit)[1]
-    if code == cp_model.INFEASIBLE:
-        return True
-    return False if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
-
-
-def _minimal_core(elastic: _Elastic, core: list[int], deadline: float) -> tuple[list[int], bool]:
-    """Shrink ``core`` (constraints that cannot all hold) to a minimal one by deletion.
-
-    A constraint is dropped only when the rest is proven infeasible, so the
-    result always cannot hold; it is proven minimal when every check ended.
-    """
-    if len(core) > _CORE_FILTER_LIMIT:
-        return core, False
-    kept, proven = list(core), True
-    for c in list(core):
-        left = deadline - time.perf_counter()
-        if left <= 0:
-            return kept, False
-        verdict = _infeasible(elastic, set(kept) - {c}, left)
-        if verdict is None:
-            proven = False
-        elif verdict:
-            kept.remove(c)
-    return kept, proven
-
-
-def _hint(model: Any, elastic: _Elastic, x: list[Any], r: list[Any], shortfall: list[Any]) -> None:
-    """Hint a complete plan: a maximum flow of the minimum loads (CP-SAT alone finds none fast)."""
-    from ortools.graph.python import max_flow
-
-    p = elastic.problem
-    n_t, n_e = p.n_tutors, p.n_establishments
-    low = p.tutors.min_load.astype(np.int64)
-    fixed_t = np.bincount(p.fixed[:, 0], minlength=n_t) if len(p.fixed) else np.zeros(n_t, dtype=np.int64)
-    want = np.maximum(low, fixed_t)
-    flow = max_flow.SimpleMaxFlow()
-    source, sink = n_t + n_e, n_t + n_e + 1
-    for t in np.flatnonzero(want > 0).tolist():
-        flow.add_arc_with_capacity(source, t, int(want[t]))
-    first = flow.add_arcs_with_capacity(
-        elastic.pair_tutor, n_t + elastic.pair_establishment, np.ones(len(x), np.int64)
-    )
-    for e in range(n_e):
-        flow.add_arc_with_capacity(n_t + e, sink, 1)
-    flow.solve(source, sink)
-    used = flow.flows(first) > 0 if len(x) else np.zeros(0, dtype=bool)
-    load = np.bincount(elastic.pair_tutor[used], minlength=n_t)
-    chosen = set(
-        zip(elastic.pair_tutor[used].tolist(), elastic.pair_establishment[used].tolist(), strict=True)
-    )
-    for a, var in enumerate(x):
-        model.add_hint(var, bool(used[a]))
-    k = 0
-    for c, (kind, t, e) in enumerate(elastic.names):
-        if kind == "min_load":
-            model.add_hint(shortfall[k], max(int(low[t]) - int(load[t]), 0))
-            model.add_hint(r[c], bool(load[t] < low[t]))
-            k += 1
-        elif kind == "fixed_pair":
-            model.add_hint(r[c], (t, e) not in chosen)
-        else:
-            model.add_hint(r[c], bool(0 < load[t] < p.tutors.capacity[t]))
-
-
 def _names(problem: Problem) -> list[tuple[str, int, int]]:
     names: list[tuple[str, int, int]] = []
     for t, e in sorted(map(tuple, problem.fixed.tolist())):
@@ -345,6 +291,95 @@ def _names(problem: Problem) -> list[tuple[str, int, int]]:
     return names
 
 
+def _suspects(check: Any, side: np.ndarray) -> np.ndarray:
+    """Constraints that can lower the deficit: those of the cut's tutors, and fixed pairs it may use."""
+    tutor = check.tutor
+    mine = side[tutor]
+    reach = np.zeros(max(check.problem.n_establishments, 1), dtype=bool)
+    reach[check.pair_establishment[side[check.pair_tutor]]] = True
+    fixed = check.kind == "fixed_pair"
+    return np.asarray(mine | (fixed & reach[np.maximum(check.establishment, 0)]), dtype=bool)
+
+
+def _least_relaxation(
+    check: Any, deficit: int, side: np.ndarray, deadline: float
+) -> tuple[list[bool], np.ndarray, bool]:
+    """Fewest constraints to relax, then least shortfall: a flow greedy, improved and proven by CP-SAT.
+
+    CP-SAT gets the greedy answer as a hint and the cut's inequality (what
+    the relaxed constraints free covers the deficit), on the cut's tutors
+    only when no fixed pair of another tutor holds an establishment they may
+    take (then exact: see :mod:`tutormatch.solve._conflict_flow`).
+    """
+    from ortools.sat.python import cp_model
+
+    problem = check.problem
+    names = check.names
+    greedy = check.greedy(np.ones(len(names), dtype=bool))
+    used_g, loads_g = check.plan(~greedy)
+    suspects = _suspects(check, side)
+    outside_fixed = (check.kind == "fixed_pair") & ~side[check.tutor]
+    exact_cut = not (outside_fixed & suspects).any()
+    keep = side[check.tutor] if exact_cut else np.ones(len(names), dtype=bool)
+    sub_names = [n for n, k in zip(names, keep.tolist(), strict=True) if k]
+    index = np.flatnonzero(keep)
+    pair_keep = side[check.pair_tutor] if exact_cut else np.ones(len(check.pair_tutor), dtype=bool)
+    sub = _Elastic(problem, check.pair_tutor[pair_keep], check.pair_establishment[pair_keep], sub_names)
+    model, r, (x, shortfall) = _build(sub, None)
+    # Valid inequalities of the cut: what the relaxed constraints free covers
+    # the deficit, so at least ``fewest`` of them; a lowered minimum load
+    # frees at most its shortfall.
+    frees = check.frees(np.ones(len(names), dtype=bool))[index]
+    model.add(sum(int(f) * v for f, v in zip(frees.tolist(), r, strict=True)) >= int(deficit))
+    fewest = int(np.searchsorted(np.cumsum(np.sort(frees)[::-1]), deficit) + 1)
+    model.add(sum(r) >= fewest)
+    # A lowered minimum load frees at most its shortfall, unless the tutor's
+    # all-or-nothing rule holds (then its load may drop to 0): count those
+    # by what they could free at most, like the other kinds.
+    is_min = np.array([kind == "min_load" for kind, _, _ in sub_names], dtype=bool)
+    aon = {t for kind, t, _ in sub_names if kind == "all_or_nothing"}
+    plain = [kind == "min_load" and t not in aon for kind, t, _ in sub_names]
+    short = [
+        v
+        for v, (kind, t, _) in zip(shortfall, [n for n in sub_names if n[0] == "min_load"], strict=True)
+        if t not in aon
+    ]
+    others = [int(f) * v for f, v, m in zip(frees.tolist(), r, plain, strict=True) if not m]
+    model.add(sum(short) + sum(others) >= int(deficit))
+    weight = 1 + int(problem.tutors.min_load.sum())
+    model.minimize(weight * sum(r) + sum(shortfall))
+    # The greedy's plan as a hint.
+    low = problem.tutors.min_load
+    used_sub = used_g[pair_keep]
+    for a, var in enumerate(x):
+        model.add_hint(var, bool(used_sub[a]))
+    k = 0
+    for c, (kind, t, _) in enumerate(sub_names):
+        model.add_hint(r[c], bool(greedy[index[c]]))
+        if kind == "min_load":
+            model.add_hint(shortfall[k], max(int(low[t]) - int(loads_g[t]), 0) if greedy[index[c]] else 0)
+            k += 1
+    greedy_value = weight * int(greedy.sum()) + sum(
+        max(int(low[t]) - int(loads_g[t]), 0)
+        for c, (kind, t, _) in enumerate(names)
+        if kind == "min_load" and greedy[c]
+    )
+    # The bound of the cuts: when the greedy meets it, it is the least (proven).
+    bound = weight * fewest + (int(deficit) if is_min.all() else 0)
+    if greedy_value <= bound:
+        return greedy.tolist(), loads_g, True
+    left = deadline - time.perf_counter()
+    solver, code = _solve(model, time_limit=max(left, 0.01))
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) and solver.objective_value < greedy_value:
+        relaxed = np.zeros(len(names), dtype=bool)
+        relaxed[index] = [bool(solver.boolean_value(v)) for v in r]
+        used = np.array([solver.boolean_value(v) for v in x], dtype=bool)
+        loads = np.bincount(sub.pair_tutor[used], minlength=problem.n_tutors)
+        return relaxed.tolist(), loads, code == cp_model.OPTIMAL
+    # The greedy is as good (ties keep its order: the first constraint named).
+    return greedy.tolist(), loads_g, code == cp_model.OPTIMAL
+
+
 def find_conflicts(
     problem: Problem,
     *,
@@ -353,37 +388,28 @@ def find_conflicts(
     time_limit: float = 30.0,
 ) -> Infeasibility:
     """Return the conflicting constraints of ``problem`` and their least relaxation; see the module notes."""
-    from ortools.sat.python import cp_model
+    from tutormatch.solve._conflict_flow import FlowCheck
 
     deadline = time.perf_counter() + time_limit
     names = _names(problem)
     pt, pe = _pairs(problem, np.unique(np.array([t for _, t, _ in names], dtype=np.int64)))
-    elastic = _Elastic(problem, pt, pe, names)
-    model, r, (x, shortfall) = _build(elastic, None)
-    weight = 1 + int(problem.tutors.min_load.sum())
-    model.minimize(weight * sum(r) + sum(shortfall))
-    _hint(model, elastic, x, r, shortfall)
-    solver, code = _solve(model, time_limit=time_limit)
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):  # pragma: no cover - all relaxed is feasible
-        raise RuntimeError(f"elastic model: {solver.status_name()}")
-    proven = code == cp_model.OPTIMAL
-    relaxed = [bool(solver.boolean_value(v)) for v in r]
-    used = np.array([solver.boolean_value(v) for v in x], dtype=bool)
-    loads = np.bincount(pt[used], minlength=problem.n_tutors)
+    check = FlowCheck(problem, pt, pe, names)
+    everything = np.ones(len(names), dtype=bool)
+    deficit, side = check.cut(everything)
+    if deficit == 0:  # the structure holds (a budget, or nothing, is the conflict)
+        relaxed = [False] * len(names)
+        loads = check.plan(everything)[1]
+        proven, core = True, []
+    else:
+        relaxed, loads, proven = _least_relaxation(check, deficit, side, deadline)
+        # Only the cut's constraints (and fixed pairs it could use) can take
+        # part; a minimal conflict among them, each test one max flow.
+        suspects = _suspects(check, side)
+        if check.deficit(suspects) == 0:  # pragma: no cover - the cut argument says it cannot
+            suspects = everything
+        core = check.minimal_conflict(suspects)
 
-    core: list[int] = []
-    if any(relaxed):
-        core_model, core_r, _ = _build(elastic, None)
-        left = max(deadline - time.perf_counter(), 0.01)
-        core_solver, core_code = _solve(core_model, time_limit=left, assumptions=[v.Not() for v in core_r])
-        if core_code == cp_model.INFEASIBLE:
-            lits = set(core_solver.sufficient_assumptions_for_infeasibility())
-            core = [c for c, v in enumerate(core_r) if v.Not().index in lits or v.index in lits]
-        if not core:
-            core, proven = list(range(len(names))), False
-        core, minimal = _minimal_core(elastic, core, deadline)
-        proven = proven and minimal
-
+    core_set = set(core)
     t_ids, e_ids = problem.tutors.id, problem.establishments.id
     rows: list[dict[str, Any]] = []
     min_load = problem.tutors.min_load.copy()
@@ -412,7 +438,7 @@ def find_conflicts(
                 "tutor_id": str(t_ids[t]),
                 "uai": str(e_ids[e]) if e >= 0 else "",
                 "value": value,
-                "in_conflict": c in core,
+                "in_conflict": c in core_set,
                 "relaxed": relaxed[c],
                 "relaxed_to": to,
             }
@@ -448,6 +474,7 @@ def find_conflicts(
         relaxed_budget_eur=new_budget,
         n_relaxed=int(table["relaxed"].sum()),
         is_proven=proven,
+        time_limit=time_limit,
     )
 
 

@@ -230,7 +230,7 @@ def _distance(km: float) -> str:
 
 def explain(plan: Assignment, uai: str, *, lang: str = "en", max_tutors: int | None = 10) -> Explanation:
     """Explain one establishment of a plan. See :meth:`Assignment.explain`."""
-    from tutormatch.solve._solve import solve
+    from tutormatch.solve._solve import solve, status_only
 
     if lang not in _WORDS:
         raise InputError(f"lang must be 'en' or 'fr'; got {lang!r}.")
@@ -334,7 +334,8 @@ def explain(plan: Assignment, uai: str, *, lang: str = "en", max_tutors: int | N
         t_star = eligible[0]
         forced_tutor = str(p.tutors.id[t_star])
         try:
-            forced = solve(with_fixed_pair(p, forced_tutor, str(p.establishments.id[e])), **same_as(plan))
+            with status_only():  # its status is all the explanation needs
+                forced = solve(with_fixed_pair(p, forced_tutor, str(p.establishments.id[e])), **same_as(plan))
         except InputError as err:
             note = str(err)
         else:

@@ -30,31 +30,35 @@ def eligible_tutor_counts(problem: Problem, establishments: IntArray) -> IntArra
     ones): one radius query each, plus their remote class.
     """
     establishments = np.asarray(establishments, dtype=np.int64)
-    n_e = problem.n_establishments
+    n_e, n_t = problem.n_establishments, problem.n_tutors
     t = problem.tutors
     remote = problem.remote_classes
     near_t, near_e, _ = onsite_pairs_near(problem, establishments, problem.max_distance_km)
+    position = np.full(n_e, -1, dtype=np.int64)
+    position[establishments] = np.arange(len(establishments))
     with_room = t.capacity[near_t] > 0
-    position = {e: i for i, e in enumerate(establishments.tolist())}
-    counts = np.zeros(len(establishments), dtype=np.int64)
-    np.add.at(counts, np.array([position[e] for e in near_e[with_room].tolist()], dtype=np.int64), 1)
+    counts = np.bincount(position[near_e[with_room]], minlength=len(establishments)).astype(np.int64)
     if remote.n_classes == 0:
         return counts
+    # Remote: the tutors of its class, minus the pairs the class does not
+    # rule out (near pairs, already counted on-site; own establishment;
+    # forbidden), all at once by pair keys.
     per_class = np.bincount(remote.link_class, minlength=remote.n_classes)
     own = np.flatnonzero(t.home >= 0)
     excluded = [pair_keys(near_t, near_e, n_e), pair_keys(own, t.home[own], n_e)]
     if len(problem.forbidden):
         excluded.append(pair_keys(problem.forbidden[:, 0], problem.forbidden[:, 1], n_e))
     keys = np.unique(np.concatenate(excluded))
-    link_keys = set(zip(remote.link_class.tolist(), remote.link_tutor.tolist(), strict=True))
-    for i, e in enumerate(establishments.tolist()):
-        c = int(remote.remote_class[e])
-        if c < 0:
-            continue
-        # Tutors of the class, minus the pairs it does not rule out: near
-        # pairs (already counted on-site), own establishment, forbidden.
-        mine = keys[keys % max(n_e, 1) == e] // max(n_e, 1)
-        counts[i] += int(per_class[c]) - sum((c, int(tt)) in link_keys for tt in mine.tolist())
+    key_e, key_t = keys % max(n_e, 1), keys // max(n_e, 1)
+    key_class = remote.remote_class[key_e]
+    mine = (position[key_e] >= 0) & (key_class >= 0)
+    linked = np.isin(
+        key_class[mine] * max(n_t, 1) + key_t[mine], remote.link_class * max(n_t, 1) + remote.link_tutor
+    )
+    taken = np.bincount(position[key_e[mine][linked]], minlength=len(establishments))
+    classes = remote.remote_class[establishments]
+    has = classes >= 0
+    counts[has] += per_class[classes[has]] - taken[has]
     return counts
 
 

@@ -24,7 +24,7 @@ they reach a common tutor (they compete for the same places).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -41,7 +41,7 @@ from tutormatch.solve._whatif import apply_lever, new_tutor_profile, same_as
 if TYPE_CHECKING:
     from tutormatch.solve._assignment import Assignment
 
-__all__ = ["SHORTFALL_COLUMNS", "shortfall"]
+__all__ = ["SHORTFALL_COLUMNS", "describe_change", "shortfall", "shortfall_by_default"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -73,6 +73,23 @@ SHORTFALL_COLUMNS = (
 _ADD_TUTOR_SITES = 2  # sites verified per group for an added tutor
 _TRIES = 3  # levers of one kind verified per group
 _TRIES_RULE = 2  # rule relaxations are slower to solve (their remote classes split)
+#: Up to this many establishments, ``tutormatch solve`` and ``demo`` write the
+#: shortfall whenever some are uncovered (an académie: about a second; all of
+#: France: minutes of re-solves, so there it is asked for with ``--shortfall``).
+AUTO_MAX_ESTABLISHMENTS = 2000
+
+
+def shortfall_by_default(plan: Assignment) -> bool:
+    """Tell whether the command line computes a plan's shortfall without being asked.
+
+    When the plan has uncovered establishments and the problem has at most
+    :data:`AUTO_MAX_ESTABLISHMENTS` of them.
+    """
+    return (
+        plan.status.has_solution
+        and plan.n_uncovered > 0
+        and plan.problem.n_establishments <= AUTO_MAX_ESTABLISHMENTS
+    )
 
 
 def _groups(reach: npt.NDArray[np.bool_], n_e: int, n_t: int) -> IntArray:
@@ -143,7 +160,10 @@ class _Verifier:
             edited = apply_lever(self.plan.problem, lever)
         except InputError:
             return None  # the lever cannot be written on this problem (e.g. a matrix)
-        new = self.solve(edited)
+        from tutormatch.solve._solve import status_only
+
+        with status_only():
+            new = self.solve(edited)
         if not new.status.is_optimal:
             return None
         gain = new.covered_priority - self.plan.covered_priority
@@ -449,7 +469,12 @@ _TEXT = {
 }
 
 
-def _describe(row: dict[str, Any], lang: str, is_date: bool = False) -> str:
+def describe_change(row: Mapping[str, Any], lang: str, is_date: bool = False) -> str:
+    """Return what a lever changes, as a phrase in ``lang`` (without what it covers).
+
+    ``row`` is a row of :meth:`Assignment.shortfall` (tutor ids as they
+    should read: a report replaces them by pseudonyms first).
+    """
     text = _TEXT[lang]
     kind = str(row["kind"])
     key = f"relax_rule_{row['rule']}" if kind == "relax_rule" else kind
@@ -461,7 +486,12 @@ def _describe(row: dict[str, Any], lang: str, is_date: bool = False) -> str:
         where = str(row["at"]) + (f" ({row['commune']})" if row["commune"] else "")
         values["where"] = where
         values["wave"] = format_wave(row["wave"], is_date=is_date) or "?"
-    head = text[key].format(**{k: v for k, v in values.items() if v is not None})
+    return text[key].format(**{k: v for k, v in values.items() if v is not None})
+
+
+def _describe(row: dict[str, Any], lang: str, is_date: bool = False) -> str:
+    text = _TEXT[lang]
+    head = describe_change(row, lang, is_date)
     tail = text["covers"].format(covers_text=", ".join(row["covers"]))
     if row["uncovers"]:
         tail += text["uncovers"].format(uncovers_text=", ".join(row["uncovers"]))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
+import functools
 import logging
 import math
 import time
-from collections.abc import Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Literal, ParamSpec
 
 import numpy as np
 import numpy.typing as npt
@@ -74,6 +77,79 @@ def _backend(name: str | Backend, problem: Problem) -> Backend:
     return FlowBackend()
 
 
+P = ParamSpec("P")
+
+
+#: Seconds at most that an infeasible solve spends saying why (the time limit, if shorter).
+CONFLICTS_TIME_LIMIT = 30.0
+#: Whether an infeasible solve looks for the conflict: the outermost solve
+#: does; the solves inside it (searches, "what if" re-solves) do not.
+EXPLAIN_INFEASIBLE: contextvars.ContextVar[bool] = contextvars.ContextVar("explain_infeasible", default=True)
+
+
+@contextlib.contextmanager
+def status_only() -> Iterator[None]:
+    """Within this block, an infeasible solve does not look for its conflict (re-solves in a loop)."""
+    token = EXPLAIN_INFEASIBLE.set(False)
+    try:
+        yield
+    finally:
+        EXPLAIN_INFEASIBLE.reset(token)
+
+
+def explains_infeasible(function: Callable[P, Assignment]) -> Callable[P, Assignment]:
+    """Make an outermost solve put the conflict of an ``INFEASIBLE`` plan in its message.
+
+    The solves it makes itself (a bisection, a search) run :func:`status_only`.
+    """
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Assignment:
+        started = time.perf_counter()
+        outermost = EXPLAIN_INFEASIBLE.get()
+        with status_only():
+            plan = function(*args, **kwargs)
+        if not outermost:
+            return plan
+        limit = kwargs.get("time_limit")
+        options = kwargs.get("options")
+        if limit is None and isinstance(options, SolveOptions):
+            limit = options.time_limit
+        return with_conflicts(plan, float(limit) if isinstance(limit, int | float) else math.inf, started)
+
+    return wrapper
+
+
+def with_conflicts(plan: Assignment, time_limit: float, started: float) -> Assignment:
+    """Return an ``INFEASIBLE`` plan with the user's constraints that conflict in its message.
+
+    The sentence of :meth:`Assignment.conflicts` (the conflict and the least
+    relaxation, at the level of the minimum loads, fixed pairs,
+    all-or-nothing loads and budget the user wrote) comes first, the
+    backend's own words after it in brackets; the answer is kept for
+    :meth:`Assignment.conflicts`. Other plans are returned as they are.
+    """
+    if plan.status is not Status.INFEASIBLE or "conflicts" in plan.stats:
+        return plan
+    from tutormatch.solve._conflicts import find_conflicts
+
+    left = CONFLICTS_TIME_LIMIT
+    if math.isfinite(time_limit):
+        left = min(left, max(time_limit - (time.perf_counter() - started), 1.0))
+    why = find_conflicts(
+        plan.problem, budget_eur=plan.budget_eur, cost_model=plan.cost_model, time_limit=left
+    )
+    message = f"{why.sentence()} [{plan.message}]" if why.n_relaxed else plan.message
+    return dataclasses.replace(
+        plan,
+        message=message,
+        uncovered_reasons=no_plan_reasons(plan.problem.n_establishments, message),
+        stats={**plan.stats, "conflicts": why, "backend_message": plan.message},
+        solve_seconds=time.perf_counter() - started,
+    )
+
+
+@explains_infeasible
 def solve(
     problem: Problem,
     *,
@@ -200,7 +276,7 @@ def solve(
             raise InputError(f"objective={objective!r} and budgets need solver='auto' or 'cpsat'.")
         from tutormatch.solve._decide import solve_in_euros
 
-        return solve_in_euros(
+        plan = solve_in_euros(
             problem,
             objective=objective,
             solver=solver,
@@ -209,6 +285,7 @@ def solve(
             options=options,
             started=started,
         )
+        return plan
     backend = _backend(solver, problem)
     # Only a backend with duals can prove a partial pool sufficient.
     prices = isinstance(backend, FlowBackend)

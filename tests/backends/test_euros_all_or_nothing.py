@@ -71,3 +71,13 @@ def test_three_places_all_or_nothing_match_brute_force(objective: str) -> None:
     assert plan.n_tutors_used == expected.n_tutors or objective == "euros"
     euros = model_euros(problem, plan.tutor, plan.establishment, plan.mode, model)
     assert euros == pytest.approx(expected.euros, abs=0.01)
+
+
+def test_example_all_or_nothing_with_remote_has_a_proven_gap() -> None:
+    # Remote links carry no arc price: the km plan under the rule, bounded by the plans without it.
+    problem = tm.example_problem(all_or_nothing=True)
+    plan = tm.solve(problem, objective="euros", time_limit=10)
+    assert plan.status.has_solution, plan.message
+    assert_valid_plan(plan)
+    assert plan.covered_priority == tm.solve(problem).covered_priority
+    assert 0 <= plan.gap < 0.1

@@ -218,8 +218,9 @@ def _euro_priced_branch(
     average rate of :class:`~tutormatch.solve._euros.EuroCosts` (exact
     within one tranche). Every plan's price is therefore at most its euros:
     the search's proven bound is a bound in euros, and its plan's exact
-    euros the plan's. Remote links carry no arc price: with them, the km plan.
-    Returns the result and the coverage proven (a cut for CP-SAT).
+    euros the plan's. Remote links carry no arc price: with them, the km plan
+    under the rule, bounded by the plans without the rule when they cover as
+    much. Returns the result and the coverage proven (a cut for CP-SAT).
     """
     from tutormatch.solve._branch import BranchAndBoundBackend
     from tutormatch.solve._network import composite_to_levels
@@ -248,11 +249,22 @@ def _euro_priced_branch(
         uncovered_cost=big_m * network.priority_int,
         big_m=big_m,
     )
+    relaxed: BackendResult | None = None
     if len(network.link_class):
         from tutormatch.solve._solve import _backend
 
         result = _backend("auto", problem).solve(network, _left(options, started))
+        if result.status.has_solution:
+            result = dataclasses.replace(
+                result, message=f"the km plan under the rule (remote links carry no price): {result.message}"
+            )
         bound_units = math.nan
+        # The plans without the rule bound these from below when they cover as much.
+        relaxed_options = _left(options, started)
+        if math.isfinite(relaxed_options.time_limit):
+            relaxed_options = dataclasses.replace(relaxed_options, time_limit=relaxed_options.time_limit / 4)
+        relaxed_objective = "tutors" if costs.tutor_weight else "euros"
+        _, relaxed = _search(problem, network.relaxed(), model, relaxed_objective, costs, relaxed_options)
     else:
         result = BranchAndBoundBackend().solve(priced, _left(options, started))
         bound_units = float(result.bound) if result.bound is not None else math.nan
@@ -270,6 +282,20 @@ def _euro_priced_branch(
         least_uncovered = max(least_uncovered, level)
         if level >= uncovered:  # the bound is at the plan's coverage
             proven = cost_units * unit + constant
+    same = relaxed is not None and relaxed.status.has_solution
+    if relaxed is not None and same and int(relaxed.stats["uncovered_int"]) == uncovered:
+        # The relaxation covers as much: its bounds hold for these plans.
+        relaxed_eur = float(relaxed.stats.get("bound_eur", math.nan))
+        relaxed_tutors = relaxed.stats.get("tutors_bound")
+        if relaxed.status is Status.OPTIMAL:
+            relaxed_tutors = _n_used(network, relaxed)
+        if not costs.tutor_weight:
+            proven = relaxed_eur
+        elif relaxed.status is Status.OPTIMAL:
+            # W x n + euros: the relaxation's optimum is below every plan's.
+            proven = float(relaxed_tutors) * costs.tutor_weight + relaxed_eur
+        elif relaxed_tutors is not None:
+            proven = float(relaxed_tutors) * costs.tutor_weight
     tol = unit * (int(network.active.sum()) + network.n_tutors + 1) + 1e-9 * max(model_eur, 1.0)
     composite = model_eur + weight * n_used
     optimal = result.status is Status.OPTIMAL and math.isfinite(proven) and composite - proven <= tol

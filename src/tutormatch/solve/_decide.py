@@ -293,7 +293,7 @@ def _euro_priced_branch(
             proven = relaxed_eur
         elif relaxed.status is Status.OPTIMAL:
             # W x n + euros: the relaxation's optimum is below every plan's.
-            proven = float(relaxed_tutors) * costs.tutor_weight + relaxed_eur
+            proven = _n_used(network, relaxed) * costs.tutor_weight + relaxed_eur
         elif relaxed_tutors is not None:
             proven = float(relaxed_tutors) * costs.tutor_weight
     tol = unit * (int(network.active.sum()) + network.n_tutors + 1) + 1e-9 * max(model_eur, 1.0)

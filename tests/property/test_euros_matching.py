@@ -35,7 +35,11 @@ def _check(problem: tm.Problem, objective: str) -> None:
         return
     expected = brute_force_euros(problem, objective=objective, model=MODEL)
     root = matching.relax(_Node())
-    assert root is not None
+    if root is None:  # the loads that must be filled cannot be
+        assert not expected.feasible
+        assert matching.solve(SolveOptions()).status is tm.Status.INFEASIBLE
+        return
+    assert expected.feasible
     weight = matching.costs.tutor_weight
     # The root is a lower bound at the most coverage, and its plan costs what it says.
     assert root.bound <= expected.euros + weight * expected.n_tutors + 1e-6
@@ -60,6 +64,16 @@ def _check(problem: tm.Problem, objective: str) -> None:
 @settings(max_examples=60, deadline=None)
 @given(problem=tiny_problems(4, 5, euros=True), objective=st.sampled_from(["euros", "tutors"]))
 def test_matching_search_matches_brute_force(problem: tm.Problem, objective: str) -> None:
+    _check(problem, objective)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    problem=tiny_problems(4, 5, euros=True, side_constraints=True),
+    objective=st.sampled_from(["euros", "tutors"]),
+)
+def test_matching_search_with_min_and_all_or_nothing_loads(problem: tm.Problem, objective: str) -> None:
+    # All-or-nothing with two places: both matched, to each other or to two establishments.
     _check(problem, objective)
 
 

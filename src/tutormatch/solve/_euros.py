@@ -72,6 +72,11 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 _INT_BUDGET = 2**62
+#: Budget for the largest arc cost x (nodes + 1). OR-Tools' min-cost flow
+#: scales costs by the node count and refuses (BAD_COST_RANGE) from about
+#: 2^61.6 on (measured with 9.15, 3.5e18 already refused on a 96-node
+#: graph): 2^60 keeps a margin. A refused range is an error, never "infeasible".
+_COST_RANGE = 2**60
 _SMALL_M_FACTOR = 4
 #: Most integer priority a repair of an over-budget plan may drop, and the
 #: most pairs of a tutor whose every subset it tries.
@@ -216,6 +221,10 @@ def euro_costs(problem: Problem, network: Network, model: CostModel, objective: 
     )
 
 
+class _FlowRefusedError(Exception):
+    """OR-Tools refused a flow for another reason than infeasibility (a bug: never "infeasible")."""
+
+
 @dataclass(frozen=True)
 class _Node:
     open: frozenset[int]
@@ -269,9 +278,12 @@ class EuroBackend:
             self._amortised.max(initial=0.0)
         )
         unit = 1e-5
+        top_priority = int(network.priority_int.max(initial=1))
+        all_priority = int(network.priority_int[network.active].sum())
         while True:
             m = int(network.active.sum() * top_route / unit) + 2
-            if m * int(network.priority_int.max(initial=1)) * (n_nodes + 1) < _INT_BUDGET or unit >= 1e3:
+            fits = m * top_priority * (n_nodes + 1) < _COST_RANGE and m * (all_priority + 1) < _INT_BUDGET
+            if fits or unit >= 1e3:
                 break
             unit *= 10.0
         self._big_m = m
@@ -342,8 +354,10 @@ class EuroBackend:
         )
         smcf.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
         status = smcf.solve()
-        if status != smcf.OPTIMAL:
+        if status == smcf.INFEASIBLE:
             return False, np.zeros(len(tails), dtype=np.int64), 0
+        if status != smcf.OPTIMAL:
+            raise _FlowRefusedError(f"min-cost flow refused the euro flow ({status.name})")
         flows = np.asarray(smcf.flows(arcs), dtype=np.int64)
         return True, flows, int(flows @ costs)
 
@@ -527,9 +541,12 @@ class EuroBackend:
                 break
             mid = (low + high) / 2
             m = max(int(math.exp(mid)), 1)
-            ok, flows, value = self._flow(
-                network, arc_int, ones, supply_e, capacity, min_load, no_extra, sink, m
-            )
+            try:
+                ok, flows, value = self._flow(
+                    network, arc_int, ones, supply_e, capacity, min_load, no_extra, sink, m
+                )
+            except _FlowRefusedError:
+                ok = False  # the bounds of the prices tried so far stay valid
             if not ok:
                 break
             left = flows[len(flows) - n_active :]
@@ -694,6 +711,12 @@ class EuroBackend:
         ``stop_above``: euros (objective ``"euros"``) beyond which the search may
         stop once its proven bound passes them (a budget no plan can meet).
         """
+        try:
+            return self._search(network, options, stop_above)
+        except _FlowRefusedError as refused:
+            return BackendResult.without_solution(network, Status.ERROR, str(refused))
+
+    def _search(self, network: Network, options: SolveOptions, stop_above: float | None) -> BackendResult:
         started = time.perf_counter()
         deadline = started + options.time_limit if math.isfinite(options.time_limit) else math.inf
         costs = euro_costs(self.problem, network, self.model, self.objective)
@@ -774,7 +797,7 @@ class EuroBackend:
                     stuck.append(solved.bound)
                 return
             split = partial(node, solved)
-            if len(split):
+            if len(split) and time.perf_counter() < deadline:
                 # Rounding: close the partly loaded tutors, keep the rest free.
                 rounded = _Node(node.open, node.closed | frozenset(split.tolist()), node.forced, node.banned)
                 r = self._relax(network, costs, rounded)
@@ -797,7 +820,10 @@ class EuroBackend:
                 break  # close enough for the caller (SolveOptions.relative_gap): gap kept
             pair = children(node, solved)
             assert pair is not None  # only nodes with children enter the heap
-            for child in pair:
+            for k, child in enumerate(pair):
+                if k and time.perf_counter() >= deadline:
+                    heapq.heappush(heap, (bound, next(tick), node, solved))  # its bound stays proven
+                    break
                 nodes += 1
                 flows += 1
                 consider(child, self._relax(network, costs, child))

@@ -217,6 +217,18 @@ def solve_euros_cpsat(
             model.add_hint(var, bool(hint.z[e]))
         for i in range(n_l):
             model.add_hint(y[i], int(hint.y[i]))
+        # The derived booleans too: CP-SAT completes a partial hint poorly (a
+        # national all-or-nothing plan was lost that way).
+        hinted_cover = np.zeros(n_e, dtype=bool)
+        hinted_cover[network.arc_establishment[hint.arc_used]] = True
+        hinted_cover |= hint.z
+        for e, var in covered.items():
+            model.add_hint(var, bool(hinted_cover[e]))
+        hinted_load = np.bincount(network.arc_tutor[hint.arc_used], minlength=network.n_tutors)
+        if n_l:
+            np.add.at(hinted_load, network.link_tutor, hint.y)
+        for t, var in enumerate(used_vars):
+            model.add_hint(var, bool(hinted_load[t] > 0 or network.fixed_load[t] > 0))
 
     phases: list[tuple[str, Any, bool]] = [("coverage", priority, True)]
     if objective == "tutors":

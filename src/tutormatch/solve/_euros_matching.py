@@ -106,7 +106,8 @@ class EuroMatching:
         onsite = np.zeros(len(tutor), dtype=bool)
         onsite[:n_direct] = network.arc_mode == MODE_ONSITE
         self.onsite = onsite
-        self.paid = network.fixed_load > 0  # the charge of a tutor with fixed pairs is a constant
+        # The charge of a tutor with fixed pairs or a minimum load is a constant.
+        self.paid = (network.fixed_load > 0) | (network.min_load > 0)
         used_int = np.floor(costs.used_eur * _PER_EUR).astype(object)
         self.used_int = used_int
         # Larger than any plan's euros (in units): coverage first.
@@ -119,8 +120,8 @@ class EuroMatching:
 
     @staticmethod
     def supports(network: Network) -> bool:
-        """Whether the gadget fits: no minimum load, no all-or-nothing."""
-        return not (np.any(network.min_load > 0) or network.all_or_nothing)
+        """Whether the gadget fits: all-or-nothing loads only with at most two places each."""
+        return not (network.all_or_nothing and np.any(network.capacity > 2))
 
     @staticmethod
     def fits(network: Network) -> bool:
@@ -244,10 +245,25 @@ class EuroMatching:
         # The "unused" edge (charge given back): between the first two places,
         # or the only place and the dummy. Places beyond two are a relaxation:
         # a tutor loaded on them alone gets the charge back (branched on).
-        charged = np.flatnonzero(~paid & (places > 0) & (c.used_eur > 0))
-        for t in charged.tolist():
+        must = self._must_places(places, paid, min_load=np.maximum(net.min_load - forced_load, 0))
+        if net.all_or_nothing:
+            # Load 0 or 2: both places matched, to each other ("unused") or to two establishments.
+            gadget = np.flatnonzero(~paid & (places == 2))
+            charged = np.flatnonzero(~paid & (places == 1) & (c.used_eur > 0))
+        else:
+            gadget = np.zeros(0, dtype=np.int64)
+            charged = np.flatnonzero(~paid & (places > 0) & (c.used_eur > 0))
+        for t in [*charged.tolist(), *gadget.tolist()]:
             other = first_place[t] + 1 if places[t] >= 2 else dummy[t]
             edges.append((int(first_place[t]), int(other), int(self.used_int[t])))
+        charged = np.union1d(charged, gadget[c.used_eur[gadget] > 0])
+        if must.any():
+            # "Must be matched": a bonus per must place, above all other weights together.
+            bonus = big_m * (int(net.priority_int[net.active].sum()) + 2)
+            is_must = np.zeros(n_est + n_places + n_t, dtype=bool)
+            for t in np.flatnonzero(must).tolist():
+                is_must[first_place[t] : first_place[t] + must[t]] = True
+            edges = [(a, b, w + bonus * (int(is_must[a]) + int(is_must[b]))) for a, b, w in edges]
         graph = rx.PyGraph()
         graph.add_nodes_from(range(n_est + n_places + n_t))
         graph.add_edges_from(edges)
@@ -262,6 +278,12 @@ class EuroMatching:
                 chosen_keys.append(int(owner[v - n_est]) * max(n_e, 1) + int(estab[u]))
             elif u - n_est < n_places:
                 given_back[owner[u - n_est]] = True
+        if must.any():
+            hit = np.zeros(n_est + n_places + n_t, dtype=bool)
+            for u, v in matched:
+                hit[u] = hit[v] = True
+            if bool((is_must & ~hit).any()):
+                return None  # no plan fills the places that must be filled
         chosen = np.asarray(chosen_keys, dtype=np.int64)
         at = np.searchsorted(key[order], chosen) if len(pick) else np.zeros(0, dtype=np.int64)
         free_pairs = pick[order[at]]
@@ -283,6 +305,19 @@ class EuroMatching:
         # A tutor loaded beyond their first two places alone kept their charge.
         cheat = np.flatnonzero(used & given_back)
         return _Matched(pairs=pairs, uncovered=uncovered, bound=bound, cost=cost, slack=slack, cheat=cheat)
+
+    def _must_places(self, places: IntArray, paid: BoolArray, *, min_load: IntArray) -> IntArray:
+        """Per tutor, how many of their free places a plan must fill.
+
+        A minimum load fills that many; with all-or-nothing loads a tutor who
+        is used anyway (fixed or forced pairs, a minimum load) fills all, and
+        a tutor with two free places fills both (to each other when unused).
+        """
+        must = np.minimum(min_load, places)
+        if self.network.all_or_nothing:
+            used = paid & (places > 0)
+            must = np.where(used | (places == 2), places, must)
+        return np.asarray(must, dtype=np.int64)
 
     def _true_cost(
         self, pairs: IntArray, price: FloatArray, free: IntArray, start: FloatArray
@@ -344,7 +379,13 @@ class EuroMatching:
         deadline = started + options.time_limit if math.isfinite(options.time_limit) else math.inf
         net, c = self.network, self.costs
         root = self.relax(_Node())
-        assert root is not None  # no forced pairs at the root
+        if root is None:
+            return BackendResult.without_solution(
+                net,
+                Status.INFEASIBLE,
+                "matching on tutors' places: no plan fills the places that fixed pairs, minimum loads "
+                "and all-or-nothing loads require",
+            )
         tol = UNIT_EUR * (2 * int(net.active.sum()) + net.n_tutors + 1) + 1e-9 * max(abs(root.cost), 1.0)
         best = root
         tick = count()

@@ -56,6 +56,7 @@ from tutormatch.solve._euros import EuroCosts
 from tutormatch.solve._matching import EXACT_EDGES, EXACT_NODES, _explicit_pairs, _result_from_pairs
 from tutormatch.solve._network import Network
 from tutormatch.solve._options import SolveOptions
+from tutormatch.solve._places import PlaceNodes
 from tutormatch.solve._status import Status
 
 __all__ = ["UNIT_EUR", "EuroMatching"]
@@ -222,26 +223,16 @@ class EuroMatching:
         if node.open:
             paid[list(node.open)] = True
         pick = np.flatnonzero(live)
-        estab = np.flatnonzero(open_e)
-        n_est = len(estab)
-        e_node = np.full(n_e, -1, dtype=np.int64)
-        e_node[estab] = np.arange(n_est)
         # Node ids: establishments, then each tutor's places, then one dummy per tutor.
-        first_place = n_est + np.concatenate(([0], np.cumsum(places)[:-1])).astype(np.int64)
-        n_places = int(places.sum())
+        nodes = PlaceNodes.build(open_e, places)
+        n_est, n_places, first_place = nodes.n_est, nodes.n_places, nodes.first_place
         dummy = n_est + n_places + np.arange(n_t)
-        owner = np.repeat(np.arange(n_t), places)
         pt, pe = self.tutor[pick], self.establishment[pick]
         cost_units = np.floor(price[pick] * _PER_EUR).astype(np.int64)
         prio = net.priority_int[pe]
-        edges: list[tuple[int, int, int]] = []
         big_m = self.big_m
         weight = [big_m * p - k for p, k in zip(prio.tolist(), cost_units.tolist(), strict=True)]
-        for place in range(int(places.max(initial=0))):
-            has = np.flatnonzero(places[pt] > place)
-            a = (first_place[pt[has]] + place).tolist()
-            b = e_node[pe[has]].tolist()
-            edges.extend(zip(a, b, [weight[i] for i in has.tolist()], strict=True))
+        edges = nodes.pair_edges(places, pt, pe, weight)
         # The "unused" edge (charge given back): between the first two places,
         # or the only place and the dummy. Places beyond two are a relaxation:
         # a tutor loaded on them alone gets the charge back (branched on).
@@ -275,9 +266,9 @@ class EuroMatching:
         for u, v in matched:
             u, v = min(u, v), max(u, v)
             if u < n_est:
-                chosen_keys.append(int(owner[v - n_est]) * max(n_e, 1) + int(estab[u]))
+                chosen_keys.append(nodes.pair_key(u, v, n_e))
             elif u - n_est < n_places:
-                given_back[owner[u - n_est]] = True
+                given_back[nodes.owner[u - n_est]] = True
         if must.any():
             hit = np.zeros(n_est + n_places + n_t, dtype=bool)
             for u, v in matched:

@@ -49,6 +49,7 @@ from tutormatch.solve._assignment import Assignment
 from tutormatch.solve._matching import _explicit_pairs
 from tutormatch.solve._network import Network
 from tutormatch.solve._options import SolveOptions
+from tutormatch.solve._places import PlaceNodes
 
 __all__ = ["FullLoadsMatching", "FullLoadsResult", "full_loads_network", "solve_full_loads"]
 
@@ -123,13 +124,8 @@ class FullLoadsMatching:
         open_e = net.active
         live = open_e[self.establishment] & (places[self.tutor] > 0)
         pick = np.flatnonzero(live)
-        estab = np.flatnonzero(open_e)
-        n_est = len(estab)
-        e_node = np.full(n_e, -1, dtype=np.int64)
-        e_node[estab] = np.arange(n_est)
-        first_place = n_est + np.concatenate(([0], np.cumsum(places)[:-1])).astype(np.int64)
-        n_places = int(places.sum())
-        owner = np.repeat(np.arange(n_t), places)
+        nodes = PlaceNodes.build(open_e, places)
+        n_est, first_place = nodes.n_est, nodes.first_place
         big_b, big_m, big_h = self.big_b, self.big_m, self.big_h
         bonus = [0] * n_t
         for t in np.flatnonzero(places > 0).tolist():
@@ -146,17 +142,12 @@ class FullLoadsMatching:
             big_m * p + bonus[t] - int(c)
             for p, t, c in zip(prio, pt.tolist(), self.cost[pick].tolist(), strict=True)
         ]
-        edges: list[tuple[int, int, int]] = []
-        for place in range(int(places.max(initial=0))):
-            has = np.flatnonzero(places[pt] > place)
-            a = (first_place[pt[has]] + place).tolist()
-            b = e_node[pe[has]].tolist()
-            edges.extend(zip(a, b, [weight[i] for i in has.tolist()], strict=True))
+        edges = nodes.pair_edges(places, pt, pe, weight)
         pairs_of_two = np.flatnonzero((places == 2) & (self.places == 2)).tolist()
         for t in pairs_of_two:
             edges.append((int(first_place[t]), int(first_place[t]) + 1, big_b))
         graph = rx.PyGraph()
-        graph.add_nodes_from(range(n_est + n_places))
+        graph.add_nodes_from(range(n_est + nodes.n_places))
         graph.add_edges_from(edges)
         matched = rx.max_weight_matching(graph, max_cardinality=False, weight_fn=int)
         total = 0
@@ -165,7 +156,7 @@ class FullLoadsMatching:
             u, v = min(u, v), max(u, v)
             total += int(graph.get_edge_data(u, v))
             if u < n_est:
-                chosen.append(int(owner[v - n_est]) * max(n_e, 1) + int(estab[u]))
+                chosen.append(nodes.pair_key(u, v, n_e))
         key = self.tutor.astype(np.int64) * max(n_e, 1) + self.establishment
         order = np.argsort(key, kind="stable")
         at = np.searchsorted(key[order], np.asarray(chosen, dtype=np.int64))

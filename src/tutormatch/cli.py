@@ -54,7 +54,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -475,6 +474,34 @@ def _say(text: str = "") -> None:
 
 
 # -- options --------------------------------------------------------------------
+
+
+#: Options whose range is a parameter's (model/_fields.PARAMETER_RANGES), by their
+#: attribute on the parsed arguments.
+_RANGED_OPTIONS = {
+    "max_km": "max_distance_km",
+    "remote_penalty_km": "remote_penalty_km",
+    "detour_factor": "detour_factor",
+    "budget_eur": "budget_eur",
+    "fixed_cost_eur": "fixed_cost_eur",
+    "indemnity_eur": "indemnity_eur",
+    "remote_pair_cost_eur": "remote_pair_cost_eur",
+}
+
+
+def _check_option_ranges(args: argparse.Namespace) -> None:
+    """Refuse an option outside its parameter's range, naming the option as the user typed it."""
+    from tutormatch.model._fields import check_parameter
+
+    for attribute, parameter in _RANGED_OPTIONS.items():
+        value = getattr(args, attribute, None)
+        if value is None:
+            continue
+        try:
+            check_parameter(parameter, value, allow_inf=attribute == "max_km")
+        except InputError as exc:
+            option = "--" + attribute.replace("_", "-")
+            raise InputError(str(exc).replace(parameter, option, 1), column=option) from None
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -993,8 +1020,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     with _progress(args), _terminate_as_exit():
         try:
-            if hasattr(args, "max_km") and (args.max_km < 0 or math.isnan(args.max_km)):
-                raise InputError(f"--max-km must be >= 0 (or inf); got {args.max_km}.")
+            _check_option_ranges(args)
             return commands[args.command](args)
         except InputError as exc:
             print(f"tutormatch: error: {exc}", file=sys.stderr)

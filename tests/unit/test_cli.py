@@ -137,7 +137,31 @@ def test_negative_max_km_is_refused(
     files: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["solve", *map(str, files), "--out", str(tmp_path / "o"), "--max-km", "-5"]) == 2
-    assert "--max-km must be >= 0" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--max-km must be a number from 0 to 40,000 km (or inf for no limit); got -5.0." in err
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--detour-factor", "0,5", "--detour-factor must be a number from 1 to 10; got 0.5."),
+        ("--indemnity-eur", "-1", "--indemnity-eur must be a number from 0 to 1,000,000 EUR; got -1.0."),
+        ("--max-km", "nan", "--max-km must be a number from 0 to 40,000 km (or inf for no limit); got nan."),
+    ],
+)
+def test_an_option_out_of_range_is_refused_by_its_name(
+    files: tuple[Path, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    option: str,
+    value: str,
+    message: str,
+) -> None:
+    assert main(["solve", *map(str, files), "--out", str(tmp_path / "o"), option, value]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Nothing was written." in err
+    assert not (tmp_path / "o").exists()
 
 
 def test_unknown_solver_is_a_usage_error(files: tuple[Path, Path], tmp_path: Path) -> None:

@@ -1204,7 +1204,7 @@ def test_cli_refuses_a_huge_limit_before_solving(tmp_path: Path, capsys: pytest.
     establishments().to_csv(e, index=False)
     assert main(["solve", str(t), str(e), "--max-km", "1e308", "--out", str(tmp_path / "plan")]) == 2
     err = capsys.readouterr().err
-    assert "max_distance_km must be a number from 0 to 40,000 km" in err
+    assert "--max-km must be a number from 0 to 40,000 km (or inf for no limit); got 1e+308." in err
     assert "Nothing was written." in err
     assert not (tmp_path / "plan").exists()
 

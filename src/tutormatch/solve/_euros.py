@@ -809,15 +809,20 @@ class EuroBackend:
         consider(root, first)
         while heap and nodes < self.max_nodes and time.perf_counter() < deadline:
             bound, _, node, solved = heapq.heappop(heap)
-            if bound >= best.cost - tol:
+            verdict = stop_search(
+                bound,
+                best.cost,
+                tol,
+                stop_above=stop_above,
+                tutor_weight=costs.tutor_weight,
+                relative_gap=options.relative_gap,
+            )
+            if verdict == "done":
                 heap.clear()
                 break
-            if stop_above is not None and not costs.tutor_weight and bound > stop_above:
+            if verdict == "keep":
                 heapq.heappush(heap, (bound, next(tick), node, solved))
-                break  # every plan at this coverage costs more: the caller's budget is out of reach
-            if best.cost - bound <= options.relative_gap * abs(best.cost):
-                heapq.heappush(heap, (bound, next(tick), node, solved))
-                break  # close enough for the caller (SolveOptions.relative_gap): gap kept
+                break
             pair = children(node, solved)
             assert pair is not None  # only nodes with children enter the heap
             for k, child in enumerate(pair):
@@ -833,13 +838,9 @@ class EuroBackend:
         # Back from the composite "W x tutors + euros" of the objective "tutors" to euros.
         weight = costs.tutor_weight
         n_used = int(((best.loads + network.fixed_load) > 0).sum())
-        model_eur = best.cost - weight * n_used
-        if optimal:
-            bound_eur = model_eur
-        elif proven >= weight * n_used - tol:
-            bound_eur = proven - weight * n_used
-        else:
-            bound_eur = math.nan  # the number of tutors itself is not proven
+        model_eur, bound_eur = split_tutor_weight(
+            best.cost, proven, optimal=optimal, weight=weight, n_used=n_used, tol=tol
+        )
         stats = {
             "nodes": nodes,
             "flows": flows,
@@ -872,6 +873,46 @@ class EuroBackend:
             bound=bound_eur,
             stats=stats,
         )
+
+
+def stop_search(
+    bound: float,
+    best_cost: float,
+    tol: float,
+    *,
+    stop_above: float | None,
+    tutor_weight: float,
+    relative_gap: float,
+) -> str | None:
+    """Say what a best-first search does with the node of least ``bound`` it just popped.
+
+    ``"done"``: no open node can beat the best plan (the search is proven);
+    ``"keep"``: stop, the node back in the heap (its bound stays the proven
+    one): a budget out of reach at this coverage, or within the caller's
+    relative gap; ``None``: branch on it.
+    """
+    if bound >= best_cost - tol:
+        return "done"
+    if stop_above is not None and not tutor_weight and bound > stop_above:
+        return "keep"  # every plan at this coverage costs more: the caller's budget is out of reach
+    if best_cost - bound <= relative_gap * abs(best_cost):
+        return "keep"  # close enough for the caller (SolveOptions.relative_gap): gap kept
+    return None
+
+
+def split_tutor_weight(
+    best_cost: float, proven: float, *, optimal: bool, weight: float, n_used: int, tol: float
+) -> tuple[float, float]:
+    """Return the plan's model euros and their proven bound, back from "W x tutors + euros".
+
+    The bound is ``nan`` when the number of tutors itself is not proven.
+    """
+    model_eur = best_cost - weight * n_used
+    if optimal:
+        return model_eur, model_eur
+    if proven >= weight * n_used - tol:
+        return model_eur, proven - weight * n_used
+    return model_eur, math.nan
 
 
 def with_stats(result: BackendResult, **stats: object) -> BackendResult:

@@ -52,7 +52,7 @@ import numpy.typing as npt
 
 from tutormatch.model._eligibility import MODE_ONSITE
 from tutormatch.solve._backend import BackendResult
-from tutormatch.solve._euros import EuroCosts
+from tutormatch.solve._euros import EuroCosts, split_tutor_weight, stop_search
 from tutormatch.solve._matching import EXACT_EDGES, EXACT_NODES, _explicit_pairs, _result_from_pairs
 from tutormatch.solve._network import Network
 from tutormatch.solve._options import SolveOptions
@@ -395,13 +395,18 @@ class EuroMatching:
         consider(_Node(), root)
         while heap and nodes < max_nodes and time.perf_counter() < deadline:
             bound, _, node, m = heapq.heappop(heap)
-            if bound >= best.cost - tol:
+            verdict = stop_search(
+                bound,
+                best.cost,
+                tol,
+                stop_above=stop_above,
+                tutor_weight=c.tutor_weight,
+                relative_gap=options.relative_gap,
+            )
+            if verdict == "done":
                 heap.clear()
                 break
-            if stop_above is not None and not c.tutor_weight and bound > stop_above:
-                heapq.heappush(heap, (bound, next(tick), node, m))
-                break  # every plan at this coverage costs more: the caller's budget is out of reach
-            if best.cost - bound <= options.relative_gap * abs(best.cost):
+            if verdict == "keep":
                 heapq.heappush(heap, (bound, next(tick), node, m))
                 break
             for child in self._children(node, m):
@@ -413,13 +418,9 @@ class EuroMatching:
         weight = c.tutor_weight
         loads = np.bincount(self.tutor[best.pairs], minlength=net.n_tutors)
         n_used = int(((loads + net.fixed_load) > 0).sum())
-        model_eur = best.cost - weight * n_used
-        if optimal:
-            bound_eur = model_eur
-        elif proven >= weight * n_used - tol:
-            bound_eur = proven - weight * n_used
-        else:
-            bound_eur = math.nan
+        model_eur, bound_eur = split_tutor_weight(
+            best.cost, proven, optimal=optimal, weight=weight, n_used=n_used, tol=tol
+        )
         what = "coverage, then fewest tutors, then euros" if weight else "coverage, then euros"
         verdict = "optimal" if optimal else "gap left"
         return BackendResult(

@@ -22,6 +22,7 @@ from tutormatch.solve._options import SolveOptions
 from tutormatch.solve._pool import full_pool
 from tutormatch.solve._remote import split_remote
 from tutormatch.solve._status import Status
+from tutormatch.solve._tutor_price import tutors_by_price
 
 __all__ = ["solve_in_euros"]
 
@@ -363,7 +364,37 @@ def _search(
     matchings first when every tutor has at most two places or the objective
     is ``"tutors"``; otherwise flows first, for at most :data:`FLOW_FIRST_NODES`
     nodes and a quarter of the time, then matchings for the rest.
+
+    ``"tutors"`` first tries the count bound and a price on tutors
+    (:mod:`tutormatch.solve._tutor_price`): the flows' search in euros, which
+    proves the example académie in about a second where the matchings'
+    branching took eight blossoms.
     """
+    started = time.perf_counter()
+    priced = None
+    if objective == "tutors" and stop_above is None and not network.all_or_nothing:
+        # The count bound and a price on tutors (solve/_tutor_price.py): the flows' search, fast.
+        priced = tutors_by_price(problem, network, model, costs, options)
+        if priced is not None and priced.status is Status.OPTIMAL:
+            return "euros-tutor-price", priced
+        options = _left(options, started)
+    name, result = _search_places(problem, network, model, objective, costs, options, stop_above)
+    if priced is not None and result.status is not Status.OPTIMAL:
+        # Both with a gap: the plan whose number of tutors is proven least.
+        return "euros-tutor-price", priced
+    return name, result
+
+
+def _search_places(
+    problem: Problem,
+    network: Network,
+    model: CostModel,
+    objective: str,
+    costs: EuroCosts,
+    options: SolveOptions,
+    stop_above: float | None = None,
+) -> tuple[str, BackendResult]:
+    """Search with matchings where they fit, else with flows (see :func:`_search`)."""
     if not (EuroMatching.supports(network) and EuroMatching.fits(network)):
         return "euros", EuroBackend(problem, model, objective).solve(network, options, stop_above=stop_above)
     matching = EuroMatching(network, costs)

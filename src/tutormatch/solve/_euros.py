@@ -256,12 +256,20 @@ class EuroBackend:
     capabilities = Capabilities(all_or_nothing=False, time_limit=True)
 
     def __init__(
-        self, problem: Problem, model: CostModel, objective: str, *, max_nodes: int = 20_000
+        self,
+        problem: Problem,
+        model: CostModel,
+        objective: str,
+        *,
+        max_nodes: int = 20_000,
+        tutor_price: float = 0.0,
     ) -> None:
         self.problem = problem
         self.model = model
         self.objective = objective
         self.max_nodes = max_nodes
+        # Euros added to every tutor's charge (a Lagrangian price on the number of tutors).
+        self.tutor_price = tutor_price
 
     # -- one relaxation ----------------------------------------------------
 
@@ -720,6 +728,8 @@ class EuroBackend:
         started = time.perf_counter()
         deadline = started + options.time_limit if math.isfinite(options.time_limit) else math.inf
         costs = euro_costs(self.problem, network, self.model, self.objective)
+        if self.tutor_price:
+            costs = dataclasses.replace(costs, used_eur=costs.used_eur + self.tutor_price)
         self._prepare(network, costs)
         must = np.flatnonzero((network.fixed_load > 0) | (network.min_load > 0))
         root = _Node(open=frozenset(must.tolist()), closed=frozenset())

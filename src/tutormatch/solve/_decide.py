@@ -14,6 +14,7 @@ from tutormatch.model._eligibility import onsite_pairs_near, pair_keys
 from tutormatch.model._problem import Problem
 from tutormatch.solve._assignment import Assignment
 from tutormatch.solve._backend import BackendResult
+from tutormatch.solve._budget_price import PricedBudget, budget_by_price
 from tutormatch.solve._euros import CPSAT_ARCS, EuroBackend, EuroCosts, euro_costs
 from tutormatch.solve._euros_cpsat import solve_euros_cpsat
 from tutormatch.solve._euros_matching import EuroMatching
@@ -109,6 +110,14 @@ def _decide(
             network, budget, _left(options, started), price_eur=price, prove=objective == "euros"
         )
         total = int(network.priority_int[network.active].sum())
+        if objective == "euros" and (lagrange is None or lagrange.status is not Status.OPTIMAL):
+            # Exact searches at the prices the flows found (solve/_budget_price.py).
+            prices = list(lagrange.stats.get("budget_prices_eur", [])) if lagrange is not None else []
+            priced = budget_by_price(problem, network, model, budget, prices, _left(options, started))
+            if priced.proven is not None:
+                return "euros-budget-price", priced.proven
+            least_uncovered = max(least_uncovered, priced.least_uncovered)
+            lagrange = _with_priced(lagrange, priced, least_uncovered, total)
         coverage_bound = total - least_uncovered
         if lagrange is not None:
             hint = lagrange
@@ -146,6 +155,41 @@ def _decide(
         return name + "+cpsat", dataclasses.replace(better, stats={**better.stats, "bound_eur": proven})
     return (name + "+cpsat" if name != "flow" else "euros-cpsat"), _cheapest_if_infeasible(
         problem, network, model, budget, result, options, started
+    )
+
+
+def _with_priced(
+    lagrange: BackendResult | None, priced: PricedBudget, least_uncovered: int, total: int
+) -> BackendResult | None:
+    """Keep the better plan within the budget, with the euro bound of the prices' searches at its coverage."""
+    best = lagrange
+    if priced.best is not None and (
+        best is None
+        or (int(priced.best.stats["uncovered_int"]), float(priced.best.stats["model_eur"]))
+        < (int(best.stats["uncovered_int"]), float(best.stats["model_eur"]))
+    ):
+        best = priced.best
+    if best is None:
+        return None
+    uncovered = int(best.stats["uncovered_int"])
+    if uncovered > least_uncovered:
+        return best  # coverage not proven: the gap is on priority
+    model_eur = float(best.stats["model_eur"])
+    bound = float(np.fmax(float(best.stats.get("bound_eur", math.nan)), priced.euro_bound(uncovered)))
+    if best is lagrange and lagrange is not None:
+        bound = float(np.fmax(bound, float(lagrange.stats.get("bound_eur", math.nan))))
+    tol = 1e-6 * max(abs(model_eur), 1.0)
+    optimal = bound >= model_eur - tol
+    return dataclasses.replace(
+        best,
+        status=Status.OPTIMAL if optimal else Status.FEASIBLE,
+        message=best.message + ("; optimal by the prices' bound" if optimal else ""),
+        bound=model_eur if optimal else bound,
+        stats={
+            **best.stats,
+            "bound_eur": model_eur if optimal else bound,
+            "priority_bound_int": total - uncovered,
+        },
     )
 
 

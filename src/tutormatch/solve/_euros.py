@@ -247,6 +247,7 @@ class _Solved:
     slack: FloatArray | None = None  # per tutor, travel the linear bound misses
     forced: npt.NDArray[np.bool_] | None = None
     places: IntArray | None = None  # per tutor, the most establishments they can take here
+    priced_uncovered: int = -1  # with a price on coverage: the plan's uncovered (uncovered is then 0)
 
 
 class EuroBackend:
@@ -263,6 +264,7 @@ class EuroBackend:
         *,
         max_nodes: int = 20_000,
         tutor_price: float = 0.0,
+        coverage_price: float | None = None,
     ) -> None:
         self.problem = problem
         self.model = model
@@ -270,6 +272,8 @@ class EuroBackend:
         self.max_nodes = max_nodes
         # Euros added to every tutor's charge (a Lagrangian price on the number of tutors).
         self.tutor_price = tutor_price
+        # Euros per unit of integer priority left uncovered, in place of "coverage first" (a budget's price).
+        self.coverage_price = coverage_price
 
     # -- one relaxation ----------------------------------------------------
 
@@ -413,7 +417,10 @@ class EuroBackend:
             * int(max(arc_int.max(initial=0), self._class_int.max(initial=0), 1) + sink.max(initial=0))
             + 1
         )
-        for m in [small, self._big_m] if small < self._big_m else [self._big_m]:
+        prices = [small, self._big_m] if small < self._big_m else [self._big_m]
+        if self.coverage_price is not None:
+            prices = [max(round(self.coverage_price / self._unit), 1)]
+        for m in prices:
             ok, flows, value = self._flow(
                 network, arc_int, arc_cap, supply_e, capacity, min_load, forced_load, sink, m
             )
@@ -421,7 +428,7 @@ class EuroBackend:
                 return None
             left = flows[len(flows) - n_active :]
             uncovered = int(network.priority_int[network.active] @ left)
-            if m == self._big_m or uncovered <= self._root_uncovered:
+            if m == self._big_m or uncovered <= self._root_uncovered or self.coverage_price is not None:
                 break
         cost_int = value - m * uncovered
         travel_base = costs.travel_eur(slice(None), base)
@@ -440,6 +447,12 @@ class EuroBackend:
         solved.slack = costs.travel_eur(slice(None), costs.base_km + used_km) - linear
         solved.forced = forced
         solved.places = places + forced_load
+        if self.coverage_price is not None:
+            # One objective, euros + price x uncovered: coverage is no longer first.
+            penalty = m * uncovered * self._unit
+            solved.bound += penalty
+            solved.cost += penalty
+            solved.priced_uncovered, solved.uncovered = uncovered, 0
         return solved
 
     def _solved_from(
@@ -537,6 +550,7 @@ class EuroBackend:
         best: tuple[int, float, _Solved] | None = None
         least_uncovered = 0
         values: list[tuple[int, int]] = []  # (price m, the flow's optimum V_m)
+        within: list[int] = []  # prices whose flow plan is within the budget
         low, high = 0.0, math.log(max(self._big_m, 2))
         # Start near the price at which covering pays: a plan's euros per
         # unit of priority it covers (the over-budget optimum's), within 10^±3.
@@ -563,6 +577,7 @@ class EuroBackend:
             values.append((m, value))
             solved = self._solved_from(network, costs, flows, uncovered, 0.0)
             if solved.cost <= budget + BUDGET_TOLERANCE_EUR:
+                within.append(m)
                 if best is None or (uncovered, solved.cost) < (best[0], best[1]):
                     best = (uncovered, solved.cost, solved)
                 low = mid  # within budget: price coverage higher
@@ -577,6 +592,12 @@ class EuroBackend:
                     best = (repaired.uncovered, repaired.cost, repaired)
         if best is None:
             return None, least_uncovered
+        # Prices worth an exact search (solve/_budget_price.py): the highest whose flow plan
+        # fits, the lowest above it, the one whose bound on coverage is the best.
+        prices = [max(within)] if within else []
+        prices += [min((m for m, _ in values if m > max(within, default=0)), default=0)]
+        prices += [max(values, key=lambda mv: (mv[1] - room) / mv[0])[0]] if values else []
+        prices_eur = list(dict.fromkeys(m * self._unit for m in prices if m > 0))
         solved = best[2]
         # Coverage proven: every plan that covers as much costs at least
         # unit x (V_m - m x U) + constant at each price (its flow is a lower
@@ -600,6 +621,7 @@ class EuroBackend:
                     "model_eur": solved.cost,
                     "bound_eur": solved.cost if proven else bound_eur,
                     "uncovered_int": solved.uncovered,
+                    "budget_prices_eur": prices_eur,
                 },
             ),
             least_uncovered,
@@ -863,11 +885,26 @@ class EuroBackend:
             # Any plan below costs W x n + euros with euros < W: n >= floor(bound / W).
             "tutors_bound": math.floor(proven / weight + 1e-12) if weight else None,
         }
+        uncovered = best.uncovered
         what = (
             "coverage, then fewest tutors, then euros"
             if self.objective == "tutors"
             else "coverage, then euros"
         )
+        if self.coverage_price is not None:
+            # The bound is on euros + price x uncovered, for every coverage: not on euros alone.
+            price = max(round(self.coverage_price / self._unit), 1) * self._unit
+            uncovered = best.priced_uncovered
+            model_eur = best.cost - price * uncovered
+            bound_eur = math.nan
+            stats.update(
+                model_eur=model_eur,
+                bound_eur=bound_eur,
+                uncovered_int=uncovered,
+                priced_bound_eur=proven,
+                coverage_price_eur=price,
+            )
+            what = f"euros + {price:,.2f} EUR per unit of priority uncovered"
         message = (
             f"branch and bound on tutors ({what}): optimal after {nodes} nodes ({flows} flows)"
             if optimal
@@ -879,7 +916,7 @@ class EuroBackend:
             arc_used=best.arc_used,
             z=best.z,
             y=best.y,
-            objective=best.uncovered,
+            objective=uncovered,
             bound=bound_eur,
             stats=stats,
         )

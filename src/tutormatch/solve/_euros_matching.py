@@ -86,12 +86,13 @@ class _Matched:
     cost: float  # euros: the plan's exact cost
     slack: FloatArray  # per tutor, mileage the edge prices miss in this plan
     cheat: IntArray  # tutors used on places beyond their first two only (charge not counted)
+    priced_uncovered: int = -1  # with a price on coverage: the plan's uncovered (uncovered is then 0)
 
 
 class EuroMatching:
     """The matching relaxation and its branch and bound (see the module notes)."""
 
-    def __init__(self, network: Network, costs: EuroCosts) -> None:
+    def __init__(self, network: Network, costs: EuroCosts, *, coverage_price: float | None = None) -> None:
         self.network = network
         self.costs = costs
         tutor, establishment, _, from_class = _explicit_pairs(network)
@@ -117,6 +118,11 @@ class EuroMatching:
         )
         top = network.n_establishments * dearest + float(costs.used_eur.sum()) + 1.0
         self.big_m = math.ceil(top * _PER_EUR) + 1
+        # Euros per unit of integer priority left uncovered, in place of "coverage first" (a budget's
+        # price, solve/_budget_price.py): one objective, euros + price x uncovered.
+        self.coverage_price = coverage_price
+        if coverage_price is not None:
+            self.big_m = max(round(coverage_price * _PER_EUR), 1)
         self.n_nodes = int(network.active.sum() + network.capacity.clip(0, None).sum() + network.n_tutors)
 
     @staticmethod
@@ -295,6 +301,17 @@ class EuroMatching:
         cost, slack = self._true_cost(pairs, price, free_pairs, start)
         # A tutor loaded beyond their first two places alone kept their charge.
         cheat = np.flatnonzero(used & given_back)
+        if self.coverage_price is not None:
+            penalty = big_m * uncovered / _PER_EUR
+            return _Matched(
+                pairs=pairs,
+                uncovered=0,
+                bound=bound + penalty,
+                cost=cost + penalty,
+                slack=slack,
+                cheat=cheat,
+                priced_uncovered=uncovered,
+            )
         return _Matched(pairs=pairs, uncovered=uncovered, bound=bound, cost=cost, slack=slack, cheat=cheat)
 
     def _must_places(self, places: IntArray, paid: BoolArray, *, min_load: IntArray) -> IntArray:
@@ -423,13 +440,22 @@ class EuroMatching:
         )
         what = "coverage, then fewest tutors, then euros" if weight else "coverage, then euros"
         verdict = "optimal" if optimal else "gap left"
+        uncovered = best.uncovered
+        priced: dict[str, object] = {}
+        if self.coverage_price is not None:
+            # The bound is on euros + price x uncovered, for every coverage: not on euros alone.
+            price = self.big_m / _PER_EUR
+            uncovered = best.priced_uncovered
+            model_eur, bound_eur = best.cost - price * uncovered, math.nan
+            priced = {"priced_bound_eur": proven, "coverage_price_eur": price, "uncovered_int": uncovered}
+            what = f"euros + {price:,.2f} EUR per unit of priority uncovered"
         return BackendResult(
             status=Status.OPTIMAL if optimal else Status.FEASIBLE,
             message=f"matching on tutors' places ({what}): {verdict} after {nodes} matchings",
             arc_used=result.arc_used,
             z=result.z,
             y=result.y,
-            objective=best.uncovered,
+            objective=uncovered,
             bound=bound_eur,
             stats={
                 "nodes": nodes,
@@ -441,5 +467,6 @@ class EuroMatching:
                 "tutors_bound": math.floor(proven / weight + 1e-12) if weight else None,
                 "matching_nodes": self.n_nodes,
                 "matching_edges": 2 * len(self.tutor),
+                **priced,
             },
         )

@@ -178,7 +178,7 @@ def _with_priced(
     bound = float(np.fmax(float(best.stats.get("bound_eur", math.nan)), priced.euro_bound(uncovered)))
     if best is lagrange and lagrange is not None:
         bound = float(np.fmax(bound, float(lagrange.stats.get("bound_eur", math.nan))))
-    tol = 1e-6 * max(abs(model_eur), 1.0)
+    tol = BUDGET_TOLERANCE_EUR  # half a cent: the searches floor each price to 1e-6 or 1e-5 EUR
     optimal = bound >= model_eur - tol
     return dataclasses.replace(
         best,

@@ -247,7 +247,6 @@ class _Solved:
     slack: FloatArray | None = None  # per tutor, travel the linear bound misses
     forced: npt.NDArray[np.bool_] | None = None
     places: IntArray | None = None  # per tutor, the most establishments they can take here
-    priced_uncovered: int = -1  # with a price on coverage: the plan's uncovered (uncovered is then 0)
 
 
 class EuroBackend:
@@ -264,7 +263,6 @@ class EuroBackend:
         *,
         max_nodes: int = 20_000,
         tutor_price: float = 0.0,
-        coverage_price: float | None = None,
     ) -> None:
         self.problem = problem
         self.model = model
@@ -272,8 +270,6 @@ class EuroBackend:
         self.max_nodes = max_nodes
         # Euros added to every tutor's charge (a Lagrangian price on the number of tutors).
         self.tutor_price = tutor_price
-        # Euros per unit of integer priority left uncovered, in place of "coverage first" (a budget's price).
-        self.coverage_price = coverage_price
 
     # -- one relaxation ----------------------------------------------------
 
@@ -417,10 +413,7 @@ class EuroBackend:
             * int(max(arc_int.max(initial=0), self._class_int.max(initial=0), 1) + sink.max(initial=0))
             + 1
         )
-        prices = [small, self._big_m] if small < self._big_m else [self._big_m]
-        if self.coverage_price is not None:
-            prices = [max(round(self.coverage_price / self._unit), 1)]
-        for m in prices:
+        for m in [small, self._big_m] if small < self._big_m else [self._big_m]:
             ok, flows, value = self._flow(
                 network, arc_int, arc_cap, supply_e, capacity, min_load, forced_load, sink, m
             )
@@ -428,7 +421,7 @@ class EuroBackend:
                 return None
             left = flows[len(flows) - n_active :]
             uncovered = int(network.priority_int[network.active] @ left)
-            if m == self._big_m or uncovered <= self._root_uncovered or self.coverage_price is not None:
+            if m == self._big_m or uncovered <= self._root_uncovered:
                 break
         cost_int = value - m * uncovered
         travel_base = costs.travel_eur(slice(None), base)
@@ -447,12 +440,6 @@ class EuroBackend:
         solved.slack = costs.travel_eur(slice(None), costs.base_km + used_km) - linear
         solved.forced = forced
         solved.places = places + forced_load
-        if self.coverage_price is not None:
-            # One objective, euros + price x uncovered: coverage is no longer first.
-            penalty = m * uncovered * self._unit
-            solved.bound += penalty
-            solved.cost += penalty
-            solved.priced_uncovered, solved.uncovered = uncovered, 0
         return solved
 
     def _solved_from(
@@ -885,26 +872,11 @@ class EuroBackend:
             # Any plan below costs W x n + euros with euros < W: n >= floor(bound / W).
             "tutors_bound": math.floor(proven / weight + 1e-12) if weight else None,
         }
-        uncovered = best.uncovered
         what = (
             "coverage, then fewest tutors, then euros"
             if self.objective == "tutors"
             else "coverage, then euros"
         )
-        if self.coverage_price is not None:
-            # The bound is on euros + price x uncovered, for every coverage: not on euros alone.
-            price = max(round(self.coverage_price / self._unit), 1) * self._unit
-            uncovered = best.priced_uncovered
-            model_eur = best.cost - price * uncovered
-            bound_eur = math.nan
-            stats.update(
-                model_eur=model_eur,
-                bound_eur=bound_eur,
-                uncovered_int=uncovered,
-                priced_bound_eur=proven,
-                coverage_price_eur=price,
-            )
-            what = f"euros + {price:,.2f} EUR per unit of priority uncovered"
         message = (
             f"branch and bound on tutors ({what}): optimal after {nodes} nodes ({flows} flows)"
             if optimal
@@ -916,7 +888,7 @@ class EuroBackend:
             arc_used=best.arc_used,
             z=best.z,
             y=best.y,
-            objective=uncovered,
+            objective=best.uncovered,
             bound=bound_eur,
             stats=stats,
         )

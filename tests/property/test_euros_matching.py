@@ -145,6 +145,7 @@ def test_row_order_does_not_change_the_matching_plan(
 ) -> None:
     from tests.conftest import random_frames
     from tests.property.test_invariance import _shuffled, _with_ties
+
     from tutormatch.solve import _tutor_price
 
     solver = "euros-matching"

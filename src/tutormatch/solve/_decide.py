@@ -173,7 +173,12 @@ def _with_priced(
         return None
     uncovered = int(best.stats["uncovered_int"])
     if uncovered > least_uncovered:
-        return best  # coverage not proven: the gap is on priority
+        if best is lagrange:
+            return best
+        # Coverage not proven: the gap is on priority (the priced search's status is its own objective's).
+        return dataclasses.replace(
+            best, status=Status.FEASIBLE, bound=math.nan, stats={**best.stats, "bound_eur": math.nan}
+        )
     model_eur = float(best.stats["model_eur"])
     bound = float(np.fmax(float(best.stats.get("bound_eur", math.nan)), priced.euro_bound(uncovered)))
     if best is lagrange and lagrange is not None:

@@ -30,9 +30,10 @@ __all__ = ["solve_in_euros"]
 #: Seconds for objectives in euros and budgets when no time limit is given.
 DEFAULT_TIME_LIMIT = 60.0
 #: Nodes of the flows' search tried before matchings when some tutor has three places or more.
-#: 20, not 400: a shortfall lever of the example (a relaxed rule) took the flows 153 nodes
-#: (10 s) where the root matching proved the optimum in 1.5 s; the benchmark cases whose
-#: flows close at the root are unchanged (benchmarks/euros.py).
+#: 50, not 400: a shortfall lever of the example (a relaxed rule) took the flows 153 nodes
+#: (10 s) where the root matching proved the optimum in 1.5 s; not 20: the candidates case
+#: (benchmarks/euros.py) needs 43 flows (about a second) where 9 blossoms follow otherwise.
+#: The euro demo's levers: 7 blossoms and 196 flows at 50, 7 and 188 at 20.
 FLOW_FIRST_NODES = 50
 
 

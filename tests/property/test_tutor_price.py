@@ -60,7 +60,7 @@ def test_a_price_on_tutors_matches_the_brute_force(problem: tm.Problem) -> None:
         assert math.isnan(bound) or bound <= expected.euros + 0.01
 
 
-def _spread(n_pairs: int) -> tm.Problem:
+def _spread(n_pairs: int, *, n_tutors: int | None = None) -> tm.Problem:
     """Tutors each near their own two establishments, far from the others: one tutor per two."""
     tutors = pd.DataFrame(
         {
@@ -78,6 +78,7 @@ def _spread(n_pairs: int) -> tm.Problem:
             "lat": [43.5] * (2 * n_pairs),
         }
     )
+    tutors = tutors.iloc[: n_pairs if n_tutors is None else n_tutors]
     return tm.Problem.from_frames(tutors, establishments, max_distance_km=20, allow_remote=False)
 
 
@@ -98,3 +99,12 @@ def test_a_count_bound_out_of_reach_leaves_the_search_to_the_matchings() -> None
     assert plan.status is tm.Status.OPTIMAL
     assert plan.n_tutors_used == 3
     assert plan.solver != "euros-tutor-price"
+
+
+def test_no_tutors_gives_a_count_of_zero_and_everything_uncovered() -> None:
+    # Was a ValueError: the least common multiple of no capacities.
+    empty = _spread(1, n_tutors=0)
+    network = _network(empty)
+    assert least_tutors(network) == (0, int(network.priority_int[network.active].sum()))
+    plan = tm.solve(empty, objective="tutors", cost_model=MODEL)
+    assert plan.n_tutors_used == 0

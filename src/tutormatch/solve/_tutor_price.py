@@ -65,7 +65,7 @@ def least_tutors(network: Network) -> tuple[int, int]:
     paid = (network.fixed_load > 0) | (network.min_load > 0)
     ok = network.active[establishment] & (capacity[tutor] > 0)
     tutor, establishment = tutor[ok], establishment[ok]
-    lcm = int(np.lcm.reduce(np.unique(np.maximum(capacity, 1))))
+    lcm = int(np.lcm.reduce(np.unique(np.maximum(capacity, 1)), initial=1))
     per_unit = np.where(paid, 0, lcm // np.maximum(capacity, 1)).astype(np.int64)
     active = np.flatnonzero(network.active)
     # Coverage first: a unit of priority is worth more than every tutor's count together.

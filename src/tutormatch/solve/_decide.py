@@ -451,6 +451,12 @@ def _search_places(
     flows_first = objective == "euros" and bool(np.any(network.capacity > 2))
     started = time.perf_counter()
     flows = None
+    if stop_above is not None and objective == "euros" and not flows_first:
+        # A budget: when the flows' root bound already passes it, no plan at the most coverage
+        # fits, and the blossom (about a second) is not needed to say so.
+        probe = EuroBackend(problem, model, objective, max_nodes=1).solve(network, options)
+        if probe.status.has_solution and float(probe.stats.get("bound_eur", -math.inf)) > stop_above:
+            return "euros", probe
     if flows_first:
         first_options = options
         if math.isfinite(options.time_limit):

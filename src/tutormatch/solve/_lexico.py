@@ -620,6 +620,18 @@ def solve_lexico(
     base = sub(problem, "km")
     if not base.status.has_solution:
         return base
+    if groups_hard and [c.name for c in rest] == ["km"] and budget is None:
+        from tutormatch.solve._groups_exact import hard_groups_plan
+
+        # Hard groups, then least km: the exact MIP on group columns (None: minimum loads, all-or-nothing).
+        exact = hard_groups_plan(problem, (criteria[0], *rest), options, deadline)
+        if exact is not None:
+            return dataclasses.replace(
+                exact,
+                cost_model=solve_kwargs.get("cost_model"),
+                fairness=_fairness(exact, base, names),
+                solve_seconds=time.perf_counter() - started,
+            )
 
     def fast(name: str, worst_trip: float | None) -> Assignment | None:
         p = problem if worst_trip is None else restrict(problem, worst_trip)

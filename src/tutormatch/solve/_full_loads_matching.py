@@ -268,7 +268,7 @@ def full_loads_network(problem: Problem, options: SolveOptions) -> Network:
 
 
 def solve_full_loads(problem: Problem, options: SolveOptions, *, prove_km: bool = False) -> Assignment | None:
-    """Coverage, then most full loads (then, with ``prove_km``, least km), by matchings; None where they do not fit.
+    """Coverage, then most full loads (with ``prove_km``, least km next), by matchings; None: not fit.
 
     OPTIMAL only when the search proved the full loads (and, with
     ``prove_km``, the least km among those plans); otherwise FEASIBLE with

@@ -1,4 +1,4 @@
-r"""Hard groups (each group's covered establishments with one tutor), then least km: an exact MIP on group columns.
+r"""Hard groups (a group's covered establishments with one tutor), then least km: a MIP on group columns.
 
 Notes
 -----
@@ -39,6 +39,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -87,11 +88,14 @@ def too_large_groups(problem: Problem) -> tuple[str, ...]:
     return tuple(names[g] for g in np.flatnonzero(sizes > most).tolist())
 
 
-def _milp(c: npt.NDArray[np.float64], rows: list[tuple[object, list[float], list[float]]], seconds: float) -> object:
+Rows = list[tuple[Any, list[float], list[float]]]
+
+
+def _milp(c: npt.NDArray[np.float64], rows: Rows, seconds: float) -> Any:
     import scipy.sparse as sp
     from scipy.optimize import Bounds, LinearConstraint, milp
 
-    matrix = sp.vstack([r[0] for r in rows]).tocsr()  # type: ignore[misc]
+    matrix = sp.vstack([r[0] for r in rows]).tocsr()
     lower = np.concatenate([r[1] for r in rows])
     upper = np.concatenate([r[2] for r in rows])
     return milp(
@@ -104,9 +108,9 @@ def _milp(c: npt.NDArray[np.float64], rows: list[tuple[object, list[float], list
 
 
 def _reduced_columns(
-    gain: npt.NDArray[np.float64], rows: list[tuple[object, list[float], list[float]]], deadline: float
+    gain: npt.NDArray[np.float64], rows: Rows, deadline: float
 ) -> tuple[npt.NDArray[np.bool_] | None, int]:
-    r"""The LP of most priority and the columns its reduced costs leave for a plan at its value.
+    r"""Solve the LP of most priority; return the columns its reduced costs leave, and its floor.
 
     With :math:`z` the LP optimum and :math:`T = \lfloor z \rfloor` (integer
     priorities), a column whose reduced cost exceeds :math:`z - T` is in no
@@ -117,7 +121,7 @@ def _reduced_columns(
     import scipy.sparse as sp
     from scipy.optimize import linprog
 
-    matrix = sp.vstack([r[0] for r in rows]).tocsr()  # type: ignore[misc]
+    matrix = sp.vstack([r[0] for r in rows]).tocsr()
     lower = np.concatenate([r[1] for r in rows])
     upper = np.concatenate([r[2] for r in rows])
     has_lower = lower > -np.inf
@@ -131,6 +135,7 @@ def _reduced_columns(
     reduced = np.asarray(lp.lower.marginals)
     keep = ~((np.asarray(lp.x) < 1e-9) & (reduced > z - target + 1e-6))
     return keep, target
+
 
 def solve_hard_groups(problem: Problem, options: SolveOptions, deadline: float) -> HardGroupsResult | None:
     """Most priority with every group kept to one tutor, then least km (module notes).
@@ -186,9 +191,9 @@ def solve_hard_groups(problem: Problem, options: SolveOptions, deadline: float) 
     n = len(columns)
     col_t, col_e = tutor[columns], establishment[columns]
     n_units = len(units)
-    rows: list[tuple[object, list[float], list[float]]] = []
+    rows: Rows = []
 
-    def block(r: IntArray, c: IntArray, v: npt.NDArray[np.float64], n_rows: int, lo: float, hi: object) -> None:
+    def block(r: IntArray, c: IntArray, v: npt.NDArray[np.float64], n_rows: int, lo: float, hi: Any) -> None:
         matrix = sp.csr_matrix((v, (r, c)), shape=(n_rows, n))
         upper = np.broadcast_to(np.asarray(hi, dtype=np.float64), (n_rows,))
         rows.append((matrix, np.full(n_rows, lo).tolist(), upper.tolist()))
@@ -200,8 +205,12 @@ def solve_hard_groups(problem: Problem, options: SolveOptions, deadline: float) 
     if len(chain):
         r = np.arange(len(chain))
         block(
-            np.r_[r, r], np.r_[chain, chain - 1], np.r_[np.ones(len(chain)), -np.ones(len(chain))],
-            len(chain), -1.0, 0.0,
+            np.r_[r, r],
+            np.r_[chain, chain - 1],
+            np.r_[np.ones(len(chain)), -np.ones(len(chain))],
+            len(chain),
+            -1.0,
+            0.0,
         )
     if len(free):
         e_free = col_e[n_units:]
@@ -212,20 +221,20 @@ def solve_hard_groups(problem: Problem, options: SolveOptions, deadline: float) 
     if n == 0:  # nothing can be covered
         return _result(network, col_t, col_e, np.zeros(0, dtype=bool), True, True, 0.0, 0.0, problem)
     # (linprog wants two columns or more.)
-    keep, target = _reduced_columns(gain, rows, deadline) if n > 1 else (None, 0)
-    chosen = None
+    kept, target = _reduced_columns(gain, rows, deadline) if n > 1 else (None, 0)
+    chosen: npt.NDArray[np.bool_] | None = None
     km_proven, km_bound = False, math.nan
-    if keep is not None:
+    if kept is not None:
         # Most priority on the columns left: the LP's target reached is the optimum.
-        sub = [(m.tocsr()[:, keep], lo, hi) for m, lo, hi in rows]  # type: ignore[attr-defined]
-        found = _milp(-gain[keep], sub, deadline - time.perf_counter())
+        sub = [(m.tocsr()[:, kept], lo, hi) for m, lo, hi in rows]
+        found = _milp(-gain[kept], sub, deadline - time.perf_counter())
         x = getattr(found, "x", None)
-        if x is not None and round(float(gain[keep][np.asarray(x) > 0.5].sum())) == target:
+        if x is not None and round(float(gain[kept][np.asarray(x) > 0.5].sum())) == target:
             chosen = np.zeros(n, dtype=bool)
-            chosen[np.flatnonzero(keep)[np.asarray(x) > 0.5]] = True
-            rows, gain_k, cost_k = sub, gain[keep], cost_f[keep]
+            chosen[np.flatnonzero(kept)[np.asarray(x) > 0.5]] = True
+            rows, gain_k, cost_k = sub, gain[kept], cost_f[kept]
     if chosen is None:  # the LP's target out of reach: most priority on every column
-        keep = np.ones(n, dtype=bool)
+        kept = np.ones(n, dtype=bool)
         gain_k, cost_k = gain, cost_f
         found = _milp(-gain, rows, deadline - time.perf_counter())
         x = getattr(found, "x", None)
@@ -244,7 +253,7 @@ def solve_hard_groups(problem: Problem, options: SolveOptions, deadline: float) 
         y = getattr(second, "x", None)
         if y is not None:
             chosen = np.zeros(n, dtype=bool)
-            chosen[np.flatnonzero(keep)[np.asarray(y) > 0.5]] = True
+            chosen[np.flatnonzero(kept)[np.asarray(y) > 0.5]] = True
             km_proven = getattr(second, "status", 1) == 0
             dual = getattr(second, "mip_dual_bound", None)
             km_bound = math.nan if dual is None else float(dual)
@@ -278,7 +287,7 @@ def _result(
 def hard_groups_plan(
     problem: Problem, criteria: tuple[Criterion, ...], options: SolveOptions, deadline: float
 ) -> Assignment | None:
-    """The plan of :func:`solve_hard_groups` with its ``criteria`` (coverage, km) stated.
+    """Return the plan of :func:`solve_hard_groups` with its ``criteria`` (coverage, km) stated.
 
     OPTIMAL when both phases are proven; otherwise FEASIBLE with each
     unproven criterion's proven bound. None where the model does not apply.
@@ -297,10 +306,12 @@ def hard_groups_plan(
     proven = found.coverage_proven and found.km_proven
     note = ""
     if found.too_large:
-        shown = ", ".join(repr(g) for g in found.too_large[:3]) + (", ..." if len(found.too_large) > 3 else "")
+        shown = ", ".join(repr(g) for g in found.too_large[:3])
+        shown += ", ..." if len(found.too_large) > 3 else ""
         note = (
             f"; {len(found.too_large)} groups ({shown}) have more establishments than any tutor has places: "
-            "kept whole, they leave the rest uncovered (the soft criterion 'groups' splits the fewest instead)"
+            "kept whole, they leave the rest uncovered (the soft criterion 'groups' splits the fewest "
+            "instead)"
         )
     plan = plan_from_pairs(
         problem,

@@ -232,10 +232,9 @@ def solve_hard_groups(problem: Problem, options: SolveOptions, deadline: float) 
         if x is not None and round(float(gain[kept][np.asarray(x) > 0.5].sum())) == target:
             chosen = np.zeros(n, dtype=bool)
             chosen[np.flatnonzero(kept)[np.asarray(x) > 0.5]] = True
-            rows, gain_k, cost_k = sub, gain[kept], cost_f[kept]
+            rows, gain_k, cost_k, where = sub, gain[kept], cost_f[kept], np.flatnonzero(kept)
     if chosen is None:  # the LP's target out of reach: most priority on every column
-        kept = np.ones(n, dtype=bool)
-        gain_k, cost_k = gain, cost_f
+        gain_k, cost_k, where = gain, cost_f, np.arange(n)
         found = _milp(-gain, rows, deadline - time.perf_counter())
         x = getattr(found, "x", None)
         if x is None:
@@ -253,7 +252,7 @@ def solve_hard_groups(problem: Problem, options: SolveOptions, deadline: float) 
         y = getattr(second, "x", None)
         if y is not None:
             chosen = np.zeros(n, dtype=bool)
-            chosen[np.flatnonzero(kept)[np.asarray(y) > 0.5]] = True
+            chosen[where[np.asarray(y) > 0.5]] = True
             km_proven = getattr(second, "status", 1) == 0
             dual = getattr(second, "mip_dual_bound", None)
             km_bound = math.nan if dual is None else float(dual)

@@ -463,6 +463,12 @@ class _Engine:
             limit = int(floor * (1 + step))
             if value is not None and limit >= value:
                 break
+            from tutormatch.solve._worst_year import slot_flows
+
+            # Flows with tutors split into places first (exact within the limit when found).
+            slotted = slot_flows(network, term, limit, self.coverage_int)
+            if slotted is not None:
+                return slotted, near
             heuristic = lagrangian_flows(network, term, limit, self.coverage_int, rounds=15)
             if heuristic is None:
                 return None, near

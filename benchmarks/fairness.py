@@ -284,8 +284,9 @@ else:  # hard groups: the most priority with each group's establishments with on
         m += pulp.lpSum(v for (h, _), v in owner.items() if h == g) <= 1
     m += covered_expr
 m.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=limit, gapRel=0))
+# sol_status: 1 optimal, 2 a feasible plan (limit reached); else the values are no plan.
 print(json.dumps({"seconds": time.perf_counter() - started, "status": pulp.LpStatus[m.status],
-                  "value": pulp.value(m.objective)}))
+                  "sol_status": m.sol_status, "value": pulp.value(m.objective)}))
 """
 
 
@@ -316,8 +317,9 @@ def _pulp_criterion(problem: Any, mode: str, covered: float, time_limit: float) 
             out = json.loads(done.stdout.strip().splitlines()[-1])
         except (subprocess.SubprocessError, IndexError, json.JSONDecodeError) as exc:
             return time.perf_counter() - started, f"failed: {type(exc).__name__}", math.nan
-    value = out["value"]
-    return time.perf_counter() - started, out["status"], math.nan if value is None else float(value)
+    value = out["value"] if out.get("sol_status") in (1, 2) else None
+    status = {1: "Optimal", 2: "feasible (limit)"}.get(out.get("sol_status"), out["status"])
+    return time.perf_counter() - started, status, math.nan if value is None else float(value)
 
 
 ALL_CRITERIA = ("worst-trip", "worst-year", "full-loads", "groups", "tutors", "euros", "km")

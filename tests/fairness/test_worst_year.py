@@ -18,7 +18,7 @@ from tutormatch.solve._worst_year import slot_flows
 from tutormatch.testing import tiny_problems
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(tiny_problems(max_tutors=3, max_establishments=5), dense_problems()), st.integers(0, 4))
 def test_a_plan_found_is_within_the_limit_and_covers_the_most(problem: tm.Problem, step: int) -> None:
     plans = every_plan(problem)

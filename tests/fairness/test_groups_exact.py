@@ -48,3 +48,20 @@ def test_groups_larger_than_any_tutor_are_named() -> None:
     assert plan.status is tm.Status.OPTIMAL
     assert plan.n_covered == 4
     assert "2 groups ('A', 'B') have more establishments than any tutor has places" in plan.message
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(tiny_problems(max_tutors=3, max_establishments=6), dense_problems()))
+def test_the_two_phases_on_every_column_agree_with_brute_force(problem: tm.Problem) -> None:
+    """Without the LP's reduced costs (its priority out of reach): most priority, then least km."""
+    from unittest import mock
+
+    problem = with_groups(problem, ["A", "B", ""])
+    if len({t for t, e in problem.fixed.tolist() if problem.establishments.agence_comptable[e] == "A"}) > 1:
+        return
+    if len({t for t, e in problem.fixed.tolist() if problem.establishments.agence_comptable[e] == "B"}) > 1:
+        return
+    plans = [p for p in every_plan(problem) if p["hard_ok"]]
+    with mock.patch("tutormatch.solve._groups_exact._reduced_columns", return_value=(None, 0)):
+        plan = tm.solve(problem, groups="hard")
+    check(plan, lexicographic(plans, CRITERIA), CRITERIA)

@@ -222,37 +222,58 @@ def solve_hard_groups(problem: Problem, options: SolveOptions, deadline: float) 
         return _result(network, col_t, col_e, np.zeros(0, dtype=bool), True, True, 0.0, 0.0, problem)
     # (linprog wants two columns or more.)
     kept, target = _reduced_columns(gain, rows, deadline) if n > 1 else (None, 0)
-    chosen: npt.NDArray[np.bool_] | None = None
-    km_proven, km_bound = False, math.nan
     if kept is not None:
-        # Most priority on the columns left: the LP's target reached is the optimum.
+        # The least km at the LP's priority on the columns left: a plan there proves both at once
+        # (no plan covers more than the LP); none (infeasible), or none in time: the two phases below.
+        where = np.flatnonzero(kept)
         sub = [(m.tocsr()[:, kept], lo, hi) for m, lo, hi in rows]
-        found = _milp(-gain[kept], sub, deadline - time.perf_counter())
+        sub.append((sp.csr_matrix(gain[kept][None, :]), [target - 0.5], [math.inf]))
+        found = _milp(cost_f[kept], sub, deadline - time.perf_counter())
         x = getattr(found, "x", None)
-        if x is not None and round(float(gain[kept][np.asarray(x) > 0.5].sum())) == target:
+        if x is not None:
             chosen = np.zeros(n, dtype=bool)
-            chosen[np.flatnonzero(kept)[np.asarray(x) > 0.5]] = True
-            rows, gain_k, cost_k, where = sub, gain[kept], cost_f[kept], np.flatnonzero(kept)
-    if chosen is None:  # the LP's target out of reach: most priority on every column
-        gain_k, cost_k, where = gain, cost_f, np.arange(n)
-        found = _milp(-gain, rows, deadline - time.perf_counter())
-        x = getattr(found, "x", None)
-        if x is None:
-            return None
-        chosen = np.asarray(x) > 0.5
-        if getattr(found, "status", 1) != 0:
+            chosen[where[np.asarray(x) > 0.5]] = True
+            km_proven = getattr(found, "status", 1) == 0
             dual = getattr(found, "mip_dual_bound", None)
-            bound = math.nan if dual is None else math.floor(-float(dual) + 1e-6)
-            return _result(network, col_t, col_e, chosen, False, False, bound, math.nan, problem)
-        target = round(float(gain[chosen].sum()))
+            km_bound = math.nan if dual is None else float(dual)
+            return _result(network, col_t, col_e, chosen, True, km_proven, float(target), km_bound, problem)
+    return _two_phases(network, problem, col_t, col_e, gain, cost_f, rows, deadline)
+
+
+def _two_phases(
+    network: Network,
+    problem: Problem,
+    col_t: IntArray,
+    col_e: IntArray,
+    gain: npt.NDArray[np.float64],
+    cost: npt.NDArray[np.float64],
+    rows: Rows,
+    deadline: float,
+) -> HardGroupsResult | None:
+    """Most priority on every column, then the least km at it (each a MIP)."""
+    import scipy.sparse as sp
+
+    found = _milp(-gain, rows, deadline - time.perf_counter())
+    x = getattr(found, "x", None)
+    if x is None:
+        return None
+    chosen = np.asarray(x) > 0.5
+    if getattr(found, "status", 1) != 0:
+        dual = getattr(found, "mip_dual_bound", None)
+        bound = math.nan if dual is None else math.floor(-float(dual) + 1e-6)
+        return _result(network, col_t, col_e, chosen, False, False, bound, math.nan, problem)
+    target = round(float(gain[chosen].sum()))
+    km_proven, km_bound = False, math.nan
     if time.perf_counter() < deadline:
         # Least km at that priority (integer priorities: at least the optimum minus a half).
-        rows = [*rows, (sp.csr_matrix(gain_k[None, :]), [target - 0.5], [math.inf])]
-        second = _milp(cost_k, rows, deadline - time.perf_counter())
+        second = _milp(
+            cost,
+            [*rows, (sp.csr_matrix(gain[None, :]), [target - 0.5], [math.inf])],
+            deadline - time.perf_counter(),
+        )
         y = getattr(second, "x", None)
         if y is not None:
-            chosen = np.zeros(n, dtype=bool)
-            chosen[where[np.asarray(y) > 0.5]] = True
+            chosen = np.asarray(y) > 0.5
             km_proven = getattr(second, "status", 1) == 0
             dual = getattr(second, "mip_dual_bound", None)
             km_bound = math.nan if dual is None else float(dual)

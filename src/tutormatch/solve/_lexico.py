@@ -48,6 +48,7 @@ from tutormatch.model._problem import Problem
 from tutormatch.solve._assignment import Assignment
 from tutormatch.solve._backend import BackendResult
 from tutormatch.solve._criteria import Criterion
+from tutormatch.solve._lexico_flows import is_large
 from tutormatch.solve._lexico_model import LexicoModel, bottleneck_floor, build_lexico_model, lagrangian_flows
 from tutormatch.solve._network import Network
 from tutormatch.solve._options import SolveOptions
@@ -649,11 +650,17 @@ def solve_lexico(
         )
         covered = np.zeros(problem.n_establishments, dtype=bool)
         covered[base.establishment] = True
+        coverage_int = int(network.priority_int[covered & network.active].sum())
+        if is_large(network, tuple(names), groups_hard):
+            return _by_flows(
+                problem, network, base, criteria[0], phases, coverage_int, deadline, fast, started, names,
+                without=lambda: base if "euros" not in names else sub(problem, "euros"),
+            )
         engine = _Engine(
             problem,
             network,
             phases,
-            coverage_int=int(network.priority_int[covered & network.active].sum()),
+            coverage_int=coverage_int,
             coverage_proven=base.status is Status.OPTIMAL,
             groups_hard=groups_hard,
             cost_model=cost_model,
@@ -720,6 +727,76 @@ def solve_lexico(
         plan,
         criteria=values,
         fairness=_fairness(plan, without, names),
+        solve_seconds=time.perf_counter() - started,
+    )
+
+
+def _by_flows(
+    problem: Problem,
+    network: Network,
+    base: Assignment,
+    coverage: Criterion,
+    phases: list[Criterion],
+    coverage_int: int,
+    deadline: float,
+    fast: Callable[[str, float | None], Assignment | None],
+    started: float,
+    names: list[str],
+    *,
+    without: Callable[[], Assignment],
+) -> Assignment:
+    """The ordered criteria on a large network, by flows (:mod:`tutormatch.solve._lexico_flows`)."""
+    from tutormatch.solve._fair import criterion_value
+    from tutormatch.solve._lexico_flows import solve_by_flows
+    from tutormatch.solve._remote import split_remote
+    from tutormatch.solve._solve import plan_from_network
+
+    result, done, n_flows = solve_by_flows(
+        problem, network, phases, coverage_int=coverage_int, deadline=deadline, fast=fast
+    )
+    if result is None:  # pragma: no cover - the plan of least km covers the same priority
+        return base
+    proven = base.status is Status.OPTIMAL and all(p.proven for p in done)
+    parts = [f"{p.criterion.name} {'proven' if p.proven else 'not proven'} ({p.method})" for p in done]
+    message = "ordered criteria by flows (a network too large for the CP-SAT model): " + ", ".join(parts)
+    result = dataclasses.replace(result, status=Status.OPTIMAL if proven else Status.FEASIBLE, message=message)
+    split = split_remote(network, result.z, result.y)
+    stats = {"flows": n_flows, "phases": [p.method for p in done], "arcs": network.n_arcs}
+    plan = plan_from_network(
+        problem, network, result, split.tutor, split.establishment, solver="lexico-flows", stats=stats, started=started
+    )
+    plan = dataclasses.replace(plan, cost_model=base.cost_model)
+    values: list[dict[str, Any]] = [
+        {
+            "name": coverage.name,
+            "value": criterion_value(plan, coverage.name),
+            "tolerance_rel": coverage.tolerance_rel,
+            "tolerance_abs": coverage.tolerance_abs,
+            "proven": base.status is Status.OPTIMAL,
+        }
+    ]
+    gap = math.nan
+    for p in done:
+        c = p.criterion
+        value = criterion_value(plan, c.name)
+        entry: dict[str, Any] = {
+            "name": c.name,
+            "value": value,
+            "tolerance_rel": c.tolerance_rel,
+            "tolerance_abs": c.tolerance_abs,
+            "proven": p.proven,
+        }
+        if not p.proven:
+            entry["bound"] = p.bound
+            if not math.isfinite(gap) and math.isfinite(p.bound) and value:
+                gap = abs(value - p.bound) / abs(value)
+        values.append(entry)
+    if not proven:
+        plan = dataclasses.replace(plan, bound=math.nan, gap=gap)
+    return dataclasses.replace(
+        plan,
+        criteria=tuple(values),
+        fairness=_fairness(plan, without(), names),
         solve_seconds=time.perf_counter() - started,
     )
 

@@ -1,0 +1,652 @@
+r"""The ordered criteria on a network too large for a CP-SAT model in the time: flows for plans and bounds.
+
+Notes
+-----
+At national scale (8,000 x 4,000, 846,304 pairs) the CP-SAT engine of
+:mod:`tutormatch.solve._lexico` took 20-40 s to build its model and CP-SAT
+could not even complete a fixed plan in 12 s (measured, see
+``benchmarks/results/fairness.md``). On a network of more than
+:data:`LARGE_ARCS` arcs (and without all-or-nothing loads, which flows do
+not keep) each phase is therefore decided by min-cost flows, each one exact
+for the coverage (the network's lexicographic objective): the flow keeps the
+most priority whatever the costs it is given.
+
+For each criterion :math:`k`, in order:
+
+- **plans**: the incumbent (first the plan of least km, so the result is
+  never worse than it), the criterion's own exact method when it has one
+  (the bottleneck search for ``worst-trip``, the euro searches, the
+  full-loads matching where it fits), and flows whose costs lean towards
+  the criterion (Lagrangian prices on the tutors over a yearly limit for
+  ``worst-year``; a price on each tutor's half-empty places for
+  ``full-loads``; a price on the pairs that leave a group's main tutor for
+  ``groups``). The best plan that keeps every earlier criterion within its
+  limit becomes the incumbent;
+- **bound**, proven and valid for every plan of most priority (a relaxation
+  of the earlier limits): ``km`` the flow's optimum; ``worst-trip`` and
+  ``euros``/``tutors`` their exact searches' (when proven); ``worst-year``
+  the least per-pair threshold that keeps the coverage (max flows per
+  priority level, a matroid rank); ``full-loads`` the most tutors whose
+  places fit in the most establishments any plan covers (a max flow);
+  ``groups`` the groups that cannot stay whole: by complementary slackness
+  on the coverage flow's optimal potentials, an establishment whose
+  "uncovered" arc has a positive reduced cost is covered by every plan of
+  most priority, so a group with more such members than any one tutor can
+  take is split by every plan; the others count by the knapsack of
+  :func:`tutormatch.solve._lexico_model.least_split`.
+
+A phase is proven when its plan meets its bound; the limit handed to the
+next phases is the plan's value (widened by the tolerance), as in the
+CP-SAT engine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from tutormatch.model._eligibility import MODE_ONSITE
+from tutormatch.model._problem import Problem
+from tutormatch.solve._assignment import Assignment
+from tutormatch.solve._backend import BackendResult
+from tutormatch.solve._criteria import Criterion
+from tutormatch.solve._network import Network
+from tutormatch.solve._status import Status
+
+__all__ = ["LARGE_ARCS", "FlowPhase", "is_large", "solve_by_flows"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+#: Networks with more arcs than this are decided by flows (the CP-SAT model
+#: of the académie's 50,000 pairs builds in about 2 s; the national 846,304 in 20-40 s).
+LARGE_ARCS = 250_000
+#: Criteria the flows decide (the others need the CP-SAT engine).
+FLOW_CRITERIA = ("km", "euros", "tutors", "worst-trip", "worst-year", "full-loads", "groups")
+_EPS = 1e-9
+
+
+def is_large(network: Network, names: tuple[str, ...], groups_hard: bool) -> bool:
+    """Whether the ordered criteria ``names`` go to the flows (see the module notes)."""
+    return (
+        network.n_arcs > LARGE_ARCS
+        and not network.all_or_nothing
+        and not groups_hard
+        and all(n in ("coverage", *FLOW_CRITERIA) for n in names)
+    )
+
+
+@dataclass
+class FlowPhase:
+    """One criterion's outcome: the plan's value, the proven bound (criterion units), the method."""
+
+    criterion: Criterion
+    value: float
+    bound: float
+    proven: bool
+    method: str
+
+
+class _Meter:
+    """Each criterion's value of a flow answer on the network, in :func:`criterion_value`'s units."""
+
+    def __init__(self, problem: Problem, network: Network) -> None:
+        from tutormatch.solve._groups import establishment_groups
+        from tutormatch.solve._lexico_model import fixed_pairs_plan
+
+        self.problem, self.network = problem, network
+        fixed = fixed_pairs_plan(problem)
+        self.fixed = fixed
+        n_t = network.n_tutors
+        onsite = network.arc_mode == MODE_ONSITE
+        self.onsite = onsite
+        t, e = network.arc_tutor, network.arc_establishment
+        self.distance = problem.distance_km(t, e) if network.n_arcs else np.zeros(0)
+        detour = problem.detour_factor if problem.distance_matrix is None else 1.0
+        visits = problem.establishments.visits_per_year[e]
+        self.yearly = np.where(onsite, 2.0 * visits * np.nan_to_num(self.distance) * detour, 0.0)
+        self.base_yearly = np.bincount(fixed.tutor, weights=fixed.yearly_km, minlength=n_t)
+        self.fixed_worst = fixed.max_distance_km
+        labels = establishment_groups(problem)
+        codes = {g: i for i, g in enumerate(sorted(set(labels.tolist()) - {""}))}
+        self.group = np.array([codes.get(g, -1) for g in labels.tolist()], dtype=np.int64)
+        self.n_groups = len(codes)
+        self.labels = labels
+
+    def pairs(self, result: BackendResult) -> tuple[IntArray, IntArray]:
+        """Return every pair of the answer (tutor, establishment), remote split and fixed pairs included."""
+        from tutormatch.solve._remote import split_remote
+
+        net = self.network
+        split = split_remote(net, result.z, result.y)
+        tutor = np.concatenate((net.arc_tutor[result.arc_used], split.tutor, self.fixed.tutor))
+        est = np.concatenate((net.arc_establishment[result.arc_used], split.establishment, self.fixed.establishment))
+        return tutor.astype(np.int64), est.astype(np.int64)
+
+    def loads(self, result: BackendResult) -> IntArray:
+        net = self.network
+        loads = np.bincount(net.arc_tutor[result.arc_used], minlength=net.n_tutors).astype(np.int64)
+        if len(net.link_tutor):
+            np.add.at(loads, net.link_tutor, result.y)
+        return loads + np.bincount(self.fixed.tutor, minlength=net.n_tutors)
+
+    def value(self, result: BackendResult, name: str) -> float:
+        net, used = self.network, result.arc_used
+        if name == "coverage":
+            covered = np.zeros(net.n_establishments, dtype=bool)
+            covered[net.arc_establishment[used]] = True
+            covered |= result.z
+            covered[self.fixed.establishment] = True
+            return float(self.problem.establishments.priority[covered].sum())
+        if name == "km":
+            return float(self.km_int(result))  # network units: compared, never reported
+        if name == "worst-trip":
+            on = used & self.onsite
+            return max(float(self.distance[on].max(initial=0.0)), self.fixed_worst)
+        if name == "worst-year":
+            yearly = self.base_yearly.copy()
+            np.add.at(yearly, net.arc_tutor[used], self.yearly[used])
+            return float(yearly.max(initial=0.0))
+        if name in ("full-loads", "tutors"):
+            loads = self.loads(result)
+            if name == "tutors":
+                return float((loads > 0).sum())
+            capacity = self.problem.tutors.capacity
+            return float(((loads == capacity) & (capacity > 0)).sum())
+        if name == "groups":
+            tutor, est = self.pairs(result)
+            g = self.group[est]
+            keys = np.unique(g[g >= 0] * (net.n_tutors + 1) + tutor[g >= 0])
+            return float((np.bincount(keys // (net.n_tutors + 1), minlength=self.n_groups) > 1).sum())
+        raise ValueError(name)  # pragma: no cover - the engine sends only the criteria above
+
+    def km_int(self, result: BackendResult) -> int:
+        net = self.network
+        return int(net.arc_cost[result.arc_used].sum() + net.remote_cost[result.z].sum())
+
+
+def _flow(network: Network, cost: IntArray | None = None, mask: Any = None) -> BackendResult | None:
+    """The min-cost flow of ``network`` (costs ``cost``, arcs ``mask``), arcs on the whole network."""
+    from tutormatch.solve._flow import FlowBackend
+    from tutormatch.solve._options import SolveOptions
+
+    sub = network if cost is None else dataclasses.replace(network, arc_cost=cost)
+    if mask is not None:
+        sub = dataclasses.replace(
+            sub,
+            arc_tutor=sub.arc_tutor[mask],
+            arc_establishment=sub.arc_establishment[mask],
+            arc_mode=sub.arc_mode[mask],
+            arc_cost=sub.arc_cost[mask],
+        )
+    result = FlowBackend().solve(sub, SolveOptions())
+    if result.status is not Status.OPTIMAL:
+        return None
+    if mask is None:
+        return result
+    used = np.zeros(network.n_arcs, dtype=bool)
+    used[np.flatnonzero(mask)[result.arc_used]] = True
+    return dataclasses.replace(result, arc_used=used)
+
+
+def _level_graph(network: Network, arcs: IntArray) -> tuple[IntArray, IntArray, IntArray, int]:
+    """Max-flow arcs source -> establishment -> (class ->) tutor -> sink on ``arcs`` (min loads dropped)."""
+    n_e, n_c, n_t = network.n_establishments, network.n_classes, network.n_tutors
+    source, sink = n_e + n_c + n_t, n_e + n_c + n_t + 1
+    hub0, tutor0 = n_e, n_e + n_c
+    active = np.flatnonzero(network.active)
+    has_class = active[network.remote_class[active] >= 0]
+    tails = np.concatenate(
+        (np.full(len(active), source), has_class, hub0 + network.link_class, tutor0 + np.arange(n_t))
+    )
+    heads = np.concatenate(
+        (active, hub0 + network.remote_class[has_class], tutor0 + network.link_tutor, np.full(n_t, sink))
+    )
+    caps = np.concatenate(
+        (
+            np.ones(len(active) + len(has_class), dtype=np.int64),
+            network.capacity[network.link_tutor],
+            np.maximum(network.capacity, 0),
+        )
+    )
+    tails = np.concatenate((tails, network.arc_establishment[arcs]))
+    heads = np.concatenate((heads, tutor0 + network.arc_tutor[arcs]))
+    caps = np.concatenate((caps, np.ones(len(arcs), dtype=np.int64)))
+    return tails, heads, caps, source
+
+
+def relaxed_priority(network: Network, mask: npt.NDArray[np.bool_], levels: int = 6) -> int | None:
+    """The most integer priority the arcs of ``mask`` can cover, min loads dropped (None: too many levels).
+
+    Covered priority is a weighted matroid rank (a gammoid): one max flow per
+    priority level, each on the establishments of at least that priority.
+    """
+    from ortools.graph.python import max_flow
+
+    prio = network.priority_int
+    values = np.unique(prio[network.active & (prio > 0)])
+    if len(values) > levels:
+        return None
+    total, previous = 0, 0
+    arcs = np.flatnonzero(mask)
+    for level in values.tolist():
+        keep = prio[network.arc_establishment[arcs]] >= level
+        sub = dataclasses.replace(network, active=network.active & (prio >= level))
+        tails, heads, caps, source = _level_graph(sub, arcs[keep])
+        g = max_flow.SimpleMaxFlow()
+        g.add_arcs_with_capacity(tails.astype(np.int32), heads.astype(np.int32), caps)
+        g.solve(source, source + 1)
+        total += (level - previous) * int(g.optimal_flow())
+        previous = level
+    return total
+
+
+def threshold_floor(network: Network, key: IntArray, floor: int, target: int) -> int | None:
+    """The least ``v >= floor`` whose arcs ``key <= v`` may still cover ``target`` (a proven bound).
+
+    A binary search over the distinct keys, each step :func:`relaxed_priority`
+    (a relaxation: min loads dropped); None when even every arc cannot.
+    """
+    values = np.unique(np.concatenate((key[key > floor], [floor])))
+
+    def ok(v: int) -> bool:
+        got = relaxed_priority(network, key <= v)
+        if got is None:  # pragma: no cover - more priority levels than max flows: a flow
+            return _covering(network, key <= v, target) is not None
+        return got >= target
+
+    if not ok(int(values[-1])):
+        return None
+    lo, hi = 0, len(values) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if ok(int(values[mid])):
+            hi = mid
+        else:
+            lo = mid + 1
+    return int(values[lo])
+
+
+def _covering(network: Network, mask: Any, target: int, cost: IntArray | None = None) -> BackendResult | None:
+    result = _flow(network, cost, mask)
+    if result is None:
+        return None
+    return result if _covered_int(network, result) >= target else None
+
+
+def _covered_int(network: Network, result: BackendResult) -> int:
+    covered = np.zeros(network.n_establishments, dtype=bool)
+    covered[network.arc_establishment[result.arc_used]] = True
+    covered |= result.z
+    return int(network.priority_int[covered & network.active].sum())
+
+
+def must_cover(network: Network, target: int) -> npt.NDArray[np.bool_]:
+    """Establishments covered by every plan that covers ``target`` priority (see the notes).
+
+    None are claimed when the flow without minimum loads covers more than
+    ``target`` (the plans of ``target`` are then not its optima).
+    """
+    from ortools.graph.python import min_cost_flow
+
+    from tutormatch.solve._duals import residual_potentials
+
+    n_e = network.n_establishments
+    active = np.flatnonzero(network.active)
+    tails, heads, caps, source = _level_graph(network, np.arange(network.n_arcs))
+    sink = source + 1
+    # The bypass source -> sink is "uncovered"; an establishment's arc from the source costs -priority.
+    n_bypass = len(active)
+    costs = np.zeros(len(tails), dtype=np.int64)
+    costs[:n_bypass] = -network.priority_int[active]
+    tails = np.concatenate((tails, [source]))
+    heads = np.concatenate((heads, [sink]))
+    caps = np.concatenate((caps, [n_bypass]))
+    costs = np.concatenate((costs, [0]))
+    g = min_cost_flow.SimpleMinCostFlow()
+    g.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int32), heads.astype(np.int32), caps, costs)
+    supplies = np.zeros(sink + 1, dtype=np.int64)
+    supplies[source], supplies[sink] = n_bypass, -n_bypass
+    g.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
+    out = np.zeros(n_e, dtype=bool)
+    if g.solve() != g.OPTIMAL or -g.optimal_cost() != target:
+        return out
+    flows = np.asarray(g.flows(np.arange(len(tails), dtype=np.int32)), dtype=np.int64)
+    d = residual_potentials(sink + 1, tails, heads, caps, costs, flows)
+    # Leaving e uncovered moves one unit from the arc source -> e to the bypass: its reduced
+    # cost is the cost of the cycle e -> ... -> sink -> source in the residual graph.
+    reduced = -costs[:n_bypass] + d[active] - d[source]
+    # Flow on source -> e at its capacity: the reverse residual arc e -> source has cost
+    # +priority; with potentials d, positive reduced cost means no optimal flow leaves it.
+    out[active] = (flows[:n_bypass] > 0) & (reduced > 0)
+    return out
+
+
+def _leaning(network: Network, cost: FloatArray) -> IntArray:
+    """Integer arc costs from ``cost``, scaled into the network's cost range.
+
+    The network's coverage weight outweighs any plan's cost only for costs in
+    its range, so the flow still covers the most priority first.
+    """
+    top = float(max(int(network.arc_cost.max(initial=0)), 1))
+    cost = np.maximum(cost, 0.0)
+    high = float(cost.max(initial=0.0))
+    if high > top:
+        cost = cost * (top / high)
+    return np.rint(cost).astype(np.int64)
+
+
+class _Search:
+    """The phases in order on flows (see the module notes)."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        network: Network,
+        *,
+        coverage_int: int,
+        deadline: float,
+        fast: Callable[[str, float | None], Assignment | None],
+    ) -> None:
+        self.problem, self.network = problem, network
+        self.meter = _Meter(problem, network)
+        self.coverage_int, self.deadline, self.fast = coverage_int, deadline, fast
+        self.limits: list[tuple[Criterion, float]] = []
+        self.worst_trip_limit: float | None = None
+        n_e = network.n_establishments
+        self.arc_key = network.arc_tutor * n_e + network.arc_establishment
+        self.arc_order = np.argsort(self.arc_key, kind="stable")
+        self.flows = 0
+
+    def left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    def flow(self, cost: IntArray | None = None, mask: Any = None) -> BackendResult | None:
+        self.flows += 1
+        result = _flow(self.network, cost, mask)
+        if result is None or _covered_int(self.network, result) < self.coverage_int:
+            return None
+        return result
+
+    def allowed(self, result: BackendResult) -> bool:
+        """Whether ``result`` keeps the coverage and every earlier limit."""
+        if _covered_int(self.network, result) < self.coverage_int:
+            return False
+        for c, limit in self.limits:
+            v = self.meter.value(result, c.name)
+            slack = _EPS * max(1.0, abs(limit))
+            if (v < limit - slack) if c.is_maximised else (v > limit + slack):
+                return False
+        return True
+
+    def of_plan(self, plan: Assignment) -> BackendResult | None:
+        """The answer on this network of a plan of the same problem (None: a pair is not in it)."""
+        net = self.network
+        n_e = net.n_establishments
+        free = ~plan.is_fixed
+        keys = plan.tutor[free].astype(np.int64) * n_e + plan.establishment[free]
+        sorted_keys = self.arc_key[self.arc_order]
+        pos = np.minimum(np.searchsorted(sorted_keys, keys), max(len(sorted_keys) - 1, 0))
+        found = sorted_keys[pos] == keys if len(sorted_keys) else np.zeros(len(keys), dtype=bool)
+        used = np.zeros(net.n_arcs, dtype=bool)
+        used[self.arc_order[pos[found]]] = True
+        z = np.zeros(n_e, dtype=bool)
+        y = np.zeros(len(net.link_class), dtype=np.int64)
+        for k in keys[~found].tolist():
+            t, e = divmod(int(k), n_e)
+            c = int(net.remote_class[e])
+            hit = np.flatnonzero((net.link_class == c) & (net.link_tutor == t)) if c >= 0 else []
+            if len(hit) == 0 or not net.active[e]:
+                return None
+            z[e] = True
+            y[hit[0]] += 1
+        return BackendResult(
+            status=Status.FEASIBLE,
+            message="",
+            arc_used=used,
+            z=z,
+            y=y,
+            objective=None,
+            bound=math.nan,
+        )
+
+    # -- the phases ------------------------------------------------------------
+
+    def run(self, phases: list[Criterion]) -> tuple[BackendResult | None, list[FlowPhase]]:
+        base = self.flow()
+        if base is None:
+            return None, []
+        self.base = base
+        incumbent = base
+        done: list[FlowPhase] = []
+        for k, c in enumerate(phases):
+            until = time.perf_counter() + max(self.left(), 0.0) / (len(phases) - k)
+            sign = -1.0 if c.is_maximised else 1.0
+
+            def score(r: BackendResult, name: str = c.name, s: float = sign) -> float:
+                return s * self.meter.value(r, name)
+
+            best = score(incumbent)
+            bound, method, plans = self._bound_and_plans(c, incumbent, until)
+            for plan in plans:
+                if plan is not None and self.allowed(plan):
+                    got = score(plan)
+                    if got < best - _EPS * max(1.0, abs(best)):
+                        incumbent, best = plan, got
+                if time.perf_counter() >= until:
+                    break
+            value = sign * best
+            if c.name == "km":
+                value_units, bound_units = self._km_units(value), self._km_units(bound)
+            else:
+                value_units, bound_units = value, bound
+            proven = math.isfinite(bound) and sign * value <= sign * bound + _EPS * max(1.0, abs(bound))
+            done.append(FlowPhase(c, value_units, bound_units, proven, method))
+            self.limits.append((c, c.limit(value)))
+            if c.name == "worst-trip":
+                self.worst_trip_limit = c.limit(value)
+        return incumbent, done
+
+    def _km_units(self, value: float) -> float:
+        return value * self.network.cost_unit_km + float(self.meter.fixed.cost_km.sum())
+
+    def _bound_and_plans(
+        self, c: Criterion, incumbent: BackendResult, until: float
+    ) -> tuple[float, str, Iterator[BackendResult | None]]:
+        name = c.name
+        if name == "km":
+            return float(self.meter.km_int(self.base)), "flow", iter([self.base])
+        if name in ("worst-trip", "euros", "tutors"):
+            plan = self.fast(name, None if name == "worst-trip" else self.worst_trip_limit)
+            if plan is None or not plan.status.has_solution:
+                return math.nan, "flows: no plan of its own", iter([])
+            from tutormatch.solve._fair import criterion_value
+
+            bound = criterion_value(plan, name) if plan.status is Status.OPTIMAL else math.nan
+            return bound, plan.solver, iter([self.of_plan(plan)])
+        if name == "worst-year":
+            return self._worst_year(until)
+        if name == "full-loads":
+            plan = self.fast("full-loads", self.worst_trip_limit)
+            if plan is not None and plan.status.has_solution:
+                bound = float(plan.stats.get("full_loads_bound", math.nan))
+                return bound, plan.solver, iter([self.of_plan(plan)])
+            return float(self._full_loads_bound()), "flows (places priced)", self._full_loads_plans(incumbent)
+        if name == "groups":
+            return float(self._groups_bound()), "flows (groups priced)", self._groups_plans(incumbent)
+        raise ValueError(name)  # pragma: no cover - is_large admits only these
+
+    # -- worst year ------------------------------------------------------------
+
+    def _worst_year(self, until: float) -> tuple[float, str, Iterator[BackendResult | None]]:
+        net, meter = self.network, self.meter
+        # Metres rounded down: the floor stays a lower bound in km.
+        amount = np.floor(meter.yearly * 1000 + 1e-6).astype(np.int64)
+        base = np.floor(meter.base_yearly * 1000 + 1e-6).astype(np.int64)
+        key = base[net.arc_tutor] + amount
+        floor_m = int(base.max(initial=0))
+        found = threshold_floor(net, key, floor_m, self.coverage_int)
+        bound = math.nan if found is None else found / 1000
+        return bound, "flows (Lagrangian prices on the yearly km)", self._lagrangian(key, amount, base, found, until)
+
+    def _lagrangian(
+        self, key: IntArray, amount: IntArray, base: IntArray, floor: int | None, until: float
+    ) -> Iterator[BackendResult | None]:
+        """Flows on the pairs within a yearly limit, each tutor over it priced up (subgradient)."""
+        if floor is None:
+            return
+        net = self.network
+        scale = float(net.arc_cost.max(initial=1)) / max(float(amount.max(initial=1)), 1.0)
+        step = 0.0
+        while time.perf_counter() < until:
+            limit = int(floor * (1 + step))
+            mask = key <= limit
+            price = np.zeros(net.n_tutors)
+            for k in range(4):
+                cost = _leaning(net, net.arc_cost + price[net.arc_tutor] * amount)
+                result = self.flow(cost, mask)
+                if result is None:
+                    break
+                yield result
+                sums = base.astype(np.float64)
+                np.add.at(sums, net.arc_tutor[result.arc_used], amount[result.arc_used])
+                over = np.maximum(sums - limit, 0.0)
+                if not over.any():
+                    return  # within the limit: the plans above it are no better
+                price = price + (0.5 + k / 4) * over / max(limit, 1) * scale
+                if time.perf_counter() >= until:
+                    return
+            step = 0.05 if step == 0 else 2 * step
+
+    # -- full loads ------------------------------------------------------------
+
+    def _full_loads_bound(self) -> int:
+        """Most tutors whose places fit in the most establishments any plan covers (a max flow)."""
+        from ortools.graph.python import max_flow
+
+        net = self.network
+        tails, heads, caps, source = _level_graph(net, np.arange(net.n_arcs))
+        g = max_flow.SimpleMaxFlow()
+        g.add_arcs_with_capacity(tails.astype(np.int32), heads.astype(np.int32), caps)
+        g.solve(source, source + 1)
+        most_covered = int(g.optimal_flow())
+        has_room = net.full_capacity > 0
+        already = int((has_room & (net.capacity <= 0)).sum())
+        reach = np.bincount(net.arc_tutor, minlength=net.n_tutors)
+        reach[net.link_tutor] = np.iinfo(np.int64).max // 4
+        can = has_room & (net.capacity > 0) & (reach >= net.capacity)
+        places = np.sort(net.capacity[can])
+        return already + int(np.searchsorted(np.cumsum(places), most_covered, side="right"))
+
+    def _full_loads_plans(self, incumbent: BackendResult) -> Iterator[BackendResult | None]:
+        """Flows with each tutor's places priced by their last load (a fixed charge per tutor, slope scaling)."""
+        net = self.network
+        charge = float(np.median(net.arc_cost)) if net.n_arcs else 1.0
+        current = incumbent
+        for factor in (1.0, 2.0, 4.0, 8.0):
+            for _ in range(2):
+                loads = self.meter.loads(current)
+                room = np.maximum(net.capacity, 1)
+                # A tutor's unit costs charge/load: full tutors are cheapest to add to, never the half-full.
+                price = factor * charge * room / np.maximum(loads, 1) / room
+                result = self.flow(_leaning(net, net.arc_cost + price[net.arc_tutor]))
+                yield result
+                if result is None:
+                    return
+                current = result
+
+    # -- groups ----------------------------------------------------------------
+
+    def _groups_bound(self) -> int:
+        """Groups split by every plan of most priority (see the module notes)."""
+        net, meter = self.network, self.meter
+        n_t = net.n_tutors
+        coverable = np.zeros(net.n_establishments, dtype=bool)
+        coverable[net.arc_establishment] = True
+        coverable |= net.remote_class >= 0
+        coverable &= net.active
+        member = coverable & (meter.group >= 0)
+        size = np.bincount(meter.group[member], minlength=meter.n_groups)
+        fixed_g = meter.group[meter.fixed.establishment]
+        fixed_keys = np.unique(fixed_g[fixed_g >= 0] * (n_t + 1) + meter.fixed.tutor[fixed_g >= 0])
+        n_fixed = np.bincount(fixed_keys // (n_t + 1), minlength=meter.n_groups)
+        remote = np.bincount(meter.group[member & (net.remote_class >= 0)], minlength=meter.n_groups)
+        # The most members of a group one tutor can take.
+        in_group = member[net.arc_establishment]
+        keys = meter.group[net.arc_establishment[in_group]] * (n_t + 1) + net.arc_tutor[in_group]
+        uniq, counts = np.unique(keys, return_counts=True)
+        takes = np.minimum(counts, net.capacity[uniq % (n_t + 1)])
+        one = np.zeros(meter.n_groups, dtype=np.int64)
+        np.maximum.at(one, uniq // (n_t + 1), takes)
+        must = must_cover(net, self.coverage_int)
+        n_must = np.bincount(meter.group[member & must], minlength=meter.n_groups)
+        room = int(net.priority_int[coverable].sum()) - self.coverage_int
+        split_possible = size + n_fixed >= 2
+        forced = 0
+        costs: list[int] = []
+        prio = net.priority_int
+        for g in np.flatnonzero(split_possible).tolist():
+            if n_fixed[g] >= 2:
+                forced += 1
+                continue
+            if n_fixed[g] == 1 or remote[g] > 0:
+                costs.append(0)  # no claim
+                continue
+            if n_must[g] > one[g]:
+                forced += 1
+                continue
+            drop = int(size[g] - one[g])
+            if drop <= 0:
+                costs.append(0)
+                continue
+            free = np.flatnonzero(member & ~must & (meter.group == g))
+            costs.append(int(np.sort(prio[free])[:drop].sum()))
+        costs.sort()
+        whole = int(np.searchsorted(np.cumsum(costs), room, side="right")) if costs else 0
+        return forced + len(costs) - whole
+
+    def _groups_plans(self, incumbent: BackendResult) -> Iterator[BackendResult | None]:
+        """Flows with each pair that leaves its group's main tutor priced up."""
+        net, meter = self.network, self.meter
+        n_t = net.n_tutors
+        scale = float(np.median(net.arc_cost)) if net.n_arcs else 1.0
+        arc_group = meter.group[net.arc_establishment]
+        current = incumbent
+        for factor in (0.5, 1.0, 2.0, 4.0, 8.0):
+            tutor, est = meter.pairs(current)
+            g = meter.group[est]
+            keys, counts = np.unique(g[g >= 0] * (n_t + 1) + tutor[g >= 0], return_counts=True)
+            owner = np.full(meter.n_groups, -1, dtype=np.int64)
+            # Most members first, then the smallest tutor index (keys ascending within a group).
+            order = np.lexsort((keys % (n_t + 1), -counts, keys // (n_t + 1)))
+            firsts = order[np.unique(keys[order] // (n_t + 1), return_index=True)[1]]
+            owner[keys[firsts] // (n_t + 1)] = keys[firsts] % (n_t + 1)
+            leave = (arc_group >= 0) & (owner[np.maximum(arc_group, 0)] != net.arc_tutor)
+            leave &= owner[np.maximum(arc_group, 0)] >= 0
+            result = self.flow(_leaning(net, net.arc_cost + factor * scale * leave))
+            yield result
+            if result is None:
+                return
+            current = result
+
+
+def solve_by_flows(
+    problem: Problem,
+    network: Network,
+    phases: list[Criterion],
+    *,
+    coverage_int: int,
+    deadline: float,
+    fast: Callable[[str, float | None], Assignment | None],
+) -> tuple[BackendResult | None, list[FlowPhase], int]:
+    """Decide ``phases`` in order by flows; return the plan's answer, each phase, the flows solved."""
+    search = _Search(problem, network, coverage_int=coverage_int, deadline=deadline, fast=fast)
+    result, done = search.run(phases)
+    return result, done, search.flows

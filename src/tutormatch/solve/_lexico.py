@@ -652,10 +652,14 @@ def solve_lexico(
         covered[base.establishment] = True
         coverage_int = int(network.priority_int[covered & network.active].sum())
         if is_large(network, tuple(names), groups_hard):
-            return _by_flows(
+            by_flows = _by_flows(
                 problem, network, base, criteria[0], phases, coverage_int, deadline, fast, started, names,
                 without=lambda: base if "euros" not in names else sub(problem, "euros"),
             )
+            if isinstance(by_flows, Assignment):
+                return by_flows
+            explicit = explicit | by_flows  # remote classes that could not be split: their pairs explicit
+            continue
         engine = _Engine(
             problem,
             network,
@@ -744,8 +748,11 @@ def _by_flows(
     names: list[str],
     *,
     without: Callable[[], Assignment],
-) -> Assignment:
-    """The ordered criteria on a large network, by flows (:mod:`tutormatch.solve._lexico_flows`)."""
+) -> Assignment | frozenset[int]:
+    """The ordered criteria on a large network, by flows (:mod:`tutormatch.solve._lexico_flows`).
+
+    Returns the plan, or the remote classes its remote pairs could not be split in.
+    """
     from tutormatch.solve._fair import criterion_value
     from tutormatch.solve._lexico_flows import solve_by_flows
     from tutormatch.solve._remote import split_remote
@@ -761,6 +768,8 @@ def _by_flows(
     message = "ordered criteria by flows (a network too large for the CP-SAT model): " + ", ".join(parts)
     result = dataclasses.replace(result, status=Status.OPTIMAL if proven else Status.FEASIBLE, message=message)
     split = split_remote(network, result.z, result.y)
+    if split.failed_classes:
+        return split.failed_classes
     stats = {"flows": n_flows, "phases": [p.method for p in done], "arcs": network.n_arcs}
     plan = plan_from_network(
         problem, network, result, split.tutor, split.establishment, solver="lexico-flows", stats=stats, started=started

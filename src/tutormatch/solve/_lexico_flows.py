@@ -102,9 +102,16 @@ class _Meter:
         from tutormatch.solve._lexico_model import fixed_pairs_plan
 
         self.problem, self.network = problem, network
-        fixed = fixed_pairs_plan(problem)
-        self.fixed = fixed
         n_t = network.n_tutors
+        if len(problem.fixed):
+            plan = fixed_pairs_plan(problem)
+            self.fixed_tutor, self.fixed_establishment = plan.tutor, plan.establishment
+            self.base_yearly = np.bincount(plan.tutor, weights=plan.yearly_km, minlength=n_t)
+            self.fixed_worst, self.fixed_km = plan.max_distance_km, float(plan.cost_km.sum())
+        else:  # a plan of no pairs costs seconds to build at national scale: nothing to build
+            self.fixed_tutor = self.fixed_establishment = np.zeros(0, dtype=np.int64)
+            self.base_yearly = np.zeros(n_t)
+            self.fixed_worst, self.fixed_km = 0.0, 0.0
         onsite = network.arc_mode == MODE_ONSITE
         self.onsite = onsite
         t, e = network.arc_tutor, network.arc_establishment
@@ -112,8 +119,6 @@ class _Meter:
         detour = problem.detour_factor if problem.distance_matrix is None else 1.0
         visits = problem.establishments.visits_per_year[e]
         self.yearly = np.where(onsite, 2.0 * visits * np.nan_to_num(self.distance) * detour, 0.0)
-        self.base_yearly = np.bincount(fixed.tutor, weights=fixed.yearly_km, minlength=n_t)
-        self.fixed_worst = fixed.max_distance_km
         labels = establishment_groups(problem)
         codes = {g: i for i, g in enumerate(sorted(set(labels.tolist()) - {""}))}
         self.group = np.array([codes.get(g, -1) for g in labels.tolist()], dtype=np.int64)
@@ -126,8 +131,8 @@ class _Meter:
 
         net = self.network
         split = split_remote(net, result.z, result.y)
-        tutor = np.concatenate((net.arc_tutor[result.arc_used], split.tutor, self.fixed.tutor))
-        est = np.concatenate((net.arc_establishment[result.arc_used], split.establishment, self.fixed.establishment))
+        tutor = np.concatenate((net.arc_tutor[result.arc_used], split.tutor, self.fixed_tutor))
+        est = np.concatenate((net.arc_establishment[result.arc_used], split.establishment, self.fixed_establishment))
         return tutor.astype(np.int64), est.astype(np.int64)
 
     def loads(self, result: BackendResult) -> IntArray:
@@ -135,7 +140,7 @@ class _Meter:
         loads = np.bincount(net.arc_tutor[result.arc_used], minlength=net.n_tutors).astype(np.int64)
         if len(net.link_tutor):
             np.add.at(loads, net.link_tutor, result.y)
-        return loads + np.bincount(self.fixed.tutor, minlength=net.n_tutors)
+        return loads + np.bincount(self.fixed_tutor, minlength=net.n_tutors)
 
     def value(self, result: BackendResult, name: str) -> float:
         net, used = self.network, result.arc_used
@@ -143,7 +148,7 @@ class _Meter:
             covered = np.zeros(net.n_establishments, dtype=bool)
             covered[net.arc_establishment[used]] = True
             covered |= result.z
-            covered[self.fixed.establishment] = True
+            covered[self.fixed_establishment] = True
             return float(self.problem.establishments.priority[covered].sum())
         if name == "km":
             return float(self.km_int(result))  # network units: compared, never reported
@@ -222,52 +227,149 @@ def _level_graph(network: Network, arcs: IntArray) -> tuple[IntArray, IntArray, 
     return tails, heads, caps, source
 
 
-def relaxed_priority(network: Network, mask: npt.NDArray[np.bool_], levels: int = 6) -> int | None:
-    """The most integer priority the arcs of ``mask`` can cover, min loads dropped (None: too many levels).
+class LevelFlows:
+    """Max flows per priority level on the arcs of ``key <= v``: the most priority they can cover.
 
     Covered priority is a weighted matroid rank (a gammoid): one max flow per
-    priority level, each on the establishments of at least that priority.
+    priority level, each on the establishments of at least that priority, min
+    loads dropped (a relaxation). Each level's graph is built once, its pair
+    arcs sorted by key: a threshold is a prefix (as in
+    :mod:`tutormatch.solve._bottleneck`).
     """
-    from ortools.graph.python import max_flow
 
-    prio = network.priority_int
-    values = np.unique(prio[network.active & (prio > 0)])
-    if len(values) > levels:
-        return None
-    total, previous = 0, 0
-    arcs = np.flatnonzero(mask)
-    for level in values.tolist():
-        keep = prio[network.arc_establishment[arcs]] >= level
-        sub = dataclasses.replace(network, active=network.active & (prio >= level))
-        tails, heads, caps, source = _level_graph(sub, arcs[keep])
+    MAX_LEVELS = 6
+
+    def __init__(self, network: Network, key: IntArray) -> None:
+        prio = network.priority_int
+        self.levels = np.unique(prio[network.active & (prio > 0)])
+        self.steps = np.diff(np.concatenate(([0], self.levels)))
+        self.graphs: list[tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], IntArray, IntArray, int, int]] = []
+        self.tests = 0
+        if len(self.levels) > self.MAX_LEVELS:
+            return
+        order = np.argsort(key, kind="stable")
+        for level in self.levels.tolist():
+            member = network.active & (prio >= level)
+            arcs = order[member[network.arc_establishment[order]]]
+            sub = dataclasses.replace(network, active=member)
+            tails, heads, caps, source = _level_graph(sub, arcs)
+            n_fixed = len(tails) - len(arcs)
+            self.graphs.append(
+                (tails.astype(np.int32), heads.astype(np.int32), caps, key[arcs], n_fixed, source)
+            )
+
+    @property
+    def fits(self) -> bool:
+        """Whether there are few enough priority levels for the max flows."""
+        return len(self.graphs) == len(self.levels)
+
+    def rank(self, k: int, v: int) -> tuple[int, Any, int]:
+        """Level ``k``'s rank on the arcs of ``key <= v``, the solved max flow and its arc count."""
+        from ortools.graph.python import max_flow
+
+        tails, heads, caps, keys, n_fixed, source = self.graphs[k]
+        n = n_fixed + int(np.searchsorted(keys, v, side="right"))
         g = max_flow.SimpleMaxFlow()
-        g.add_arcs_with_capacity(tails.astype(np.int32), heads.astype(np.int32), caps)
+        g.add_arcs_with_capacity(tails[:n], heads[:n], caps[:n])
         g.solve(source, source + 1)
-        total += (level - previous) * int(g.optimal_flow())
-        previous = level
-    return total
+        self.tests += 1
+        return int(g.optimal_flow()), g, n
+
+    def ranks(self, v: int, target: int = 0) -> list[int]:
+        """Each level's rank under ``v``, stopping once the priority cannot reach ``target``."""
+        out: list[int] = []
+        bound = [int(s) * 10**18 for s in self.steps]
+        for k in range(len(self.graphs)):
+            r, _, _ = self.rank(k, v)
+            out.append(r)
+            for j in range(k, len(bound)):
+                bound[j] = min(bound[j], int(self.steps[j]) * r)
+            if sum(bound) < target:
+                break
+        return out
+
+    def priority(self, ranks: list[int]) -> int:
+        return int(sum(int(s) * r for s, r in zip(self.steps, ranks, strict=False)))
+
+    def least(self, values: IntArray, target: int) -> int | None:
+        """The least of the sorted ``values`` whose arcs may cover ``target`` (None: not even the last)."""
+        top = self.ranks(int(values[-1]), target)
+        if len(top) < len(self.graphs) or self.priority(top) < target:
+            return None
+        if self.priority(top) > target:
+            lo, hi = 0, len(values) - 1
+            while lo < hi:
+                mid = (lo + hi) // 2
+                got = self.ranks(int(values[mid]), target)
+                if len(got) == len(self.graphs) and self.priority(got) >= target:
+                    hi = mid
+                else:
+                    lo = mid + 1
+            return int(values[lo])
+        # Tight at the top: reaching the target is keeping every level's rank.
+        lo = 0
+        for k, need in enumerate(top):
+            lo = self._least_keeping(k, need, values, lo, len(values) - 1)
+        return int(values[lo])
+
+    def _least_keeping(self, k: int, need: int, values: IntArray, lo: int, hi: int) -> int:
+        """The least index in ``[lo, hi]`` where level ``k`` keeps rank ``need`` (true at ``hi``)."""
+        tails, heads, _, keys, n_fixed, _ = self.graphs[k]
+        mid = lo
+        while lo < hi:
+            rank, g, n = self.rank(k, int(values[mid]))
+            if rank >= need:
+                # The flow uses pairs up to its largest key only: the rank holds there already.
+                used = np.flatnonzero(g.flows(np.arange(n_fixed, n, dtype=np.int32)))
+                largest = int(keys[used[-1]]) if len(used) else int(values[0])
+                hi = min(mid, int(np.searchsorted(values, largest)))
+            else:
+                # The min cut's capacity grows by one for each new pair arc that crosses it.
+                short = need - rank
+                firsts = []
+                for sink_side in (False, True):
+                    nodes = g.get_sink_side_min_cut() if sink_side else g.get_source_side_min_cut()
+                    side = np.zeros(int(max(tails.max(), heads.max())) + 1, dtype=bool)
+                    side[np.asarray(nodes, dtype=np.int64)] = True
+                    if sink_side:
+                        side = ~side
+                    where = np.flatnonzero(side[tails[n:]] & ~side[heads[n:]])
+                    if len(where) < short:  # pragma: no cover - the rank is reached at ``hi``
+                        raise RuntimeError("a max flow's rank fell between two keys")
+                    firsts.append(int(keys[n - n_fixed + where[short - 1]]))
+                lo = max(mid + 1, int(np.searchsorted(values, max(firsts))))
+            mid = (lo + hi) // 2 if lo < hi else lo
+        return lo
 
 
-def threshold_floor(network: Network, key: IntArray, floor: int, target: int) -> int | None:
+def relaxed_priority(network: Network, mask: npt.NDArray[np.bool_]) -> int | None:
+    """The most integer priority the arcs of ``mask`` can cover, min loads dropped (None: too many levels)."""
+    levels = LevelFlows(network, np.where(mask, 0, 1).astype(np.int64))
+    if not levels.fits:
+        return None
+    return levels.priority(levels.ranks(0))
+
+
+def threshold_floor(network: Network, key: IntArray, floor: int, target: int, top: int | None = None) -> int | None:
     """The least ``v >= floor`` whose arcs ``key <= v`` may still cover ``target`` (a proven bound).
 
-    A binary search over the distinct keys, each step :func:`relaxed_priority`
-    (a relaxation: min loads dropped); None when even every arc cannot.
+    ``top``: a value known to keep ``target`` (a plan's), or None. None when
+    even every arc cannot (no bound).
     """
     values = np.unique(np.concatenate((key[key > floor], [floor])))
-
-    def ok(v: int) -> bool:
-        got = relaxed_priority(network, key <= v)
-        if got is None:  # pragma: no cover - more priority levels than max flows: a flow
-            return _covering(network, key <= v, target) is not None
-        return got >= target
-
-    if not ok(int(values[-1])):
+    if top is not None:
+        values = values[values <= max(top, floor)]
+        values = np.unique(np.concatenate((values, [max(top, floor)])))
+    levels = LevelFlows(network, key)
+    if levels.fits:
+        return levels.least(values, target)
+    # More priority levels than max flows: min-cost flows.  # pragma: no cover
+    if _covering(network, key <= values[-1], target) is None:
         return None
     lo, hi = 0, len(values) - 1
     while lo < hi:
         mid = (lo + hi) // 2
-        if ok(int(values[mid])):
+        if _covering(network, key <= values[mid], target) is not None:
             hi = mid
         else:
             lo = mid + 1
@@ -434,12 +536,15 @@ class _Search:
                 return s * self.meter.value(r, name)
 
             best = score(incumbent)
+            km = self.meter.km_int(incumbent)
             bound, method, plans = self._bound_and_plans(c, incumbent, until)
             for plan in plans:
                 if plan is not None and self.allowed(plan):
-                    got = score(plan)
-                    if got < best - _EPS * max(1.0, abs(best)):
-                        incumbent, best = plan, got
+                    got, got_km = score(plan), self.meter.km_int(plan)
+                    slack = _EPS * max(1.0, abs(best))
+                    # Better, or as good for fewer km (the usual last tie-break).
+                    if got < best - slack or (got <= best + slack and got_km < km):
+                        incumbent, best, km = plan, min(got, best), got_km
                 if time.perf_counter() >= until:
                     break
             value = sign * best
@@ -455,14 +560,14 @@ class _Search:
         return incumbent, done
 
     def _km_units(self, value: float) -> float:
-        return value * self.network.cost_unit_km + float(self.meter.fixed.cost_km.sum())
+        return value * self.network.cost_unit_km + self.meter.fixed_km
 
     def _bound_and_plans(
         self, c: Criterion, incumbent: BackendResult, until: float
     ) -> tuple[float, str, Iterator[BackendResult | None]]:
         name = c.name
         if name == "km":
-            return float(self.meter.km_int(self.base)), "flow", iter([self.base])
+            return float(self.meter.km_int(self.base)), "flow", self._km_plans(incumbent)
         if name in ("worst-trip", "euros", "tutors"):
             plan = self.fast(name, None if name == "worst-trip" else self.worst_trip_limit)
             if plan is None or not plan.status.has_solution:
@@ -472,27 +577,46 @@ class _Search:
             bound = criterion_value(plan, name) if plan.status is Status.OPTIMAL else math.nan
             return bound, plan.solver, iter([self.of_plan(plan)])
         if name == "worst-year":
-            return self._worst_year(until)
+            return self._worst_year(incumbent, until)
         if name == "full-loads":
             plan = self.fast("full-loads", self.worst_trip_limit)
             if plan is not None and plan.status.has_solution:
                 bound = float(plan.stats.get("full_loads_bound", math.nan))
                 return bound, plan.solver, iter([self.of_plan(plan)])
-            return float(self._full_loads_bound()), "flows (places priced)", self._full_loads_plans(incumbent)
+            plans = self._full_loads_plans(incumbent, until)
+            return float(self._full_loads_bound()), "flows and exchange paths", plans
         if name == "groups":
             return float(self._groups_bound()), "flows (groups priced)", self._groups_plans(incumbent)
         raise ValueError(name)  # pragma: no cover - is_large admits only these
 
+    def _km_plans(self, incumbent: BackendResult) -> Iterator[BackendResult | None]:
+        """The plan of least km; then the least km with every tutor's load as the incumbent's.
+
+        The second keeps the full loads and the tutors used (a flow with each
+        tutor's capacity and minimum load at its load).
+        """
+        yield self.base
+        if not self.limits:
+            return
+        net = self.network
+        loads = self.meter.loads(incumbent) - np.bincount(self.meter.fixed_tutor, minlength=net.n_tutors)
+        yield _flow(dataclasses.replace(net, capacity=loads, min_load=loads))
+
     # -- worst year ------------------------------------------------------------
 
-    def _worst_year(self, until: float) -> tuple[float, str, Iterator[BackendResult | None]]:
+    def _worst_year(
+        self, incumbent: BackendResult, until: float
+    ) -> tuple[float, str, Iterator[BackendResult | None]]:
         net, meter = self.network, self.meter
         # Metres rounded down: the floor stays a lower bound in km.
         amount = np.floor(meter.yearly * 1000 + 1e-6).astype(np.int64)
         base = np.floor(meter.base_yearly * 1000 + 1e-6).astype(np.int64)
         key = base[net.arc_tutor] + amount
         floor_m = int(base.max(initial=0))
-        found = threshold_floor(net, key, floor_m, self.coverage_int)
+        sums = base.copy()
+        np.add.at(sums, net.arc_tutor[incumbent.arc_used], amount[incumbent.arc_used])
+        top = int(sums.max(initial=0))  # the incumbent keeps the coverage within it
+        found = threshold_floor(net, key, floor_m, self.coverage_int, top=top)
         bound = math.nan if found is None else found / 1000
         return bound, "flows (Lagrangian prices on the yearly km)", self._lagrangian(key, amount, base, found, until)
 
@@ -545,22 +669,70 @@ class _Search:
         places = np.sort(net.capacity[can])
         return already + int(np.searchsorted(np.cumsum(places), most_covered, side="right"))
 
-    def _full_loads_plans(self, incumbent: BackendResult) -> Iterator[BackendResult | None]:
-        """Flows with each tutor's places priced by their last load (a fixed charge per tutor, slope scaling)."""
-        net = self.network
-        charge = float(np.median(net.arc_cost)) if net.n_arcs else 1.0
+    def _full_loads_plans(self, incumbent: BackendResult, until: float) -> Iterator[BackendResult | None]:
+        """Exchange paths: tutor A hands an establishment on, ... until a tutor one short of full takes one.
+
+        Each path makes one more tutor full and leaves the coverage and every
+        other load as they were (A is not full before and after). Rounds of
+        vertex-disjoint paths, one breadth-first search per tutor A on the
+        graph "T -> T' when T' may take one of T's establishments".
+        """
+        import scipy.sparse as sp
+        from scipy.sparse.csgraph import breadth_first_order
+
+        net, meter = self.network, self.meter
+        n_t = net.n_tutors
+        capacity = self.problem.tutors.capacity
+        movable = np.ones(net.n_arcs, dtype=bool)
+        if self.worst_trip_limit is not None:
+            movable &= ~self.meter.onsite | (self.meter.distance <= self.worst_trip_limit * (1 + 1e-12))
+        used = incumbent.arc_used.copy()
         current = incumbent
-        for factor in (1.0, 2.0, 4.0, 8.0):
-            for _ in range(2):
-                loads = self.meter.loads(current)
-                room = np.maximum(net.capacity, 1)
-                # A tutor's unit costs charge/load: full tutors are cheapest to add to, never the half-full.
-                price = factor * charge * room / np.maximum(loads, 1) / room
-                result = self.flow(_leaning(net, net.arc_cost + price[net.arc_tutor]))
-                yield result
-                if result is None:
-                    return
-                current = result
+        while time.perf_counter() < until:
+            loads = meter.loads(current)
+            net_load = loads - np.bincount(meter.fixed_tutor, minlength=n_t)
+            owner = np.full(net.n_establishments, -1, dtype=np.int64)
+            owner[net.arc_establishment[used]] = net.arc_tutor[used]
+            arc_of = np.full(net.n_establishments, -1, dtype=np.int64)
+            arc_of[net.arc_establishment[used]] = np.flatnonzero(used)
+            frm = owner[net.arc_establishment]
+            edge = movable & (frm >= 0) & (frm != net.arc_tutor)
+            pair = frm[edge] * n_t + net.arc_tutor[edge]
+            pair, first = np.unique(pair, return_index=True)
+            via = np.flatnonzero(edge)[first]
+            graph = sp.csr_array(
+                (np.ones(len(pair)), (pair // n_t, pair % n_t)), shape=(n_t, n_t)
+            )
+            via_of = dict(zip(pair.tolist(), via.tolist(), strict=True))
+            sink = (capacity > 0) & (loads == capacity - 1) & (net_load < net.capacity)
+            direct = np.bincount(net.arc_tutor[used], minlength=n_t)
+            source = (loads < capacity) & (direct > 0) & (net_load - 1 >= net.min_load)
+            touched = np.zeros(n_t, dtype=bool)
+            moved = 0
+            for a in np.flatnonzero(source).tolist():
+                if touched[a] or time.perf_counter() >= until:
+                    continue
+                order, pred = breadth_first_order(graph, a, directed=True, return_predecessors=True)
+                for b in order[1:].tolist():
+                    if not sink[b] or touched[b]:
+                        continue
+                    path = [b]
+                    while path[-1] != a:
+                        path.append(int(pred[path[-1]]))
+                    path.reverse()
+                    if touched[path].any():
+                        continue
+                    for u, v in zip(path[:-1], path[1:], strict=True):
+                        arc = via_of[u * n_t + v]
+                        used[arc_of[net.arc_establishment[arc]]] = False
+                        used[arc] = True
+                    touched[path] = True
+                    moved += 1
+                    break
+            if not moved:
+                return
+            current = dataclasses.replace(current, arc_used=used.copy())
+            yield current
 
     # -- groups ----------------------------------------------------------------
 
@@ -574,8 +746,8 @@ class _Search:
         coverable &= net.active
         member = coverable & (meter.group >= 0)
         size = np.bincount(meter.group[member], minlength=meter.n_groups)
-        fixed_g = meter.group[meter.fixed.establishment]
-        fixed_keys = np.unique(fixed_g[fixed_g >= 0] * (n_t + 1) + meter.fixed.tutor[fixed_g >= 0])
+        fixed_g = meter.group[meter.fixed_establishment]
+        fixed_keys = np.unique(fixed_g[fixed_g >= 0] * (n_t + 1) + meter.fixed_tutor[fixed_g >= 0])
         n_fixed = np.bincount(fixed_keys // (n_t + 1), minlength=meter.n_groups)
         remote = np.bincount(meter.group[member & (net.remote_class >= 0)], minlength=meter.n_groups)
         # The most members of a group one tutor can take.

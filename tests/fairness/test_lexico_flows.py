@@ -11,8 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tutormatch as tm
-from tutormatch.solve import Criterion
-from tutormatch.solve import _lexico_flows
+from tutormatch.solve import Criterion, _lexico_flows
 from tutormatch.solve._fair import criterion_value
 from tutormatch.solve._lexico_flows import LevelFlows, must_cover, threshold_floor
 from tutormatch.solve._lexico_model import bottleneck_floor

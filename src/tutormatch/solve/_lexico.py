@@ -653,7 +653,16 @@ def solve_lexico(
         coverage_int = int(network.priority_int[covered & network.active].sum())
         if is_large(network, tuple(names), groups_hard):
             by_flows = _by_flows(
-                problem, network, base, criteria[0], phases, coverage_int, deadline, fast, started, names,
+                problem,
+                network,
+                base,
+                criteria[0],
+                phases,
+                coverage_int,
+                deadline,
+                fast,
+                started,
+                names,
                 without=lambda: base if "euros" not in names else sub(problem, "euros"),
             )
             if isinstance(by_flows, Assignment):
@@ -749,7 +758,7 @@ def _by_flows(
     *,
     without: Callable[[], Assignment],
 ) -> Assignment | frozenset[int]:
-    """The ordered criteria on a large network, by flows (:mod:`tutormatch.solve._lexico_flows`).
+    """Solve the ordered criteria on a large network by flows (:mod:`tutormatch.solve._lexico_flows`).
 
     Returns the plan, or the remote classes its remote pairs could not be split in.
     """
@@ -766,13 +775,22 @@ def _by_flows(
     proven = base.status is Status.OPTIMAL and all(p.proven for p in done)
     parts = [f"{p.criterion.name} {'proven' if p.proven else 'not proven'} ({p.method})" for p in done]
     message = "ordered criteria by flows (a network too large for the CP-SAT model): " + ", ".join(parts)
-    result = dataclasses.replace(result, status=Status.OPTIMAL if proven else Status.FEASIBLE, message=message)
+    result = dataclasses.replace(
+        result, status=Status.OPTIMAL if proven else Status.FEASIBLE, message=message
+    )
     split = split_remote(network, result.z, result.y)
     if split.failed_classes:
         return split.failed_classes
     stats = {"flows": n_flows, "phases": [p.method for p in done], "arcs": network.n_arcs}
     plan = plan_from_network(
-        problem, network, result, split.tutor, split.establishment, solver="lexico-flows", stats=stats, started=started
+        problem,
+        network,
+        result,
+        split.tutor,
+        split.establishment,
+        solver="lexico-flows",
+        stats=stats,
+        started=started,
     )
     plan = dataclasses.replace(plan, cost_model=base.cost_model)
     values: list[dict[str, Any]] = [

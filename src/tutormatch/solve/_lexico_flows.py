@@ -43,6 +43,7 @@ CP-SAT engine.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -105,12 +106,15 @@ class _Meter:
         n_t = network.n_tutors
         if len(problem.fixed):
             plan = fixed_pairs_plan(problem)
-            self.fixed_tutor, self.fixed_establishment = plan.tutor, plan.establishment
-            self.base_yearly = np.bincount(plan.tutor, weights=plan.yearly_km, minlength=n_t)
-            self.fixed_worst, self.fixed_km = plan.max_distance_km, float(plan.cost_km.sum())
+            self.fixed_tutor: IntArray = plan.tutor
+            self.fixed_establishment: IntArray = plan.establishment
+            self.base_yearly: FloatArray = np.asarray(
+                np.bincount(plan.tutor, weights=plan.yearly_km, minlength=n_t), dtype=np.float64
+            )
+            self.fixed_worst, self.fixed_km = float(plan.max_distance_km), float(plan.cost_km.sum())
         else:  # a plan of no pairs costs seconds to build at national scale: nothing to build
             self.fixed_tutor = self.fixed_establishment = np.zeros(0, dtype=np.int64)
-            self.base_yearly = np.zeros(n_t)
+            self.base_yearly = np.zeros(n_t, dtype=np.float64)
             self.fixed_worst, self.fixed_km = 0.0, 0.0
         onsite = network.arc_mode == MODE_ONSITE
         self.onsite = onsite
@@ -132,7 +136,9 @@ class _Meter:
         net = self.network
         split = split_remote(net, result.z, result.y)
         tutor = np.concatenate((net.arc_tutor[result.arc_used], split.tutor, self.fixed_tutor))
-        est = np.concatenate((net.arc_establishment[result.arc_used], split.establishment, self.fixed_establishment))
+        est = np.concatenate(
+            (net.arc_establishment[result.arc_used], split.establishment, self.fixed_establishment)
+        )
         return tutor.astype(np.int64), est.astype(np.int64)
 
     def loads(self, result: BackendResult) -> IntArray:
@@ -178,7 +184,7 @@ class _Meter:
 
 
 def _flow(network: Network, cost: IntArray | None = None, mask: Any = None) -> BackendResult | None:
-    """The min-cost flow of ``network`` (costs ``cost``, arcs ``mask``), arcs on the whole network."""
+    """Return the min-cost flow of ``network`` (costs ``cost``, arcs ``mask``), arcs on the whole network."""
     from tutormatch.solve._flow import FlowBackend
     from tutormatch.solve._options import SolveOptions
 
@@ -243,7 +249,9 @@ class LevelFlows:
         prio = network.priority_int
         self.levels = np.unique(prio[network.active & (prio > 0)])
         self.steps = np.diff(np.concatenate(([0], self.levels)))
-        self.graphs: list[tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], IntArray, IntArray, int, int]] = []
+        self.graphs: list[
+            tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], IntArray, IntArray, int, int]
+        ] = []
         self.tests = 0
         if len(self.levels) > self.MAX_LEVELS:
             return
@@ -292,7 +300,7 @@ class LevelFlows:
         return int(sum(int(s) * r for s, r in zip(self.steps, ranks, strict=False)))
 
     def least(self, values: IntArray, target: int) -> int | None:
-        """The least of the sorted ``values`` whose arcs may cover ``target`` (None: not even the last)."""
+        """Return the least of the sorted ``values`` whose arcs may cover ``target`` (None: not the last)."""
         top = self.ranks(int(values[-1]), target)
         if len(top) < len(self.graphs) or self.priority(top) < target:
             return None
@@ -313,7 +321,7 @@ class LevelFlows:
         return int(values[lo])
 
     def _least_keeping(self, k: int, need: int, values: IntArray, lo: int, hi: int) -> int:
-        """The least index in ``[lo, hi]`` where level ``k`` keeps rank ``need`` (true at ``hi``)."""
+        """Return the least index in ``[lo, hi]`` where level ``k`` keeps rank ``need`` (true at ``hi``)."""
         tails, heads, _, keys, n_fixed, _ = self.graphs[k]
         mid = lo
         while lo < hi:
@@ -343,15 +351,17 @@ class LevelFlows:
 
 
 def relaxed_priority(network: Network, mask: npt.NDArray[np.bool_]) -> int | None:
-    """The most integer priority the arcs of ``mask`` can cover, min loads dropped (None: too many levels)."""
+    """Return the most priority the arcs of ``mask`` can cover, min loads dropped (None: many levels)."""
     levels = LevelFlows(network, np.where(mask, 0, 1).astype(np.int64))
     if not levels.fits:
         return None
     return levels.priority(levels.ranks(0))
 
 
-def threshold_floor(network: Network, key: IntArray, floor: int, target: int, top: int | None = None) -> int | None:
-    """The least ``v >= floor`` whose arcs ``key <= v`` may still cover ``target`` (a proven bound).
+def threshold_floor(
+    network: Network, key: IntArray, floor: int, target: int, top: int | None = None
+) -> int | None:
+    """Return the least ``v >= floor`` whose arcs ``key <= v`` may cover ``target`` (a proven bound).
 
     ``top``: a value known to keep ``target`` (a plan's), or None. None when
     even every arc cannot (no bound).
@@ -391,7 +401,7 @@ def _covered_int(network: Network, result: BackendResult) -> int:
 
 
 def must_cover(network: Network, target: int) -> npt.NDArray[np.bool_]:
-    """Establishments covered by every plan that covers ``target`` priority (see the notes).
+    """Return the establishments covered by every plan that covers ``target`` priority (see the notes).
 
     None are claimed when the flow without minimum loads covers more than
     ``target`` (the plans of ``target`` are then not its optima).
@@ -489,7 +499,7 @@ class _Search:
         return True
 
     def of_plan(self, plan: Assignment) -> BackendResult | None:
-        """The answer on this network of a plan of the same problem (None: a pair is not in it)."""
+        """Return the answer on this network of a plan of the same problem (None: a pair is not in it)."""
         net = self.network
         n_e = net.n_establishments
         free = ~plan.is_fixed
@@ -504,7 +514,11 @@ class _Search:
         for k in keys[~found].tolist():
             t, e = divmod(int(k), n_e)
             c = int(net.remote_class[e])
-            hit = np.flatnonzero((net.link_class == c) & (net.link_tutor == t)) if c >= 0 else []
+            hit: IntArray = (
+                np.flatnonzero((net.link_class == c) & (net.link_tutor == t))
+                if c >= 0
+                else np.zeros(0, np.int64)
+            )
             if len(hit) == 0 or not net.active[e]:
                 return None
             z[e] = True
@@ -590,7 +604,7 @@ class _Search:
         raise ValueError(name)  # pragma: no cover - is_large admits only these
 
     def _km_plans(self, incumbent: BackendResult) -> Iterator[BackendResult | None]:
-        """The plan of least km; then the least km with every tutor's load as the incumbent's.
+        """Yield the plan of least km; then the least km with every tutor's load as the incumbent's.
 
         The second keeps the full loads and the tutors used (a flow with each
         tutor's capacity and minimum load at its load).
@@ -618,7 +632,11 @@ class _Search:
         top = int(sums.max(initial=0))  # the incumbent keeps the coverage within it
         found = threshold_floor(net, key, floor_m, self.coverage_int, top=top)
         bound = math.nan if found is None else found / 1000
-        return bound, "flows (Lagrangian prices on the yearly km)", self._lagrangian(key, amount, base, found, until)
+        return (
+            bound,
+            "flows (Lagrangian prices on the yearly km)",
+            self._lagrangian(key, amount, base, found, until),
+        )
 
     def _lagrangian(
         self, key: IntArray, amount: IntArray, base: IntArray, floor: int | None, until: float
@@ -700,9 +718,7 @@ class _Search:
             pair = frm[edge] * n_t + net.arc_tutor[edge]
             pair, first = np.unique(pair, return_index=True)
             via = np.flatnonzero(edge)[first]
-            graph = sp.csr_array(
-                (np.ones(len(pair)), (pair // n_t, pair % n_t)), shape=(n_t, n_t)
-            )
+            graph = sp.csr_array((np.ones(len(pair)), (pair // n_t, pair % n_t)), shape=(n_t, n_t))
             via_of = dict(zip(pair.tolist(), via.tolist(), strict=True))
             sink = (capacity > 0) & (loads == capacity - 1) & (net_load < net.capacity)
             direct = np.bincount(net.arc_tutor[used], minlength=n_t)
@@ -722,7 +738,7 @@ class _Search:
                     path.reverse()
                     if touched[path].any():
                         continue
-                    for u, v in zip(path[:-1], path[1:], strict=True):
+                    for u, v in itertools.pairwise(path):
                         arc = via_of[u * n_t + v]
                         used[arc_of[net.arc_establishment[arc]]] = False
                         used[arc] = True
@@ -737,7 +753,7 @@ class _Search:
     # -- groups ----------------------------------------------------------------
 
     def _groups_bound(self) -> int:
-        """Groups split by every plan of most priority (see the module notes)."""
+        """Return how many groups every plan of most priority splits (see the module notes)."""
         net, meter = self.network, self.meter
         n_t = net.n_tutors
         coverable = np.zeros(net.n_establishments, dtype=bool)

@@ -165,3 +165,24 @@ def test_full_loads_by_an_exchange_path(flows_everywhere: None, monkeypatch: pyt
     assert plan.criteria[1]["value"] == best
     assert plan.n_covered == 4
     assert plan.criteria[1]["proven"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny_problems(max_tutors=3, max_establishments=5))
+def test_one_long_pair_a_tutor_bounds_the_worst_year(problem: tm.Problem) -> None:
+    """The floor of "pairs within the limit, one longer than half of it a tutor" is a lower bound."""
+    import time
+
+    from tutormatch.solve._lexico_flows import _Meter, two_long_floor
+
+    network = _network(problem)
+    target = _coverage_int(problem, network)
+    meter = _Meter(problem, network)
+    amount = np.floor(meter.yearly * 1000 + 1e-6).astype(np.int64)
+    base = np.floor(meter.base_yearly * 1000 + 1e-6).astype(np.int64)
+    top = int(base.max(initial=0) + amount.sum())
+    found = two_long_floor(
+        network, amount, base, int(base.max(initial=0)), top, target, time.perf_counter() + 5
+    )
+    best = min(p["worst-year"] for p in lexicographic(every_plan(problem), [Criterion("coverage")]))
+    assert found / 1000 <= best + 1e-6

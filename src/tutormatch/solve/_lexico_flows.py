@@ -386,6 +386,63 @@ def threshold_floor(
     return int(values[lo])
 
 
+def _two_long_keep(network: Network, amount: IntArray, base: IntArray, limit: int, target: int) -> bool:
+    """Whether a yearly ``limit`` may keep ``target`` priority: pairs within it, one "long" pair a tutor.
+
+    A relaxation: a tutor's pairs each fit in ``limit`` less their fixed km,
+    and two pairs longer than half of that would exceed it, so each tutor
+    takes at most one (a node of capacity one in front of the tutor).
+    """
+    from ortools.graph.python import max_flow
+
+    n_t = network.n_tutors
+    room = limit - base[network.arc_tutor]
+    fits = amount <= room
+    short = fits & (2 * amount <= room)
+    long_ = fits & ~short
+    prio = network.priority_int
+    values = np.unique(prio[network.active & (prio > 0)])
+    steps = np.diff(np.concatenate(([0], values)))
+    bound = [int(x) * int((network.active & (prio >= v)).sum()) for x, v in zip(steps, values, strict=True)]
+    for k, level in enumerate(values.tolist()):
+        member = network.active & (prio >= level)
+        sub = dataclasses.replace(network, active=member)
+        in_member = member[network.arc_establishment]
+        tails, heads, caps, source = _level_graph(sub, np.flatnonzero(short & in_member))
+        half0 = source + 2  # one node a tutor: its long pairs, at most one
+        tutor0 = network.n_establishments + network.n_classes
+        arcs = np.flatnonzero(long_ & in_member)
+        tails = np.concatenate((tails, network.arc_establishment[arcs], half0 + np.arange(n_t)))
+        heads = np.concatenate((heads, half0 + network.arc_tutor[arcs], tutor0 + np.arange(n_t)))
+        caps = np.concatenate((caps, np.ones(len(arcs) + n_t, dtype=np.int64)))
+        g = max_flow.SimpleMaxFlow()
+        g.add_arcs_with_capacity(tails.astype(np.int32), heads.astype(np.int32), caps)
+        g.solve(source, source + 1)
+        rank = int(g.optimal_flow())
+        for j in range(k, len(bound)):
+            bound[j] = min(bound[j], int(steps[j]) * rank)
+        if sum(bound) < target:
+            return False
+    return True
+
+
+def two_long_floor(
+    network: Network, amount: IntArray, base: IntArray, lo: int, hi: int, target: int, until: float
+) -> int:
+    """Raise the proven floor ``lo`` of the worst year by :func:`_two_long_keep` (bisection to ``hi``).
+
+    Stops at ``until`` or when the interval is within 0.1 %; returns the
+    least limit not proven too small (a lower bound on the worst year).
+    """
+    while lo < hi and hi - lo > hi // 1000 and time.perf_counter() < until:
+        mid = (lo + hi) // 2
+        if _two_long_keep(network, amount, base, mid, target):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
 def _covering(network: Network, mask: Any, target: int, cost: IntArray | None = None) -> BackendResult | None:
     result = _flow(network, cost, mask)
     if result is None:
@@ -405,6 +462,19 @@ def must_cover(network: Network, target: int) -> npt.NDArray[np.bool_]:
 
     None are claimed when the flow without minimum loads covers more than
     ``target`` (the plans of ``target`` are then not its optima).
+    """
+    return coverage_certificate(network, target)[0]
+
+
+def coverage_certificate(
+    network: Network, target: int
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Return the establishments every plan of ``target`` priority covers, and the arcs some may use.
+
+    Complementary slackness on an optimal dual of the coverage flow: an arc
+    whose reduced cost is positive carries no flow in any optimal flow. Claims
+    nothing (nothing covered for sure, every arc usable) when the flow without
+    minimum loads covers more than ``target``.
     """
     from ortools.graph.python import min_cost_flow
 
@@ -428,8 +498,9 @@ def must_cover(network: Network, target: int) -> npt.NDArray[np.bool_]:
     supplies[source], supplies[sink] = n_bypass, -n_bypass
     g.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
     out = np.zeros(n_e, dtype=bool)
+    usable = np.ones(network.n_arcs, dtype=bool)
     if g.solve() != g.OPTIMAL or -g.optimal_cost() != target:
-        return out
+        return out, usable
     flows = np.asarray(g.flows(np.arange(len(tails), dtype=np.int32)), dtype=np.int64)
     d = residual_potentials(sink + 1, tails, heads, caps, costs, flows)
     # Leaving e uncovered moves one unit from the arc source -> e to the bypass: its reduced
@@ -438,7 +509,11 @@ def must_cover(network: Network, target: int) -> npt.NDArray[np.bool_]:
     # Flow on source -> e at its capacity: the reverse residual arc e -> source has cost
     # +priority; with potentials d, positive reduced cost means no optimal flow leaves it.
     out[active] = (flows[:n_bypass] > 0) & (reduced > 0)
-    return out
+    # The pair arcs come last in the graph (establishment -> tutor, cost 0).
+    first = len(tails) - 1 - network.n_arcs
+    pair = slice(first, first + network.n_arcs)
+    usable = d[tails[pair]] - d[heads[pair]] <= 0
+    return out, usable
 
 
 def _leaning(network: Network, cost: FloatArray) -> IntArray:
@@ -467,6 +542,18 @@ class _Search:
         deadline: float,
         fast: Callable[[str, float | None], Assignment | None],
     ) -> None:
+        self.full_network = network
+        self.must, usable = coverage_certificate(network, coverage_int)
+        # Pairs no plan of most priority can use: left out of every flow (exact).
+        self.kept = np.flatnonzero(usable)
+        if len(self.kept) < network.n_arcs:
+            network = dataclasses.replace(
+                network,
+                arc_tutor=network.arc_tutor[usable],
+                arc_establishment=network.arc_establishment[usable],
+                arc_mode=network.arc_mode[usable],
+                arc_cost=network.arc_cost[usable],
+            )
         self.problem, self.network = problem, network
         self.meter = _Meter(problem, network)
         self.coverage_int, self.deadline, self.fast = coverage_int, deadline, fast
@@ -542,8 +629,11 @@ class _Search:
         self.base = base
         incumbent = base
         done: list[FlowPhase] = []
+        # The km phase needs a flow or two; the others search on: three shares each.
+        weights = [1.0 if c.name == "km" else 3.0 for c in phases]
         for k, c in enumerate(phases):
-            until = time.perf_counter() + max(self.left(), 0.0) / (len(phases) - k)
+            share = weights[k] / sum(weights[k:])
+            until = time.perf_counter() + max(self.left(), 0.0) * share
             sign = -1.0 if c.is_maximised else 1.0
 
             def score(r: BackendResult, name: str = c.name, s: float = sign) -> float:
@@ -559,7 +649,9 @@ class _Search:
                     # Better, or as good for fewer km (the usual last tie-break).
                     if got < best - slack or (got <= best + slack and got_km < km):
                         incumbent, best, km = plan, min(got, best), got_km
-                if time.perf_counter() >= until:
+                # At the bound the plan is optimal (its km are the next phase's business).
+                at_bound = math.isfinite(bound) and best <= sign * bound + _EPS * max(1.0, abs(bound))
+                if time.perf_counter() >= until or (at_bound and c.name != "km"):
                     break
             value = sign * best
             if c.name == "km":
@@ -630,28 +722,39 @@ class _Search:
         sums = base.copy()
         np.add.at(sums, net.arc_tutor[incumbent.arc_used], amount[incumbent.arc_used])
         top = int(sums.max(initial=0))  # the incumbent keeps the coverage within it
-        found = threshold_floor(net, key, floor_m, self.coverage_int, top=top)
+        # Half of the phase at most for the bound (bisection to 0.1 %): the plans need the rest.
+        half = time.perf_counter() + (until - time.perf_counter()) / 2
+        found: int | None = two_long_floor(net, amount, base, floor_m, top, self.coverage_int, half)
+        if found is not None and found <= floor_m:
+            found = threshold_floor(net, key, floor_m, self.coverage_int, top=top)
         bound = math.nan if found is None else found / 1000
         return (
             bound,
-            "flows (Lagrangian prices on the yearly km)",
-            self._lagrangian(key, amount, base, found, until),
+            "flows (Lagrangian prices on the yearly km; bound: one long pair a tutor)",
+            self._lagrangian(key, amount, base, found, top, until),
         )
 
     def _lagrangian(
-        self, key: IntArray, amount: IntArray, base: IntArray, floor: int | None, until: float
+        self, key: IntArray, amount: IntArray, base: IntArray, floor: int | None, top: int, until: float
     ) -> Iterator[BackendResult | None]:
-        """Flows on the pairs within a yearly limit, each tutor over it priced up (subgradient)."""
+        """Flows on the pairs within a yearly limit, each tutor over it priced up (subgradient).
+
+        The limit is first the floor (a plan there is optimal), then bisected
+        between the floor and the best plan's value: a limit some flow keeps
+        lowers the top, one no flow kept in its rounds raises the bottom (a
+        heuristic step: only the floor is proven).
+        """
         if floor is None:
             return
         net = self.network
         scale = float(net.arc_cost.max(initial=1)) / max(float(amount.max(initial=1)), 1.0)
-        step = 0.0
-        while time.perf_counter() < until:
-            limit = int(floor * (1 + step))
+        price = np.zeros(net.n_tutors)
+        lo, hi = floor, top
+        limit = floor
+        while time.perf_counter() < until and lo < hi:
             mask = key <= limit
-            price = np.zeros(net.n_tutors)
-            for k in range(4):
+            kept = False
+            for k in range(2 if limit == floor else 3):
                 cost = _leaning(net, net.arc_cost + price[net.arc_tutor] * amount)
                 result = self.flow(cost, mask)
                 if result is None:
@@ -661,11 +764,14 @@ class _Search:
                 np.add.at(sums, net.arc_tutor[result.arc_used], amount[result.arc_used])
                 over = np.maximum(sums - limit, 0.0)
                 if not over.any():
-                    return  # within the limit: the plans above it are no better
+                    kept, hi = True, min(hi, int(sums.max(initial=0)))
+                    break
                 price = price + (0.5 + k / 4) * over / max(limit, 1) * scale
                 if time.perf_counter() >= until:
                     return
-            step = 0.05 if step == 0 else 2 * step
+            if not kept:
+                lo = limit + 1
+            limit = (lo + hi) // 2
 
     # -- full loads ------------------------------------------------------------
 
@@ -773,7 +879,7 @@ class _Search:
         takes = np.minimum(counts, net.capacity[uniq % (n_t + 1)])
         one = np.zeros(meter.n_groups, dtype=np.int64)
         np.maximum.at(one, uniq // (n_t + 1), takes)
-        must = must_cover(net, self.coverage_int)
+        must = self.must
         n_must = np.bincount(meter.group[member & must], minlength=meter.n_groups)
         room = int(net.priority_int[coverable].sum()) - self.coverage_int
         split_possible = size + n_fixed >= 2
@@ -807,7 +913,7 @@ class _Search:
         scale = float(np.median(net.arc_cost)) if net.n_arcs else 1.0
         arc_group = meter.group[net.arc_establishment]
         current = incumbent
-        for factor in (0.5, 1.0, 2.0, 4.0, 8.0):
+        for factor in (0.5, 2.0, 8.0, 32.0):
             tutor, est = meter.pairs(current)
             g = meter.group[est]
             keys, counts = np.unique(g[g >= 0] * (n_t + 1) + tutor[g >= 0], return_counts=True)
@@ -837,4 +943,8 @@ def solve_by_flows(
     """Decide ``phases`` in order by flows; return the plan's answer, each phase, the flows solved."""
     search = _Search(problem, network, coverage_int=coverage_int, deadline=deadline, fast=fast)
     result, done = search.run(phases)
+    if result is not None and len(search.kept) < network.n_arcs:
+        used = np.zeros(network.n_arcs, dtype=bool)
+        used[search.kept[result.arc_used]] = True
+        result = dataclasses.replace(result, arc_used=used)
     return result, done, search.flows

@@ -24,7 +24,10 @@ problem restricted to the allowed on-site distances when the worst trip came
 earlier), its plan is tried first: it is optimal
 over a larger set of plans, so when it meets every earlier limit (checked by
 CP-SAT with the plan's pairs fixed) it is this phase's proven optimum and no
-search is needed. The status is OPTIMAL only when every phase is proven;
+search is needed. On a network too large for a CP-SAT model in the time (more than
+:data:`tutormatch.solve._lexico_flows.LARGE_ARCS` pairs, e.g. national
+scale) the phases are decided by flows instead, with proven bounds
+(:mod:`tutormatch.solve._lexico_flows`). The status is OPTIMAL only when every phase is proven;
 otherwise FEASIBLE, with each unproven phase's proven bound in
 :attr:`Assignment.criteria` and the gap of the first one in
 :attr:`Assignment.gap`.

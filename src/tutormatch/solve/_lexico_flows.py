@@ -11,29 +11,44 @@ not keep) each phase is therefore decided by min-cost flows, each one exact
 for the coverage (the network's lexicographic objective): the flow keeps the
 most priority whatever the costs it is given.
 
+Pairs that no plan of most priority can use are left out first (exact):
+with an optimal dual :math:`d` of the coverage flow (min loads dropped), a
+pair arc of positive reduced cost carries no flow in any optimal flow, and an
+establishment whose arc from the source has a negative one is covered by
+every plan of most priority (complementary slackness; nothing is claimed if
+that flow covers more than the plans with their min loads).
+
 For each criterion :math:`k`, in order:
 
 - **plans**: the incumbent (first the plan of least km, so the result is
   never worse than it), the criterion's own exact method when it has one
   (the bottleneck search for ``worst-trip``, the euro searches, the
-  full-loads matching where it fits), and flows whose costs lean towards
-  the criterion (Lagrangian prices on the tutors over a yearly limit for
-  ``worst-year``; a price on each tutor's half-empty places for
-  ``full-loads``; a price on the pairs that leave a group's main tutor for
-  ``groups``). The best plan that keeps every earlier criterion within its
-  limit becomes the incumbent;
-- **bound**, proven and valid for every plan of most priority (a relaxation
-  of the earlier limits): ``km`` the flow's optimum; ``worst-trip`` and
+  full-loads matching where it fits), and plans that lean towards the
+  criterion: flows with Lagrangian prices on the tutors over a yearly limit
+  (``worst-year``, the limit bisected between the bound and the best plan);
+  exchange paths for ``full-loads`` (a tutor below capacity hands an
+  establishment to one that takes it and hands one of its own on, ... to a
+  tutor one short of full: one more full tutor, coverage and the other loads
+  unchanged); flows with a price on the pairs that leave a group's main
+  tutor (``groups``); for ``km`` after other criteria, the least km with
+  every tutor's load kept (full loads and tutors used unchanged). The best
+  plan that keeps every earlier criterion within its limit (km breaking
+  ties) becomes the incumbent;
+- **bound**, proven for every plan of most priority (a relaxation of the
+  earlier limits): ``km`` the flow's optimum; ``worst-trip`` and
   ``euros``/``tutors`` their exact searches' (when proven); ``worst-year``
-  the least per-pair threshold that keeps the coverage (max flows per
-  priority level, a matroid rank); ``full-loads`` the most tutors whose
-  places fit in the most establishments any plan covers (a max flow);
-  ``groups`` the groups that cannot stay whole: by complementary slackness
-  on the coverage flow's optimal potentials, an establishment whose
-  "uncovered" arc has a positive reduced cost is covered by every plan of
-  most priority, so a group with more such members than any one tutor can
-  take is split by every plan; the others count by the knapsack of
-  :func:`tutormatch.solve._lexico_model.least_split`.
+  the least yearly limit :math:`W` under which max flows (one per priority
+  level: covered priority is a weighted matroid rank) still reach the
+  coverage when each tutor may only take pairs within :math:`W` less its
+  fixed km and at most one pair longer than half of that (two would exceed
+  it), bisected to 0.1 %; ``full-loads`` the most tutors whose places fit
+  in the most establishments any plan covers (a max flow); ``groups`` the
+  groups split by every plan: a group is whole only if one tutor covers all
+  its covered members, so one with more must-cover members than any one
+  tutor can take is split, and the others stay whole only by leaving
+  members uncovered: at most as many as the cheapest such uncoverings fit
+  in the priority the coverage leaves uncovered (a knapsack, smallest
+  first).
 
 A phase is proven when its plan meets its bound; the limit handed to the
 next phases is the plan's value (widened by the tolerance), as in the
@@ -872,15 +887,18 @@ class _Search:
         fixed_keys = np.unique(fixed_g[fixed_g >= 0] * (n_t + 1) + meter.fixed_tutor[fixed_g >= 0])
         n_fixed = np.bincount(fixed_keys // (n_t + 1), minlength=meter.n_groups)
         remote = np.bincount(meter.group[member & (net.remote_class >= 0)], minlength=meter.n_groups)
-        # The most members of a group one tutor can take.
-        in_group = member[net.arc_establishment]
-        keys = meter.group[net.arc_establishment[in_group]] * (n_t + 1) + net.arc_tutor[in_group]
-        uniq, counts = np.unique(keys, return_counts=True)
-        takes = np.minimum(counts, net.capacity[uniq % (n_t + 1)])
-        one = np.zeros(meter.n_groups, dtype=np.int64)
-        np.maximum.at(one, uniq // (n_t + 1), takes)
         must = self.must
         n_must = np.bincount(meter.group[member & must], minlength=meter.n_groups)
+        # The most members of a group one tutor can take, among the tutors who can take
+        # every member the coverage needs (the group's only possible tutor if it is whole).
+        in_group = member[net.arc_establishment]
+        keys = meter.group[net.arc_establishment[in_group]] * (n_t + 1) + net.arc_tutor[in_group]
+        uniq, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+        needed = np.bincount(inverse, weights=must[net.arc_establishment[in_group]], minlength=len(uniq))
+        takes = np.minimum(counts, net.capacity[uniq % (n_t + 1)])
+        able = needed.astype(np.int64) == n_must[uniq // (n_t + 1)]
+        one = np.zeros(meter.n_groups, dtype=np.int64)
+        np.maximum.at(one, uniq[able] // (n_t + 1), takes[able])
         room = int(net.priority_int[coverable].sum()) - self.coverage_int
         split_possible = size + n_fixed >= 2
         forced = 0
@@ -893,7 +911,7 @@ class _Search:
             if n_fixed[g] == 1 or remote[g] > 0:
                 costs.append(0)  # no claim
                 continue
-            if n_must[g] > one[g]:
+            if n_must[g] > one[g] or (n_must[g] > 0 and one[g] == 0):
                 forced += 1
                 continue
             drop = int(size[g] - one[g])
@@ -901,6 +919,9 @@ class _Search:
                 costs.append(0)
                 continue
             free = np.flatnonzero(member & ~must & (meter.group == g))
+            if len(free) < drop:
+                forced += 1
+                continue
             costs.append(int(np.sort(prio[free])[:drop].sum()))
         costs.sort()
         whole = int(np.searchsorted(np.cumsum(costs), room, side="right")) if costs else 0

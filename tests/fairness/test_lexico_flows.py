@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 import tutormatch as tm
 from tutormatch.solve import Criterion, _lexico_flows
 from tutormatch.solve._fair import criterion_value
+from tutormatch.solve._groups import groups_split
 from tutormatch.solve._lexico_flows import LevelFlows, must_cover, threshold_floor
 from tutormatch.solve._lexico_model import bottleneck_floor
 from tutormatch.solve._network import build_network
@@ -186,3 +187,33 @@ def test_one_long_pair_a_tutor_bounds_the_worst_year(problem: tm.Problem) -> Non
     )
     best = min(p["worst-year"] for p in lexicographic(every_plan(problem), [Criterion("coverage")]))
     assert found / 1000 <= best + 1e-6
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny_problems(max_tutors=3, max_establishments=5), st.sampled_from([["A", "B"], ["A"], ["A", ""]]))
+def test_hard_groups_by_flows_keep_groups_whole_with_a_sound_bound(
+    problem: tm.Problem, labels: list[str]
+) -> None:
+    problem = with_groups(problem, labels)
+    groups = problem.establishments.agence_comptable
+    fixed_tutors = {g: {int(t) for t, e in problem.fixed if groups[e] == g} for g in labels if g}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_lexico_flows, "LARGE_ARCS", -1)
+        if any(len(s) > 1 for s in fixed_tutors.values()):
+            with pytest.raises(tm.InputError, match="a hard group has one"):
+                tm.solve(problem, groups="hard")
+            return
+        plan = tm.solve(problem, groups="hard")
+    hard = [p for p in every_plan(problem) if p["hard_ok"]]
+    if not hard or not plan.status.has_solution:
+        return  # minimum loads no plan with whole groups meets: not the flows' business
+    tm.testing.assert_valid_plan(plan)
+    assert groups_split(plan) == 0
+    best = max(p["coverage"] for p in hard)
+    coverage = plan.criteria[0]
+    assert coverage["name"] == "coverage"
+    assert coverage["value"] <= best + 1e-9
+    if coverage["proven"]:
+        assert coverage["value"] == pytest.approx(best)
+    else:
+        assert coverage["bound"] >= best - 1e-6

@@ -666,6 +666,7 @@ def solve_lexico(
                 fast,
                 started,
                 names,
+                groups_hard=groups_hard,
                 without=lambda: base if "euros" not in names else sub(problem, "euros"),
             )
             if isinstance(by_flows, Assignment):
@@ -716,7 +717,7 @@ def solve_lexico(
                 criteria=values,
                 solve_seconds=time.perf_counter() - started,
             )
-        proven = base.status is Status.OPTIMAL and all(p.proven for p in done)
+        proven = (groups_hard or base.status is Status.OPTIMAL) and all(p.proven for p in done)
         result = engine.result(solution, proven, _message(done))
         network = engine.model.network
         split = split_remote(network, result.z, result.y)
@@ -759,6 +760,7 @@ def _by_flows(
     started: float,
     names: list[str],
     *,
+    groups_hard: bool,
     without: Callable[[], Assignment],
 ) -> Assignment | frozenset[int]:
     """Solve the ordered criteria on a large network by flows (:mod:`tutormatch.solve._lexico_flows`).
@@ -771,11 +773,21 @@ def _by_flows(
     from tutormatch.solve._solve import plan_from_network
 
     result, done, n_flows = solve_by_flows(
-        problem, network, phases, coverage_int=coverage_int, deadline=deadline, fast=fast
+        problem,
+        network,
+        phases,
+        coverage_int=coverage_int,
+        deadline=deadline,
+        fast=fast,
+        groups_hard=groups_hard,
     )
-    if result is None:  # pragma: no cover - the plan of least km covers the same priority
-        return base
-    proven = base.status is Status.OPTIMAL and all(p.proven for p in done)
+    if result is None:  # hard groups whose chosen tutors cannot meet the minimum loads
+        from tutormatch.solve._solve import _no_plan
+
+        message = "ordered criteria by flows: no plan found with one tutor a group (minimum loads)"
+        empty = BackendResult.without_solution(network, Status.NO_SOLUTION, message)
+        return _no_plan(problem, "lexico-flows", empty, {}, time.perf_counter() - started)
+    proven = (groups_hard or base.status is Status.OPTIMAL) and all(p.proven for p in done)
     parts = [f"{p.criterion.name} {'proven' if p.proven else 'not proven'} ({p.method})" for p in done]
     message = "ordered criteria by flows (a network too large for the CP-SAT model): " + ", ".join(parts)
     result = dataclasses.replace(
@@ -804,7 +816,7 @@ def _by_flows(
             "tolerance_abs": coverage.tolerance_abs,
             "proven": base.status is Status.OPTIMAL,
         }
-    ]
+    ][: 0 if groups_hard else 1]  # hard groups: coverage is a phase of its own
     gap = math.nan
     for p in done:
         c = p.criterion

@@ -94,7 +94,6 @@ def is_large(network: Network, names: tuple[str, ...], groups_hard: bool) -> boo
     return (
         network.n_arcs > LARGE_ARCS
         and not network.all_or_nothing
-        and not groups_hard
         and all(n in ("coverage", *FLOW_CRITERIA) for n in names)
     )
 
@@ -556,7 +555,9 @@ class _Search:
         coverage_int: int,
         deadline: float,
         fast: Callable[[str, float | None], Assignment | None],
+        groups_hard: bool = False,
     ) -> None:
+        self.groups_hard = groups_hard
         self.full_network = network
         self.must, usable = coverage_certificate(network, coverage_int)
         # Pairs no plan of most priority can use: left out of every flow (exact).
@@ -644,6 +645,14 @@ class _Search:
         self.base = base
         incumbent = base
         done: list[FlowPhase] = []
+        if self.groups_hard:
+            hard = self._hard_coverage(base, phases[0])
+            if hard is None:
+                return None, []
+            incumbent, phase = hard
+            self.base = incumbent
+            done.append(phase)
+            phases = phases[1:]
         # The km phase needs a flow or two; the others search on: three shares each.
         weights = [1.0 if c.name == "km" else 3.0 for c in phases]
         for k, c in enumerate(phases):
@@ -657,6 +666,9 @@ class _Search:
             best = score(incumbent)
             km = self.meter.km_int(incumbent)
             bound, method, plans = self._bound_and_plans(c, incumbent, until)
+            if self.groups_hard:
+                # Bounds hold at the most priority; hard groups cover less: none is claimed.
+                bound = 0.0 if c.name == "groups" else math.nan
             for plan in plans:
                 if plan is not None and self.allowed(plan):
                     got, got_km = score(plan), self.meter.km_int(plan)
@@ -679,6 +691,137 @@ class _Search:
             if c.name == "worst-trip":
                 self.worst_trip_limit = c.limit(value)
         return incumbent, done
+
+    def _restrict(self, mask: npt.NDArray[np.bool_]) -> None:
+        """Keep only the arcs of ``mask`` in every later flow (their indices kept for the answer)."""
+        net = self.network
+        self.kept = self.kept[mask]
+        self.network = dataclasses.replace(
+            net,
+            arc_tutor=net.arc_tutor[mask],
+            arc_establishment=net.arc_establishment[mask],
+            arc_mode=net.arc_mode[mask],
+            arc_cost=net.arc_cost[mask],
+        )
+        self.meter = _Meter(self.problem, self.network)
+        n_e = self.network.n_establishments
+        self.arc_key = self.network.arc_tutor * n_e + self.network.arc_establishment
+        self.arc_order = np.argsort(self.arc_key, kind="stable")
+
+    def _owners(self, result: BackendResult) -> IntArray:
+        """Each group's tutor with the most of its members in ``result`` (ties: the first tutor)."""
+        meter, n_t = self.meter, self.network.n_tutors
+        tutor, est = meter.pairs(result)
+        g = meter.group[est]
+        keys, counts = np.unique(g[g >= 0] * (n_t + 1) + tutor[g >= 0], return_counts=True)
+        owner = np.full(meter.n_groups, -1, dtype=np.int64)
+        order = np.lexsort((keys % (n_t + 1), -counts, keys // (n_t + 1)))
+        firsts = order[np.unique(keys[order] // (n_t + 1), return_index=True)[1]]
+        owner[keys[firsts] // (n_t + 1)] = keys[firsts] % (n_t + 1)
+        return owner
+
+    def _hard_coverage(
+        self, base: BackendResult, coverage: Criterion
+    ) -> tuple[BackendResult, FlowPhase] | None:
+        """Hard groups: one tutor a group, the most priority by flows; a proven bound by group caps.
+
+        Each group's establishments may only go to its chosen tutor (from the
+        plan of least km, or the tutor who can take the most of the group's
+        priority): a flow on those pairs is a plan with every group whole.
+        """
+        from tutormatch.errors import InputError
+
+        net, meter = self.network, self.meter
+        n_t = net.n_tutors
+        fixed_g = meter.group[meter.fixed_establishment]
+        fixed_owner = np.full(meter.n_groups, -1, dtype=np.int64)
+        for g in np.unique(fixed_g[fixed_g >= 0]).tolist():
+            tutors = np.unique(meter.fixed_tutor[fixed_g == g])
+            if len(tutors) > 1:
+                ids = sorted(str(self.problem.tutors.id[t]) for t in tutors.tolist())
+                label = meter.labels[meter.fixed_establishment[fixed_g == g][0]]
+                raise InputError(
+                    f"groups='hard': the fixed pairs give group {label!r} {len(tutors)} tutors "
+                    f"({', '.join(ids)}); a hard group has one. Drop a fixed pair or use the soft "
+                    "criterion 'groups'."
+                )
+            fixed_owner[g] = int(tutors[0])
+        arc_group = meter.group[net.arc_establishment]
+        grouped = arc_group >= 0
+        # The tutor who can take the most of each group's priority (their places' worth).
+        prio = net.priority_int[net.arc_establishment[grouped]]
+        g_a, t_a = arc_group[grouped], net.arc_tutor[grouped]
+        order = np.lexsort((-prio, t_a, g_a))
+        key = g_a[order] * (n_t + 1) + t_a[order]
+        start = np.searchsorted(key, key)  # first arc of each (group, tutor)
+        take = np.arange(len(key)) - start < net.capacity[t_a[order]]
+        keys, inverse = np.unique(key[take], return_inverse=True)
+        worth = np.bincount(inverse, weights=prio[order][take], minlength=len(keys))
+        best_owner = np.full(meter.n_groups, -1, dtype=np.int64)
+        pick = np.lexsort((keys % (n_t + 1), -worth, keys // (n_t + 1)))
+        firsts = pick[np.unique(keys[pick] // (n_t + 1), return_index=True)[1]]
+        best_owner[keys[firsts] // (n_t + 1)] = keys[firsts] % (n_t + 1)
+        chosen: tuple[int, int, BackendResult, npt.NDArray[np.bool_]] | None = None
+        for owner in (self._owners(base), best_owner):
+            owner = np.where(fixed_owner >= 0, fixed_owner, owner)
+            mask = ~grouped | (net.arc_tutor == owner[np.maximum(arc_group, 0)])
+            result = _flow(net, None, mask)
+            if result is None:  # minimum loads the chosen tutors' pairs cannot meet
+                continue
+            score = (_covered_int(net, result), -meter.km_int(result))
+            if chosen is None or score > chosen[:2]:
+                chosen = (*score, result, mask)
+        if chosen is None:
+            return None
+        covered, _, result, mask = chosen
+        value = meter.value(result, "coverage")
+        bound_int = self._hard_cover_bound(fixed_owner)
+        self._restrict(mask)
+        result = dataclasses.replace(result, arc_used=result.arc_used[mask])
+        self.coverage_int = covered
+        fixed_priority = float(self.problem.establishments.priority[meter.fixed_establishment].sum())
+        # Priorities are integers up to one scale: the bound in the priority's unit.
+        per_int = (value - fixed_priority) / covered if covered else 0.0
+        bound = fixed_priority + bound_int * per_int if covered else value
+        proven = bound_int <= covered
+        phase = FlowPhase(coverage, value, value if proven else bound, proven, "flows (one tutor a group)")
+        return result, phase
+
+    def _hard_cover_bound(self, fixed_owner: IntArray) -> int:
+        """Return the most priority when a group has at most as many covered as one tutor can take."""
+        from ortools.graph.python import min_cost_flow
+
+        net, meter = self.network, self.meter
+        n_t = net.n_tutors
+        active = np.flatnonzero(net.active)
+        tails, heads, caps, source = _level_graph(net, np.arange(net.n_arcs))
+        sink = source + 1
+        costs = np.zeros(len(tails), dtype=np.int64)
+        costs[: len(active)] = -net.priority_int[active]
+        grouped = meter.group >= 0
+        in_group = grouped[net.arc_establishment]
+        keys = meter.group[net.arc_establishment[in_group]] * (n_t + 1) + net.arc_tutor[in_group]
+        uniq, counts = np.unique(keys, return_counts=True)
+        one = np.zeros(meter.n_groups, dtype=np.int64)
+        np.maximum.at(one, uniq // (n_t + 1), np.minimum(counts, net.capacity[uniq % (n_t + 1)]))
+        # A group node between the source and its members (not for groups a fixed tutor owns).
+        capped = grouped[active] & (fixed_owner[np.maximum(meter.group[active], 0)] < 0)
+        group_node = sink + 1 + meter.group[active]
+        tails[: len(active)] = np.where(capped, group_node, source)
+        used_groups = np.unique(meter.group[active][capped])
+        tails = np.concatenate((tails, np.full(len(used_groups), source), [source]))
+        heads = np.concatenate((heads, sink + 1 + used_groups, [sink]))
+        caps = np.concatenate((caps, one[used_groups], [len(active)]))
+        costs = np.concatenate((costs, np.zeros(len(used_groups) + 1, dtype=np.int64)))
+        g = min_cost_flow.SimpleMinCostFlow()
+        g.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int32), heads.astype(np.int32), caps, costs)
+        n_nodes = sink + 2 + meter.n_groups
+        supplies = np.zeros(n_nodes, dtype=np.int64)
+        supplies[source], supplies[sink] = len(active), -len(active)
+        g.set_nodes_supplies(np.arange(n_nodes, dtype=np.int32), supplies)
+        if g.solve() != g.OPTIMAL:  # pragma: no cover - a flow with a bypass always has a solution
+            return int(net.priority_int[active].sum())
+        return int(-g.optimal_cost())
 
     def _km_units(self, value: float) -> float:
         return value * self.network.cost_unit_km + self.meter.fixed_km
@@ -960,11 +1103,15 @@ def solve_by_flows(
     coverage_int: int,
     deadline: float,
     fast: Callable[[str, float | None], Assignment | None],
+    groups_hard: bool = False,
 ) -> tuple[BackendResult | None, list[FlowPhase], int]:
     """Decide ``phases`` in order by flows; return the plan's answer, each phase, the flows solved."""
-    search = _Search(problem, network, coverage_int=coverage_int, deadline=deadline, fast=fast)
+    search = _Search(
+        problem, network, coverage_int=coverage_int, deadline=deadline, fast=fast, groups_hard=groups_hard
+    )
     result, done = search.run(phases)
     if result is not None and len(search.kept) < network.n_arcs:
+        # The answer on the arcs kept: back to the whole network's arcs.
         used = np.zeros(network.n_arcs, dtype=bool)
         used[search.kept[result.arc_used]] = True
         result = dataclasses.replace(result, arc_used=used)

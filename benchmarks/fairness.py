@@ -313,7 +313,13 @@ def main() -> None:
             tutors, est = synthetic_instance(8000, 4000, structure="communes", seed=0, capacity=2)
             national = tm.Problem.from_frames(tutors, est, max_distance_km=60.0, allow_remote=False)
             _criteria_rows(
-                "national 8,000 x 4,000", national, False, args.time_limit, False, only, against_km=True
+                "national 8,000 x 4,000",
+                national,
+                False,
+                args.time_limit,
+                "groups" in only,
+                only,
+                against_km=True,
             )
         return
 

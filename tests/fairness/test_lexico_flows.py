@@ -190,7 +190,13 @@ def test_one_long_pair_a_tutor_bounds_the_worst_year(problem: tm.Problem) -> Non
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(tiny_problems(max_tutors=3, max_establishments=5), st.sampled_from([["A", "B"], ["A"], ["A", ""]]))
+@given(
+    st.one_of(
+        tiny_problems(max_tutors=3, max_establishments=5),
+        tiny_problems(max_tutors=3, max_establishments=5, side_constraints=True),
+    ),
+    st.sampled_from([["A", "B"], ["A"], ["A", ""]]),
+)
 def test_hard_groups_by_flows_keep_groups_whole_with_a_sound_bound(
     problem: tm.Problem, labels: list[str]
 ) -> None:

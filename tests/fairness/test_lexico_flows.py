@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 import tutormatch as tm
 from tutormatch.solve import Criterion, _lexico_flows
 from tutormatch.solve._fair import criterion_value
+from tutormatch.solve._flow_bounds import LevelFlows, must_cover, threshold_floor
 from tutormatch.solve._groups import groups_split
-from tutormatch.solve._lexico_flows import LevelFlows, must_cover, threshold_floor
 from tutormatch.solve._lexico_model import bottleneck_floor
 from tutormatch.solve._network import build_network
 from tutormatch.solve._pool import full_pool
@@ -174,7 +174,8 @@ def test_one_long_pair_a_tutor_bounds_the_worst_year(problem: tm.Problem) -> Non
     """The floor of "pairs within the limit, one longer than half of it a tutor" is a lower bound."""
     import time
 
-    from tutormatch.solve._lexico_flows import _Meter, two_long_floor
+    from tutormatch.solve._flow_bounds import two_long_floor
+    from tutormatch.solve._lexico_flows import _Meter
 
     network = _network(problem)
     target = _coverage_int(problem, network)

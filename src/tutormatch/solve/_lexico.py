@@ -51,7 +51,7 @@ from tutormatch.model._problem import Problem
 from tutormatch.solve._assignment import Assignment
 from tutormatch.solve._backend import BackendResult
 from tutormatch.solve._criteria import Criterion
-from tutormatch.solve._lexico_flows import is_large
+from tutormatch.solve._lexico_flows import is_large, suits_flows
 from tutormatch.solve._lexico_model import LexicoModel, bottleneck_floor, build_lexico_model, lagrangian_flows
 from tutormatch.solve._network import Network
 from tutormatch.solve._options import SolveOptions
@@ -66,6 +66,12 @@ SolveFn = Callable[..., Assignment]
 GROUP_MODES = (None, "hard")
 #: Criteria with a fast exact method of their own (tried first in their phase).
 _FAST = ("km", "euros", "worst-trip", "full-loads")
+#: Criteria the flows try first, on any network, with this share of the time (hard groups too): their
+#: bound often proves the groups (the example académie on-site: 85 split, proven in about 1 s), else
+#: CP-SAT starts from their plan with the rest (:mod:`tutormatch.solve._lexico_flows`). Not the worst
+#: year: CP-SAT's plans were better there with the whole time (measured on the example).
+_FLOWS_FIRST = ("groups",)
+_FLOWS_FIRST_SHARE = 0.25
 
 
 def _units(eur: float) -> int:
@@ -641,6 +647,8 @@ def solve_lexico(
     explicit = frozenset(range(problem.remote_classes.n_classes)) if uses_groups else frozenset()
     phases = [criteria[0], *rest] if groups_hard else rest
     hints = [_hard_group_hint(base)] if groups_hard else [base]
+    flow_bounds: dict[str, float] = {}
+    flows_tried = not (groups_hard or set(names) & set(_FLOWS_FIRST))
     while True:
         network = _no_near_remote(
             problem,
@@ -673,6 +681,36 @@ def solve_lexico(
                 return by_flows
             explicit = explicit | by_flows  # remote classes that could not be split: their pairs explicit
             continue
+        if not flows_tried and suits_flows(network, tuple(names)):
+            # Flows first, a quarter of the time: often proven (groups), else a plan and bounds for CP-SAT.
+            flows_tried = True
+            first = _by_flows(
+                problem,
+                network,
+                base,
+                criteria[0],
+                phases,
+                coverage_int,
+                started + _FLOWS_FIRST_SHARE * (deadline - started),
+                fast,
+                started,
+                names,
+                groups_hard=groups_hard,
+                without=lambda: base if "euros" not in names else sub(problem, "euros"),
+            )
+            if not isinstance(first, Assignment):
+                explicit = explicit | first
+                continue
+            if first.status is Status.OPTIMAL:
+                return first
+            if first.status.has_solution:
+                hints = [*hints, first]
+                flow_bounds = {
+                    c["name"]: float(c["bound"])
+                    for c in first.criteria
+                    if not c["proven"] and math.isfinite(c.get("bound", math.nan))
+                }
+                flow_bounds.update({c["name"]: float(c["value"]) for c in first.criteria if c["proven"]})
         engine = _Engine(
             problem,
             network,
@@ -737,6 +775,11 @@ def solve_lexico(
     )
     plan = dataclasses.replace(plan, cost_model=solve_kwargs.get("cost_model"))
     values, gap = _criteria_values(plan, criteria[0], done, engine.model.lm, groups_hard)
+    if flow_bounds and not proven:
+        values, gap = _with_flow_bounds(values, flow_bounds)
+        if base.status is Status.OPTIMAL and all(v["proven"] for v in values):
+            proven = True
+            plan = dataclasses.replace(plan, status=Status.OPTIMAL, gap=0.0)
     if not proven:
         plan = dataclasses.replace(plan, bound=math.nan, gap=gap)
     without = base if "euros" not in names else sub(problem, "euros")
@@ -841,6 +884,38 @@ def _by_flows(
         fairness=_fairness(plan, without(), names),
         solve_seconds=time.perf_counter() - started,
     )
+
+
+def _with_flow_bounds(
+    values: tuple[dict[str, Any], ...], flow_bounds: dict[str, float]
+) -> tuple[tuple[dict[str, Any], ...], float]:
+    """Return the criteria with the better of each unproven phase's bounds (CP-SAT's, the flows').
+
+    The flows' bounds hold for every plan of most priority, hence for the
+    plans each phase allows: a value that meets one is proven.
+    """
+    from tutormatch.solve._criteria import MAXIMISED
+
+    out: list[dict[str, Any]] = []
+    gap = math.nan
+    for entry in values:
+        entry = dict(entry)
+        name = entry["name"]
+        if not entry["proven"] and name in flow_bounds:
+            sign = -1.0 if name in MAXIMISED else 1.0
+            bound = entry.get("bound", math.nan)
+            fb = flow_bounds[name]
+            if not math.isfinite(bound) or sign * fb > sign * bound:
+                bound = fb
+            entry["bound"] = bound
+            if sign * entry["value"] <= sign * bound + 1e-9 * max(1.0, abs(bound)):
+                entry["proven"] = True
+                del entry["bound"]
+        if not entry["proven"] and not math.isfinite(gap):
+            bound, value = entry.get("bound", math.nan), entry["value"]
+            gap = abs(value - bound) / abs(value) if math.isfinite(bound) and value else math.nan
+        out.append(entry)
+    return tuple(out), gap
 
 
 def _message(done: list[_Phase]) -> str:

@@ -36,7 +36,7 @@ For each criterion :math:`k`, in order:
   ties) becomes the incumbent;
 - **bound**, proven for every plan of most priority (a relaxation of the
   earlier limits): ``km`` the flow's optimum; ``worst-trip`` and
-  ``euros``/``tutors`` their exact searches' (when proven); ``worst-year``
+  ``tutors`` its exact search' (when proven); ``worst-year``
   the least yearly limit :math:`W` under which max flows (one per priority
   level: covered priority is a weighted matroid rank) still reach the
   coverage when each tutor may only take pairs within :math:`W` less its
@@ -84,7 +84,7 @@ from tutormatch.solve._flow_bounds import (
 from tutormatch.solve._network import Network
 from tutormatch.solve._status import Status
 
-__all__ = ["LARGE_ARCS", "FlowPhase", "is_large", "solve_by_flows"]
+__all__ = ["LARGE_ARCS", "FlowPhase", "is_large", "solve_by_flows", "suits_flows"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -93,17 +93,19 @@ FloatArray = npt.NDArray[np.float64]
 #: of the académie's 50,000 pairs builds in about 2 s; the national 846,304 in 20-40 s).
 LARGE_ARCS = 250_000
 #: Criteria the flows decide (the others need the CP-SAT engine).
-FLOW_CRITERIA = ("km", "euros", "tutors", "worst-trip", "worst-year", "full-loads", "groups")
+FLOW_CRITERIA = ("km", "tutors", "worst-trip", "worst-year", "full-loads", "groups")
 _EPS = 1e-9
 
 
+def suits_flows(network: Network, names: tuple[str, ...]) -> bool:
+    """Whether flows can decide the ordered criteria ``names`` (no all-or-nothing loads)."""
+    return not network.all_or_nothing and all(n in ("coverage", *FLOW_CRITERIA) for n in names)
+
+
 def is_large(network: Network, names: tuple[str, ...], groups_hard: bool) -> bool:
-    """Whether the ordered criteria ``names`` go to the flows (see the module notes)."""
-    return (
-        network.n_arcs > LARGE_ARCS
-        and not network.all_or_nothing
-        and all(n in ("coverage", *FLOW_CRITERIA) for n in names)
-    )
+    """Whether the ordered criteria ``names`` go to the flows alone (see the module notes)."""
+    del groups_hard  # hard groups too: one tutor a group
+    return network.n_arcs > LARGE_ARCS and suits_flows(network, names)
 
 
 @dataclass
@@ -507,7 +509,7 @@ class _Search:
         name = c.name
         if name == "km":
             return float(self.meter.km_int(self.base)), "flow", self._km_plans(incumbent)
-        if name in ("worst-trip", "euros", "tutors"):
+        if name in ("worst-trip", "tutors"):
             plan = self.fast(name, None if name == "worst-trip" else self.worst_trip_limit)
             if plan is None or not plan.status.has_solution:
                 return math.nan, "flows: no plan of its own", iter([])

@@ -22,7 +22,7 @@ For each criterion :math:`k`, in order:
 
 - **plans**: the incumbent (first the plan of least km, so the result is
   never worse than it), the criterion's own exact method when it has one
-  (the bottleneck search for ``worst-trip``, the euro searches, the
+  (the bottleneck search for ``worst-trip``, the euro search for ``tutors``, the
   full-loads matching where it fits), and plans that lean towards the
   criterion: flows with Lagrangian prices on the tutors over a yearly limit
   (``worst-year``, the limit bisected between the bound and the best plan);

@@ -140,7 +140,8 @@ def _reduced_columns(
 def solve_hard_groups(problem: Problem, options: SolveOptions, deadline: float) -> HardGroupsResult | None:
     """Most priority with every group kept to one tutor, then least km (module notes).
 
-    None where the model does not apply (minimum loads, all-or-nothing).
+    None where the model does not apply (minimum loads, all-or-nothing, more pairs than
+    :data:`tutormatch.solve._lexico_flows.LARGE_ARCS`: the engine decides those by flows).
 
     Raises
     ------
@@ -168,7 +169,11 @@ def solve_hard_groups(problem: Problem, options: SolveOptions, deadline: float) 
                 "a hard group has one. Drop a fixed pair or use the soft criterion 'groups'."
             )
         owner[g] = t
+    from tutormatch.solve._lexico_flows import LARGE_ARCS
+
     tutor, establishment, cost, _ = _explicit_pairs(network)
+    if len(tutor) > LARGE_ARCS:
+        return None  # the flows of the engine's large networks (one tutor a group) instead
     keep = network.active[establishment] & (network.capacity[tutor] > 0)
     g_of = group[establishment]
     keep &= (g_of < 0) | (owner[np.maximum(g_of, 0)] < 0) | (owner[np.maximum(g_of, 0)] == tutor)

@@ -151,8 +151,11 @@ def solve_hard_groups(problem: Problem, options: SolveOptions, deadline: float) 
     import scipy.sparse as sp
 
     from tutormatch.solve._full_loads_matching import full_loads_network
+    from tutormatch.solve._lexico_flows import LARGE_ARCS
     from tutormatch.solve._matching import _explicit_pairs
 
+    if problem.candidates.n_pairs > LARGE_ARCS:
+        return None  # the flows of the engine's large networks (one tutor a group) instead
     network = full_loads_network(problem, options)
     if np.any(network.min_load > 0) or network.all_or_nothing:
         return None
@@ -169,8 +172,6 @@ def solve_hard_groups(problem: Problem, options: SolveOptions, deadline: float) 
                 "a hard group has one. Drop a fixed pair or use the soft criterion 'groups'."
             )
         owner[g] = t
-    from tutormatch.solve._lexico_flows import LARGE_ARCS
-
     tutor, establishment, cost, _ = _explicit_pairs(network)
     if len(tutor) > LARGE_ARCS:
         return None  # the flows of the engine's large networks (one tutor a group) instead

@@ -59,6 +59,7 @@ _REMOTE_PER_ESTABLISHMENT = 16  # nearest remote pairs kept per establishment in
 _MIN_GAIN = 1e-4  # relative objective gain below which block passes stop
 _REPAIR_TUTORS = 24  # tutors re-matched around each tutor the relaxation leaves partial
 _REPAIR_ESTABLISHMENTS = 48  # establishments re-matched around it
+_GROUP_PAIRS = 150_000  # pairs of the tutors of merged regions, at most (a blossom of a second or two)
 _PAIRED_DEFECTS = 2_000  # partial tutors paired by a blossom on their distances, at most
 _PAIR_POINTS = 6  # points along a pair's segment around which the region is taken, at most
 _PAIR_STEP = 10.0 / 6371.0  # one point every 10 km (unit-sphere chord)
@@ -401,8 +402,13 @@ def _repair(
         return plan_t, plan_e
     n_t, n_e = network.n_tutors, network.n_establishments
     near_t, near_e = _pair_regions(broken, tutor_xyz, establishment_xyz)
-    # Merge regions that share a tutor or an establishment (union-find on regions).
+    # Merge regions that share a tutor or an establishment (union-find on
+    # regions) while the merged region stays small enough for a quick
+    # blossom; regions left apart are matched one after the other, each
+    # from the plan the previous ones left (never worse, still all-or-nothing).
     parent = np.arange(len(near_t))
+    degree = np.bincount(pairs[0], minlength=network.n_tutors)
+    size = np.array([int(degree[t].sum()) for t in near_t])  # pairs of the region's tutors
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -417,8 +423,9 @@ def _repair(
             for item in items.tolist():
                 j = seen.setdefault(item, i)
                 a, b = root(i), root(j)
-                if a != b:
+                if a != b and size[a] + size[b] <= _GROUP_PAIRS:
                     parent[max(a, b)] = min(a, b)
+                    size[min(a, b)] += size[max(a, b)]
     groups = np.array([root(i) for i in range(len(near_t))])
     for g in np.unique(groups).tolist():
         if time.perf_counter() > deadline:

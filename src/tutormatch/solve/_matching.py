@@ -24,10 +24,11 @@ pairs of a remote class but those it does not rule out).
 The blossom algorithm (``rustworkx.max_weight_matching``) is
 :math:`O(n^3)`: a fraction of a second at académie scale, too slow for all of
 France in one piece. Above :data:`EXACT_NODES` nodes (or
-:data:`EXACT_EDGES` edges) the graph is cut into
-geographic blocks solved one by one, which gives a feasible plan; its gap to
-the flow relaxation (which drops the all-or-nothing rule, a valid bound) is
-reported and the status is ``FEASIBLE`` unless the two meet.
+:data:`EXACT_EDGES` edges) the flow relaxation (which drops the
+all-or-nothing rule, a valid bound) is repaired around its partial tutors,
+two by two, by exact matchings on regions (failing that, geographic blocks
+are matched one by one), which gives a feasible plan; its gap to the
+relaxation is reported and the status is ``FEASIBLE`` unless the two meet.
 """
 
 from __future__ import annotations
@@ -374,13 +375,15 @@ def _repair(
 ) -> tuple[IntArray, IntArray] | None:
     """Build an all-or-nothing plan from the flow relaxation, re-matched around its partial tutors.
 
-    Tutors whose relaxed load is 0 or their capacity keep their pairs; around
-    each other tutor (partial load, or in a remote class that could not be
-    split into pairs), its
+    Tutors whose relaxed load is 0 or their capacity keep their pairs; the
+    other tutors (partial load, or in a remote class that could not be split
+    into pairs) are paired by distance (:func:`_defect_pairs`: loads are even,
+    so they are fixed two by two), and around each pair's segment its
     :data:`_REPAIR_TUTORS` nearest tutors and :data:`_REPAIR_ESTABLISHMENTS`
-    nearest establishments form a region; overlapping regions merge, and
-    each is matched exactly (blossom) with everything else fixed. None if a
-    region cannot fill a tutor that must be used, or the time is up.
+    nearest establishments form a region (:func:`_pair_regions`);
+    overlapping regions merge up to :data:`_GROUP_PAIRS` pairs, and each is
+    matched exactly (blossom) with everything else fixed. None if a region
+    cannot fill a tutor that must be used, or the time is up.
     """
     from tutormatch.solve._remote import split_remote
 

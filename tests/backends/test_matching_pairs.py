@@ -69,3 +69,10 @@ def test_repaired_plans_are_all_or_nothing_and_never_claim_a_false_optimum(probl
     if plan.status is tm.Status.OPTIMAL:
         assert same_coverage, plan.message
         assert math.isclose(plan.objective, expected.cost_km, abs_tol=tolerance), plan.message
+
+
+def test_partial_tutors_at_one_point_are_paired_among_themselves() -> None:
+    xyz = _on_a_line([0.0, 0.0, 0.0, 0.0])
+    pairs = _matching._defect_pairs(np.arange(4), xyz)
+    assert sorted(i for pair in pairs for i in pair) == [0, 1, 2, 3]
+    assert all(len(pair) == 2 for pair in pairs)

@@ -61,7 +61,8 @@ _MIN_GAIN = 1e-4  # relative objective gain below which block passes stop
 _REPAIR_TUTORS = 24  # tutors re-matched around each tutor the relaxation leaves partial
 _REPAIR_ESTABLISHMENTS = 48  # establishments re-matched around it
 _GROUP_PAIRS = 150_000  # pairs of the tutors of merged regions, at most (a blossom of a second or two)
-_PAIRED_DEFECTS = 2_000  # partial tutors paired by a blossom on their distances, at most
+_PAIRED_DEFECTS = 1_500  # partial tutors paired by a blossom on their distances, at most (about a second)
+_PAIR_CANDIDATES = 12  # nearest partial tutors each may be paired with
 _PAIR_POINTS = 6  # points along a pair's segment around which the region is taken, at most
 _PAIR_STEP = 10.0 / 6371.0  # one point every 10 km (unit-sphere chord)
 
@@ -467,8 +468,17 @@ def _defect_pairs(broken: IntArray, tutor_xyz: npt.NDArray[np.float64]) -> list[
     n = len(broken)
     if n < 2 or n > _PAIRED_DEFECTS:
         return [[i] for i in range(n)]
+    from scipy.spatial import cKDTree
+
     points = tutor_xyz[broken]
-    a, b = np.triu_indices(n, k=1)
+    # Each partial tutor's nearest others (all of them when few): a sparse
+    # graph keeps the blossom quick for thousands of partial tutors.
+    _, near = cKDTree(points).query(points, k=min(n, _PAIR_CANDIDATES + 1))
+    a = np.repeat(np.arange(n), near.shape[1] - 1)
+    b = np.ravel(near[:, 1:])
+    a, b = np.minimum(a, b), np.maximum(a, b)
+    key = np.unique((a * n + b)[a != b])  # a duplicate point may come before the point itself
+    a, b = key // n, key % n
     chord = np.linalg.norm(points[a] - points[b], axis=1)
     # Integer weights (blossom on floats is not exact): the shortest total
     # length among the matchings of most pairs.

@@ -6,8 +6,11 @@ import dataclasses
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
-from hypothesis import assume, event, given
+from hypothesis import assume, event, given, settings
+from hypothesis import strategies as st
+from tests.conftest import random_frames
 
 import tutormatch as tm
 from tutormatch.solve import _matching
@@ -76,3 +79,27 @@ def test_partial_tutors_at_one_point_are_paired_among_themselves() -> None:
     pairs = _matching._defect_pairs(np.arange(4), xyz)
     assert sorted(i for pair in pairs for i in pair) == [0, 1, 2, 3]
     assert all(len(pair) == 2 for pair in pairs)
+
+
+@settings(max_examples=10)
+@given(seed=st.integers(0, 2**16), order_seed=st.integers(0, 2**16))
+def test_row_order_does_not_change_the_repaired_plan(seed: int, order_seed: int) -> None:
+    tutors, establishments = random_frames(25, 40, seed)
+    tutors["capacity"] = np.minimum(tutors["capacity"], 2)
+    # Tutors two by two on one spot: many plans tie, the canonical order decides.
+    tutors.loc[1::2, ["lon", "lat"]] = tutors.loc[::2, ["lon", "lat"]].to_numpy()[: len(tutors.loc[1::2])]
+    rng = np.random.default_rng(order_seed)
+
+    def shuffled(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
+
+    options = {"max_distance_km": 30.0, "all_or_nothing": True}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_matching, "EXACT_NODES", 0)
+        first = tm.solve(tm.Problem.from_frames(tutors, establishments, **options), solver="matching")
+        second = tm.solve(
+            tm.Problem.from_frames(shuffled(tutors), shuffled(establishments), **options), solver="matching"
+        )
+    assert first.stats["repaired"]
+    pd.testing.assert_frame_equal(first.table(), second.table())
+    assert first.objective == second.objective

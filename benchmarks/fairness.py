@@ -237,16 +237,24 @@ def _criteria_rows(
     time_limit: float,
     groups_hard: bool,
     only: tuple[str, ...] = ALL_CRITERIA,
+    against_km: bool = False,
 ) -> None:
-    """One row per criterion: ``[coverage, criterion]`` (then the least km), its value and proof."""
-    import tutormatch as tm
+    """One row per criterion: ``[coverage, criterion]`` (then the least km), its value and proof.
 
+    ``against_km``: each value beside the plain km plan's (national rows).
+    """
+    import tutormatch as tm
+    from tutormatch.solve._fair import criterion_value
+
+    km_plan = tm.solve(problem) if against_km else None
     for criterion in only:
         started = time.perf_counter()
         plan = tm.solve(problem, objective=["coverage", criterion], time_limit=time_limit)
         seconds = time.perf_counter() - started
         entry = next((c for c in plan.criteria if c["name"] == criterion), None)
         value = f"{entry['value']:,.3f}" if entry else "n/a"
+        if km_plan is not None and criterion in ("worst-year", "full-loads", "groups", "worst-trip"):
+            value += f" (km plan: {criterion_value(km_plan, criterion):,.3f})"
         bound = entry.get("bound") if entry else None
         if entry and entry.get("proven", plan.status is tm.Status.OPTIMAL):
             proof = "proven"
@@ -304,7 +312,15 @@ def main() -> None:
         if args.national or args.national_only:
             tutors, est = synthetic_instance(8000, 4000, structure="communes", seed=0, capacity=2)
             national = tm.Problem.from_frames(tutors, est, max_distance_km=60.0, allow_remote=False)
-            _criteria_rows("national 8,000 x 4,000", national, False, args.time_limit, False, only)
+            _criteria_rows(
+                "national 8,000 x 4,000",
+                national,
+                False,
+                args.time_limit,
+                "groups" in only,
+                only,
+                against_km=True,
+            )
         return
 
     print("| case | method | time | status | worst trip | notes |")

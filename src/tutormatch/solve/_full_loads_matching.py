@@ -40,10 +40,12 @@ next).
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from fractions import Fraction
 from itertools import count
 
 import numpy as np
@@ -87,6 +89,7 @@ class FullLoadsResult:
     km_proven: bool  # and none with as many has fewer km (the search's open nodes included)
     bound: int  # proven upper bound on the full tutors at that coverage
     matchings: int
+    pairs: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # explicit pair indices
 
 
 class FullLoadsMatching:
@@ -108,6 +111,7 @@ class FullLoadsMatching:
         self.already = int(((network.full_capacity > 0) & (network.capacity <= 0)).sum())
         caps = sorted({int(k) for k in places[places > 0].tolist()})
         lcm = math.lcm(*caps) if caps else 1
+        self.lcm = lcm
         self.unit = int(np.abs(self.weight_cost).max(initial=0)) * max(int(network.active.sum()), 1) + 1
         self.big_b = lcm * self.unit
         self.big_m = self.big_b * (network.n_tutors + 1) + self.unit
@@ -253,7 +257,129 @@ class FullLoadsMatching:
             km_proven=proven and km_proven,
             bound=max(bound_full, full_now) + self.already,
             matchings=nodes,
+            pairs=best.pairs,
         )
+
+    def _credit(self, pairs: IntArray) -> tuple[int, int, int, int]:
+        """Return a plan's covered priority, full tutors, relaxed full credit (in ``1/lcm``) and km cost."""
+        net = self.network
+        covered = np.zeros(net.n_establishments, dtype=bool)
+        covered[self.establishment[pairs]] = True
+        priority = int(net.priority_int[covered & net.active].sum())
+        loads = np.bincount(self.tutor[pairs], minlength=net.n_tutors)
+        k = self.places
+        full = (loads == k) & (k > 0)
+        # Each tutor of up to two places counts lcm when full; of three or more, lcm / k a place loaded.
+        credit = int(np.where(k <= 2, full * self.lcm, loads * (self.lcm // np.maximum(k, 1))).sum())
+        return priority, int(full.sum()), credit, int(self.cost[pairs].sum())
+
+    def dual_matching(self, value: Fraction) -> IntArray:
+        """Return the plan of the root matching that values a unit of full credit ``value`` km-cost units.
+
+        Weights :math:`D (M p_e + \\mu u_t - c_{te})` with :math:`\\mu = N / D`
+        (exact integers: :math:`N u_t - D c_{te}`), :math:`u_t` the place's
+        credit (``lcm`` a place for tutors of up to two places and the
+        "unused" edge between them, ``lcm / k`` for :math:`k \\ge 3`) and
+        :math:`M` above every credit and cost total: the most coverage, then
+        the largest :math:`\\mu \\hat F - c` (the Lagrangian of the
+        constraint "as many full tutors" with the credit :math:`\\hat F`, an
+        upper bound on the full tutors).
+        """
+        import rustworkx as rx
+
+        net = self.network
+        num, den = value.numerator, value.denominator
+        places = self.places
+        n_active = max(int(net.active.sum()), 1)
+        span = num * 2 * self.lcm * (net.n_tutors + 1) + den * (int(np.abs(self.cost).max(initial=0)) * n_active + 1)
+        if span * (int(net.priority_int[net.active].sum()) + 1) > _WEIGHT_LIMIT:
+            raise OverflowError("dual matching weights beyond the blossom's exact integer range")
+        live = net.active[self.establishment] & (places[self.tutor] > 0)
+        pick = np.flatnonzero(live)
+        nodes = PlaceNodes.build(net.active, places)
+        unit = np.where(places <= 2, self.lcm, self.lcm // np.maximum(places, 1))
+        pt, pe = self.tutor[pick], self.establishment[pick]
+        weight = [
+            span * p + num * u - den * c
+            for p, u, c in zip(
+                net.priority_int[pe].tolist(), unit[pt].tolist(), self.cost[pick].tolist(), strict=True
+            )
+        ]
+        edges = nodes.pair_edges(places, pt, pe, weight)
+        for t in np.flatnonzero(places == 2).tolist():
+            edges.append((int(nodes.first_place[t]), int(nodes.first_place[t]) + 1, num * self.lcm))
+        graph = rx.PyGraph()
+        graph.add_nodes_from(range(nodes.n_est + nodes.n_places))
+        graph.add_edges_from(edges)
+        matched = rx.max_weight_matching(graph, max_cardinality=False, weight_fn=int)
+        n_e = net.n_establishments
+        chosen = [nodes.pair_key(min(u, v), max(u, v), n_e) for u, v in matched if min(u, v) < nodes.n_est]
+        key = self.tutor.astype(np.int64) * max(n_e, 1) + self.establishment
+        order = np.argsort(key, kind="stable")
+        at = np.searchsorted(key[order], np.asarray(chosen, dtype=np.int64))
+        return np.sort(order[at]) if len(chosen) else np.zeros(0, dtype=np.int64)
+
+    def least_km_at_most_full(
+        self, best: IntArray, deadline: float, *, max_matchings: int = 12
+    ) -> tuple[IntArray, bool, int]:
+        """Least km among plans of ``best``'s coverage and full tutors (proven most): Lagrangian dual.
+
+        Each :meth:`dual_matching` at :math:`\\mu \\ge 0` bounds the km of
+        every such plan from below by :math:`\\mu F^* - L(\\mu)`; its plan,
+        when it has the coverage and the full tutors, is a candidate. The
+        next :math:`\\mu` maximises the dual's cutting-plane model (Kelley,
+        exact fractions). Return the best plan, whether its km are proven
+        (no duality gap left) and the matchings run.
+        """
+        priority, full, _, cost = self._credit(best)
+        target = full * self.lcm
+        lines: list[tuple[int, int]] = []  # (credit, cost) of every plan seen: L(mu) >= mu credit - cost
+        lower = -math.inf
+        runs = 0
+
+        def see(pairs: IntArray) -> None:
+            nonlocal best, cost
+            p, f, credit, c = self._credit(pairs)
+            lines.append((credit, c))
+            if p == priority and f == full and c < cost:
+                best, cost = pairs, c
+
+        see(best)
+        while runs < max_matchings and time.perf_counter() < deadline and lower < cost:
+            mu = _kelley(lines, target)
+            if mu is None:
+                break
+            model = min(mu * (target - s) + c for s, c in lines)  # the dual is at most this
+            pairs = self.dual_matching(mu)
+            runs += 1
+            see(pairs)
+            credit, c = lines[-1]
+            here = mu * (target - credit) + c
+            lower = max(lower, here)
+            if here >= model:  # the dual's optimum reached: a gap the bound cannot close
+                break
+        return best, lower > cost - 1, runs
+
+
+_WEIGHT_LIMIT = 2**100  # rustworkx's blossom works in i128 and doubles its duals: stay well inside
+
+
+def _kelley(lines: list[tuple[int, int]], target: int) -> Fraction | None:
+    """Return the :math:`\\mu \\ge 0` maximising :math:`\\min_i \\mu (F^* - s_i) + c_i` (None: unbounded)."""
+    low = [(s, c) for s, c in lines if s < target]
+    if not low:
+        return Fraction(0)  # every line decreasing: the least km first
+    high = [(s, c) for s, c in lines if s >= target]
+    if not high:
+        return None
+    candidates = {Fraction(0)}
+    for s_lo, c_lo in low:
+        for s_hi, c_hi in high:
+            if s_hi > s_lo:
+                mu = Fraction(c_hi - c_lo, s_hi - s_lo)
+                if mu >= 0:
+                    candidates.add(mu)
+    return max(sorted(candidates), key=lambda mu: min(mu * (target - s) + c for s, c in lines))
 
 
 def full_loads_network(problem: Problem, options: SolveOptions) -> Network:
@@ -282,8 +408,31 @@ def solve_full_loads(problem: Problem, options: SolveOptions, *, prove_km: bool 
     if not FullLoadsMatching.supports(network):
         return None
     limit = options.time_limit if math.isfinite(options.time_limit) else 60.0
-    # The km in the weights only when they are to be proven: the full loads alone are 15 times faster.
-    found = FullLoadsMatching(network, km=prove_km).solve(started + limit, prove_km=prove_km)
+    # The full loads without km in the weights (15 times faster); the km next, when asked, by the
+    # Lagrangian dual of "as many full tutors" (a few matchings), else by the search with km weights.
+    found = FullLoadsMatching(network, km=False).solve(started + limit)
+    dual_matchings = 0
+    if prove_km and found.proven:
+        search = FullLoadsMatching(network)
+        try:
+            pairs, km_proven, dual_matchings = search.least_km_at_most_full(found.pairs, started + limit)
+        except OverflowError:  # weights beyond the blossom's exact range: the search below
+            pairs, km_proven = found.pairs, False
+        found = dataclasses.replace(
+            found,
+            tutor=search.tutor[pairs],
+            establishment=search.establishment[pairs],
+            pairs=pairs,
+            km_proven=km_proven,
+            matchings=found.matchings + dual_matchings,
+        )
+    if prove_km and not found.km_proven:
+        searched = FullLoadsMatching(network).solve(started + limit, prove_km=True)
+        searched = dataclasses.replace(searched, matchings=searched.matchings + found.matchings)
+        cost = FullLoadsMatching(network, km=False).cost
+        fewer = searched.proven and cost[searched.pairs].sum() < cost[found.pairs].sum()
+        if searched.km_proven or not found.proven or fewer:
+            found = searched
     optimal = found.km_proven if prove_km else found.proven
     fixed = problem.fixed
     verdict = "proven" if found.proven else f"at most {found.bound} proven"

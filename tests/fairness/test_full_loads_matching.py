@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,15 +15,19 @@ import tutormatch as tm
 from tests.fairness.test_lexico import dense_problems, every_plan
 from tutormatch.solve._full_loads_matching import FullLoadsMatching, full_loads_network, solve_full_loads
 from tutormatch.solve._options import SolveOptions
+from tutormatch.solve._solve import plan_from_pairs
 from tutormatch.testing import tiny_problems
 
 
 @st.composite
-def threes(draw: Any) -> tm.Problem:
-    """Mostly tutors of three places, every pair eligible: the relaxation loads them partly."""
+def threes(draw: Any, remote: bool = False) -> tm.Problem:
+    """Mostly tutors of three places, every pair eligible: the relaxation loads them partly.
+
+    ``remote``: a wider box and a shorter limit, the far pairs remote (remote classes).
+    """
     n_t = draw(st.integers(2, 3))
     n_e = draw(st.integers(4, 6))
-    coord = st.floats(0.0, 0.3, allow_nan=False)
+    coord = st.floats(0.0, 1.0 if remote else 0.3, allow_nan=False)
     tutors = pd.DataFrame(
         {
             "tutor_id": [f"T{i}" for i in range(n_t)],
@@ -38,6 +43,8 @@ def threes(draw: Any) -> tm.Problem:
             "lat": [43.5 + draw(coord) for _ in range(n_e)],
         }
     )
+    if remote:
+        return tm.Problem.from_frames(tutors, schools, max_distance_km=40.0, allow_remote=True)
     return tm.Problem.from_frames(tutors, schools, max_distance_km=60.0, allow_remote=False)
 
 
@@ -46,6 +53,7 @@ problems = st.one_of(
     tiny_problems(max_tutors=3, max_establishments=5, side_constraints=True),
     dense_problems(),
     threes(),
+    threes(remote=True),
 )
 
 
@@ -72,6 +80,59 @@ def test_most_full_loads_match_brute_force(problem: tm.Problem) -> None:
     loads, capacity = plan.loads, problem.tutors.capacity
     assert ((loads == capacity) & (capacity > 0)).sum() == full
     assert plan.stats["full_loads"] == full
+
+
+def least_km_at_most_full_loads(problem: tm.Problem) -> float:
+    """The least km among the plans of most coverage, then most full tutors (brute force)."""
+    plans = every_plan(problem)
+    coverage, full = best_full_loads(problem)
+    return min(p["km"] for p in plans if p["coverage"] >= coverage - 1e-9 and p["full-loads"] == full)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems)
+def test_full_loads_then_km_match_brute_force(problem: tm.Problem) -> None:
+    """Capacities 1 to 3, fixed pairs, remote pairs and classes: coverage, full loads, then least km."""
+    plan = solve_full_loads(problem, SolveOptions(time_limit=30.0), prove_km=True)
+    if plan is None:  # minimum loads or all-or-nothing: not this method's
+        return
+    tm.testing.assert_valid_plan(plan)
+    assert plan.status is tm.Status.OPTIMAL, plan.message
+    coverage, full = best_full_loads(problem)
+    assert plan.covered_priority == pytest.approx(coverage, abs=1e-9)
+    assert plan.stats["full_loads"] == full
+    assert plan.cost_km.sum() == pytest.approx(least_km_at_most_full_loads(problem), abs=1e-2)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(dense_problems(), threes(), threes(remote=True)))
+def test_the_lagrangian_dual_is_honest(problem: tm.Problem) -> None:
+    """Its plan keeps the coverage and the full loads; proven means the brute force's least km."""
+    network = full_loads_network(problem, SolveOptions())
+    if not FullLoadsMatching.supports(network):
+        return
+    found = FullLoadsMatching(network, km=False).solve(time.perf_counter() + 30.0)
+    assert found.proven
+    search = FullLoadsMatching(network)
+    pairs, proven, _ = search.least_km_at_most_full(found.pairs, time.perf_counter() + 30.0)
+    assert search._credit(pairs)[:2] == search._credit(found.pairs)[:2]
+    fixed = problem.fixed
+    plan = plan_from_pairs(
+        problem,
+        np.concatenate((search.tutor[pairs], fixed[:, 0])),
+        np.concatenate((search.establishment[pairs], fixed[:, 1])),
+        np.concatenate((np.zeros(len(pairs), dtype=bool), np.ones(len(fixed), dtype=bool))),
+        status=tm.Status.FEASIBLE,
+        solver="test",
+        message="",
+        stats={},
+        started=time.perf_counter(),
+    )
+    tm.testing.assert_valid_plan(plan)
+    least = least_km_at_most_full_loads(problem)
+    assert plan.cost_km.sum() >= least - 1e-2
+    if proven:
+        assert plan.cost_km.sum() == pytest.approx(least, abs=1e-2)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

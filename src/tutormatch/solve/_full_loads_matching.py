@@ -274,15 +274,15 @@ class FullLoadsMatching:
         return priority, int(full.sum()), credit, int(self.cost[pairs].sum())
 
     def dual_matching(self, value: Fraction) -> IntArray:
-        """Return the plan of the root matching that values a unit of full credit ``value`` km-cost units.
+        r"""Return the plan of the root matching that values a unit of full credit ``value`` km-cost units.
 
-        Weights :math:`D (M p_e + \\mu u_t - c_{te})` with :math:`\\mu = N / D`
+        Weights :math:`D (M p_e + \mu u_t - c_{te})` with :math:`\mu = N / D`
         (exact integers: :math:`N u_t - D c_{te}`), :math:`u_t` the place's
         credit (``lcm`` a place for tutors of up to two places and the
-        "unused" edge between them, ``lcm / k`` for :math:`k \\ge 3`) and
+        "unused" edge between them, ``lcm / k`` for :math:`k \ge 3`) and
         :math:`M` above every credit and cost total: the most coverage, then
-        the largest :math:`\\mu \\hat F - c` (the Lagrangian of the
-        constraint "as many full tutors" with the credit :math:`\\hat F`, an
+        the largest :math:`\mu \hat F - c` (the Lagrangian of the
+        constraint "as many full tutors" with the credit :math:`\hat F`, an
         upper bound on the full tutors).
         """
         import rustworkx as rx
@@ -291,7 +291,9 @@ class FullLoadsMatching:
         num, den = value.numerator, value.denominator
         places = self.places
         n_active = max(int(net.active.sum()), 1)
-        span = num * 2 * self.lcm * (net.n_tutors + 1) + den * (int(np.abs(self.cost).max(initial=0)) * n_active + 1)
+        worst = int(np.abs(self.cost).max(initial=0))
+        # Above every credit total (place edges and "unused" edges) and every km total.
+        span = num * 2 * self.lcm * (net.n_tutors + 1) + den * (worst * n_active + 1)
         if span * (int(net.priority_int[net.active].sum()) + 1) > _WEIGHT_LIMIT:
             raise OverflowError("dual matching weights beyond the blossom's exact integer range")
         live = net.active[self.establishment] & (places[self.tutor] > 0)
@@ -322,50 +324,105 @@ class FullLoadsMatching:
     def least_km_at_most_full(
         self, best: IntArray, deadline: float, *, max_matchings: int = 12
     ) -> tuple[IntArray, bool, int]:
-        """Least km among plans of ``best``'s coverage and full tutors (proven most): Lagrangian dual.
+        r"""Least km among plans of ``best``'s coverage and full tutors (proven most): Lagrangian dual.
 
-        Each :meth:`dual_matching` at :math:`\\mu \\ge 0` bounds the km of
-        every such plan from below by :math:`\\mu F^* - L(\\mu)`; its plan,
+        Each :meth:`dual_matching` at :math:`\mu \ge 0` bounds the km of
+        every such plan from below by :math:`\mu F^* - L(\mu)`; its plan,
         when it has the coverage and the full tutors, is a candidate. The
-        next :math:`\\mu` maximises the dual's cutting-plane model (Kelley,
+        next :math:`\mu` maximises the dual's cutting-plane model (Kelley,
         exact fractions). Return the best plan, whether its km are proven
         (no duality gap left) and the matchings run.
         """
         priority, full, _, cost = self._credit(best)
         target = full * self.lcm
         lines: list[tuple[int, int]] = []  # (credit, cost) of every plan seen: L(mu) >= mu credit - cost
-        lower = -math.inf
+        lower: Fraction | None = None  # the best lower bound on the km so far
         runs = 0
 
-        def see(pairs: IntArray) -> None:
+        def see(pairs: IntArray) -> tuple[int, int]:
             nonlocal best, cost
             p, f, credit, c = self._credit(pairs)
-            lines.append((credit, c))
-            if p == priority and f == full and c < cost:
-                best, cost = pairs, c
+            if p == priority:  # a plan of the coverage: L(mu) >= mu credit - c (others: no line)
+                lines.append((credit, c))
+                if f == full and c < cost:
+                    best, cost = pairs, c
+            return credit, c
 
         see(best)
-        while runs < max_matchings and time.perf_counter() < deadline and lower < cost:
+        # Two lines for free (assignments, no blossom): the same loads at their least km (a far better
+        # "more credit" line than the full-loads plan's, whose km were not in its weights), and the
+        # least km at the coverage (mu = 0: no credit, so no gadget; a bipartite assignment).
+        loads = np.bincount(self.tutor[best], minlength=self.network.n_tutors)
+        see(self._assign(np.unique(self.establishment[best]), loads))
+        open_e = np.flatnonzero(self.network.active)
+        see(self._assign(open_e, self.places, priority=self.network.priority_int[open_e]))
+        while (
+            runs < max_matchings and time.perf_counter() < deadline and (lower is None or lower <= cost - 1)
+        ):
             mu = _kelley(lines, target)
             if mu is None:
                 break
             model = min(mu * (target - s) + c for s, c in lines)  # the dual is at most this
-            pairs = self.dual_matching(mu)
             runs += 1
-            see(pairs)
-            credit, c = lines[-1]
+            credit, c = see(self.dual_matching(mu))  # the matching's plan has the coverage (M dominates)
             here = mu * (target - credit) + c
-            lower = max(lower, here)
+            lower = here if lower is None else max(lower, here)
             if here >= model:  # the dual's optimum reached: a gap the bound cannot close
                 break
-        return best, lower > cost - 1, runs
+        return best, lower is not None and lower > cost - 1, runs
+
+    def _assign(self, rows: IntArray, slots: IntArray, priority: IntArray | None = None) -> IntArray:
+        """Return a plan by a dense assignment: establishments ``rows`` on ``slots[t]`` places of each tutor.
+
+        Without ``priority`` every row is assigned (``slots`` sums to the
+        rows: the same loads); with it, a row may stay out, the most priority
+        first (an establishment's priority times a weight above every km
+        total), then the least km. Floating point: the plan is feasible
+        (checked by the caller: its coverage and credit are recomputed), not
+        necessarily optimal, which a line of the dual does not need.
+        """
+        from scipy.optimize import linear_sum_assignment
+
+        n_e = self.network.n_establishments
+        row_of = np.full(n_e, -1, dtype=np.int64)
+        row_of[rows] = np.arange(len(rows))
+        first = np.concatenate(([0], np.cumsum(slots)[:-1])).astype(np.int64)
+        n_cols = int(slots.sum())
+        big = float(np.abs(self.cost).sum() + 1)
+        extra = len(rows) if priority is not None else 0
+        if priority is not None:
+            big_m = big * 2.0
+            if big_m * float(priority.max(initial=1)) * len(rows) >= 2.0**52:
+                return np.zeros(0, dtype=np.int64)  # beyond exact floats: no line
+        matrix = np.full((len(rows), n_cols + extra), big * 4.0)  # an ineligible cell: never worth it
+        if priority is not None:
+            matrix[:, n_cols:] = 0.0
+        use = np.flatnonzero((row_of[self.establishment] >= 0) & (slots[self.tutor] > 0))
+        use = use[np.argsort(-self.cost[use], kind="stable")]  # the cheapest of duplicates written last
+        r = row_of[self.establishment[use]]
+        value = self.cost[use].astype(np.float64)
+        if priority is not None:
+            value = value - big_m * priority[r].astype(np.float64)
+        for j in range(int(slots.max(initial=0))):
+            has = slots[self.tutor[use]] > j
+            matrix[r[has], first[self.tutor[use[has]]] + j] = value[has]
+        picked_r, picked_c = linear_sum_assignment(matrix)
+        keep = picked_c < n_cols
+        picked_r, picked_c = picked_r[keep], picked_c[keep]
+        owner = np.repeat(np.arange(len(slots), dtype=np.int64), slots)
+        pair_key = (self.tutor[use] * max(n_e, 1) + self.establishment[use]).tolist()
+        key_of = dict(zip(pair_key, use.tolist(), strict=True))
+        keys = (owner[picked_c] * max(n_e, 1) + rows[picked_r]).tolist()
+        if any(k not in key_of for k in keys):
+            return np.zeros(0, dtype=np.int64)  # an ineligible cell: no line
+        return np.sort(np.asarray([key_of[k] for k in keys], dtype=np.int64))
 
 
 _WEIGHT_LIMIT = 2**100  # rustworkx's blossom works in i128 and doubles its duals: stay well inside
 
 
 def _kelley(lines: list[tuple[int, int]], target: int) -> Fraction | None:
-    """Return the :math:`\\mu \\ge 0` maximising :math:`\\min_i \\mu (F^* - s_i) + c_i` (None: unbounded)."""
+    r"""Return the :math:`\mu \ge 0` maximising :math:`\min_i \mu (F^* - s_i) + c_i` (None: unbounded)."""
     low = [(s, c) for s, c in lines if s < target]
     if not low:
         return Fraction(0)  # every line decreasing: the least km first

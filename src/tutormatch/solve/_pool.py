@@ -32,11 +32,12 @@ from tutormatch.geo._distance import chord_for_km, chord_to_km, chords_for_km, f
 from tutormatch.model._eligibility import pair_keys, pair_limit_km, rule_mask
 from tutormatch.model._problem import Problem
 
-__all__ = ["OnsitePool", "initial_pool", "price_pool"]
+__all__ = ["OnsitePool", "first_round_slack", "initial_pool", "price_pool"]
 
 _BANDS = 32  # potential bands in pricing; more bands, tighter radii, more queries
 _AUTO_K = 32  # pool size when "auto" does not model every pair
 _PRICED_PER_ESTABLISHMENT = 32  # pairs a round that would double the pool adds, per establishment
+_SLACK_DIVISOR = 3  # first round's slack: the mean cost of a used pair over this
 #: Peak memory of a solve per modelled pair (measured: 25 M pairs, 4.2 GB).
 BYTES_PER_PAIR = 170
 _SAMPLE = 2_000  # establishments sampled to estimate the pair count
@@ -205,6 +206,20 @@ def initial_pool(problem: Problem, k: int | None) -> OnsitePool:
     distance = chord_to_km(chord.ravel()[found.ravel()])
     keep = (distance <= limit) & _eligible(problem, tutor, establishment, distance)
     return OnsitePool(tutor[keep], establishment[keep], distance[keep], complete)
+
+
+def first_round_slack(arc_cost: IntArray, arc_used: npt.NDArray[np.bool_]) -> int:
+    """Reduced-cost slack of the first pricing round: a third of the mean cost of the pairs in use.
+
+    The first pool's potentials are the furthest from the final ones: pairs
+    of small positive reduced cost then often turn negative once the priced
+    pairs are in, and cost one more round (a flow, its potentials and a
+    pricing pass) for a handful of pairs (towns without a limit: 34 pairs,
+    a third round). Adding them at once is exact (column generation may add
+    any column; only the last round, at slack 0, certifies the plan).
+    """
+    used = arc_cost[arc_used]
+    return int(used.mean()) // _SLACK_DIVISOR if len(used) else 0
 
 
 def _ball_hits(

@@ -33,6 +33,7 @@ import csv
 import dataclasses
 import datetime as dt
 import fnmatch
+import functools
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -328,7 +329,7 @@ def full_suite() -> list[Case]:
             4000,
             source="allpairs",
             max_distance_km=math.inf,
-            methods=("tm-flow", "tm-csv", "ortools-mcf", "tm-cli", "ortools-script"),
+            methods=("tm-flow", "tm-csv", "ortools-mcf", "tm-cli", "tm-cli-lean", "ortools-script"),
             headline=True,
             **towns,  # type: ignore[arg-type]
         ),
@@ -349,7 +350,15 @@ def full_suite() -> list[Case]:
                 n,
                 n // 2,
                 rules=False,
-                methods=("kdtree", "tm-flow", "tm-csv", "ortools-mcf", "tm-cli", "ortools-script"),
+                methods=(
+                    "kdtree",
+                    "tm-flow",
+                    "tm-csv",
+                    "ortools-mcf",
+                    "tm-cli",
+                    "tm-cli-lean",
+                    "ortools-script",
+                ),
                 series="scaling-60km-norules",
                 headline=n in (8000, 16000),
             )
@@ -774,14 +783,19 @@ def _whole_process(argv: list[str], budget: float) -> float:
     return seconds
 
 
-def _run_tm_cli(case: Case, folder: Path, budget: float) -> Outcome:
-    """``tutormatch solve tutors.csv establishments.csv --out DIR``: the whole process, plan files written."""
+def _run_tm_cli(case: Case, folder: Path, budget: float, *, lean: bool = False) -> Outcome:
+    """``tutormatch solve tutors.csv establishments.csv --out DIR``: the whole process, plan files written.
+
+    ``lean``: with ``--formats csv`` (no ``assignment.xlsx``), the lean run a
+    user who wants one CSV file would make.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "plan"
         argv = [sys.executable, "-m", "tutormatch", "solve", str(folder / "tutors.csv")]
         argv += [str(folder / "establishments.csv"), "--out", str(out), "--quiet", "--lang", "en"]
         argv += ["--max-km", str(case.max_distance_km), "--no-remote"]
         argv += ["--all-or-nothing"] if case.side == "all_or_nothing" else []
+        argv += ["--formats", "csv"] if lean else []
         seconds = _whole_process(argv, budget)
         summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
         plan = _pairs_from_file(case, folder, out / "assignment.csv", "tutor_id")
@@ -1036,6 +1050,13 @@ METHODS: dict[str, Method] = {
     "tm-cli": Method(
         "tutormatch command line, whole process (CSV files to plan files)",
         _run_tm_cli,
+        True,
+        _skip_whole,
+        starts_from="",
+    ),
+    "tm-cli-lean": Method(
+        "tutormatch command line, lean (--formats csv: no assignment.xlsx), whole process",
+        functools.partial(_run_tm_cli, lean=True),
         True,
         _skip_whole,
         starts_from="",

@@ -37,6 +37,7 @@ __all__ = ["OnsitePool", "first_round_slack", "initial_pool", "price_pool"]
 _BANDS = 32  # potential bands in pricing; more bands, tighter radii, more queries
 _AUTO_K = 32  # pool size when "auto" does not model every pair
 _PRICED_PER_ESTABLISHMENT = 32  # pairs a round that would double the pool adds, per establishment
+_COVERAGE_K = 4  # nearest tutors of each coverage potential priced per establishment
 _SLACK_DIVISOR = 3  # first round's slack: the mean cost of a used pair over this
 #: Peak memory of a solve per modelled pair (measured: 25 M pairs, 4.2 GB).
 BYTES_PER_PAIR = 170
@@ -236,6 +237,70 @@ def _ball_hits(
     return band[found], ask[which]
 
 
+def _coverage_hits(
+    problem: Problem,
+    pool: OnsitePool,
+    room: IntArray,
+    active: npt.NDArray[np.bool_],
+    establishment_potential: IntArray,
+    tutor_potential: IntArray,
+) -> tuple[IntArray, IntArray]:
+    r"""Pairs that could cover more priority: :math:`\pi_e - \pi_t < 0`, at any distance within the limit.
+
+    Coverage potentials take few values (sums of integer priorities), and
+    every tutor of a value above :math:`\pi_e` improves :math:`e` wherever it
+    is: the ``_COVERAGE_K`` nearest of each value suffice to make progress.
+    An establishment whose nearest all fail (rules, personal limits, or
+    already pooled) gets every tutor of that value within the limit, so
+    that no improving pair is missed when none is returned (the proof).
+    A ball over the whole limit per establishment (as for costs) would list
+    every tutor without a limit: 8,000 x 2,000 pairs, 7 s, for a few.
+    """
+    from scipy.spatial import cKDTree
+
+    values = np.unique(tutor_potential[room])
+    if len(values) > _BANDS:  # many distinct values: bands of balls over the whole limit
+        groups = _bands(room, tutor_potential)
+    else:
+        groups = [room[tutor_potential[room] == v] for v in values]
+    limit = problem.max_distance_km
+    bound = chord_for_km(limit) * (1 + 1e-9) + 1e-12 if math.isfinite(limit) else np.inf
+    hits_t: list[IntArray] = [np.empty(0, np.int64)]
+    hits_e: list[IntArray] = [np.empty(0, np.int64)]
+    for group in groups:
+        ask = np.flatnonzero(active & (establishment_potential < int(tutor_potential[group].max())))
+        if len(ask) == 0:
+            continue
+        if len(values) > _BANDS:
+            found = _ball_hits(problem, group, ask, np.full(len(ask), limit))
+            hits_t.append(found[0])
+            hits_e.append(found[1])
+            continue
+        k = min(_COVERAGE_K, len(group))
+        chord, idx = cKDTree(problem.tutor_xyz[group]).query(
+            problem.establishment_xyz[ask], k=k, distance_upper_bound=bound
+        )
+        chord, idx = np.reshape(chord, (len(ask), k)), np.reshape(idx, (len(ask), k))
+        near = idx < len(group)
+        row = np.repeat(np.arange(len(ask)), k)[near.ravel()]
+        tutor = group[idx[near]]
+        establishment = ask[row]
+        distance = chord_to_km(chord[near])
+        keys = pair_keys(tutor, establishment, problem.n_establishments)
+        fit = (distance <= limit) & _eligible(problem, tutor, establishment, distance) & ~pool.holds(keys)
+        hits_t.append(tutor[fit])
+        hits_e.append(establishment[fit])
+        # All k found and none usable: there may be more of them, further.
+        helped = np.zeros(len(ask), dtype=bool)
+        helped[row[fit]] = True
+        redo = ask[near[:, -1] & ~helped]
+        if len(redo):
+            found = _ball_hits(problem, group, redo, np.full(len(redo), limit))
+            hits_t.append(found[0])
+            hits_e.append(found[1])
+    return np.concatenate(hits_t), np.concatenate(hits_e)
+
+
 def _bands(tutors: IntArray, potential: IntArray) -> list[IntArray]:
     """Split tutors into bands of similar potential (a low band needs tighter radii)."""
     by_potential = tutors[np.argsort(potential[tutors], kind="stable")]
@@ -287,15 +352,9 @@ def price_pool(
     hits_t: list[IntArray] = []
     hits_e: list[IntArray] = []
     if priority_potentials is not None:
-        establishment_priority_potential, tutor_priority_potential = priority_potentials
-        # Coverage level: pi_e - pi_t < 0 improves coverage whatever the distance.
-        for band in _bands(room, tutor_priority_potential):
-            top = int(tutor_priority_potential[band].max())
-            ask = np.flatnonzero(active & (establishment_priority_potential < top))
-            if len(ask):
-                found = _ball_hits(problem, band, ask, np.full(len(ask), problem.max_distance_km))
-                hits_t.append(found[0])
-                hits_e.append(found[1])
+        found = _coverage_hits(problem, pool, room, active, *priority_potentials)
+        hits_t.append(found[0])
+        hits_e.append(found[1])
     # Cost level, by bands of tutor potential: c_te = round(2 v dist / unit)
     # < d_t - d_e + slack  =>  dist < (d_max - d_e + slack + 1) unit / (2 v).
     for band in _bands(room, tutor_potential):

@@ -1636,7 +1636,12 @@ def markdown(
         w(line + "\n")
     w(
         f"- Runs: each in a fresh subprocess; median of {repeats} "
-        f"(1 for a method slower than {_SLOW_SECONDS:g} s); time budget {timeout:g} s a run "
+        + (
+            f"(1 for a method slower than {_SLOW_SECONDS:g} s)"
+            if math.isfinite(_SLOW_SECONDS)
+            else "(every method, however slow: --repeat-slow)"
+        )
+        + f"; time budget {timeout:g} s a run "
         "(CP-SAT and CBC: their time limit + 60 s).\n\n"
     )
     w(_headline(cases, rows))
@@ -1971,6 +1976,11 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "python benchmarks/ru
     parser.add_argument("--methods", nargs="+", default=None, choices=sorted(METHODS))
     parser.add_argument("--repeats", type=int, default=None, help="runs per method (default 3; quick 1)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per run (default 120)")
+    parser.add_argument(
+        "--repeat-slow",
+        action="store_true",
+        help="repeat methods slower than 10 s too (ratios on a shared, loaded machine)",
+    )
     parser.add_argument("--memory-cap-gb", type=float, default=None, help="stop a run beyond (default 8)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"), help="results folder")
     parser.add_argument("--name", default=None, help="results file name (default: the suite's)")
@@ -1980,6 +1990,9 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "python benchmarks/ru
         "--render", type=Path, default=None, help="rewrite tables and plots from a results JSON"
     )
     args = parser.parse_args(argv)
+    if args.repeat_slow:
+        global _SLOW_SECONDS  # one switch for the whole run
+        _SLOW_SECONDS = math.inf
     if args.render is not None:
         written = render(args.render)
         print(f"wrote {', '.join(str(p) for p in written)}")

@@ -175,7 +175,8 @@ def _naive_criterion(problem: Any, name: str, covered: float, time_limit: float)
         by_t.setdefault(t, []).append(i)
         by_e.setdefault(e, []).append(i)
     prio = np.round(problem.establishments.priority * 1000).astype(int)
-    m.add(sum(int(prio[e]) * x[i] for e, ii in by_e.items() for i in ii) >= round(covered * 1000))
+    if name != "groups-hard":  # hard groups: the coverage is the objective (each group with one tutor)
+        m.add(sum(int(prio[e]) * x[i] for e, ii in by_e.items() for i in ii) >= round(covered * 1000))
     for ii in by_e.values():
         m.add(sum(x[i] for i in ii) <= 1)
     loads = {t: sum(x[i] for i in ii) for t, ii in by_t.items()}
@@ -197,6 +198,19 @@ def _naive_criterion(problem: Any, name: str, covered: float, time_limit: float)
             full.append(f)
         m.maximize(sum(full))
         scale = 1.0
+    elif name == "groups-hard":
+        labels = problem.establishments.agence_comptable
+        owner: dict[tuple[str, int], Any] = {}
+        for i, (t, e) in enumerate(zip(c.tutor.tolist(), c.establishment.tolist(), strict=True)):
+            if labels[e]:
+                key = (str(labels[e]), t)
+                if key not in owner:
+                    owner[key] = m.new_bool_var(f"u{len(owner)}")
+                m.add_implication(x[i], owner[key])
+        for g in sorted({g for g, _ in owner}):
+            m.add_at_most_one([v for (h, _), v in owner.items() if h == g])
+        m.maximize(sum(int(prio[e]) * x[i] for e, ii in by_e.items() for i in ii))
+        scale = 1000.0
     else:  # groups
         labels = problem.establishments.agence_comptable
         serve: dict[tuple[str, int], Any] = {}
@@ -227,6 +241,87 @@ def _naive_criterion(problem: Any, name: str, covered: float, time_limit: float)
     )
 
 
+_PULP_CRITERION = """
+import json, sys, time
+import numpy as np
+import pulp
+data = np.load(sys.argv[1], allow_pickle=False)
+t, e, cap, prio, group = data["t"], data["e"], data["cap"], data["prio"], data["group"]
+mode, covered, limit = sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+started = time.perf_counter()
+m = pulp.LpProblem("criterion", pulp.LpMaximize)
+x = [pulp.LpVariable(f"x{i}", cat="Binary") for i in range(len(t))]
+by_t, by_e = {}, {}
+for i, (a, b) in enumerate(zip(t.tolist(), e.tolist())):
+    by_t.setdefault(a, []).append(i)
+    by_e.setdefault(b, []).append(i)
+for b, ii in by_e.items():
+    m += pulp.lpSum(x[i] for i in ii) <= 1
+covered_expr = pulp.lpSum(float(prio[e[i]]) * x[i] for i in range(len(t)))
+if mode == "full-loads":
+    m += covered_expr >= covered - 1e-6
+    full = []
+    for a, ii in by_t.items():
+        load = pulp.lpSum(x[i] for i in ii)
+        m += load <= int(cap[a])
+        f = pulp.LpVariable(f"f{a}", cat="Binary")
+        m += load >= int(cap[a]) * f
+        full.append(f)
+    m += pulp.lpSum(full)
+else:  # hard groups: the most priority with each group's establishments with one tutor
+    for a, ii in by_t.items():
+        m += pulp.lpSum(x[i] for i in ii) <= int(cap[a])
+    owner = {}
+    for i in range(len(t)):
+        g = int(group[e[i]])
+        if g < 0:
+            continue
+        key = (g, int(t[i]))
+        if key not in owner:
+            owner[key] = pulp.LpVariable(f"u{g}_{key[1]}", cat="Binary")
+        m += x[i] <= owner[key]
+    for g in sorted({g for g, _ in owner}):
+        m += pulp.lpSum(v for (h, _), v in owner.items() if h == g) <= 1
+    m += covered_expr
+m.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=limit, gapRel=0))
+# sol_status: 1 optimal, 2 a feasible plan (limit reached); else the values are no plan.
+print(json.dumps({"seconds": time.perf_counter() - started, "status": pulp.LpStatus[m.status],
+                  "sol_status": m.sol_status, "value": pulp.value(m.objective)}))
+"""
+
+
+def _pulp_criterion(problem: Any, mode: str, covered: float, time_limit: float) -> tuple[float, str, float]:
+    """PuLP + CBC for full loads or hard groups (coverage phase only), in its own process."""
+    import json
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    c = problem.candidates
+    labels = problem.establishments.agence_comptable
+    names = sorted({str(v) for v in labels if v})
+    group = np.array([names.index(str(v)) if v else -1 for v in labels], dtype=np.int64)
+    with tempfile.TemporaryDirectory() as work:
+        path = Path(work) / "case.npz"
+        np.savez(
+            path, t=c.tutor, e=c.establishment, cap=problem.tutors.capacity,
+            prio=problem.establishments.priority, group=group,
+        )  # fmt: skip
+        started = time.perf_counter()
+        try:
+            done = subprocess.run(
+                [sys.executable, "-c", _PULP_CRITERION, str(path), mode, repr(covered), repr(time_limit)],
+                capture_output=True, text=True, timeout=time_limit * 3 + 60, check=True,
+            )  # fmt: skip
+            out = json.loads(done.stdout.strip().splitlines()[-1])
+        except (subprocess.SubprocessError, IndexError, json.JSONDecodeError) as exc:
+            return time.perf_counter() - started, f"failed: {type(exc).__name__}", math.nan
+    value = out["value"] if out.get("sol_status") in (1, 2) else None
+    status = {1: "Optimal", 2: "feasible (limit)"}.get(out.get("sol_status"), out["status"])
+    return time.perf_counter() - started, status, math.nan if value is None else float(value)
+
+
 ALL_CRITERIA = ("worst-trip", "worst-year", "full-loads", "groups", "tutors", "euros", "km")
 
 
@@ -237,16 +332,24 @@ def _criteria_rows(
     time_limit: float,
     groups_hard: bool,
     only: tuple[str, ...] = ALL_CRITERIA,
+    against_km: bool = False,
 ) -> None:
-    """One row per criterion: ``[coverage, criterion]`` (then the least km), its value and proof."""
-    import tutormatch as tm
+    """One row per criterion: ``[coverage, criterion]`` (then the least km), its value and proof.
 
+    ``against_km``: each value beside the plain km plan's (national rows).
+    """
+    import tutormatch as tm
+    from tutormatch.solve._fair import criterion_value
+
+    km_plan = tm.solve(problem) if against_km else None
     for criterion in only:
         started = time.perf_counter()
         plan = tm.solve(problem, objective=["coverage", criterion], time_limit=time_limit)
         seconds = time.perf_counter() - started
         entry = next((c for c in plan.criteria if c["name"] == criterion), None)
         value = f"{entry['value']:,.3f}" if entry else "n/a"
+        if km_plan is not None and criterion in ("worst-year", "full-loads", "groups", "worst-trip"):
+            value += f" (km plan: {criterion_value(km_plan, criterion):,.3f})"
         bound = entry.get("bound") if entry else None
         if entry and entry.get("proven", plan.status is tm.Status.OPTIMAL):
             proof = "proven"
@@ -266,14 +369,37 @@ def _criteria_rows(
                 f"{f'{found:,.3f}' if math.isfinite(found) else 'no plan'} | | x{t / seconds:.1f} the time |",
                 flush=True,
             )
+        if baseline and criterion == "full-loads" and not problem.allow_remote:
+            t, status, found = _pulp_criterion(problem, criterion, plan.covered_priority, time_limit)
+            print(
+                f"| {name} | PuLP + CBC {criterion} | {t:.2f} s | {status} | "
+                f"{f'{found:,.3f}' if math.isfinite(found) else 'no plan'} | | x{t / seconds:.1f} the time |",
+                flush=True,
+            )
     if groups_hard:
         started = time.perf_counter()
         plan = tm.solve(problem, groups="hard", time_limit=time_limit)
+        seconds = time.perf_counter() - started
         print(
-            f"| {name} | groups='hard' | {time.perf_counter() - started:.2f} s | {plan.status.value} | "
-            f"{plan.n_covered} covered | | {plan.message[:120]} |",
+            f"| {name} | groups='hard' | {seconds:.2f} s | {plan.status.value} | "
+            f"{plan.n_covered} covered, priority {plan.covered_priority:,.0f} | | {plan.message[:120]} |",
             flush=True,
         )
+        if baseline:
+            t, status, found = _naive_criterion(problem, "groups-hard", plan.covered_priority, time_limit)
+            print(
+                f"| {name} | naive CP-SAT groups='hard' (coverage only) | {t:.2f} s | {status} | "
+                f"priority {f'{found:,.0f}' if math.isfinite(found) else 'no plan'} | | "
+                f"x{t / seconds:.1f} the time |",
+                flush=True,
+            )
+            t, status, found = _pulp_criterion(problem, "groups-hard", plan.covered_priority, time_limit)
+            print(
+                f"| {name} | PuLP + CBC groups='hard' (coverage only) | {t:.2f} s | {status} | "
+                f"priority {f'{found:,.0f}' if math.isfinite(found) else 'no plan'} | | "
+                f"x{t / seconds:.1f} the time |",
+                flush=True,
+            )
 
 
 def main() -> None:
@@ -304,7 +430,15 @@ def main() -> None:
         if args.national or args.national_only:
             tutors, est = synthetic_instance(8000, 4000, structure="communes", seed=0, capacity=2)
             national = tm.Problem.from_frames(tutors, est, max_distance_km=60.0, allow_remote=False)
-            _criteria_rows("national 8,000 x 4,000", national, False, args.time_limit, False, only)
+            _criteria_rows(
+                "national 8,000 x 4,000",
+                national,
+                False,
+                args.time_limit,
+                "groups" in only,
+                only,
+                against_km=True,
+            )
         return
 
     print("| case | method | time | status | worst trip | notes |")

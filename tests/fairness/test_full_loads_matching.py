@@ -115,3 +115,9 @@ def test_an_unused_tutor_is_not_full() -> None:
     assert plan.n_tutors_used == 1
     assert next(c for c in plan.criteria if c["name"] == "full-loads")["value"] == 1
     assert "full-loads proven (full-loads-matching)" in plan.message
+
+
+def test_proving_the_km_needs_the_km_in_the_weights() -> None:
+    network = full_loads_network(tm.example_problem(), SolveOptions())
+    with pytest.raises(ValueError, match="needs the km in the matching's weights"):
+        FullLoadsMatching(network, km=False).solve(time.perf_counter() + 1.0, prove_km=True)

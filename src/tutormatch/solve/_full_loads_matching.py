@@ -27,10 +27,15 @@ most full tutors, then the least km among those.
   full (:math:`k - 1` places, no bonus). Each node is one matching.
 
 The search stops when no open node can beat the best plan's coverage and
-full loads (the km of that plan are a tie-break, not proven), or, asked to
+full loads, or, asked to
 prove the km too, when no open node can beat its value: the plan is then
 the least km among the plans of most coverage, then most full loads (the
 ordered engine's ``km`` phase right after an exact ``full-loads`` phase).
+Only then are the km in the weights: without them the weights take a few
+distinct values and the blossom is about 15 times faster (0.12 s against
+1.7 s on the example académie with remote tutoring), and the plan's km are
+whatever the matching gives (the engine's ``km`` phase minimises them
+next).
 """
 
 from __future__ import annotations
@@ -87,18 +92,23 @@ class FullLoadsResult:
 class FullLoadsMatching:
     """The matching and its branch and bound (see the module notes)."""
 
-    def __init__(self, network: Network) -> None:
+    def __init__(self, network: Network, *, km: bool = True) -> None:
         self.network = network
         tutor, establishment, cost, _ = _explicit_pairs(network)
         self.tutor, self.establishment = tutor, establishment
         self.cost = cost.astype(np.int64)
+        # Without km in the weights only a few distinct weights remain and the blossom is about
+        # 15 times faster (0.12 s against 1.7 s on the example académie); its plan's km are then
+        # whatever the matching gives.
+        self.km = km
+        self.weight_cost = self.cost if km else np.zeros_like(self.cost)
         places = network.capacity.clip(0, None)
         self.places = places
         # Tutors already full by their fixed pairs (no place left): a constant.
         self.already = int(((network.full_capacity > 0) & (network.capacity <= 0)).sum())
         caps = sorted({int(k) for k in places[places > 0].tolist()})
         lcm = math.lcm(*caps) if caps else 1
-        self.unit = int(np.abs(self.cost).max(initial=0)) * max(int(network.active.sum()), 1) + 1
+        self.unit = int(np.abs(self.weight_cost).max(initial=0)) * max(int(network.active.sum()), 1) + 1
         self.big_b = lcm * self.unit
         self.big_m = self.big_b * (network.n_tutors + 1) + self.unit
         self.big_h = self.big_m * (int(network.priority_int[network.active].sum()) + 1)
@@ -140,7 +150,7 @@ class FullLoadsMatching:
         prio = net.priority_int[pe].tolist()
         weight = [
             big_m * p + bonus[t] - int(c)
-            for p, t, c in zip(prio, pt.tolist(), self.cost[pick].tolist(), strict=True)
+            for p, t, c in zip(prio, pt.tolist(), self.weight_cost[pick].tolist(), strict=True)
         ]
         edges = nodes.pair_edges(places, pt, pe, weight)
         pairs_of_two = np.flatnonzero((places == 2) & (self.places == 2)).tolist()
@@ -181,7 +191,7 @@ class FullLoadsMatching:
         covered[self.establishment[pairs]] = True
         priority = int(net.priority_int[covered & net.active].sum())
         full = int(((loads == self.places) & (self.places > 0)).sum())
-        return self.big_m * priority + self.big_b * full, int(self.cost[pairs].sum())
+        return self.big_m * priority + self.big_b * full, int(self.weight_cost[pairs].sum())
 
     def solve(self, deadline: float, *, max_nodes: int = 20_000, prove_km: bool = False) -> FullLoadsResult:
         """Best-first branch and bound (module notes), until proven or the deadline.
@@ -189,6 +199,8 @@ class FullLoadsMatching:
         ``prove_km``: search on until the km tie-break is proven too (the
         least km among the plans of most coverage, then most full loads).
         """
+        if prove_km and not self.km:
+            raise ValueError("proving the km needs the km in the matching's weights (km=True)")
         root = self.relax(_Node())
         assert root is not None  # nothing forced at the root
         best = root
@@ -224,7 +236,7 @@ class FullLoadsMatching:
             for child in (_Node(node.full | {t}, node.capped), _Node(node.full, node.capped | {t})):
                 nodes += 1
                 consider(child, self.relax(child))
-        km_proven = not any(-h[0] >= best.primary - best.cost + 1 for h in heap)
+        km_proven = self.km and not any(-h[0] >= best.primary - best.cost + 1 for h in heap)
         full_step = self.big_b - self.unit + 1
         heap = [h for h in heap if -h[0] >= best.primary + full_step]  # still open on the full loads
         proven = not heap
@@ -256,7 +268,7 @@ def full_loads_network(problem: Problem, options: SolveOptions) -> Network:
 
 
 def solve_full_loads(problem: Problem, options: SolveOptions, *, prove_km: bool = False) -> Assignment | None:
-    """Coverage, then most full loads (km as a tie-break), by matchings; None where they do not fit.
+    """Coverage, then most full loads (with ``prove_km``, least km next), by matchings; None: not fit.
 
     OPTIMAL only when the search proved the full loads (and, with
     ``prove_km``, the least km among those plans); otherwise FEASIBLE with
@@ -270,7 +282,8 @@ def solve_full_loads(problem: Problem, options: SolveOptions, *, prove_km: bool 
     if not FullLoadsMatching.supports(network):
         return None
     limit = options.time_limit if math.isfinite(options.time_limit) else 60.0
-    found = FullLoadsMatching(network).solve(started + limit, prove_km=prove_km)
+    # The km in the weights only when they are to be proven: the full loads alone are 15 times faster.
+    found = FullLoadsMatching(network, km=prove_km).solve(started + limit, prove_km=prove_km)
     optimal = found.km_proven if prove_km else found.proven
     fixed = problem.fixed
     verdict = "proven" if found.proven else f"at most {found.bound} proven"

@@ -8,6 +8,7 @@
                                   |coverage,worst-trip,euros~2%] [--groups hard]
                      [--budget-eur X] [--fixed-cost-eur X]
                      [--report [--pseudonymise]] [--lang fr|en] [--shortfall | --no-shortfall]
+                     [--formats csv,xlsx]
     tutormatch demo [--out DIR]          solve the built-in example académie (with reports)
     tutormatch report TUTORS ESTABLISHMENTS ASSIGNMENT --out DIR
                                          check and report on a given (hand-edited) plan
@@ -107,6 +108,23 @@ def _add_output_options(parser: argparse.ArgumentParser, *, json_summary: bool =
         group.add_argument(
             "--json", action="store_true", help="print the summary as one JSON object, for other tools"
         )
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    """Read ``--formats`` (``csv``, ``xlsx`` or both, comma-separated)."""
+    asked = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
+    wrong = [f for f in asked if f not in ("csv", "xlsx")]
+    if not asked or wrong:
+        raise argparse.ArgumentTypeError(f"must be csv, xlsx or csv,xlsx; got {text!r}")
+    return asked
+
+
+def _add_formats_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--formats", type=_formats, default=("csv", "xlsx"), metavar="csv,xlsx",
+        help="formats of the assignment table (default csv,xlsx); --formats csv skips the workbook, "
+        "most of the writing time of a national plan. tutors.csv and the summaries are always written",
+    )  # fmt: skip
 
 
 def _add_report_options(parser: argparse.ArgumentParser, *, by_default: bool) -> None:
@@ -291,6 +309,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_groups_option(solve)
     _add_report_options(solve, by_default=False)
     _add_output_options(solve)
+    _add_formats_option(solve)
     _add_shortfall_options(solve)
     demo = commands.add_parser("demo", help="solve the built-in example académie (Aix-Marseille, synthetic)")
     _add_solve_options(demo)
@@ -641,7 +660,8 @@ def _publish(
     levers = _levers(args, plan)
     logger.info("writing the plan files")
     summary = plan.summary()  # once: it costs the plan's euros tutor by tutor
-    write_plan_files(plan, folder.staging, lang=args.lang, levers=levers, summary=summary)
+    formats = getattr(args, "formats", ("csv", "xlsx"))
+    write_plan_files(plan, folder.staging, lang=args.lang, levers=levers, summary=summary, formats=formats)
     if getattr(args, "backups", None) is not None:
         _write_backups(args, plan, folder.staging)
     if options is not None:

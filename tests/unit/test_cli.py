@@ -446,3 +446,25 @@ def test_french_plan_files_explain_uncovered_in_french(tmp_path: Path) -> None:
     summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
     assert "eligible tutors" not in summary
     assert "tuteurs éligibles" in summary
+
+
+def test_formats_csv_writes_no_workbook(files: tuple[Path, Path], tmp_path: Path) -> None:
+    out = tmp_path / "plan"
+    argv = ["solve", *map(str, files), "--out", str(out), "--quiet", "--lang", "en", "--no-shortfall"]
+    assert main([*argv, "--formats", "csv"]) == 0
+    written = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    assert written == ["assignment.csv", "summary.json", "summary.md", "tutors.csv"]
+    both = tmp_path / "both"
+    assert main([*argv[:3], "--out", str(both), "--quiet", "--lang", "en", "--no-shortfall"]) == 0
+    assert (both / "assignment.xlsx").exists()
+    assert (out / "assignment.csv").read_bytes() == (both / "assignment.csv").read_bytes()
+
+
+def test_an_unknown_format_is_a_usage_error(
+    files: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["solve", *map(str, files), "--out", str(tmp_path / "o"), "--formats", "csv,pdf"])
+    assert exit_info.value.code == 2
+    assert "argument --formats: must be csv, xlsx or csv,xlsx; got 'csv,pdf'" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

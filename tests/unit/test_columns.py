@@ -12,6 +12,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tutormatch as tm
 from tutormatch.cli import main
@@ -333,3 +335,21 @@ def test_names_accepted_before_are_still_accepted(table: str) -> None:
     for field, spellings in OLD_NAMES[table].items():
         for spelling in spellings:
             assert header_key(spelling) in TABLES[table][field].keys, (field, spelling)
+
+
+_cells = st.one_of(
+    st.text(alphabet=" \u00a0\t0123456789.,-+eE_naifINF\u0661x", max_size=12),
+    st.floats(allow_nan=True).map(str),
+    st.text(max_size=6),
+)
+
+
+@given(st.lists(_cells, max_size=20))
+def test_plain_string_cells_parse_as_one_by_one(cells: list[str]) -> None:
+    from tutormatch.model._columns import _as_float, _as_floats, _as_text, _as_texts
+
+    def same(a: float | None, b: float | None) -> bool:
+        return a is b or (a is not None and b is not None and (a == b or (a != a and b != b)))
+
+    assert all(same(a, b) for a, b in zip(_as_floats(cells), [_as_float(c) for c in cells], strict=True))
+    assert _as_texts(cells) == [_as_text(c) for c in cells]

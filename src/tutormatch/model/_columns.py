@@ -69,6 +69,29 @@ def _as_float(value: Any) -> float | None:
         return None
 
 
+def _as_texts(raw: list[Any]) -> list[str]:
+    """:func:`_as_text` of every cell; plain strings (a CSV file's cells) without its type tests."""
+    if all(type(v) is str for v in raw):
+        return [unicodedata.normalize("NFC", t) if (t := v.strip()) else "" for v in raw]
+    return [_as_text(v) for v in raw]
+
+
+def _str_as_float(value: str) -> float | None:
+    # float() reads what _as_float reads when it succeeds (it strips the same
+    # whitespace); the rest (blanks, decimal commas, spaces) goes the long way.
+    try:
+        return float(value)
+    except ValueError:
+        return _as_float(value)
+
+
+def _as_floats(raw: list[Any]) -> list[float | None]:
+    """:func:`_as_float` of every cell; plain strings (a CSV file's cells) by ``float`` first."""
+    if all(type(v) is str for v in raw):
+        return [_str_as_float(v) for v in raw]
+    return [_as_float(v) for v in raw]
+
+
 class ColumnReader:
     """Typed access to the columns of one input table.
 
@@ -358,7 +381,7 @@ class ColumnReader:
         """Return column ``name`` as stripped strings (``default`` if absent)."""
         if not self.has(name):
             return np.full(len(self), default, dtype=object)
-        values = [_as_text(v) or default for v in self._raw(name)]
+        values = [v or default for v in _as_texts(self._raw(name))]
         return np.array(values, dtype=object) if values else np.empty(0, dtype=object)
 
     def number(
@@ -374,7 +397,7 @@ class ColumnReader:
         """Return column ``name`` as floats; blanks become ``default``."""
         if not self.has(name):
             return np.full(len(self), default, dtype=np.float64)
-        parsed = [_as_float(v) for v in self._raw(name)]
+        parsed = _as_floats(self._raw(name))
         bad = np.array([p is None for p in parsed], dtype=bool)
         values = np.array([np.nan if p is None else p for p in parsed], dtype=np.float64)
         blank = np.isnan(values) & ~bad

@@ -50,13 +50,7 @@ def min_cost_flow_on(
 
     sub = network if cost is None else dataclasses.replace(network, arc_cost=cost)
     if mask is not None:
-        sub = dataclasses.replace(
-            sub,
-            arc_tutor=sub.arc_tutor[mask],
-            arc_establishment=sub.arc_establishment[mask],
-            arc_mode=sub.arc_mode[mask],
-            arc_cost=sub.arc_cost[mask],
-        )
+        sub = sub.restricted(mask)
     result = FlowBackend().solve(sub, SolveOptions())
     if result.status is not Status.OPTIMAL:
         return None

@@ -240,13 +240,7 @@ class _Search:
         # Pairs no plan of most priority can use: left out of every flow (exact).
         self.kept = np.flatnonzero(usable)
         if len(self.kept) < network.n_arcs:
-            network = dataclasses.replace(
-                network,
-                arc_tutor=network.arc_tutor[usable],
-                arc_establishment=network.arc_establishment[usable],
-                arc_mode=network.arc_mode[usable],
-                arc_cost=network.arc_cost[usable],
-            )
+            network = network.restricted(usable)
         self.problem, self.network = problem, network
         self.meter = _Meter(problem, network)
         self.coverage_int, self.deadline, self.fast = coverage_int, deadline, fast
@@ -371,15 +365,8 @@ class _Search:
 
     def _restrict(self, mask: npt.NDArray[np.bool_]) -> None:
         """Keep only the arcs of ``mask`` in every later flow (their indices kept for the answer)."""
-        net = self.network
         self.kept = self.kept[mask]
-        self.network = dataclasses.replace(
-            net,
-            arc_tutor=net.arc_tutor[mask],
-            arc_establishment=net.arc_establishment[mask],
-            arc_mode=net.arc_mode[mask],
-            arc_cost=net.arc_cost[mask],
-        )
+        self.network = self.network.restricted(mask)
         self.meter = _Meter(self.problem, self.network)
         n_e = self.network.n_establishments
         self.arc_key = self.network.arc_tutor * n_e + self.network.arc_establishment
@@ -750,19 +737,11 @@ class _Search:
     def _groups_plans(self, incumbent: BackendResult) -> Iterator[BackendResult | None]:
         """Flows with each pair that leaves its group's main tutor priced up."""
         net, meter = self.network, self.meter
-        n_t = net.n_tutors
         scale = float(np.median(net.arc_cost)) if net.n_arcs else 1.0
         arc_group = meter.group[net.arc_establishment]
         current = incumbent
         for factor in (0.5, 2.0, 8.0, 32.0):
-            tutor, est = meter.pairs(current)
-            g = meter.group[est]
-            keys, counts = np.unique(g[g >= 0] * (n_t + 1) + tutor[g >= 0], return_counts=True)
-            owner = np.full(meter.n_groups, -1, dtype=np.int64)
-            # Most members first, then the smallest tutor index (keys ascending within a group).
-            order = np.lexsort((keys % (n_t + 1), -counts, keys // (n_t + 1)))
-            firsts = order[np.unique(keys[order] // (n_t + 1), return_index=True)[1]]
-            owner[keys[firsts] // (n_t + 1)] = keys[firsts] % (n_t + 1)
+            owner = self._owners(current)
             leave = (arc_group >= 0) & (owner[np.maximum(arc_group, 0)] != net.arc_tutor)
             leave &= owner[np.maximum(arc_group, 0)] >= 0
             result = self.flow(_leaning(net, net.arc_cost + factor * scale * leave))

@@ -124,13 +124,7 @@ def _covering_flow(network: Network, mask: npt.NDArray[np.bool_], target: int) -
     from tutormatch.solve._options import SolveOptions
     from tutormatch.solve._status import Status
 
-    sub = dataclasses.replace(
-        network.relaxed(),
-        arc_tutor=network.arc_tutor[mask],
-        arc_establishment=network.arc_establishment[mask],
-        arc_mode=network.arc_mode[mask],
-        arc_cost=network.arc_cost[mask],
-    )
+    sub = network.relaxed().restricted(mask)
     result = FlowBackend().solve(sub, SolveOptions())
     if result.status is not Status.OPTIMAL:
         return None

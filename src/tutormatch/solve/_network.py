@@ -98,6 +98,16 @@ class Network:
         """Return the same network without the all-or-nothing rule (a flow)."""
         return dataclasses.replace(self, all_or_nothing=False)
 
+    def restricted(self, arcs: npt.NDArray[np.bool_] | IntArray) -> Network:
+        """Return the same network with only the direct arcs ``arcs`` (a mask or indices)."""
+        return dataclasses.replace(
+            self,
+            arc_tutor=self.arc_tutor[arcs],
+            arc_establishment=self.arc_establishment[arcs],
+            arc_mode=self.arc_mode[arcs],
+            arc_cost=self.arc_cost[arcs],
+        )
+
     def uncovered_priority_int(self, uncovered: npt.NDArray[np.bool_]) -> int:
         """Integer priority left uncovered by a plan."""
         return int(self.priority_int[uncovered & self.active].sum())

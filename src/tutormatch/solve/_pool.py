@@ -32,11 +32,13 @@ from tutormatch.geo._distance import chord_for_km, chord_to_km, chords_for_km, f
 from tutormatch.model._eligibility import pair_keys, pair_limit_km, rule_mask
 from tutormatch.model._problem import Problem
 
-__all__ = ["OnsitePool", "initial_pool", "price_pool"]
+__all__ = ["OnsitePool", "first_round_slack", "initial_pool", "price_pool"]
 
 _BANDS = 32  # potential bands in pricing; more bands, tighter radii, more queries
 _AUTO_K = 32  # pool size when "auto" does not model every pair
 _PRICED_PER_ESTABLISHMENT = 32  # pairs a round that would double the pool adds, per establishment
+_COVERAGE_K = 4  # nearest tutors of each coverage potential priced per establishment
+_SLACK_DIVISOR = 3  # first round's slack: the mean cost of a used pair over this
 #: Peak memory of a solve per modelled pair (measured: 25 M pairs, 4.2 GB).
 BYTES_PER_PAIR = 170
 _SAMPLE = 2_000  # establishments sampled to estimate the pair count
@@ -207,6 +209,20 @@ def initial_pool(problem: Problem, k: int | None) -> OnsitePool:
     return OnsitePool(tutor[keep], establishment[keep], distance[keep], complete)
 
 
+def first_round_slack(arc_cost: IntArray, arc_used: npt.NDArray[np.bool_]) -> int:
+    """Reduced-cost slack of the first pricing round: a third of the mean cost of the pairs in use.
+
+    The first pool's potentials are the furthest from the final ones: pairs
+    of small positive reduced cost then often turn negative once the priced
+    pairs are in, and cost one more round (a flow, its potentials and a
+    pricing pass) for a handful of pairs (towns without a limit: 34 pairs,
+    a third round). Adding them at once is exact (column generation may add
+    any column; only the last round, at slack 0, certifies the plan).
+    """
+    used = arc_cost[arc_used]
+    return int(used.mean()) // _SLACK_DIVISOR if len(used) else 0
+
+
 def _ball_hits(
     problem: Problem, band: IntArray, ask: IntArray, radius_km: FloatArray
 ) -> tuple[IntArray, IntArray]:
@@ -219,6 +235,70 @@ def _ball_hits(
         tree.query_ball_point(problem.establishment_xyz[ask], chords, return_sorted=False)
     )
     return band[found], ask[which]
+
+
+def _coverage_hits(
+    problem: Problem,
+    pool: OnsitePool,
+    room: IntArray,
+    active: npt.NDArray[np.bool_],
+    establishment_potential: IntArray,
+    tutor_potential: IntArray,
+) -> tuple[IntArray, IntArray]:
+    r"""Pairs that could cover more priority: :math:`\pi_e - \pi_t < 0`, at any distance within the limit.
+
+    Coverage potentials take few values (sums of integer priorities), and
+    every tutor of a value above :math:`\pi_e` improves :math:`e` wherever it
+    is: the ``_COVERAGE_K`` nearest of each value suffice to make progress.
+    An establishment whose nearest all fail (rules, personal limits, or
+    already pooled) gets every tutor of that value within the limit, so
+    that no improving pair is missed when none is returned (the proof).
+    A ball over the whole limit per establishment (as for costs) would list
+    every tutor without a limit: 8,000 x 2,000 pairs, 7 s, for a few.
+    """
+    from scipy.spatial import cKDTree
+
+    values = np.unique(tutor_potential[room])
+    if len(values) > _BANDS:  # many distinct values: bands of balls over the whole limit
+        groups = _bands(room, tutor_potential)
+    else:
+        groups = [room[tutor_potential[room] == v] for v in values]
+    limit = problem.max_distance_km
+    bound = chord_for_km(limit) * (1 + 1e-9) + 1e-12 if math.isfinite(limit) else np.inf
+    hits_t: list[IntArray] = [np.empty(0, np.int64)]
+    hits_e: list[IntArray] = [np.empty(0, np.int64)]
+    for group in groups:
+        ask = np.flatnonzero(active & (establishment_potential < int(tutor_potential[group].max())))
+        if len(ask) == 0:
+            continue
+        if len(values) > _BANDS:
+            found = _ball_hits(problem, group, ask, np.full(len(ask), limit))
+            hits_t.append(found[0])
+            hits_e.append(found[1])
+            continue
+        k = min(_COVERAGE_K, len(group))
+        chord, idx = cKDTree(problem.tutor_xyz[group]).query(
+            problem.establishment_xyz[ask], k=k, distance_upper_bound=bound
+        )
+        chord, idx = np.reshape(chord, (len(ask), k)), np.reshape(idx, (len(ask), k))
+        near = idx < len(group)
+        row = np.repeat(np.arange(len(ask)), k)[near.ravel()]
+        tutor = group[idx[near]]
+        establishment = ask[row]
+        distance = chord_to_km(chord[near])
+        keys = pair_keys(tutor, establishment, problem.n_establishments)
+        fit = (distance <= limit) & _eligible(problem, tutor, establishment, distance) & ~pool.holds(keys)
+        hits_t.append(tutor[fit])
+        hits_e.append(establishment[fit])
+        # All k found and none usable: there may be more of them, further.
+        helped = np.zeros(len(ask), dtype=bool)
+        helped[row[fit]] = True
+        redo = ask[near[:, -1] & ~helped]
+        if len(redo):
+            found = _ball_hits(problem, group, redo, np.full(len(redo), limit))
+            hits_t.append(found[0])
+            hits_e.append(found[1])
+    return np.concatenate(hits_t), np.concatenate(hits_e)
 
 
 def _bands(tutors: IntArray, potential: IntArray) -> list[IntArray]:
@@ -272,15 +352,9 @@ def price_pool(
     hits_t: list[IntArray] = []
     hits_e: list[IntArray] = []
     if priority_potentials is not None:
-        establishment_priority_potential, tutor_priority_potential = priority_potentials
-        # Coverage level: pi_e - pi_t < 0 improves coverage whatever the distance.
-        for band in _bands(room, tutor_priority_potential):
-            top = int(tutor_priority_potential[band].max())
-            ask = np.flatnonzero(active & (establishment_priority_potential < top))
-            if len(ask):
-                found = _ball_hits(problem, band, ask, np.full(len(ask), problem.max_distance_km))
-                hits_t.append(found[0])
-                hits_e.append(found[1])
+        found = _coverage_hits(problem, pool, room, active, *priority_potentials)
+        hits_t.append(found[0])
+        hits_e.append(found[1])
     # Cost level, by bands of tutor potential: c_te = round(2 v dist / unit)
     # < d_t - d_e + slack  =>  dist < (d_max - d_e + slack + 1) unit / (2 v).
     for band in _bands(room, tutor_potential):

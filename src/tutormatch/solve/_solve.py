@@ -31,6 +31,7 @@ from tutormatch.solve._pool import (
     check_memory,
     choose_k,
     estimate_pairs,
+    first_round_slack,
     full_pool,
     initial_pool,
     price_pool,
@@ -331,6 +332,8 @@ def solve(
                 establishment_potential=result.potentials[0],
                 tutor_potential=result.potentials[1],
                 cost_unit_km=network.cost_unit_km,
+                # Nothing found below a slack >= 0 is nothing found below 0: still a proof.
+                slack=first_round_slack(network.arc_cost, result.arc_used) if rounds == 1 else 0,
                 priority_potentials=result.priority_potentials,
             )
             if len(added[0]):

@@ -224,3 +224,77 @@ def test_hard_groups_by_flows_keep_groups_whole_with_a_sound_bound(
         assert coverage["value"] == pytest.approx(best)
     else:
         assert coverage["bound"] >= best - 1e-6
+
+
+def _one_point_problem(tutor_lat: list[float], capacity: list[int], groups: list[str]) -> tm.Problem:
+    """Establishments at one point; tutors there (on-site) or 111 km north (remote pairs only)."""
+    n_e = len(groups)
+    est = pd.DataFrame(
+        {
+            "uai": [tm.testing.make_uai(f"013{i:04d}") for i in range(n_e)],
+            "lon": [5.0] * n_e,
+            "lat": [43.5] * n_e,
+            "agence_comptable": groups,
+        }
+    )
+    tutors = pd.DataFrame(
+        {
+            "tutor_id": [f"T{i}" for i in range(len(capacity))],
+            "lon": [5.0] * len(capacity),
+            "lat": tutor_lat,
+            "capacity": capacity,
+        }
+    )
+    return tm.Problem.from_frames(tutors, est, max_distance_km=25.0)
+
+
+@pytest.mark.parametrize(
+    ("tutor_lat", "capacity", "groups"),
+    [
+        ([44.5, 44.5], [1, 2], ["A", "A", "A", "B"]),  # remote pairs only
+        ([43.5, 44.5], [2, 1], ["A", "A", "B"]),  # one tutor on-site, one remote
+    ],
+)
+def test_groups_kept_whole_by_leaving_a_member_uncovered(
+    flows_everywhere: None, tutor_lat: list[float], capacity: list[int], groups: list[str]
+) -> None:
+    """Priced flows left group A split; one tutor for A, a member uncovered, keeps the coverage."""
+    problem = _one_point_problem(tutor_lat, capacity, groups)
+    plan = tm.solve(problem, objective=["coverage", "groups"])
+    assert plan.solver == "lexico-flows"
+    tm.testing.assert_valid_plan(plan)
+    plans = every_plan(problem)
+    top = max(p["coverage"] for p in plans)
+    best = min(p["groups"] for p in plans if p["coverage"] >= top - 1e-9)
+    assert best == 0.0
+    assert plan.criteria[1] == {
+        "name": "groups",
+        "value": 0.0,
+        "tolerance_rel": 0.0,
+        "tolerance_abs": 0.0,
+        "proven": True,
+    }
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    tiny_problems(max_tutors=3, max_establishments=6),
+    st.sampled_from([["A"], ["A", "A", "B"], ["A", "", "A"]]),
+)
+def test_groups_by_flows_against_the_brute_force(problem: tm.Problem, labels: list[str]) -> None:
+    """Groups first (remote pairs mostly allowed): the value and the bound bracket the optimum."""
+    problem = with_groups(problem, labels)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_lexico_flows, "LARGE_ARCS", -1)
+        plan = tm.solve(problem, objective=["coverage", "groups"])
+    tm.testing.assert_valid_plan(plan)
+    plans = every_plan(problem)
+    top = max(p["coverage"] for p in plans)
+    best = min(p["groups"] for p in plans if p["coverage"] >= top - 1e-9)
+    entry = plan.criteria[1]
+    assert entry["value"] >= best
+    assert entry["value"] == groups_split(plan)
+    if entry["proven"]:
+        assert entry["value"] == best
+    else:
+        assert entry["bound"] <= best

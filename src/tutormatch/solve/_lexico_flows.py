@@ -95,6 +95,8 @@ LARGE_ARCS = 250_000
 #: Criteria the flows decide (the others need the CP-SAT engine).
 FLOW_CRITERIA = ("km", "tutors", "worst-trip", "worst-year", "full-loads", "groups")
 _EPS = 1e-9
+#: Tutors tried for each group kept whole by :meth:`_Search._whole_groups`.
+_WHOLE_TRIES = 10
 
 
 def suits_flows(network: Network, names: tuple[str, ...]) -> bool:
@@ -747,8 +749,55 @@ class _Search:
             result = self.flow(_leaning(net, net.arc_cost + factor * scale * leave))
             yield result
             if result is None:
-                return
+                break
             current = result
+        yield from self._whole_groups(current if current is not None else incumbent)
+
+    def _whole_groups(self, incumbent: BackendResult) -> Iterator[BackendResult | None]:
+        """Keep groups whole one at a time: each group's pairs to one tutor, kept if the coverage holds.
+
+        The groups split in ``incumbent``, cheapest to keep whole first (the
+        least priority of members one tutor cannot take), each tried with its
+        :data:`_WHOLE_TRIES` tutors who can take the most of it (and every
+        member the coverage needs); the pairs it gives up stay out of the
+        later flows. Yields each flow (None when it fell short).
+        """
+        net, meter = self.network, self.meter
+        n_t = net.n_tutors
+        tutor, est = meter.pairs(incumbent)
+        g_of = meter.group[est]
+        keys = np.unique(g_of[g_of >= 0] * (n_t + 1) + tutor[g_of >= 0])
+        split = np.bincount(keys // (n_t + 1), minlength=meter.n_groups) > 1
+        fixed_g = meter.group[meter.fixed_establishment]
+        split[fixed_g[fixed_g >= 0]] = False  # a fixed pair already names the group's tutor
+        arc_group = meter.group[net.arc_establishment]
+        in_group = (arc_group >= 0) & split[np.maximum(arc_group, 0)]
+        pair_keys = arc_group[in_group] * (n_t + 1) + net.arc_tutor[in_group]
+        uniq, inverse, counts = np.unique(pair_keys, return_inverse=True, return_counts=True)
+        must = self.must & net.active
+        n_must = np.bincount(meter.group[must & (meter.group >= 0)], minlength=meter.n_groups)
+        needed = np.bincount(inverse, weights=must[net.arc_establishment[in_group]], minlength=len(uniq))
+        able = needed.astype(np.int64) == n_must[uniq // (n_t + 1)]
+        takes = np.minimum(counts, net.capacity[uniq % (n_t + 1)])
+        cand_g, cand_t, cand_k = uniq[able] // (n_t + 1), uniq[able] % (n_t + 1), takes[able]
+        prio = net.priority_int
+        tries: list[tuple[int, int, IntArray]] = []
+        for g in np.unique(cand_g).tolist():
+            at = cand_g == g
+            order = np.lexsort((cand_t[at], -cand_k[at]))[:_WHOLE_TRIES]
+            members = np.flatnonzero(net.active & (meter.group == g) & ~must)
+            drop = max(int((net.active & (meter.group == g)).sum()) - int(cand_k[at].max()), 0)
+            tries.append((int(np.sort(prio[members])[:drop].sum()), g, cand_t[at][order]))
+        tries.sort(key=lambda x: (x[0], x[1]))
+        mask = np.ones(net.n_arcs, dtype=bool)
+        for _, g, tutors in tries:
+            for t in tutors.tolist():
+                trial = mask & ((arc_group != g) | (net.arc_tutor == t))
+                result = self.flow(None, trial)
+                yield result
+                if result is not None:
+                    mask = trial
+                    break
 
 
 def solve_by_flows(

@@ -779,12 +779,15 @@ class _Search:
         needed = np.bincount(inverse, weights=must[net.arc_establishment[in_group]], minlength=len(uniq))
         able = needed.astype(np.int64) == n_must[uniq // (n_t + 1)]
         takes = np.minimum(counts, net.capacity[uniq % (n_t + 1)])
+        # The cheapest of the tutors who take the most first: a plan of fewer km.
+        cost = np.bincount(inverse, weights=net.arc_cost[in_group], minlength=len(uniq)) / counts
         cand_g, cand_t, cand_k = uniq[able] // (n_t + 1), uniq[able] % (n_t + 1), takes[able]
+        cand_c = cost[able]
         prio = net.priority_int
         tries: list[tuple[int, int, IntArray]] = []
         for g in np.unique(cand_g).tolist():
             at = cand_g == g
-            order = np.lexsort((cand_t[at], -cand_k[at]))[:_WHOLE_TRIES]
+            order = np.lexsort((cand_t[at], cand_c[at], -cand_k[at]))[:_WHOLE_TRIES]
             members = np.flatnonzero(net.active & (meter.group == g) & ~must)
             drop = max(int((net.active & (meter.group == g)).sum()) - int(cand_k[at].max()), 0)
             tries.append((int(np.sort(prio[members])[:drop].sum()), g, cand_t[at][order]))

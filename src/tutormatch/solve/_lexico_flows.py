@@ -30,7 +30,10 @@ For each criterion :math:`k`, in order:
   establishment to one that takes it and hands one of its own on, ... to a
   tutor one short of full: one more full tutor, coverage and the other loads
   unchanged); flows with a price on the pairs that leave a group's main
-  tutor (``groups``); for ``km`` after other criteria, the least km with
+  tutor, then groups kept whole one at a time (each group's pairs to one
+  tutor, kept when the coverage holds: a member left uncovered may keep a
+  group whole, remote pairs included) (``groups``); for ``km`` after other
+  criteria, the least km with
   every tutor's load kept (full loads and tutors used unchanged). The best
   plan that keeps every earlier criterion within its limit (km breaking
   ties) becomes the incumbent;
@@ -516,7 +519,8 @@ class _Search:
             plans = self._full_loads_plans(incumbent, until)
             return float(self._full_loads_bound()), "flows and exchange paths", plans
         if name == "groups":
-            return float(self._groups_bound()), "flows (groups priced)", self._groups_plans(incumbent)
+            plans = self._groups_plans(incumbent)
+            return float(self._groups_bound()), "flows (groups priced, then kept whole one by one)", plans
         raise ValueError(name)  # pragma: no cover - is_large admits only these
 
     def _km_plans(self, incumbent: BackendResult) -> Iterator[BackendResult | None]:
@@ -757,10 +761,12 @@ class _Search:
         """Keep groups whole one at a time: each group's pairs to one tutor, kept if the coverage holds.
 
         The groups split in ``incumbent``, cheapest to keep whole first (the
-        least priority of members one tutor cannot take), each tried with its
-        :data:`_WHOLE_TRIES` tutors who can take the most of it (and every
-        member the coverage needs); the pairs it gives up stay out of the
-        later flows. Yields each flow (None when it fell short).
+        least priority of members one tutor cannot take; groups that would
+        leave more uncovered than the coverage does are not tried), each tried
+        with its :data:`_WHOLE_TRIES` tutors who can take the most of it (and
+        every member the coverage needs; the cheapest on average first); the
+        pairs it gives up stay out of the later flows. Yields each flow (None
+        when it fell short). A heuristic: only the bound is proven.
         """
         net, meter = self.network, self.meter
         n_t = net.n_tutors
@@ -780,17 +786,28 @@ class _Search:
         able = needed.astype(np.int64) == n_must[uniq // (n_t + 1)]
         takes = np.minimum(counts, net.capacity[uniq % (n_t + 1)])
         # The cheapest of the tutors who take the most first: a plan of fewer km.
-        cost = np.bincount(inverse, weights=net.arc_cost[in_group], minlength=len(uniq)) / counts
+        mean_cost = np.bincount(inverse, weights=net.arc_cost[in_group], minlength=len(uniq)) / counts
         cand_g, cand_t, cand_k = uniq[able] // (n_t + 1), uniq[able] % (n_t + 1), takes[able]
-        cand_c = cost[able]
+        cand_c = mean_cost[able]
         prio = net.priority_int
+        coverable = np.zeros(net.n_establishments, dtype=bool)
+        coverable[net.arc_establishment] = True
+        coverable |= net.remote_class >= 0
+        coverable &= net.active
+        # A whole group leaves uncovered what its tutor cannot take: more than the coverage
+        # leaves uncovered, and the group is split in every plan (not tried).
+        room = int(prio[coverable].sum()) - self.coverage_int
         tries: list[tuple[int, int, IntArray]] = []
         for g in np.unique(cand_g).tolist():
             at = cand_g == g
             order = np.lexsort((cand_t[at], cand_c[at], -cand_k[at]))[:_WHOLE_TRIES]
-            members = np.flatnonzero(net.active & (meter.group == g) & ~must)
-            drop = max(int((net.active & (meter.group == g)).sum()) - int(cand_k[at].max()), 0)
-            tries.append((int(np.sort(prio[members])[:drop].sum()), g, cand_t[at][order]))
+            members = np.flatnonzero(coverable & (meter.group == g) & ~must)
+            drop = max(int((coverable & (meter.group == g)).sum()) - int(cand_k[at].max()), 0)
+            if len(members) < drop:
+                continue
+            lost = int(np.sort(prio[members])[:drop].sum())
+            if lost <= room:
+                tries.append((lost, g, cand_t[at][order]))
         tries.sort(key=lambda x: (x[0], x[1]))
         mask = np.ones(net.n_arcs, dtype=bool)
         for _, g, tutors in tries:

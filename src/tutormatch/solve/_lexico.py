@@ -741,19 +741,12 @@ def solve_lexico(
                 status = Status.INFEASIBLE if stop == "infeasible" else Status.NO_SOLUTION
                 empty = BackendResult.without_solution(network, status, f"ordered criteria: {stop}")
                 return _no_plan(problem, "lexico-cpsat", empty, {}, time.perf_counter() - started)
-            from tutormatch.solve._fair import criterion_value
+            from tutormatch.solve._fair import criteria_entries
 
             # The plan of least km meets every soft criterion's constraints: said as it is.
-            values = tuple(
-                {
-                    "name": c.name,
-                    "value": criterion_value(base, c.name),
-                    "tolerance_rel": c.tolerance_rel,
-                    "tolerance_abs": c.tolerance_abs,
-                    "proven": c.name == "coverage" and base.status is Status.OPTIMAL,
-                    "bound": math.nan,
-                }
-                for c in (criteria[0], *rest)
+            coverage_proven = base.status is Status.OPTIMAL
+            values, _ = criteria_entries(
+                base, [(c, c.name == "coverage" and coverage_proven, math.nan) for c in (criteria[0], *rest)]
             )
             return dataclasses.replace(
                 base,
@@ -819,6 +812,7 @@ def _by_flows(
 
     Returns the plan, or the remote classes its remote pairs could not be split in.
     """
+    from tutormatch.solve._fair import criteria_entries
     from tutormatch.solve._lexico_flows import solve_by_flows
     from tutormatch.solve._remote import split_remote
     from tutormatch.solve._solve import plan_from_network
@@ -864,7 +858,7 @@ def _by_flows(
         [] if groups_hard else [(coverage, base.status is Status.OPTIMAL, math.nan)]
     )
     solved += [(p.criterion, p.proven, p.bound) for p in done]
-    values, gap = _entries(plan, solved)
+    values, gap = criteria_entries(plan, solved)
     if not proven:
         plan = dataclasses.replace(plan, bound=math.nan, gap=gap)
     return dataclasses.replace(
@@ -916,6 +910,7 @@ def _criteria_values(
     plan: Assignment, coverage: Criterion, done: list[_Phase], lm: LexicoModel, groups_hard: bool
 ) -> tuple[tuple[dict[str, Any], ...], float]:
     """Each criterion's entry of the engine's plan, its CP-SAT bound read back in the criterion's unit."""
+    from tutormatch.solve._fair import criteria_entries
 
     def bound(p: _Phase) -> float:
         if p.proven or not math.isfinite(p.bound):
@@ -923,32 +918,7 @@ def _criteria_values(
         return float(lm.terms[p.criterion.name].to_value(math.ceil(p.bound - 1e-9)))
 
     solved: list[tuple[Criterion, bool, float]] = [] if groups_hard else [(coverage, True, math.nan)]
-    return _entries(plan, solved + [(p.criterion, p.proven, bound(p)) for p in done])
-
-
-def _entries(
-    plan: Assignment, phases: list[tuple[Criterion, bool, float]]
-) -> tuple[tuple[dict[str, Any], ...], float]:
-    """Return ``plan.criteria``'s entries (criterion, proven, bound) and the first unproven one's gap."""
-    from tutormatch.solve._fair import criterion_value
-
-    out: list[dict[str, Any]] = []
-    gap = math.nan
-    for c, proven, bound in phases:
-        value = criterion_value(plan, c.name)
-        entry: dict[str, Any] = {
-            "name": c.name,
-            "value": value,
-            "tolerance_rel": c.tolerance_rel,
-            "tolerance_abs": c.tolerance_abs,
-            "proven": proven,
-        }
-        if not proven:
-            entry["bound"] = bound
-            if not math.isfinite(gap):
-                gap = abs(value - bound) / abs(value) if math.isfinite(bound) and value else math.nan
-        out.append(entry)
-    return tuple(out), gap
+    return criteria_entries(plan, solved + [(p.criterion, p.proven, bound(p)) for p in done])
 
 
 def _fairness(plan: Assignment, without: Assignment, names: list[str]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +17,7 @@ from tutormatch.solve._criteria import Criterion
 from tutormatch.solve._reasons import explain_uncovered
 from tutormatch.solve._status import Status
 
-__all__ = ["criterion_value", "solve_with_worst_trip"]
+__all__ = ["criteria_entries", "criterion_value", "solve_with_worst_trip"]
 
 SolveFn = Callable[..., Assignment]
 _COST_TOL = 1e-6
@@ -54,6 +55,33 @@ def criterion_value(plan: Assignment, name: str) -> float:
         capacity = plan.problem.tutors.capacity
         return float(((plan.loads == capacity) & (capacity > 0)).sum())
     return plan.costs().total_cents / 100
+
+
+def criteria_entries(
+    plan: Assignment, phases: list[tuple[Criterion, bool, float]]
+) -> tuple[tuple[dict[str, Any], ...], float]:
+    """Return ``plan.criteria``'s entries and the first unproven criterion's relative gap.
+
+    ``phases`` gives, in order, each criterion, whether it is proven and its
+    proven bound (read only when it is not proven).
+    """
+    out: list[dict[str, Any]] = []
+    gap = math.nan
+    for c, proven, bound in phases:
+        value = criterion_value(plan, c.name)
+        entry: dict[str, Any] = {
+            "name": c.name,
+            "value": value,
+            "tolerance_rel": c.tolerance_rel,
+            "tolerance_abs": c.tolerance_abs,
+            "proven": proven,
+        }
+        if not proven:
+            entry["bound"] = bound
+            if not math.isfinite(gap):
+                gap = abs(value - bound) / abs(value) if math.isfinite(bound) and value else math.nan
+        out.append(entry)
+    return tuple(out), gap
 
 
 def _euros(plan: Assignment) -> float | None:

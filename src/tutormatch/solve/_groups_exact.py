@@ -320,7 +320,7 @@ def hard_groups_plan(
     """
     import dataclasses
 
-    from tutormatch.solve._fair import criterion_value
+    from tutormatch.solve._fair import criteria_entries
     from tutormatch.solve._solve import plan_from_pairs
     from tutormatch.solve._status import Status
 
@@ -360,23 +360,7 @@ def hard_groups_plan(
         "coverage": (found.coverage_proven, fixed_priority + found.coverage_bound / found.priority_scale),
         "km": (found.km_proven, fixed_km + found.km_bound * found.cost_unit_km),
     }
-    values = []
-    gap = math.nan
-    for c in criteria:
-        is_proven, bound = bounds[c.name]
-        value = criterion_value(plan, c.name)
-        entry: dict[str, object] = {
-            "name": c.name,
-            "value": value,
-            "tolerance_rel": c.tolerance_rel,
-            "tolerance_abs": c.tolerance_abs,
-            "proven": is_proven,
-        }
-        if not is_proven:
-            entry["bound"] = bound
-            if not math.isfinite(gap) and math.isfinite(bound) and value:
-                gap = abs(value - bound) / abs(value)
-        values.append(entry)
+    values, gap = criteria_entries(plan, [(c, *bounds[c.name]) for c in criteria])
     if not proven:
         plan = dataclasses.replace(plan, bound=math.nan, gap=gap)
-    return dataclasses.replace(plan, criteria=tuple(values))
+    return dataclasses.replace(plan, criteria=values)

@@ -318,15 +318,6 @@ class _Engine:
         """Seconds left before the deadline."""
         return self.deadline - time.perf_counter()
 
-    def _shrink(self, network: Network, keep: npt.NDArray[np.bool_]) -> Network:
-        return dataclasses.replace(
-            network,
-            arc_tutor=network.arc_tutor[keep],
-            arc_establishment=network.arc_establishment[keep],
-            arc_mode=network.arc_mode[keep],
-            arc_cost=network.arc_cost[keep],
-        )
-
     def run(self, hints: list[Assignment]) -> tuple[_Pairs | None, list[_Phase], str]:
         """Solve the phases; return the final plan (None: no plan), the phases and the stop reason."""
         incumbent: _Pairs | None = None
@@ -366,7 +357,7 @@ class _Engine:
                 self.worst_trip_limit = term.to_value(bound)
             if term.arc_key is not None and (term.arc_key > bound).any():
                 # Pairs beyond the limit can never be used again: drop them from the model.
-                network = self._shrink(self.model.network, term.arc_key <= bound)
+                network = self.model.network.restricted(term.arc_key <= bound)
                 self.model = _Model(self, network, self.limits)
             else:
                 self.model.limit(c.name, bound)
@@ -520,7 +511,7 @@ class _Engine:
             tries += 1
             if term.arc_key is not None:
                 sub = _Model(
-                    self, self._shrink(model.network, term.arc_key <= mid), [*self.limits, (c.name, mid)]
+                    self, model.network.restricted(term.arc_key <= mid), [*self.limits, (c.name, mid)]
                 )
             else:
                 sub = model
@@ -750,19 +741,12 @@ def solve_lexico(
                 status = Status.INFEASIBLE if stop == "infeasible" else Status.NO_SOLUTION
                 empty = BackendResult.without_solution(network, status, f"ordered criteria: {stop}")
                 return _no_plan(problem, "lexico-cpsat", empty, {}, time.perf_counter() - started)
-            from tutormatch.solve._fair import criterion_value
+            from tutormatch.solve._fair import criteria_entries
 
             # The plan of least km meets every soft criterion's constraints: said as it is.
-            values = tuple(
-                {
-                    "name": c.name,
-                    "value": criterion_value(base, c.name),
-                    "tolerance_rel": c.tolerance_rel,
-                    "tolerance_abs": c.tolerance_abs,
-                    "proven": c.name == "coverage" and base.status is Status.OPTIMAL,
-                    "bound": math.nan,
-                }
-                for c in (criteria[0], *rest)
+            coverage_proven = base.status is Status.OPTIMAL
+            values, _ = criteria_entries(
+                base, [(c, c.name == "coverage" and coverage_proven, math.nan) for c in (criteria[0], *rest)]
             )
             return dataclasses.replace(
                 base,
@@ -828,7 +812,7 @@ def _by_flows(
 
     Returns the plan, or the remote classes its remote pairs could not be split in.
     """
-    from tutormatch.solve._fair import criterion_value
+    from tutormatch.solve._fair import criteria_entries
     from tutormatch.solve._lexico_flows import solve_by_flows
     from tutormatch.solve._remote import split_remote
     from tutormatch.solve._solve import plan_from_network
@@ -869,36 +853,17 @@ def _by_flows(
         started=started,
     )
     plan = dataclasses.replace(plan, cost_model=base.cost_model)
-    values: list[dict[str, Any]] = [
-        {
-            "name": coverage.name,
-            "value": criterion_value(plan, coverage.name),
-            "tolerance_rel": coverage.tolerance_rel,
-            "tolerance_abs": coverage.tolerance_abs,
-            "proven": base.status is Status.OPTIMAL,
-        }
-    ][: 0 if groups_hard else 1]  # hard groups: coverage is a phase of its own
-    gap = math.nan
-    for p in done:
-        c = p.criterion
-        value = criterion_value(plan, c.name)
-        entry: dict[str, Any] = {
-            "name": c.name,
-            "value": value,
-            "tolerance_rel": c.tolerance_rel,
-            "tolerance_abs": c.tolerance_abs,
-            "proven": p.proven,
-        }
-        if not p.proven:
-            entry["bound"] = p.bound
-            if not math.isfinite(gap) and math.isfinite(p.bound) and value:
-                gap = abs(value - p.bound) / abs(value)
-        values.append(entry)
+    # Hard groups: coverage is a phase of its own.
+    solved: list[tuple[Criterion, bool, float]] = (
+        [] if groups_hard else [(coverage, base.status is Status.OPTIMAL, math.nan)]
+    )
+    solved += [(p.criterion, p.proven, p.bound) for p in done]
+    values, gap = criteria_entries(plan, solved)
     if not proven:
         plan = dataclasses.replace(plan, bound=math.nan, gap=gap)
     return dataclasses.replace(
         plan,
-        criteria=tuple(values),
+        criteria=values,
         fairness=_fairness(plan, without(), names),
         solve_seconds=time.perf_counter() - started,
     )
@@ -944,29 +909,16 @@ def _message(done: list[_Phase]) -> str:
 def _criteria_values(
     plan: Assignment, coverage: Criterion, done: list[_Phase], lm: LexicoModel, groups_hard: bool
 ) -> tuple[tuple[dict[str, Any], ...], float]:
-    from tutormatch.solve._fair import criterion_value
+    """Each criterion's entry of the engine's plan, its CP-SAT bound read back in the criterion's unit."""
+    from tutormatch.solve._fair import criteria_entries
 
-    out: list[dict[str, Any]] = []
-    gap = math.nan
-    phases = done if groups_hard else [_Phase(coverage, 0, 0.0, True, "flow"), *done]
-    for p in phases:
-        c = p.criterion
-        value = criterion_value(plan, c.name)
-        entry: dict[str, Any] = {
-            "name": c.name,
-            "value": value,
-            "tolerance_rel": c.tolerance_rel,
-            "tolerance_abs": c.tolerance_abs,
-            "proven": p.proven,
-        }
-        if not p.proven:
-            term = lm.terms[c.name]
-            bound = term.to_value(math.ceil(p.bound - 1e-9)) if math.isfinite(p.bound) else math.nan
-            entry["bound"] = bound
-            if not math.isfinite(gap):
-                gap = abs(value - bound) / abs(value) if math.isfinite(bound) and value else math.nan
-        out.append(entry)
-    return tuple(out), gap
+    def bound(p: _Phase) -> float:
+        if p.proven or not math.isfinite(p.bound):
+            return math.nan
+        return float(lm.terms[p.criterion.name].to_value(math.ceil(p.bound - 1e-9)))
+
+    solved: list[tuple[Criterion, bool, float]] = [] if groups_hard else [(coverage, True, math.nan)]
+    return criteria_entries(plan, solved + [(p.criterion, p.proven, bound(p)) for p in done])
 
 
 def _fairness(plan: Assignment, without: Assignment, names: list[str]) -> dict[str, Any]:

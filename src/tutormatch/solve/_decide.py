@@ -18,6 +18,7 @@ from tutormatch.solve._budget_price import PricedBudget, budget_by_price
 from tutormatch.solve._euros import CPSAT_ARCS, EuroBackend, EuroCosts, euro_costs
 from tutormatch.solve._euros_cpsat import solve_euros_cpsat
 from tutormatch.solve._euros_matching import EuroMatching
+from tutormatch.solve._flow_bounds import covered_int
 from tutormatch.solve._network import Network, build_network
 from tutormatch.solve._options import SolveOptions
 from tutormatch.solve._pool import full_pool
@@ -105,8 +106,8 @@ def _decide(
         # Over budget: flows that price coverage give a plan within it and a bound.
         total_int = int(network.priority_int[network.active].sum())
         spent = float(first.stats.get("model_eur", math.nan))
-        covered_int = total_int - int(first.stats.get("uncovered_int", 0))
-        price = spent / covered_int if first.status.has_solution and covered_int > 0 else None
+        covered_priority = total_int - int(first.stats.get("uncovered_int", 0))
+        price = spent / covered_priority if first.status.has_solution and covered_priority > 0 else None
         lagrange, least_uncovered = EuroBackend(problem, model, "euros").within_budget(
             network, budget, _left(options, started), price_eur=price, prove=objective == "euros"
         )
@@ -321,7 +322,7 @@ def _euro_priced_branch(
         bound_units = float(result.bound) if result.bound is not None else math.nan
     if not result.status.has_solution:
         return result, int(network.priority_int[network.active].sum())
-    covered = _covered_int(network, result)
+    covered = covered_int(network, result)
     uncovered = int(network.priority_int[network.active].sum()) - covered
     model_eur = _model_eur(problem, network, model, result)
     weight = costs.tutor_weight
@@ -385,13 +386,6 @@ def _n_used(network: Network, result: BackendResult) -> int:
     if len(network.link_tutor):
         np.add.at(loads, network.link_tutor, result.y)
     return int(((loads + network.fixed_load) > 0).sum())
-
-
-def _covered_int(network: Network, result: BackendResult) -> int:
-    covered = np.zeros(network.n_establishments, dtype=bool)
-    covered[network.arc_establishment[result.arc_used]] = True
-    covered |= result.z
-    return int(network.priority_int[covered & network.active].sum())
 
 
 def _search(

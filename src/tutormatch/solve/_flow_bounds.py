@@ -30,6 +30,7 @@ __all__ = [
     "LevelFlows",
     "coverage_certificate",
     "covered_int",
+    "covering_flow",
     "level_graph",
     "min_cost_flow_on",
     "must_cover",
@@ -228,12 +229,12 @@ def threshold_floor(
     if levels.fits:
         return levels.least(values, target)
     # More priority levels than max flows: min-cost flows.  # pragma: no cover
-    if _covering(network, key <= values[-1], target) is None:
+    if covering_flow(network, key <= values[-1], target) is None:
         return None
     lo, hi = 0, len(values) - 1
     while lo < hi:
         mid = (lo + hi) // 2
-        if _covering(network, key <= values[mid], target) is not None:
+        if covering_flow(network, key <= values[mid], target) is not None:
             hi = mid
         else:
             lo = mid + 1
@@ -297,7 +298,10 @@ def two_long_floor(
     return lo
 
 
-def _covering(network: Network, mask: Any, target: int, cost: IntArray | None = None) -> BackendResult | None:
+def covering_flow(
+    network: Network, mask: Any, target: int, cost: IntArray | None = None
+) -> BackendResult | None:
+    """Return the min-cost flow on the arcs of ``mask`` if it covers ``target`` (arcs on the network)."""
     result = min_cost_flow_on(network, cost, mask)
     if result is None:
         return None

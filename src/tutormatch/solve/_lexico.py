@@ -102,15 +102,23 @@ def _pairs_of(network: Network, result: BackendResult) -> _Pairs:
     n_e = network.n_establishments
     keys = network.arc_tutor[result.arc_used] * n_e + network.arc_establishment[result.arc_used]
     loads = {i: int(v) for i, v in enumerate(result.y.tolist()) if v}
+    remote = _remote_pairs(network, np.flatnonzero(result.z).tolist(), loads)
+    return _Pairs(keys.astype(np.int64), remote)
+
+
+def _remote_pairs(
+    network: Network, establishments: list[int], loads: dict[int, int]
+) -> tuple[tuple[int, int, int], ...]:
+    """Give each remote establishment a tutor of its class's links with load left: (e, class, tutor)."""
     remote: list[tuple[int, int, int]] = []
-    for e in np.flatnonzero(result.z).tolist():
+    for e in establishments:
         c = int(network.remote_class[e])
         for i in np.flatnonzero(network.link_class == c).tolist():
             if loads.get(i, 0) > 0:
                 loads[i] -= 1
                 remote.append((e, c, int(network.link_tutor[i])))
                 break
-    return _Pairs(keys.astype(np.int64), tuple(remote))
+    return tuple(remote)
 
 
 class _Model:
@@ -187,18 +195,9 @@ class _Model:
         """Return the plan of a solution of this model."""
         net, base = self.network, self.lm.base
         used = np.array([solution[v.index] for v in base.x], dtype=bool)
-        remote: list[tuple[int, int, int]] = []
         loads = {i: solution[v.index] for i, v in enumerate(base.y) if solution[v.index]}
-        for e, var in sorted(base.z.items()):
-            if not solution[var.index]:
-                continue
-            c = int(net.remote_class[e])
-            for i in np.flatnonzero(net.link_class == c).tolist():
-                if loads.get(i, 0) > 0:
-                    loads[i] -= 1
-                    remote.append((e, c, int(net.link_tutor[i])))
-                    break
-        return _Pairs(self.arc_key[used], tuple(remote))
+        remote = [e for e, var in sorted(base.z.items()) if solution[var.index]]
+        return _Pairs(self.arc_key[used], _remote_pairs(net, remote, loads))
 
     def result_arrays(self, solution: list[int]) -> tuple[Any, Any, Any]:
         base = self.lm.base

@@ -117,25 +117,10 @@ def fixed_pairs_plan(problem: Problem) -> Any:
 
 
 def _covering_flow(network: Network, mask: npt.NDArray[np.bool_], target: int) -> Any:
-    """Return the flow's answer on the arcs of ``mask`` if it covers ``target``, else None."""
-    import dataclasses
+    """Return the flow's answer on the arcs of ``mask`` without side constraints if it covers ``target``."""
+    from tutormatch.solve._flow_bounds import covering_flow
 
-    from tutormatch.solve._flow import FlowBackend
-    from tutormatch.solve._options import SolveOptions
-    from tutormatch.solve._status import Status
-
-    sub = network.relaxed().restricted(mask)
-    result = FlowBackend().solve(sub, SolveOptions())
-    if result.status is not Status.OPTIMAL:
-        return None
-    covered = np.zeros(network.n_establishments, dtype=bool)
-    covered[sub.arc_establishment[result.arc_used]] = True
-    covered |= result.z
-    if int(network.priority_int[covered & network.active].sum()) < target:
-        return None
-    used = np.zeros(network.n_arcs, dtype=bool)
-    used[np.flatnonzero(mask)[result.arc_used]] = True
-    return dataclasses.replace(result, arc_used=used)
+    return covering_flow(network.relaxed(), mask, target)
 
 
 def bottleneck_floor(

@@ -639,6 +639,21 @@ def solve_lexico(
                 solve_seconds=time.perf_counter() - started,
             )
 
+    if (
+        not groups_hard
+        and budget is None
+        and [c.name for c in rest] == ["full-loads", "km"]
+        and not rest[0].has_tolerance
+    ):
+        exact = _full_loads_then_km(problem, (criteria[0], *rest), base, options, deadline)
+        if exact is not None:
+            return dataclasses.replace(
+                exact,
+                cost_model=solve_kwargs.get("cost_model"),
+                fairness=_fairness(exact, base, names),
+                solve_seconds=time.perf_counter() - started,
+            )
+
     def fast(name: str, worst_trip: float | None) -> Assignment | None:
         p = problem if worst_trip is None else restrict(problem, worst_trip)
         if name in ("full-loads", "full-loads-then-km"):
@@ -790,6 +805,39 @@ def solve_lexico(
         fairness=_fairness(plan, without, names),
         solve_seconds=time.perf_counter() - started,
     )
+
+
+def _full_loads_then_km(
+    problem: Problem,
+    criteria: tuple[Criterion, ...],
+    base: Assignment,
+    options: SolveOptions,
+    deadline: float,
+) -> Assignment | None:
+    """Coverage, most full loads, least km: the matching search and its km bound, without CP-SAT.
+
+    Returned only when all three are proven (the search's plan has the
+    coverage of ``base``, the proven plan of least km); None otherwise (the
+    engine then decides, the time spent here lost).
+    """
+    from tutormatch.solve._fair import criteria_entries
+    from tutormatch.solve._full_loads_matching import solve_full_loads
+
+    if base.status is not Status.OPTIMAL:
+        return None
+    # Half the time left, as the engine's own try: an unproven search leaves the rest to the engine.
+    left = max(deadline - time.perf_counter(), 0.02) / 2
+    plan = solve_full_loads(problem, dataclasses.replace(options, time_limit=left), prove_km=True)
+    if plan is None or plan.status is not Status.OPTIMAL:
+        return None
+    if not math.isclose(plan.covered_priority, base.covered_priority, rel_tol=1e-12, abs_tol=1e-9):
+        return None  # pragma: no cover - both are proven most coverage
+    values, _ = criteria_entries(plan, [(c, True, math.nan) for c in criteria])
+    message = (
+        "ordered criteria: full-loads proven (full-loads-matching), km proven (full-loads-matching); "
+        + plan.message
+    )
+    return dataclasses.replace(plan, criteria=values, message=message, solver="full-loads-matching")
 
 
 def _by_flows(

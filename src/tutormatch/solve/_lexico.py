@@ -726,6 +726,18 @@ def solve_lexico(
                 continue
             if first.status is Status.OPTIMAL:
                 return first
+            exact = (
+                _groups_then_km(problem, (criteria[0], *rest), base, first, coverage_int, options, deadline)
+                if budget is None and not groups_hard
+                else None
+            )
+            if exact is not None:
+                return dataclasses.replace(
+                    exact,
+                    cost_model=solve_kwargs.get("cost_model"),
+                    fairness=_fairness(exact, base, names),
+                    solve_seconds=time.perf_counter() - started,
+                )
             if first.status.has_solution:
                 hints = [*hints, first]
                 flow_bounds = {
@@ -838,6 +850,59 @@ def _full_loads_then_km(
         + plan.message
     )
     return dataclasses.replace(plan, criteria=values, message=message, solver="full-loads-matching")
+
+
+def _groups_then_km(
+    problem: Problem,
+    criteria: tuple[Criterion, ...],
+    base: Assignment,
+    first: Assignment,
+    coverage_int: int,
+    options: SolveOptions,
+    deadline: float,
+) -> Assignment | None:
+    """Coverage, fewest groups split (proven by the flows' pass ``first``), least km: one MIP.
+
+    Returned only when the km are proven too
+    (:func:`tutormatch.solve._groups_km.least_km_with_groups`); None otherwise
+    (the engine then decides, from the flows' plan).
+    """
+    from tutormatch.solve._fair import criteria_entries
+    from tutormatch.solve._groups import groups_split
+    from tutormatch.solve._groups_km import least_km_with_groups
+    from tutormatch.solve._solve import plan_from_pairs
+
+    if [c.name for c in criteria] != ["coverage", "groups", "km"] or base.status is not Status.OPTIMAL:
+        return None
+    entry = next((c for c in first.criteria if c["name"] == "groups"), None)
+    if entry is None or not entry["proven"]:
+        return None
+    started = time.perf_counter()
+    max_split = math.floor(criteria[1].limit(float(entry["value"])) + 1e-9)
+    # Half the time left, as the engine's own tries: unproven, the engine goes on from the flows' plan.
+    until = started + max(deadline - started, 0.02) / 2
+    found = least_km_with_groups(problem, options, coverage=coverage_int, max_split=max_split, deadline=until)
+    if found is None or not found.proven:
+        return None
+    fixed = problem.fixed
+    plan = plan_from_pairs(
+        problem,
+        np.concatenate((found.tutor, fixed[:, 0])),
+        np.concatenate((found.establishment, fixed[:, 1])),
+        np.concatenate((np.zeros(len(found.tutor), dtype=bool), np.ones(len(fixed), dtype=bool))),
+        status=Status.OPTIMAL,
+        solver="groups-km-mip",
+        message="ordered criteria: groups proven (flows), km proven (MIP on group columns, HiGHS, after "
+        f"reduced-cost fixing: {found.columns:,} columns)",
+        stats={"columns": found.columns, "km_bound_int": found.km_bound},
+        started=started,
+    )
+    if groups_split(plan) > max_split or not math.isclose(
+        plan.covered_priority, base.covered_priority, rel_tol=1e-12, abs_tol=1e-9
+    ):
+        return None  # pragma: no cover - the MIP keeps both
+    values, _ = criteria_entries(plan, [(c, True, math.nan) for c in criteria])
+    return dataclasses.replace(plan, criteria=values)
 
 
 def _by_flows(

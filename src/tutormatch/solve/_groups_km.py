@@ -255,42 +255,46 @@ def least_km_with_groups(
     lower = np.concatenate([b[1] for b in blocks])
     upper = np.concatenate([b[2] for b in blocks])
     model = _Model(c, matrix, lower, upper, n_x + n_u)
-    lp = model.relaxation(deadline)
-    if lp is None:
-        return None
-    x_lp, lower_bound, reduced = lp
-    # Plans from the relaxation: the groups it keeps most whole (s_g smallest; the need - 1 first,
-    # then each of the next few in turn), each to its largest owner unit, then the lexicographic flow
-    # (most priority, then least km) with those groups' pairs to their owners only.
-    need = n_s - budget
-    by_s = candidate_groups[np.argsort(np.asarray(x_lp[n_x + n_u :]), kind="stable")]
-    first_g = g_of[units[first]]
-    share = np.asarray(x_lp[n_x + first])
-    owner_of = np.full(n_g, -1, dtype=np.int64)
-    for g in by_s[: need + _ROUNDINGS].tolist():
-        at = np.flatnonzero(first_g == g)
-        if len(at):
-            owner_of[g] = int(tutor[units[first[at[np.argmax(share[at])]]]])
     best: IntArray | None = None
     upper_cost = math.inf
-    tries = (
-        [by_s[:need]]
-        if need <= 0
-        else [np.r_[by_s[: need - 1], g] for g in by_s[need - 1 : need + _ROUNDINGS]]
-    )
-    for whole in tries:
-        mask = np.ones(len(tutor), dtype=bool)
-        in_whole = (g_of >= 0) & np.isin(g_of, whole)
-        mask[in_whole] = owner_of[g_of[in_whole]] == tutor[in_whole]
-        plan = _lexicographic_flow(network, tutor, establishment, cost, mask, coverage)
-        if plan is None or _split(problem, group, tutor[plan], establishment[plan]) > max_split:
-            continue
-        if float(cost[plan].sum()) < upper_cost:
-            best, upper_cost = plan, float(cost[plan].sum())
+    # (linprog wants two columns or more: a smaller model goes to the MIP whole.)
+    lp = model.relaxation(deadline) if n >= 2 else None
+    lower_bound = -math.inf
+    reduced = np.zeros(n)
+    if lp is not None:
+        x_lp, lower_bound, reduced = lp
+        # Plans from the relaxation: the groups it keeps most whole (s_g smallest; the need - 1 first,
+        # then each of the next few in turn), each to its largest owner unit, then the lexicographic flow
+        # (most priority, then least km) with those groups' pairs to their owners only.
+        need = n_s - budget
+        by_s = candidate_groups[np.argsort(np.asarray(x_lp[n_x + n_u :]), kind="stable")]
+        first_g = g_of[units[first]]
+        share = np.asarray(x_lp[n_x + first])
+        owner_of = np.full(n_g, -1, dtype=np.int64)
+        for g in by_s[: need + _ROUNDINGS].tolist():
+            at = np.flatnonzero(first_g == g)
+            if len(at):
+                owner_of[g] = int(tutor[units[first[at[np.argmax(share[at])]]]])
+        tries = (
+            [by_s[:need]]
+            if need <= 0
+            else [np.r_[by_s[: need - 1], g] for g in by_s[need - 1 : need + _ROUNDINGS]]
+        )
+        for whole in tries:
+            mask = np.ones(len(tutor), dtype=bool)
+            in_whole = (g_of >= 0) & np.isin(g_of, whole)
+            mask[in_whole] = owner_of[g_of[in_whole]] == tutor[in_whole]
+            plan = _lexicographic_flow(network, tutor, establishment, cost, mask, coverage)
+            if plan is None or _split(problem, group, tutor[plan], establishment[plan]) > max_split:
+                continue
+            if float(cost[plan].sum()) < upper_cost:
+                best, upper_cost = plan, float(cost[plan].sum())
     # Reduced-cost fixing: a plan better than the incumbent (integer km, so by 1 at least) uses no
     # column whose bound with it set exceeds that.
     keep = lower_bound + np.maximum(reduced, 0.0) <= upper_cost - 1.0 + _MARGIN * max(1.0, abs(upper_cost))
     keep[n_x + n_u :] = True
+    if n == 0:  # nothing can be covered: the empty plan
+        return GroupsKmResult(tutor[:0], establishment[:0], True, 0.0, network.cost_unit_km, 0)
     found = model.solve(keep, deadline)
     proven = False
     km_bound = lower_bound
@@ -432,6 +436,10 @@ class _Model:
         if seconds <= 0.05:
             return None
         where = np.flatnonzero(keep)
+        if len(where) == 0:  # only the zero plan is left (milp wants a column)
+            if np.all(self.lower <= 0.0) and np.all(self.upper >= 0.0):
+                return "optimal", np.zeros(self.n_plan, dtype=bool), 0.0
+            return "infeasible", None, math.nan
         found = milp(
             c=self.c[where],
             constraints=LinearConstraint(self.matrix[:, where], self.lower, self.upper),

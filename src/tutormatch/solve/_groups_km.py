@@ -497,27 +497,38 @@ def _whole_owners(
     keys = np.unique(g_pairs[in_group] * (n_t + 1) + tutor[in_group])
     owner_ok = (owner[keys // (n_t + 1)] < 0) | (owner[keys // (n_t + 1)] == keys % (n_t + 1))
     keys = keys[owner_ok]
-    cost_of = np.full(len(keys), np.iinfo(np.int64).max // 4, dtype=np.int64)
-    members_of = {g: np.flatnonzero(member & (group == g)) for g in np.flatnonzero(candidate).tolist()}
-    pair_key = g_pairs * (n_t + 1) + tutor
-    for i, key in enumerate(keys.tolist()):
-        g, t = divmod(key, n_t + 1)
-        members = members_of[g]
-        takes = np.isin(members, establishment[pair_key == key])
-        if np.any(must[members] & ~takes):
-            continue
-        left = lost[members[~takes]]
-        extra = int(takes.sum()) - int(network.capacity[t])
-        optional = np.sort(lost[members[takes & ~must[members]]])
-        if extra > len(optional):
-            continue
-        cost_of[i] = int(left.sum()) + int(optional[: max(extra, 0)].sum())
+    huge = 2**40  # above any priority total, and any few of them add up within int64
+    # Per (group, tutor): its pairs to the group's members, the members no plan leaves first, then by
+    # the priority lost when left (ascending): the cheapest members to leave come first.
+    pick = np.flatnonzero(in_group & member[establishment])
+    pick_key = g_pairs[pick] * (n_t + 1) + tutor[pick]
+    pick = pick[np.isin(pick_key, keys)]
+    pick_key = g_pairs[pick] * (n_t + 1) + tutor[pick]
+    pick_key, first_at = np.unique(
+        pick_key * network.n_establishments + establishment[pick], return_index=True
+    )
+    pick = pick[first_at]
+    pick_key = pick_key // network.n_establishments
+    e = establishment[pick]
+    order = np.lexsort((lost[e], must[e], pick_key))
+    pick_key, e = pick_key[order], e[order]
+    at = np.searchsorted(keys, pick_key)
+    takes = np.bincount(at, minlength=len(keys))
+    takes_must = np.bincount(at, weights=must[e], minlength=len(keys)).astype(np.int64)
+    takes_lost = np.bincount(at, weights=lost[e], minlength=len(keys)).astype(np.int64)
+    g_key, t_key = keys // (n_t + 1), keys % (n_t + 1)
+    n_must = np.bincount(group[member & must], minlength=n_g)
+    lost_g = np.bincount(group[member], weights=lost[member], minlength=n_g).astype(np.int64)
+    extra = np.maximum(takes - network.capacity[t_key], 0)
+    optional = takes - takes_must
+    # The extra members to leave: the first of the key's segment (not must, least priority first).
+    start = np.r_[0, np.cumsum(takes)[:-1]]
+    running = np.r_[0, np.cumsum(lost[e])]
+    leave = running[start + np.minimum(extra, optional)] - running[start]
+    cost_of = lost_g[g_key] - takes_lost + leave
+    cost_of = np.where((takes_must == n_must[g_key]) & (extra <= optional), cost_of, huge)
     # A whole group may also cover none of its members (when none must be covered).
-    huge = np.iinfo(np.int64).max // 4
-    empty = np.full(n_g, huge, dtype=np.int64)
-    for g, members in members_of.items():
-        if not np.any(must[members]):
-            empty[g] = int(lost[members].sum())
+    empty = np.where(n_must == 0, lost_g, huge)
     best = empty.copy()
     np.minimum.at(best, keys // (n_t + 1), cost_of)
     need = int(candidate.sum()) - budget

@@ -835,8 +835,10 @@ def _full_loads_then_km(
     from tutormatch.solve._fair import criteria_entries
     from tutormatch.solve._full_loads_matching import solve_full_loads
 
-    if base.status is not Status.OPTIMAL:
-        return None
+    from tutormatch.solve._lexico_flows import LARGE_ARCS
+
+    if base.status is not Status.OPTIMAL or problem.candidates.n_pairs > LARGE_ARCS:
+        return None  # (a network that large: the engine's flows, without building it twice)
     # Half the time left, as the engine's own try: an unproven search leaves the rest to the engine.
     left = max(deadline - time.perf_counter(), 0.02) / 2
     plan = solve_full_loads(problem, dataclasses.replace(options, time_limit=left), prove_km=True)

@@ -834,7 +834,6 @@ def _full_loads_then_km(
     """
     from tutormatch.solve._fair import criteria_entries
     from tutormatch.solve._full_loads_matching import solve_full_loads
-
     from tutormatch.solve._lexico_flows import LARGE_ARCS
 
     if base.status is not Status.OPTIMAL or problem.candidates.n_pairs > LARGE_ARCS:

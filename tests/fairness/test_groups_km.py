@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tutormatch as tm
+from tests.fairness.test_full_loads_matching import threes
 from tests.fairness.test_groups import every_plan, with_groups
 from tests.fairness.test_lexico import dense_problems
 from tutormatch.solve._full_loads_matching import full_loads_network
@@ -24,7 +25,7 @@ LABELS = st.sampled_from([["A", "B"], ["A", "", "B"], ["A"], ["A", "A", "B", "C"
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    st.one_of(tiny_problems(max_tutors=4, max_establishments=5), dense_problems()),
+    st.one_of(tiny_problems(max_tutors=4, max_establishments=5), dense_problems(), threes(remote=True)),
     LABELS,
     st.integers(0, 3),
 )

@@ -126,7 +126,8 @@ def _reduced_columns(
     matrix = sp.vstack([r[0] for r in rows]).tocsr()
     lower = np.concatenate([r[1] for r in rows])
     upper = np.concatenate([r[2] for r in rows])
-    has_lower = lower > -np.inf
+    # A lower bound at or below the row's least value over [0, 1]^n always holds: left out.
+    has_lower = lower > matrix.minimum(0).sum(axis=1).A1
     a_ub = sp.vstack([matrix, -matrix[has_lower]]).tocsr()
     b_ub = np.concatenate((upper, -lower[has_lower]))
     lp = linprog(-gain, A_ub=a_ub, b_ub=b_ub, bounds=(0, 1), method="highs")

@@ -409,6 +409,9 @@ class _Model:
         if deadline - time.perf_counter() <= 0.05:
             return None
         up, low = self.upper < math.inf, self.lower > -math.inf
+        # A lower bound of 0 or less on a row of non-negative coefficients always holds: left out.
+        least = self.matrix.minimum(0).sum(axis=1).A1  # the row's least value over [0, 1]^n
+        low &= self.lower > least
         a_ub = sp.vstack([self.matrix[up], -self.matrix[low]]).tocsr()
         b_ub = np.concatenate((self.upper[up], -self.lower[low]))
         lp = linprog(

@@ -144,7 +144,12 @@ def with_conflicts(plan: Assignment, time_limit: float, started: float) -> Assig
     return dataclasses.replace(
         plan,
         message=message,
-        uncovered_reasons=no_plan_reasons(plan.problem.n_establishments, message),
+        uncovered_reasons=no_plan_reasons(
+            plan.problem.n_establishments,
+            message,
+            plan.status.value,
+            why.sentence("fr") if why.n_relaxed else "",
+        ),
         stats={**plan.stats, "conflicts": why, "backend_message": plan.message},
         solve_seconds=time.perf_counter() - started,
     )
@@ -445,7 +450,7 @@ def _no_plan(
         cost_km=empty_f.copy(),
         is_fixed=np.empty(0, dtype=bool),
         uncovered_establishment=np.arange(n_e, dtype=np.int64),
-        uncovered_reasons=no_plan_reasons(n_e, result.message),
+        uncovered_reasons=no_plan_reasons(n_e, result.message, result.status.value),
         objective=math.nan,
         bound=math.nan,
         gap=math.nan,

@@ -121,13 +121,18 @@ def test_the_floor_keeps_the_minimum_loads_and_equals_a_scan_of_every_threshold(
     relaxed = network.relaxed()
     # The reference: every threshold in turn, a min-cost flow with the minimum loads.
     scan = next(
-        (v for v in np.unique(np.concatenate(([0], key))).tolist() if covering_flow(relaxed, key <= v, target)),
+        (
+            v
+            for v in np.unique(np.concatenate(([0], key))).tolist()
+            if covering_flow(relaxed, key <= v, target)
+        ),
         None,
     )
     if scan is None:
         assert got is None
         return
-    assert got is not None and fast is not None
+    assert got is not None
+    assert fast is not None
     assert got[0] == scan
     # Minimum loads are dropped by the max flows: their floor is never higher.
     assert fast <= got[0]
@@ -163,7 +168,8 @@ def test_the_floor_rises_above_the_max_flows_when_a_minimum_load_needs_a_long_pa
     key = np.rint(network.arc_cost).astype(np.int64)
     fast = threshold_floor(network, key, 0, target)
     got = bottleneck_floor(network, key, 0, target)
-    assert got is not None and fast is not None
+    assert got is not None
+    assert fast is not None
     far = network.arc_tutor == list(problem.tutors.id).index("far")
     assert fast == key[~far].max()  # the near tutor takes both: min loads dropped
     assert got[0] == key[far].min() > fast  # the far tutor must take one

@@ -79,7 +79,10 @@ def test_no_plan_reads_in_french_without_the_solvers_english() -> None:
     assert unknown.endswith("le solveur a échoué (voir le message du solveur dans le résumé)")
     # The conflict found by the solve, in French, follows.
     why = no_plan_reasons(
-        2, "T1 min load 3 cannot hold [INFEASIBLE]", "infeasible", "la charge minimale 3 de T1 ne peut être respectée"
+        2,
+        "T1 min load 3 cannot hold [INFEASIBLE]",
+        "infeasible",
+        "la charge minimale 3 de T1 ne peut être respectée",
     )
     assert len(why) == 2
     assert why[0].sentence("fr") == (
@@ -100,7 +103,8 @@ def test_french_files_of_an_infeasible_plan_carry_no_english_reason() -> None:
     assert len(sentences) == 1
     sentence = sentences.pop()
     assert sentence.startswith("pas de plan : les règles et contraintes données n'admettent aucun plan ; ")
-    assert "cannot" not in sentence and "INFEASIBLE" not in sentence
+    assert "cannot" not in sentence
+    assert "INFEASIBLE" not in sentence
 
 
 def test_every_sentence_is_used() -> None:

@@ -51,8 +51,8 @@ from tutormatch.model._problem import Problem
 from tutormatch.solve._assignment import Assignment
 from tutormatch.solve._backend import BackendResult
 from tutormatch.solve._criteria import Criterion
-from tutormatch.solve._lexico_flows import is_large, suits_flows
 from tutormatch.solve._flow_bounds import bottleneck_floor
+from tutormatch.solve._lexico_flows import is_large, suits_flows
 from tutormatch.solve._lexico_model import LexicoModel, build_lexico_model, lagrangian_flows
 from tutormatch.solve._network import Network
 from tutormatch.solve._options import SolveOptions

@@ -203,9 +203,7 @@ def _no_tutor_reason(problem: Problem, e: int) -> UncoveredReason:
     return UncoveredReason("no_eligible_tutor", "out_of_reach", (("limit", limit), ("remote", remote)))
 
 
-def no_plan_reasons(
-    n: int, message: str, status: str, conflict_fr: str = ""
-) -> tuple[UncoveredReason, ...]:
+def no_plan_reasons(n: int, message: str, status: str, conflict_fr: str = "") -> tuple[UncoveredReason, ...]:
     """Return the reason of every establishment when the solve produced no plan.
 
     ``message`` is the solver's own (English) message, the English sentence;

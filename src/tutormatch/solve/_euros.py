@@ -127,6 +127,23 @@ class EuroCosts:
             total += km * self.rates[tutors, j]
         return total
 
+    def plan_eur(
+        self, network: Network, arc_used: npt.NDArray[np.bool_], z: npt.NDArray[np.bool_], loads: IntArray
+    ) -> float:
+        """Return the euros of a plan on ``network`` (``loads``: per tutor, fixed pairs left out)."""
+        km = self.base_km + np.bincount(
+            network.arc_tutor[arc_used], weights=self.arc_km[arc_used], minlength=network.n_tutors
+        )
+        used = (loads + network.fixed_load) > 0
+        travel = self.travel_eur(slice(None), km)
+        return float(
+            self.arc_eur[arc_used].sum()
+            + self.class_eur[z].sum()
+            + self.base_eur
+            + self.used_eur[used].sum()
+            + travel[used].sum()
+        )
+
     def least_rate(
         self, capacity: IntArray, arc_tutor: IntArray, base: FloatArray, arc_km: FloatArray
     ) -> FloatArray:
@@ -476,18 +493,7 @@ class EuroBackend:
         z: npt.NDArray[np.bool_],
         loads: IntArray,
     ) -> float:
-        km = costs.base_km + np.bincount(
-            network.arc_tutor[arc_used], weights=costs.arc_km[arc_used], minlength=network.n_tutors
-        )
-        used = (loads + network.fixed_load) > 0
-        travel = costs.travel_eur(slice(None), km)
-        return float(
-            costs.arc_eur[arc_used].sum()
-            + costs.class_eur[z].sum()
-            + costs.base_eur
-            + costs.used_eur[used].sum()
-            + travel[used].sum()
-        )
+        return costs.plan_eur(network, arc_used, z, loads)
 
     # -- a budget: Lagrangian flows -----------------------------------------
 

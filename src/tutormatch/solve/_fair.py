@@ -109,7 +109,8 @@ def solve_with_worst_trip(
     ``tutors`` (a search of their own, seconds at national scale) the time
     limit is shared: the restricted solve first, then the same solve without
     the threshold (the plan the price of fairness is measured against; taken
-    when it meets the threshold and costs less). A cost first, then the worst
+    when it meets the threshold and costs less; without the time for it, the
+    price is measured against the plan of least km, as ``fairness`` says). A cost first, then the worst
     trip: each threshold test is a solve of the cost on the restricted
     problem, given a share of the time left; a test whose proven bound
     exceeds the cost's limit is a proven "no" even when the solve is not
@@ -196,7 +197,9 @@ def solve_with_worst_trip(
         allowed = threshold_at_most(thresholds, worst.limit(optimum))
         key = int(np.searchsorted(thresholds, allowed))
         if priced:
-            final, without = _cost_under(problem, base, allowed, cost.name, run, plans.get(key))
+            final, without = _cost_under(
+                problem, base, allowed, cost.name, run, plans.get(key), lambda: deadline - time.perf_counter()
+            )
         elif base.max_distance_km <= allowed:
             final = base  # the least cost of all plans is under the threshold: it is the answer
         elif cost.name == "km" and key in plans:
@@ -227,6 +230,7 @@ def solve_with_worst_trip(
         "price_of_fairness_eur": None
         if base_eur is None or final_eur is None
         else round(final_eur - base_eur, 2),
+        "without_objective": without.objective_name or "km",
     }
     stats = dict(
         final.stats,
@@ -256,6 +260,9 @@ _BASE_SHARE = 0.4
 _TEST_SHARE = 0.34
 #: No threshold test of a cost's solve starts with fewer seconds left (it would overrun the limit).
 _LEAST_TEST_SECONDS = 1.0
+#: The worst trip first, then euros or tutors: the least seconds left for the solve without the
+#: threshold (else the price of fairness is measured against the km plan).
+_LEAST_WITHOUT_SECONDS = 5.0
 #: The worst trip first, then euros or tutors: the restricted solve's share of the time left.
 _RESTRICTED_SHARE = 2 / 3
 
@@ -296,6 +303,7 @@ def _cost_under(
     cost: str,
     run: Callable[..., Assignment],
     km_plan: Assignment | None,
+    left: Callable[[], float],
 ) -> tuple[Assignment, Assignment]:
     """Return the plan under ``allowed`` and the plan without it (the worst trip, then euros or tutors).
 
@@ -311,9 +319,12 @@ def _cost_under(
         final = run(problem, cost)
         return (final, final) if final.status.has_solution else (base, base)
     final = run(restricted, cost, _RESTRICTED_SHARE)
-    without = run(problem, cost)
-    if not without.status.has_solution:
-        without = base
+    without = base
+    if left() >= _LEAST_WITHOUT_SECONDS:
+        # Else no time for it (a search takes seconds at national scale): the price is against the km plan.
+        without = run(problem, cost)
+        if not without.status.has_solution:
+            without = base
     if not final.status.has_solution:
         final = km_plan if km_plan is not None else run(restricted, "km")
         final = dataclasses.replace(

@@ -73,6 +73,8 @@ _FAST = ("km", "euros", "worst-trip", "full-loads")
 #: year: CP-SAT's plans were better there with the whole time (measured on the example).
 _FLOWS_FIRST = ("groups",)
 _FLOWS_FIRST_SHARE = 0.25
+#: On a large network, the share of the time the euro search's plan gets before the phases.
+_EURO_SHARE = 0.35
 
 
 def _units(eur: float) -> int:
@@ -420,7 +422,7 @@ class _Engine:
             floor_plan = bottleneck_floor(model.network, term.arc_key, term.floor, self.coverage_int)
             if floor_plan is not None:
                 lower = floor_plan[0]  # proven by flows: a plan at it is optimal
-                flow = floor_plan[1]
+                flow: BackendResult | None = floor_plan[1]
                 if term.arc_amount is not None:
                     flow, near = self._ladder(term, floor_plan[0], value, started + 0.4 * budget)
                 got = None if flow is None else model.evaluate(c.name, _pairs_of(model.network, flow))
@@ -618,11 +620,20 @@ def solve_lexico(
     deadline = started + options.time_limit
     cost_model: CostModel = solve_kwargs.get("cost_model") or CostModel()
 
-    def sub(p: Problem, objective: Any) -> Assignment:
-        left = max(deadline - time.perf_counter(), 0.01)
+    def sub(p: Problem, objective: Any, share: float = 1.0) -> Assignment:
+        left = max((deadline - time.perf_counter()) * share, 0.01)
         kwargs = dict(solve_kwargs, options=dataclasses.replace(options, time_limit=left))
         kwargs.pop("time_limit", None)
         return solve(p, objective=objective, **kwargs)
+
+    euro_plans: dict[float | None, Assignment] = {}
+
+    def euro_plan(worst_trip: float | None = None, share: float = 1.0) -> Assignment:
+        """Return the euro search's plan (within the worst trip), solved once for the phases and the price."""
+        if worst_trip not in euro_plans:
+            p = problem if worst_trip is None else restrict(problem, worst_trip)
+            euro_plans[worst_trip] = sub(p, "euros", share)
+        return euro_plans[worst_trip]
 
     base = sub(problem, "km")
     if not base.status.has_solution:
@@ -650,6 +661,8 @@ def solve_lexico(
             return solve_full_loads(
                 p, dataclasses.replace(options, time_limit=left), prove_km=name == "full-loads-then-km"
             )
+        if name == "euros":
+            return euro_plan(worst_trip)
         return sub(p, ["coverage", "worst-trip"] if name == "worst-trip" else name)
 
     uses_groups = "groups" in names or groups_hard
@@ -672,6 +685,10 @@ def solve_lexico(
         covered[base.establishment] = True
         coverage_int = int(network.priority_int[covered & network.active].sum())
         if is_large(network, tuple(names), groups_hard):
+            if "euros" in names:
+                # The euro search's plan first, with a share of the time: the euros phase starts from it
+                # and the price of fairness is measured against it (never solved after the deadline).
+                euro_plan(None, _EURO_SHARE)
             by_flows = _by_flows(
                 problem,
                 network,
@@ -684,7 +701,8 @@ def solve_lexico(
                 started,
                 names,
                 groups_hard=groups_hard,
-                without=lambda: base if "euros" not in names else sub(problem, "euros"),
+                without=lambda: base if "euros" not in names else euro_plan(),
+                cost_model=cost_model,
             )
             if isinstance(by_flows, Assignment):
                 return by_flows
@@ -705,7 +723,8 @@ def solve_lexico(
                 started,
                 names,
                 groups_hard=groups_hard,
-                without=lambda: base if "euros" not in names else sub(problem, "euros"),
+                without=lambda: base if "euros" not in names else euro_plan(),
+                cost_model=cost_model,
             )
             if not isinstance(first, Assignment):
                 explicit = explicit | first
@@ -784,7 +803,7 @@ def solve_lexico(
             plan = dataclasses.replace(plan, status=Status.OPTIMAL, gap=0.0)
     if not proven:
         plan = dataclasses.replace(plan, bound=math.nan, gap=gap)
-    without = base if "euros" not in names else sub(problem, "euros")
+    without = base if "euros" not in names else euro_plan()
     return dataclasses.replace(
         plan,
         criteria=values,
@@ -807,6 +826,7 @@ def _by_flows(
     *,
     groups_hard: bool,
     without: Callable[[], Assignment],
+    cost_model: CostModel,
 ) -> Assignment | frozenset[int]:
     """Solve the ordered criteria on a large network by flows (:mod:`tutormatch.solve._lexico_flows`).
 
@@ -825,6 +845,7 @@ def _by_flows(
         deadline=deadline,
         fast=fast,
         groups_hard=groups_hard,
+        cost_model=cost_model,
     )
     if result is None:  # hard groups whose chosen tutors cannot meet the minimum loads
         from tutormatch.solve._solve import _no_plan

@@ -96,12 +96,14 @@ def solve_with_worst_trip(
     *,
     solve: SolveFn,
     solve_kwargs: dict[str, Any],
+    started: float | None = None,
 ) -> Assignment:
     """Solve ``criteria`` (coverage first, the worst trip among them) exactly.
 
     ``solve`` is :func:`tutormatch.solve` (passed in to avoid an import
     cycle); ``solve_kwargs`` its other arguments (solver, options, cost
-    model, budget).
+    model, budget); ``started``: when the caller's clock started (the time
+    limit counts from it).
 
     The worst trip first, then a cost: the threshold is searched with the km
     flow (a threshold keeps the coverage or not, whatever the cost), then the
@@ -121,7 +123,7 @@ def solve_with_worst_trip(
     """
     from tutormatch.solve._options import SolveOptions
 
-    started = time.perf_counter()
+    started = time.perf_counter() if started is None else started
     names = [c.name for c in criteria]
     wt_at = names.index("worst-trip")
     before = criteria[1:wt_at]

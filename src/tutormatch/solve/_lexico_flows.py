@@ -580,32 +580,51 @@ class _Search:
         """
         plan = self.fast("euros", self.worst_trip_limit)
         if plan is None or not plan.status.has_solution:
-            return math.nan, "flows: no euro plan", self._euros_loads_kept(until)
+            return math.nan, "flows: no euro plan", self._euros_kept(until)
         stats = plan.stats
         bound = float(stats.get("model_eur" if plan.status is Status.OPTIMAL else "bound_eur", math.nan))
 
         def plans() -> Iterator[BackendResult | None]:
             yield self.of_plan(plan)
-            yield from self._euros_loads_kept(until)
+            yield from self._euros_kept(until)
 
         return bound, f"euro search ({plan.solver})", plans()
 
-    def _euros_loads_kept(self, until: float) -> Iterator[BackendResult | None]:
-        """Yield the euro search's plan with every tutor's load as the incumbent's (within the worst trip)."""
+    def _euros_kept(self, until: float) -> Iterator[BackendResult | None]:
+        """Yield the euro search's plan that keeps the incumbent's earlier criteria by construction.
+
+        Within the worst trip's limit; every tutor's load as the incumbent's
+        when full loads or tutors came first (full tutors and tutors used
+        unchanged); each group's establishments only to the tutors the
+        incumbent gives the group when groups came first (no group split
+        more). The other limits are checked as for any plan.
+        """
         from tutormatch.solve._euros import EuroBackend
         from tutormatch.solve._options import SolveOptions
 
-        if not any(c.name != "worst-trip" for c, _ in self.limits):
+        earlier = {c.name for c, _ in self.limits}
+        if not earlier - {"worst-trip"}:
             return
         left = until - time.perf_counter()
         if left <= 0.5:
             return
-        net = self.network
-        loads = self.meter.loads(self.current) - np.bincount(self.meter.fixed_tutor, minlength=net.n_tutors)
-        kept = dataclasses.replace(net, capacity=loads, min_load=loads)
+        net, meter = self.network, self.meter
+        kept = net
+        if earlier & {"full-loads", "tutors"}:
+            loads = meter.loads(self.current) - np.bincount(meter.fixed_tutor, minlength=net.n_tutors)
+            kept = dataclasses.replace(net, capacity=loads, min_load=loads)
         mask = np.ones(net.n_arcs, dtype=bool)
         if self.worst_trip_limit is not None:
-            mask = ~self.meter.onsite | (self.meter.distance <= self.worst_trip_limit * (1 + 1e-12))
+            mask &= ~meter.onsite | (meter.distance <= self.worst_trip_limit * (1 + 1e-12))
+        if "groups" in earlier and meter.n_groups:
+            tutor, est = meter.pairs(self.current)
+            g = meter.group[est]
+            ours = np.unique(g[g >= 0] * (net.n_tutors + 1) + tutor[g >= 0])
+            arc_group = meter.group[net.arc_establishment]
+            key = arc_group * (net.n_tutors + 1) + net.arc_tutor
+            # Direct pairs only to a group's own tutors (remote pairs are checked with the limits).
+            mask &= (arc_group < 0) | np.isin(key, ours)
+        if not mask.all():
             kept = kept.restricted(mask)
         backend = EuroBackend(self.problem, self.cost_model or CostModel(), "euros")
         result = backend.solve(kept, SolveOptions(time_limit=left))

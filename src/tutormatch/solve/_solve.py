@@ -265,6 +265,7 @@ def solve(
         return _solve_ordered(
             problem,
             objective,
+            started=started,
             solver=solver,
             time_limit=time_limit,
             options=options,
@@ -375,6 +376,7 @@ def _solve_ordered(
     problem: Problem,
     objective: str | Sequence[Any],
     *,
+    started: float,
     groups_hard: bool = False,
     **kwargs: Any,
 ) -> Assignment:
@@ -414,7 +416,9 @@ def _solve_ordered(
     ):
         from tutormatch.solve._lexico import solve_lexico
 
-        return solve_lexico(problem, criteria, groups_hard=groups_hard, solve=solve, solve_kwargs=kwargs)
+        return solve_lexico(
+            problem, criteria, groups_hard=groups_hard, solve=solve, solve_kwargs=kwargs, started=started
+        )
     if "worst-trip" not in names:
         cost = names[1] if len(names) > 1 else "km"
         plan = solve(problem, objective=cost, **kwargs)
@@ -429,7 +433,7 @@ def _solve_ordered(
         return dataclasses.replace(plan, criteria=values)
     from tutormatch.solve._fair import solve_with_worst_trip
 
-    return solve_with_worst_trip(problem, criteria, solve=solve, solve_kwargs=kwargs)
+    return solve_with_worst_trip(problem, criteria, solve=solve, solve_kwargs=kwargs, started=started)
 
 
 def _no_plan(

@@ -179,7 +179,9 @@ def solve_with_worst_trip(
         if cost_limit is not None:
             ok = ok and _cost_value(plan, cost.name) <= cost_limit * (1 + 1e-12) + _COST_TOL
         if not ok:
-            if _proven(plan) or (cost_limit is not None and _cost_bound(plan, cost.name) > cost_limit):
+            less = plan.priority_bound < base.covered_priority * (1 - 1e-12) - 1e-12  # coverage proven lost
+            dear = cost_limit is not None and _cost_bound(plan, cost.name) > cost_limit
+            if _proven(plan) or less or dear:
                 refuted = max(refuted, i)
             else:
                 proven = False  # an unproven plan's "no" proves nothing
@@ -332,6 +334,9 @@ def _cost_under(
         final = dataclasses.replace(
             final,
             status=Status.FEASIBLE,
+            bound=math.nan,  # the km plan's bound is in km: no bound on the cost
+            gap=math.nan,
+            stats={k: v for k, v in final.stats.items() if k != "tutors_bound"},
             message=f"{cost}: no plan in time under the worst trip; the plan of least km under it",
         )
     if (

@@ -66,7 +66,7 @@ from tutormatch.solve._network import Network
 from tutormatch.solve._options import SolveOptions
 from tutormatch.solve._status import Status
 
-__all__ = ["EuroBackend", "EuroCosts", "euro_costs"]
+__all__ = ["EuroBackend", "EuroCosts", "euro_costs", "rounding_eur"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -236,6 +236,17 @@ def euro_costs(problem: Problem, network: Network, model: CostModel, objective: 
         bounds_km=np.array(scale.tranche_upper_km, dtype=np.float64),
         tutor_weight=float(weight),
     )
+
+
+def rounding_eur(problem: Problem, cost_model: CostModel | None) -> float:
+    """Return the most euros rounding each tutor's yearly km to whole km (as the reports do) takes off.
+
+    Half a km at the dearest rate, a tutor: what separates the model's euros
+    (km summed exactly, bounds included) from the reports' figure.
+    """
+    scale = (cost_model or CostModel()).scale
+    dearest = max(float(r) for c in scale.classes for r in c.rates_eur_per_km)
+    return 0.5 * dearest * problem.n_tutors
 
 
 class _FlowRefusedError(Exception):

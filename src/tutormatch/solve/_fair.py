@@ -285,19 +285,12 @@ def _cost_bound(plan: Assignment, name: str) -> float:
     bound. ``-inf`` without one.
     """
     if name == "euros" and math.isfinite(plan.bound):
-        return plan.bound - _rounding_eur(plan)
+        from tutormatch.solve._euros import rounding_eur
+
+        return plan.bound - rounding_eur(plan.problem, plan.cost_model)
     if name == "tutors" and plan.stats.get("tutors_bound") is not None:
         return float(plan.stats["tutors_bound"])
     return -math.inf
-
-
-def _rounding_eur(plan: Assignment) -> float:
-    from tutormatch.model._costs import CostModel
-
-    model = plan.cost_model or CostModel()
-    scale = model.scale
-    dearest = max(float(r) for c in scale.classes for r in scale.vehicle_class(c.key).rates_eur_per_km)
-    return 0.5 * dearest * plan.problem.n_tutors
 
 
 def _cost_under(

@@ -51,6 +51,7 @@ from tutormatch.model._problem import Problem
 from tutormatch.solve._assignment import Assignment
 from tutormatch.solve._backend import BackendResult
 from tutormatch.solve._criteria import Criterion
+from tutormatch.solve._euros import rounding_eur
 from tutormatch.solve._flow_bounds import bottleneck_floor
 from tutormatch.solve._lexico_flows import is_large, suits_flows
 from tutormatch.solve._lexico_model import LexicoModel, build_lexico_model, lagrangian_flows
@@ -81,7 +82,7 @@ _CHECK_SECONDS = 2.0
 #: Seconds the phases leave for the plan's assembly (:func:`_reserve`): a constant and per pair.
 _RESERVE_SECONDS = 0.2
 _RESERVE_PER_ARC = 2e-6
-#: On a large network, the share of the time the euro search's plan gets before the phases.
+#: The share of the time the euro search's plan gets before the phases (when euros are among them).
 _EURO_SHARE = 0.35
 
 
@@ -328,6 +329,7 @@ class _Engine:
         params.cp_model_probing_level = 0
         params.symmetry_level = 0
         self.n_branches = 0
+        self.fast_bounds: dict[str, float] = {}  # proven bounds of the fast methods, criterion units
         self.model = _Model(self, network, [])
 
     def left(self) -> float:
@@ -357,6 +359,10 @@ class _Engine:
             phase: _Phase | None = None
             if c.name in _FAST and not self.groups_hard:
                 phase, incumbent = self._try_fast(c, incumbent)
+            if phase is None and self.left() <= 0.05 and incumbent is not None:
+                # The fast method took the time left: no search (its plan, if better, is kept).
+                done.append(_Phase(c, 0, math.nan, False, "time limit"))
+                continue
             if phase is None:
                 budget = max(self.left(), 0.0) / (len(self.phases) - k)
                 phase, incumbent, stop = self._search(c, incumbent, budget)
@@ -393,6 +399,12 @@ class _Engine:
         plan = self.fast(name, self.worst_trip_limit)
         if plan is None or not plan.status.has_solution:
             return None, incumbent
+        if name == "euros":
+            # The euro search's bound holds for every plan within the worst trip: one for this phase.
+            key = "model_eur" if plan.status is Status.OPTIMAL else "bound_eur"
+            self.fast_bounds["euros"] = float(plan.stats.get(key, math.nan)) - rounding_eur(
+                self.problem, self.cost_model
+            )
         free = ~plan.is_fixed
         pairs = _Pairs(plan.tutor[free] * plan.problem.n_establishments + plan.establishment[free])
         got = self.model.evaluate(c.name, pairs)
@@ -703,11 +715,11 @@ def solve_lexico(
         covered = np.zeros(problem.n_establishments, dtype=bool)
         covered[base.establishment] = True
         coverage_int = int(network.priority_int[covered & network.active].sum())
+        if "euros" in names:
+            # The euro search's plan first, with a share of the time: the euros phase starts from it
+            # and the price of fairness is measured against it (never solved after the deadline).
+            euro_plan(None, _EURO_SHARE)
         if is_large(network, tuple(names), groups_hard):
-            if "euros" in names:
-                # The euro search's plan first, with a share of the time: the euros phase starts from it
-                # and the price of fairness is measured against it (never solved after the deadline).
-                euro_plan(None, _EURO_SHARE)
             by_flows = _by_flows(
                 problem,
                 network,
@@ -815,6 +827,11 @@ def solve_lexico(
     )
     plan = dataclasses.replace(plan, cost_model=solve_kwargs.get("cost_model"))
     values, gap = _criteria_values(plan, criteria[0], done, engine.model.lm, groups_hard)
+    flow_bounds = {
+        name: max(b, flow_bounds.get(name, -math.inf))
+        for name, b in engine.fast_bounds.items()
+        if math.isfinite(b)
+    } | {k: v for k, v in flow_bounds.items() if k not in engine.fast_bounds}
     if flow_bounds and not proven:
         values, gap = _with_flow_bounds(values, flow_bounds)
         if base.status is Status.OPTIMAL and all(v["proven"] for v in values):
@@ -885,7 +902,12 @@ def _by_flows(
         return _no_plan(problem, "lexico-flows", empty, {}, time.perf_counter() - started)
     proven = (groups_hard or base.status is Status.OPTIMAL) and all(p.proven for p in done)
     parts = [f"{p.criterion.name} {'proven' if p.proven else 'not proven'} ({p.method})" for p in done]
-    message = "ordered criteria by flows (a network too large for the CP-SAT model): " + ", ".join(parts)
+    why = (
+        "a network too large for the CP-SAT model"
+        if is_large(network, tuple(names), groups_hard)
+        else "first"
+    )
+    message = f"ordered criteria by flows ({why}): " + ", ".join(parts)
     result = dataclasses.replace(
         result, status=Status.OPTIMAL if proven else Status.FEASIBLE, message=message
     )

@@ -77,6 +77,7 @@ from tutormatch.model._problem import Problem
 from tutormatch.solve._assignment import Assignment
 from tutormatch.solve._backend import BackendResult
 from tutormatch.solve._criteria import Criterion
+from tutormatch.solve._euros import rounding_eur
 from tutormatch.solve._flow_bounds import (
     coverage_certificate,
     covered_int,
@@ -227,13 +228,6 @@ class _Meter:
     def km_int(self, result: BackendResult) -> int:
         net = self.network
         return int(net.arc_cost[result.arc_used].sum() + net.remote_cost[result.z].sum())
-
-
-def _rounding_eur(problem: Problem, cost_model: CostModel | None) -> float:
-    """Return the most euros rounding each tutor's yearly km to whole km (the reports) can take off."""
-    scale = (cost_model or CostModel()).scale
-    dearest = max(float(r) for c in scale.classes for r in c.rates_eur_per_km)
-    return 0.5 * dearest * problem.n_tutors
 
 
 def _leaning(network: Network, cost: FloatArray) -> IntArray:
@@ -391,7 +385,7 @@ class _Search:
             proven = math.isfinite(bound) and sign * value <= sign * bound + _EPS * max(1.0, abs(bound))
             if c.name == "euros" and not proven:
                 # Model euros: the reports round each tutor's yearly km (at most half a km each).
-                bound_units = bound - _rounding_eur(self.problem, self.cost_model)
+                bound_units = bound - rounding_eur(self.problem, self.cost_model)
             done.append(FlowPhase(c, value_units, bound_units, proven, method))
             self.limits.append((c, c.limit(value)))
             if c.name == "worst-trip":

@@ -162,12 +162,20 @@ def solve_with_worst_trip(
     plans: dict[int, Assignment] = {}
     refuted = lo - 1  # the largest threshold index proven too small (the relaxation's, then the tests')
 
+    # The least seconds a test of the cost's search takes: a few of its flows (the base's average),
+    # then the shortest test seen; no test starts with less time left (it would overrun the limit).
+    flows = max(int(base.stats.get("flows", 1) or 1), 1)
+    least_test = max(_LEAST_TEST_SECONDS, _TEST_FLOWS * base.solve_seconds / flows)
+
     def feasible(i: int) -> bool:
-        nonlocal proven, refuted
-        if before and priced and deadline - time.perf_counter() < _LEAST_TEST_SECONDS:
+        nonlocal proven, refuted, least_test
+        if before and priced and deadline - time.perf_counter() < least_test:
             proven = False  # no time for another solve: undecided
             return False
+        test_started = time.perf_counter()
         plan = run(restrict(problem, float(thresholds[i])), cost.name if before else "km", _TEST_SHARE)
+        if before and priced:
+            least_test = max(_LEAST_TEST_SECONDS, min(least_test, time.perf_counter() - test_started))
         plans[i] = plan
         if not plan.status.has_solution:
             if plan.status is Status.INFEASIBLE:
@@ -262,7 +270,9 @@ def solve_with_worst_trip(
 _BASE_SHARE = 0.4
 #: Each threshold test's share of the time left (a cost's solve; the km flow ignores it).
 _TEST_SHARE = 0.34
-#: No threshold test of a cost's solve starts with fewer seconds left (it would overrun the limit).
+#: No threshold test of a cost's solve starts with fewer seconds left (it would overrun the limit),
+#: nor with less than the time of this many of the cost's flows (the base solve's average).
+_TEST_FLOWS = 2
 _LEAST_TEST_SECONDS = 1.0
 #: The worst trip first, then euros or tutors: the least seconds left for the solve without the
 #: threshold (else the price of fairness is measured against the km plan).

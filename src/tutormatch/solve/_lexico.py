@@ -302,7 +302,7 @@ class _Engine:
         budget: float | None,
         options: SolveOptions,
         deadline: float,
-        fast: Callable[[str, float | None], Assignment | None],
+        fast: Callable[..., Assignment | None],
     ) -> None:
         from ortools.sat.python import cp_model
 
@@ -682,7 +682,7 @@ def solve_lexico(
                 solve_seconds=time.perf_counter() - started,
             )
 
-    def fast(name: str, worst_trip: float | None) -> Assignment | None:
+    def fast(name: str, worst_trip: float | None, share: float = 1.0) -> Assignment | None:
         p = problem if worst_trip is None else restrict(problem, worst_trip)
         if name in ("full-loads", "full-loads-then-km"):
             from tutormatch.solve._full_loads_matching import solve_full_loads
@@ -693,7 +693,7 @@ def solve_lexico(
                 p, dataclasses.replace(options, time_limit=left), prove_km=name == "full-loads-then-km"
             )
         if name == "euros":
-            return euro_plan(worst_trip)
+            return euro_plan(worst_trip, share)
         return sub(p, ["coverage", "worst-trip"] if name == "worst-trip" else name)
 
     uses_groups = "groups" in names or groups_hard
@@ -867,7 +867,7 @@ def _by_flows(
     phases: list[Criterion],
     coverage_int: int,
     deadline: float,
-    fast: Callable[[str, float | None], Assignment | None],
+    fast: Callable[..., Assignment | None],
     started: float,
     names: list[str],
     *,

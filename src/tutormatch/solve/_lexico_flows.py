@@ -254,7 +254,7 @@ class _Search:
         *,
         coverage_int: int,
         deadline: float,
-        fast: Callable[[str, float | None], Assignment | None],
+        fast: Callable[..., Assignment | None],
         groups_hard: bool = False,
         cost_model: CostModel | None = None,
     ) -> None:
@@ -572,7 +572,10 @@ class _Search:
         the euro search with every tutor's load kept at the incumbent's
         (full loads and tutors used unchanged).
         """
-        plan = self.fast("euros", self.worst_trip_limit)
+        # Half of the phase when a search with the earlier criteria kept follows (it needs time too).
+        kept = any(c.name != "worst-trip" for c, _ in self.limits)
+        share = 0.5 * max(until - time.perf_counter(), 0.0) / max(self.left(), 1e-9) if kept else 1.0
+        plan = self.fast("euros", self.worst_trip_limit, min(share, 1.0))
         if plan is None or not plan.status.has_solution:
             return math.nan, "flows: no euro plan", self._euros_kept(until)
         stats = plan.stats
@@ -921,7 +924,7 @@ def solve_by_flows(
     *,
     coverage_int: int,
     deadline: float,
-    fast: Callable[[str, float | None], Assignment | None],
+    fast: Callable[..., Assignment | None],
     groups_hard: bool = False,
     cost_model: CostModel | None = None,
 ) -> tuple[BackendResult | None, list[FlowPhase], int]:

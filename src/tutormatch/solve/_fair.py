@@ -195,7 +195,13 @@ def solve_with_worst_trip(
                 proven = False  # an unproven plan's "no" proves nothing
         return ok
 
-    best = search.least_feasible(lo, top, feasible)
+    if before and not cost.has_tolerance and lo < top:
+        # The cost at its optimum, no slack: a plan with a shorter worst trip at the same cost is
+        # rare (ties), so the first question is whether there is one at all, just below the top.
+        search.exact_tests += 1
+        best = search.least_feasible(lo, top - 1, feasible) if feasible(top - 1) else top
+    else:
+        best = search.least_feasible(lo, top, feasible)
     optimum = float(thresholds[best])
     bound = float(thresholds[min(refuted + 1, best)])
     without = base

@@ -162,7 +162,7 @@ def solve_with_worst_trip(
     plans: dict[int, Assignment] = {}
     refuted = lo - 1  # the largest threshold index proven too small (the relaxation's, then the tests')
 
-    # The least seconds a test of the cost's search takes: a few of its flows (the base's average),
+    # The least seconds a test of the cost's search takes: one of its flows (the base's average),
     # then the shortest test seen; no test starts with less time left (it would overrun the limit).
     flows = max(int(base.stats.get("flows", 1) or 1), 1)
     least_test = max(_LEAST_TEST_SECONDS, _TEST_FLOWS * base.solve_seconds / flows)
@@ -277,8 +277,9 @@ _BASE_SHARE = 0.4
 #: Each threshold test's share of the time left (a cost's solve; the km flow ignores it).
 _TEST_SHARE = 0.34
 #: No threshold test of a cost's solve starts with fewer seconds left (it would overrun the limit),
-#: nor with less than the time of this many of the cost's flows (the base solve's average).
-_TEST_FLOWS = 2
+#: nor with less than the time of this many of the cost's flows (the base solve's average: one flow gives
+#: the root plan and bound).
+_TEST_FLOWS = 1
 _LEAST_TEST_SECONDS = 1.0
 #: The worst trip first, then euros or tutors: the least seconds left for the solve without the
 #: threshold (else the price of fairness is measured against the km plan).

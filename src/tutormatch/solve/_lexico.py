@@ -411,8 +411,11 @@ class _Engine:
         if got is None:
             return None, incumbent  # breaks an earlier limit: search
         if plan.status is Status.OPTIMAL:
-            # Optimal over more plans than the phase allows, and allowed: the phase's optimum.
-            return _Phase(c, got[1], float(got[1]), True, plan.solver), self.model.pairs(got[0])
+            # Optimal over more plans than the phase allows, and allowed: the phase's optimum. A plan
+            # so far at that optimum too is kept (e.g. the flows' plan, better for the later criteria).
+            current = self._value(c, incumbent)
+            keep = incumbent if current is not None and current <= got[1] else self.model.pairs(got[0])
+            return _Phase(c, got[1], float(got[1]), True, plan.solver), keep
         current = self._value(c, incumbent)
         if current is None or got[1] < current:
             return None, self.model.pairs(got[0])
@@ -701,7 +704,9 @@ def solve_lexico(
     phases = [criteria[0], *rest] if groups_hard else rest
     hints = [_hard_group_hint(base)] if groups_hard else [base]
     flow_bounds: dict[str, float] = {}
-    flows_tried = not (groups_hard or set(names) & set(_FLOWS_FIRST))
+    # Euros after full loads or groups: the flows' euro search with loads or groups' tutors kept.
+    euros_after = "euros" in names and bool({"full-loads", "groups"} & set(names[: names.index("euros")]))
+    flows_tried = not (groups_hard or set(names) & set(_FLOWS_FIRST) or euros_after)
     while True:
         network = _no_near_remote(
             problem,

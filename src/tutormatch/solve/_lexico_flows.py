@@ -260,6 +260,7 @@ class _Search:
     ) -> None:
         self.groups_hard = groups_hard
         self.cost_model = cost_model
+        self.euro_flow_seconds = 0.0  # the euro search's time a flow, once seen
         self.full_network = network
         self.must, usable = coverage_certificate(network, coverage_int)
         # Pairs no plan of most priority can use: left out of every flow (exact).
@@ -572,10 +573,17 @@ class _Search:
         the euro search with every tutor's load kept at the incumbent's
         (full loads and tutors used unchanged).
         """
-        # Half of the phase when a search with the earlier criteria kept follows (it needs time too).
-        kept = any(c.name != "worst-trip" for c, _ in self.limits)
-        share = 0.5 * max(until - time.perf_counter(), 0.0) / max(self.left(), 1e-9) if kept else 1.0
-        plan = self.fast("euros", self.worst_trip_limit, min(share, 1.0))
+        # The euro search without the worst trip is solved before the phases (cached): its bound holds
+        # for every plan, and its time a flow tells whether another search fits in the phase.
+        whole = self.fast("euros", None)
+        if whole is not None and whole.status.has_solution:
+            self.euro_flow_seconds = whole.solve_seconds / max(int(whole.stats.get("flows", 1) or 1), 1)
+        plan = whole
+        if self.worst_trip_limit is not None and until - time.perf_counter() >= self.euro_flow_seconds:
+            # Half of the phase when a search with the earlier criteria kept follows (it needs time too).
+            kept = any(c.name != "worst-trip" for c, _ in self.limits)
+            share = 0.5 * max(until - time.perf_counter(), 0.0) / max(self.left(), 1e-9) if kept else 1.0
+            plan = self.fast("euros", self.worst_trip_limit, min(share, 1.0))
         if plan is None or not plan.status.has_solution:
             return math.nan, "flows: no euro plan", self._euros_kept(until)
         stats = plan.stats
@@ -603,8 +611,8 @@ class _Search:
         if not earlier - {"worst-trip"}:
             return
         left = until - time.perf_counter()
-        if left <= 0.5:
-            return
+        if left <= max(0.5, self.euro_flow_seconds):
+            return  # not the time of one of the euro search's flows: it would overrun the limit
         net, meter = self.network, self.meter
         kept = net
         if earlier & {"full-loads", "tutors"}:

@@ -413,7 +413,7 @@ class _Engine:
         if plan.status is Status.OPTIMAL:
             # Optimal over more plans than the phase allows, and allowed: the phase's optimum. A plan
             # so far at that optimum too is kept (e.g. the flows' plan, better for the later criteria).
-            current = self._value(c, incumbent)
+            current = None if c is self.phases[-1] else self._value(c, incumbent)
             keep = incumbent if current is not None and current <= got[1] else self.model.pairs(got[0])
             return _Phase(c, got[1], float(got[1]), True, plan.solver), keep
         current = self._value(c, incumbent)

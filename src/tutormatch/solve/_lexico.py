@@ -330,7 +330,10 @@ class _Engine:
         params.symmetry_level = 0
         self.n_branches = 0
         self.fast_bounds: dict[str, float] = {}  # proven bounds of the fast methods, criterion units
+        built = time.perf_counter()
         self.model = _Model(self, network, [])
+        # A model's build (seconds on an académie): none starts without that time left.
+        self.build_seconds = time.perf_counter() - built
 
     def left(self) -> float:
         """Seconds left before the deadline."""
@@ -377,7 +380,8 @@ class _Engine:
             self.limits.append((c.name, bound))
             if c.name == "worst-trip":
                 self.worst_trip_limit = term.to_value(bound)
-            if term.arc_key is not None and (term.arc_key > bound).any():
+            rebuild = self.left() > self.build_seconds  # else the limit as a constraint (same plans)
+            if term.arc_key is not None and (term.arc_key > bound).any() and rebuild:
                 # Pairs beyond the limit can never be used again: drop them from the model.
                 network = self.model.network.restricted(term.arc_key <= bound)
                 self.model = _Model(self, network, self.limits)
@@ -533,8 +537,8 @@ class _Engine:
         tries = 0
         while guess < hi:
             left = budget - (time.perf_counter() - started)
-            if left <= 0.02:
-                break
+            if left <= 0.02 or (term.arc_key is not None and self.left() < self.build_seconds):
+                break  # no time left, or not for the question's model
             # First the bound itself (a plan there ends the phase), then halfway up from what is
             # proven or was left undecided: an undecided question still leads to better plans.
             mid = lo if tries == 0 else (guess + hi) // 2

@@ -83,7 +83,7 @@ _CHECK_SECONDS = 2.0
 _RESERVE_SECONDS = 0.2
 _RESERVE_PER_ARC = 2e-6
 #: The share of the time the euro search's plan gets before the phases (when euros are among them).
-_EURO_SHARE = 0.35
+_EURO_SHARE = 0.25
 
 
 def _units(eur: float) -> int:

@@ -21,11 +21,22 @@ Two ways to the distances:
   :func:`scipy.sparse.csgraph.dijkstra`, each head :math:`w` of a negative
   arc starting at :math:`c_{sw}` instead of 0 (exact in floating point while
   path lengths stay below :math:`2^{52}`);
+- from the potentials of a nearby flow (the previous pricing round's), by
+  passes of Dijkstra: each pass relaxes the arcs of negative reduced cost
+  once, then runs one compiled multi-source Dijkstra over the arcs of
+  non-negative reduced cost, from the lowered nodes only and pruned where
+  nothing improves (``limit``); the potentials then absorb the distances, so
+  an arc repaired in one pass is a Dijkstra arc in the next. The passes
+  needed are the violated arcs on a shortest path, not its length: on
+  towns without a limit, 36 passes where Bellman-Ford below needs 637
+  rounds, 2x faster;
 - otherwise a frontier Bellman-Ford in integer arithmetic: each round relaxes
   only the arcs leaving nodes whose distance just changed, so the work
   follows the alternating chains of the optimal flow rather than
   :math:`O(VE)` (scipy's Bellman-Ford sweeps every arc each round and was
-  40x slower on national residual graphs, whose chains are long).
+  40x slower on national residual graphs, whose chains are long). From
+  scratch it beats the passes of Dijkstra, whose every arc is violated at
+  first.
 
 The potentials are then checked on every residual arc, so a wrong
 certificate is an error, never a wrong proof.
@@ -119,6 +130,44 @@ def _frontier_bellman_ford(
     raise RuntimeError("the residual graph has a negative cycle: the flow is not optimal")
 
 
+def _dijkstra_passes(n_nodes: int, tail: IntArray, head: IntArray, cost: IntArray, start: IntArray) -> IntArray:
+    """Potentials from ``start`` by passes of Dijkstra on the reduced costs (see the module notes).
+
+    Falls back to the frontier Bellman-Ford (from the potentials reached)
+    where path lengths could leave the integers that a float64 holds.
+    """
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import dijkstra
+
+    potential = np.minimum(start, 0).astype(np.int64)
+    order = np.argsort(tail, kind="stable")
+    tail, head, cost = tail[order], head[order], cost[order]
+    root, n_arcs = n_nodes, len(tail)
+    # The graph's arcs, then the root's arc to every node (weights set each pass).
+    indices = np.concatenate((head, np.arange(n_nodes, dtype=np.int64)))
+    indptr = np.concatenate((np.searchsorted(tail, np.arange(n_nodes + 1)), [n_arcs + n_nodes]))
+    weight = np.empty(n_arcs + n_nodes, dtype=np.float64)
+    for _ in range(n_nodes + 1):
+        reduced = cost + potential[tail] - potential[head]
+        violated = reduced < 0
+        if not violated.any():
+            return potential
+        # Relax the violated arcs once from 0: the nodes they lower seed the pass.
+        seed = np.zeros(n_nodes, dtype=np.int64)
+        np.minimum.at(seed, head[violated], reduced[violated])
+        lift = -int(seed.min())
+        if lift + (n_nodes + 1) * int(reduced.max()) >= _FLOAT_EXACT:
+            return _frontier_bellman_ford(n_nodes, tail, head, cost, potential)
+        weight[:n_arcs] = np.where(violated, np.inf, reduced)
+        weight[n_arcs:] = np.where(seed < 0, seed + lift, np.inf)
+        graph = sp.csr_array((weight, indices, indptr), shape=(n_nodes + 1, n_nodes + 1))
+        # Paths of length >= lift lower nothing: Dijkstra stops there.
+        distance = np.asarray(dijkstra(graph, indices=root, limit=lift), dtype=np.float64)[:n_nodes]
+        lowered = np.isfinite(distance)
+        potential[lowered] += np.minimum(np.rint(distance[lowered]).astype(np.int64) - lift, 0)
+    raise RuntimeError("the residual graph has a negative cycle: the flow is not optimal")
+
+
 def residual_potentials(
     n_nodes: int,
     tails: IntArray,
@@ -136,9 +185,9 @@ def residual_potentials(
     tails, heads, capacities, costs, flows : ndarray of int
         The arcs of the network and an optimal flow on them.
     start : ndarray of int, optional
-        Potentials of a nearby flow (the previous pricing round's): the
-        label-correcting search starts from them (capped at 0) and only
-        repairs the arcs they violate. The result is then *a* certificate
+        Potentials of a nearby flow (the previous pricing round's): passes
+        of Dijkstra start from them (capped at 0) and only repair the arcs
+        they violate. The result is then *a* certificate
         (every residual reduced cost non-negative), not necessarily the
         shortest distances.
 
@@ -160,11 +209,12 @@ def residual_potentials(
     one_source = bool((tail[negative] == tail[negative][0]).all())
     if start is not None and len(start) == n_nodes:
         start = _tight_sources(n_nodes, tails, heads, costs, flows, start)
-        distance = _frontier_bellman_ford(n_nodes, tail, head, cost, start)
+        distance = _dijkstra_passes(n_nodes, tail, head, cost, start)
     elif one_source and int(np.abs(cost).max()) * (n_nodes + 1) < _FLOAT_EXACT:
         distance = _one_source_dijkstra(n_nodes, tail, head, cost)
     else:
-        distance = _frontier_bellman_ford(n_nodes, tail, head, cost)
+        start = _tight_sources(n_nodes, tails, heads, costs, flows, np.zeros(n_nodes, dtype=np.int64))
+        distance = _frontier_bellman_ford(n_nodes, tail, head, cost, start)
     if (cost + distance[tail] - distance[head] < 0).any():
         raise RuntimeError("the residual graph has a negative cycle: the flow is not optimal")
     return distance

@@ -130,7 +130,9 @@ def _frontier_bellman_ford(
     raise RuntimeError("the residual graph has a negative cycle: the flow is not optimal")
 
 
-def _dijkstra_passes(n_nodes: int, tail: IntArray, head: IntArray, cost: IntArray, start: IntArray) -> IntArray:
+def _dijkstra_passes(
+    n_nodes: int, tail: IntArray, head: IntArray, cost: IntArray, start: IntArray
+) -> IntArray:
     """Potentials from ``start`` by passes of Dijkstra on the reduced costs (see the module notes).
 
     Falls back to the frontier Bellman-Ford (from the potentials reached)

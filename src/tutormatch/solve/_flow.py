@@ -168,7 +168,13 @@ class FlowBackend:
             # From the last round's potentials when there was one (pricing
             # rounds change few arcs), else from scratch.
             d2 = residual_potentials(
-                sink + 1, tails[free], heads[free], caps[free], costs[free], flows[free], self._last_potentials
+                sink + 1,
+                tails[free],
+                heads[free],
+                caps[free],
+                costs[free],
+                flows[free],
+                self._last_potentials,
             )
             self._last_potentials = d2
             potentials = (d2[:n_e], d2[tutor0 : tutor0 + n_t])

@@ -141,3 +141,29 @@ def test_a_stale_start_certifies_with_small_and_huge_costs(scale: int) -> None:
     stale = -np.random.default_rng(3).integers(0, 100, len(supplies)) * scale
     d = _duals.residual_potentials(len(supplies), tails, heads, caps, costs, flows, stale)
     assert _violations(tails, heads, caps, costs, flows, d) == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_e=st.integers(1, 30),
+    n_t=st.integers(1, 12),
+    density=st.sampled_from([0.1, 0.3, 1.0]),
+    n_values=st.integers(1, 4),
+)
+def test_coverage_potentials_by_search_equal_dijkstra(
+    seed: int, n_e: int, n_t: int, density: float, n_values: int
+) -> None:
+    # The coverage level: priority on the uncovered arcs, 0 elsewhere.
+    tails, heads, caps, costs, supplies = _transport(seed, n_e, n_t, density)
+    rng = np.random.default_rng(seed)
+    costs = np.zeros_like(costs)
+    costs[-n_e:] = rng.integers(1, n_values + 1, n_e)
+    flows = _optimal_flow(tails, heads, caps, costs, supplies)
+    tail, head, cost = _duals._residual_arcs(tails, heads, caps, costs, flows)
+    if not (cost < 0).any():
+        return
+    by_search = _duals._one_source_levels(len(supplies), tail, head, cost)
+    assert by_search is not None
+    np.testing.assert_array_equal(by_search, _duals._one_source_dijkstra(len(supplies), tail, head, cost))
+    assert _violations(tails, heads, caps, costs, flows, by_search) == 0

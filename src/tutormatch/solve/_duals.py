@@ -52,6 +52,7 @@ __all__ = ["residual_potentials"]
 IntArray = npt.NDArray[np.int64]
 
 _FLOAT_EXACT = 2**52  # float64 holds every integer path length below this
+_MAX_LEVELS = 8  # priority values of the coverage level searched breadth-first, one search each
 
 
 def _arcs_of(nodes: IntArray, indptr: IntArray) -> tuple[IntArray, IntArray]:
@@ -75,6 +76,56 @@ def _residual_arcs(
     head = np.concatenate((heads[forward], tails[backward])).astype(np.int64)
     cost = np.concatenate((costs[forward], -costs[backward])).astype(np.int64)
     return tail, head, cost
+
+
+def _one_source_levels(n_nodes: int, tail: IntArray, head: IntArray, cost: IntArray) -> IntArray | None:
+    """Distances when every arc of non-zero cost leaves or enters the one source of the negative arcs.
+
+    The coverage level's residual graph: the sink re-opens uncovered
+    establishments at minus their priority, and every other arc costs 0
+    except the uncovered arcs into the sink. The sink stays at 0 (see the
+    module notes), so a node's distance is the most negative of the
+    negative arcs whose head reaches it by arcs of cost 0 that avoid the
+    sink: one compiled breadth-first search per priority value, from the
+    heads of that value and all lower ones, with no sort of the arcs (the
+    Dijkstra below sorts them all: 3.5 s at 6.9 M pairs). None when the
+    graph is not of this shape or has many priority values.
+    """
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import breadth_first_order
+
+    negative = cost < 0
+    source = int(tail[negative][0])
+    touches = (tail == source) | (head == source)
+    if (cost[~touches] != 0).any() or (cost[touches & ~negative] < 0).any():
+        return None
+    values, level = np.unique(cost[negative], return_inverse=True)  # most negative first
+    if len(values) > _MAX_LEVELS:
+        return None
+    root = n_nodes
+    zero = ~touches
+    # The root's arcs go to the heads of the negative arcs, by level: the
+    # first b of them are the heads of the levels up to j.
+    order = np.argsort(level, kind="stable")
+    heads = head[negative][order]
+    ends = np.searchsorted(level[order], np.arange(len(values)), side="right")
+    graph = sp.csr_array(
+        (np.ones(int(zero.sum())), (tail[zero], head[zero])), shape=(n_nodes + 1, n_nodes + 1)
+    )
+    graph.sum_duplicates()
+    n_zero = int(graph.indptr[-1])
+    indices = np.concatenate((graph.indices, heads)).astype(graph.indices.dtype)
+    data = np.ones(len(indices))
+    distance = np.zeros(n_nodes, dtype=np.int64)
+    for j in range(len(values) - 1, -1, -1):  # the least negative first, lowered by the next
+        stop = n_zero + int(ends[j])
+        indptr = np.concatenate((graph.indptr[:-1], [stop])).astype(graph.indptr.dtype)
+        sweep = sp.csr_array((data[:stop], indices[:stop], indptr), shape=(n_nodes + 1, n_nodes + 1))
+        reached = breadth_first_order(sweep, root, directed=True, return_predecessors=False)
+        reached = reached[reached != root]
+        distance[reached] = values[j]
+    distance[source] = 0
+    return distance
 
 
 def _one_source_dijkstra(n_nodes: int, tail: IntArray, head: IntArray, cost: IntArray) -> IntArray:
@@ -212,6 +263,8 @@ def residual_potentials(
     if start is not None and len(start) == n_nodes:
         start = _tight_sources(n_nodes, tails, heads, costs, flows, start)
         distance = _dijkstra_passes(n_nodes, tail, head, cost, start)
+    elif one_source and (levels := _one_source_levels(n_nodes, tail, head, cost)) is not None:
+        distance = levels
     elif one_source and int(np.abs(cost).max()) * (n_nodes + 1) < _FLOAT_EXACT:
         distance = _one_source_dijkstra(n_nodes, tail, head, cost)
     else:

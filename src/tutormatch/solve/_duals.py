@@ -112,7 +112,6 @@ def _one_source_levels(n_nodes: int, tail: IntArray, head: IntArray, cost: IntAr
     graph = sp.csr_array(
         (np.ones(int(zero.sum())), (tail[zero], head[zero])), shape=(n_nodes + 1, n_nodes + 1)
     )
-    graph.sum_duplicates()
     n_zero = int(graph.indptr[-1])
     indices = np.concatenate((graph.indices, heads)).astype(graph.indices.dtype)
     data = np.ones(len(indices))

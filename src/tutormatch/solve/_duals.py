@@ -11,7 +11,7 @@ tutor pair that was not a candidate) can only improve the plan if its reduced
 cost is negative, so checking the left-out pairs against :math:`d` proves
 the plan optimal for the full problem, or names the pairs to add.
 
-Two ways to the distances:
+Ways to the distances:
 
 - when every negative residual arc leaves one node :math:`s` (the coverage
   level of :mod:`tutormatch.solve._flow`: only the sink re-opens uncovered
@@ -20,7 +20,9 @@ Two ways to the distances:
   one multi-source Dijkstra on the non-negative arcs, compiled in
   :func:`scipy.sparse.csgraph.dijkstra`, each head :math:`w` of a negative
   arc starting at :math:`c_{sw}` instead of 0 (exact in floating point while
-  path lengths stay below :math:`2^{52}`);
+  path lengths stay below :math:`2^{52}`); when moreover every other arc
+  costs 0 but those into :math:`s` (the coverage level exactly), one
+  breadth-first search per negative value instead, which sorts no arc;
 - from the potentials of a nearby flow (the previous pricing round's), by
   passes of Dijkstra: each pass relaxes the arcs of negative reduced cost
   once, then runs one compiled multi-source Dijkstra over the arcs of

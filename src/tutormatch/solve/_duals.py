@@ -201,7 +201,12 @@ def _dijkstra_passes(
     indices = np.concatenate((head, np.arange(n_nodes, dtype=np.int64)))
     indptr = np.concatenate((np.searchsorted(tail, np.arange(n_nodes + 1)), [n_arcs + n_nodes]))
     weight = np.empty(n_arcs + n_nodes, dtype=np.float64)
+    # No simple path costs less than -n max|c|: below that, a negative cycle
+    # (said at once rather than after n passes).
+    floor = int(potential.min()) - (n_nodes + 1) * int(np.abs(cost).max(initial=0))
     for _ in range(n_nodes + 1):
+        if int(potential.min()) < floor:
+            break
         reduced = cost + potential[tail] - potential[head]
         violated = reduced < 0
         if not violated.any():

@@ -77,7 +77,7 @@ def flatten_hits(hits: npt.NDArray[np.object_]) -> tuple[npt.NDArray[np.int64], 
     """Flatten a KD-tree ball query's lists: (point index of each hit, hit index)."""
     import itertools
 
-    counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+    counts = np.fromiter(map(len, hits), dtype=np.int64, count=len(hits))
     found = np.fromiter(itertools.chain.from_iterable(hits), dtype=np.int64, count=int(counts.sum()))
     return np.repeat(np.arange(len(hits), dtype=np.int64), counts), found
 

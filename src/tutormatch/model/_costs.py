@@ -254,14 +254,15 @@ def tutor_cost(
     yearly = round_half_up(yearly_exact, model.km_decimals)
     prior = Decimal(repr(float(prior_km)))
     n_remote = n_pairs - len(yearly_km_by_pair)
+    km_by_tranche = model.scale.km_by_tranche(yearly, prior_km=prior)
     return TutorCost(
         yearly_km=yearly,
-        km_by_tranche=model.scale.km_by_tranche(yearly, prior_km=prior),
+        km_by_tranche=km_by_tranche,
         vehicle_class=vehicle_class,
         vehicle_class_assumed=assumed,
         prior_km=float(prior_km),
         indemnity=round_cents(Decimal(model.indemnity_eur) * n_pairs),
-        travel=model.scale.travel_cost_cents(yearly, vehicle_class, prior_km=prior),
+        travel=model.scale.tranches_cost_cents(km_by_tranche, vehicle_class),
         remote=round_cents(Decimal(model.remote_pair_cost_eur) * n_remote),
         bonus=None if bonus_cents < 0 else bonus_cents,
         fixed=fixed_cents,
@@ -353,13 +354,16 @@ def plan_cost(
     # in input order), rather than one pass over every pair per tutor.
     order = np.argsort(t, kind="stable")
     rows, starts, counts = np.unique(t[order], return_index=True, return_counts=True)
-    onsite_km = np.split(yearly[order], starts[1:]) if len(t) else []
-    onsite_mask = np.split(near[order], starts[1:]) if len(t) else []
+    # Python lists: a tutor has a few pairs, and slicing a list is cheaper than an array.
+    km_sorted, near_sorted = yearly[order].tolist(), near[order].tolist()
     out: dict[int, TutorCost] = {}
-    for row, n, km, mask in zip(rows.tolist(), counts.tolist(), onsite_km, onsite_mask, strict=True):
+    for row, first, n in zip(rows.tolist(), starts.tolist(), counts.tolist(), strict=True):
+        last = first + n
         out[row] = tutor_cost(
             model,
-            yearly_km_by_pair=km[mask].tolist(),
+            yearly_km_by_pair=[
+                km for km, on in zip(km_sorted[first:last], near_sorted[first:last], strict=True) if on
+            ],
             n_pairs=n,
             vehicle_class=keys[row],
             assumed=bool(assumed[row]),

@@ -30,9 +30,15 @@ def to_decimal(value: Decimal | float | str, name: str, *, minimum: Decimal | No
     return number
 
 
+_QUANTA = {d: _ONE.scaleb(-d) for d in range(-2, 7)}
+
+
 def round_half_up(value: Decimal, decimals: int) -> Decimal:
     """Round to ``decimals`` places, halves away from zero."""
-    return value.quantize(_ONE.scaleb(-decimals), rounding=ROUND_HALF_UP)
+    quantum = _QUANTA.get(decimals)
+    if quantum is None:
+        quantum = _ONE.scaleb(-decimals)
+    return value.quantize(quantum, rounding=ROUND_HALF_UP)
 
 
 def round_cents(euros: Decimal) -> int:

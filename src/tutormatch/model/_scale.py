@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
@@ -21,6 +22,14 @@ from tutormatch.model._money import round_cents, to_decimal
 __all__ = ["MileageScale", "VehicleClass", "mileage_scale"]
 
 _SHIPPED = "mileage_scale.json"
+_ZERO = Decimal(0)
+
+
+@functools.lru_cache(maxsize=16)
+def _decimal_bounds(upper_km: tuple[int, ...]) -> tuple[tuple[Decimal, ...], tuple[Decimal | None, ...]]:
+    """Return the low and high km of each tranche as Decimals (high None: unbounded)."""
+    bounds = tuple(Decimal(b) for b in upper_km)
+    return (_ZERO, *bounds), (*bounds, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,12 +149,12 @@ class MileageScale:
         (Decimal('500'), Decimal('500'), Decimal('0'))
         """
         start, stop = prior_km, prior_km + yearly_km
-        lows = (Decimal(0), *(Decimal(b) for b in self.tranche_upper_km))
-        highs = (*(Decimal(b) for b in self.tranche_upper_km), None)
+        lows, highs = _decimal_bounds(self.tranche_upper_km)
         out = []
         for low, high in zip(lows, highs, strict=True):
-            top = stop if high is None else min(stop, high)
-            out.append(max(Decimal(0), top - max(start, low)))
+            top = stop if high is None or stop <= high else high
+            km = top - (start if start >= low else low)
+            out.append(km if km > 0 else _ZERO)
         return tuple(out)
 
     def travel_cost_cents(self, yearly_km: Decimal, key: str, *, prior_km: Decimal = Decimal(0)) -> int:
@@ -157,9 +166,12 @@ class MileageScale:
         >>> mileage_scale().travel_cost_cents(Decimal(2500), "5cv")  # 2000 x 0.32 + 500 x 0.40
         84000
         """
+        return self.tranches_cost_cents(self.km_by_tranche(yearly_km, prior_km=prior_km), key)
+
+    def tranches_cost_cents(self, km_by_tranche: tuple[Decimal, ...], key: str) -> int:
+        """Return the travel cost in cents of km already split by :meth:`km_by_tranche`."""
         rates = self.vehicle_class(key).rates_eur_per_km
-        km = self.km_by_tranche(yearly_km, prior_km=prior_km)
-        return round_cents(sum((k * r for k, r in zip(km, rates, strict=True)), Decimal(0)))
+        return round_cents(sum((k * r for k, r in zip(km_by_tranche, rates, strict=True)), Decimal(0)))
 
     def to_frame(self) -> pd.DataFrame:
         """Return the scale as a table: one row per vehicle class, one rate column per tranche.

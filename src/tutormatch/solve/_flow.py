@@ -165,16 +165,16 @@ class FlowBackend:
             if d1 is None:
                 d1 = residual_potentials(sink + 1, tails, heads, caps, priority_costs, flows)
             free = priority_costs + d1[tails] - d1[heads] == 0
-            start = self._last_potentials
-            if start is None:
-                # Each establishment at minus its current cost: every used
-                # arc's reverse is then tight, and the search starts only
-                # where a cheaper tutor exists.
-                start = np.zeros(sink + 1, dtype=np.int64)
-                used = flows[: network.n_arcs] > 0
-                start[network.arc_establishment[used]] = -network.arc_cost[used]
+            # From the last round's potentials when there was one (pricing
+            # rounds change few arcs), else from scratch.
             d2 = residual_potentials(
-                sink + 1, tails[free], heads[free], caps[free], costs[free], flows[free], start
+                sink + 1,
+                tails[free],
+                heads[free],
+                caps[free],
+                costs[free],
+                flows[free],
+                self._last_potentials,
             )
             self._last_potentials = d2
             potentials = (d2[:n_e], d2[tutor0 : tutor0 + n_t])

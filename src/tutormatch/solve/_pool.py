@@ -34,7 +34,7 @@ from tutormatch.model._problem import Problem
 
 __all__ = ["OnsitePool", "first_round_slack", "initial_pool", "price_pool"]
 
-_BANDS = 32  # potential bands in pricing; more bands, tighter radii, more queries
+_BANDS = 16  # potential bands in pricing; more bands, tighter radii, more queries (16: least time, towns)
 _AUTO_K = 32  # pool size when "auto" does not model every pair
 _PRICED_PER_ESTABLISHMENT = 32  # pairs a round that would double the pool adds, per establishment
 _COVERAGE_K = 4  # nearest tutors of each coverage potential priced per establishment

@@ -72,6 +72,9 @@ _FAST = ("km", "euros", "worst-trip", "full-loads")
 #: year: CP-SAT's plans were better there with the whole time (measured on the example).
 _FLOWS_FIRST = ("groups",)
 _FLOWS_FIRST_SHARE = 0.25
+#: Share of the time for the worst year's configuration LP and MIP (:mod:`tutormatch.solve._worst_year_exact`);
+#: without a proof there, its bound goes to the CP-SAT search.
+_COLUMNS_SHARE = 0.5
 
 
 def _units(eur: float) -> int:
@@ -285,11 +288,13 @@ class _Engine:
         options: SolveOptions,
         deadline: float,
         fast: Callable[[str, float | None], Assignment | None],
+        floors: dict[str, int] | None = None,
     ) -> None:
         from ortools.sat.python import cp_model
 
         self.problem, self.phases = problem, phases
         self.deadline, self.fast = deadline, fast
+        self.floors = dict(floors or {})  # proven bounds of a criterion's first phase after coverage
         self.names = tuple(c.name for c in phases)
         self.need_euros = "euros" in self.names or budget is not None
         self.cost_model, self.budget = cost_model, budget
@@ -419,9 +424,11 @@ class _Engine:
             floor_plan = bottleneck_floor(model.network, term.arc_key, term.floor, self.coverage_int)
             if floor_plan is not None:
                 lower = floor_plan[0]  # proven by flows: a plan at it is optimal
+                if not self.limits and c.name in self.floors:
+                    lower = max(lower, self.floors[c.name])  # e.g. the worst year's configuration LP
                 flow = floor_plan[1]
                 if term.arc_amount is not None:
-                    flow, near = self._ladder(term, floor_plan[0], value, started + 0.4 * budget)
+                    flow, near = self._ladder(term, int(lower), value, started + 0.4 * budget)
                 got = None if flow is None else model.evaluate(c.name, _pairs_of(model.network, flow))
                 if got is not None and (value is None or got[1] < value):
                     hint, value = got
@@ -639,6 +646,24 @@ def solve_lexico(
                 solve_seconds=time.perf_counter() - started,
             )
 
+    floors: dict[str, int] = {}
+    if not groups_hard and [c.name for c in rest] == ["worst-year", "km"] and budget is None:
+        from tutormatch.solve._worst_year_exact import worst_year_plan
+
+        # On-site: the configuration LP's proven bound, and the plan when its MIP proves it (half the time).
+        exact, floor = worst_year_plan(
+            problem, (criteria[0], *rest), base, options, started + _COLUMNS_SHARE * (deadline - started)
+        )
+        if exact is not None:
+            return dataclasses.replace(
+                exact,
+                cost_model=solve_kwargs.get("cost_model"),
+                fairness=_fairness(exact, base, names),
+                solve_seconds=time.perf_counter() - started,
+            )
+        if floor is not None:
+            floors["worst-year"] = round(floor * 1000)
+
     def fast(name: str, worst_trip: float | None) -> Assignment | None:
         p = problem if worst_trip is None else restrict(problem, worst_trip)
         if name in ("full-loads", "full-loads-then-km"):
@@ -731,6 +756,7 @@ def solve_lexico(
             options=options,
             deadline=deadline,
             fast=fast,
+            floors=floors,
         )
         solution, done, stop = engine.run(hints)
         if solution is None:

@@ -647,7 +647,12 @@ def solve_lexico(
             )
 
     floors: dict[str, int] = {}
-    if not groups_hard and [c.name for c in rest] == ["worst-year", "km"] and budget is None:
+    if (
+        not groups_hard
+        and [c.name for c in rest] == ["worst-year", "km"]
+        and not rest[0].has_tolerance
+        and budget is None
+    ):
         from tutormatch.solve._worst_year_exact import worst_year_plan
 
         # On-site: the configuration LP's proven bound, and the plan when its MIP proves it (half the time).

@@ -46,7 +46,6 @@ worst year is proven at :math:`T_{LP}` and its km proven least among the
 plans of most priority within it (both phases at once, as the hard
 groups' MIP does). When the MIP finds none, the next limits above are
 tried (:math:`T_{LP}` is then not reachable, a higher proven bound).
-A tolerance on the worst year widens the limit of the km MIP.
 
 Applies on-site (no remote pair), without minimum loads or all-or-nothing
 loads, and with at most three places per tutor; beyond
@@ -271,12 +270,10 @@ def _keep_best(best: FloatArray, column: IntArray, tutor: IntArray, total: Float
 class _Master:
     """The configuration LP on the columns generated so far (HiGHS, warm started)."""
 
-    def __init__(self, items: _Items) -> None:
-        import highspy
-
+    def __init__(self, items: _Items, highs: Any) -> None:
         self.items = items
-        self.hs = highspy
-        h = highspy.Highs()
+        self.hs = highs
+        h = highs.Highs()
         h.setOptionValue("output_flag", False)
         # Primal simplex, warm started: the basis stays feasible as columns come (from seed plans'
         # columns: measured 1.6 s to the LP bound on the example, where an interior point took 10 s).
@@ -284,7 +281,7 @@ class _Master:
         h.setOptionValue("simplex_strategy", 4)
         h.setOptionValue("threads", 1)
         h.setOptionValue("random_seed", 0)
-        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        h.changeObjectiveSense(highs.ObjSense.kMaximize)
         n_rows = items.n_establishments + items.n_tutors
         empty = np.zeros(0, dtype=np.int32)
         h.addRows(n_rows, np.zeros(n_rows), np.ones(n_rows), 0, empty, empty, np.zeros(0))
@@ -396,7 +393,7 @@ def _lp(master: _Master, limit: int, target: int, deadline: float, *, converge: 
     else:
         return None
     used = np.flatnonzero(x > 1e-9)
-    total = np.asarray(master.metres)[used] + items.base[np.asarray(master.tutor)[used]]
+    total = np.asarray(master.metres, dtype=np.int64)[used] + items.base[np.asarray(master.tutor, dtype=np.int64)[used]]
     if best_bound < target - _ROUNDING:
         return _LpAnswer(False, z, best_bound, best_duals, 0, steps)
     # Not refuted: the largest column the LP uses when it reaches the target (else the limit itself).
@@ -518,6 +515,29 @@ def _items(problem: Problem, network: Network) -> _Items:
     )
 
 
+def _highs() -> Any:
+    """HiGHS with an incremental API: scipy's own copy (no banner, no new dependency), else ``highspy``.
+
+    Returns a namespace with ``Highs``, ``ObjSense`` and ``HighsModelStatus``; None without either.
+    """
+    import types
+
+    try:
+        from scipy.optimize._highspy import _core
+
+        return types.SimpleNamespace(
+            Highs=_core._Highs, ObjSense=_core.ObjSense, HighsModelStatus=_core.HighsModelStatus
+        )
+    except (ImportError, AttributeError):  # pragma: no cover - scipy < 1.15
+        try:
+            import highspy
+        except ImportError:
+            return None
+        return types.SimpleNamespace(
+            Highs=highspy.Highs, ObjSense=highspy.ObjSense, HighsModelStatus=highspy.HighsModelStatus
+        )
+
+
 def supports(network: Network) -> bool:
     """Whether the method applies: on-site pairs only, no minimum or all-or-nothing loads, <= 3 places."""
     from tutormatch.model._eligibility import MODE_ONSITE
@@ -529,6 +549,7 @@ def supports(network: Network) -> bool:
         and not bool(np.any(network.min_load > 0))
         and int(network.capacity.max(initial=0)) <= MAX_PLACES
         and network.n_arcs <= MAX_ARCS
+        and _highs() is not None
     )
 
 
@@ -559,8 +580,11 @@ def _mip_at(
         limit / 1000, answer.value, bound, target, len(columns), "all that can be used",
     )  # fmt: skip
     got = _mip(items, columns, target, deadline - time.perf_counter())
-    if got is None:
-        return "none", None, answer.steps
+    if got is None:  # no column: the plan of no free pair, if it covers the target
+        if target > 0:
+            return "none", None, answer.steps
+        empty = np.zeros(0, dtype=np.int64)
+        return "plan", WorstYearResult(empty, empty, False, True, 0, 0.0, limit, 0, 0), answer.steps
     found, _ = got
     x = getattr(found, "x", None)
     status = getattr(found, "status", 4)
@@ -592,20 +616,18 @@ def solve_worst_year(
     target: int,
     upper_m: int,
     deadline: float,
-    widen: Any = None,
     seeds: tuple[tuple[IntArray, IntArray], ...] = (),
 ) -> WorstYearResult:
     """The least worst year (metres) of a plan covering ``target``, then its least km (module notes).
 
     ``upper_m``: the worst year of a known plan covering ``target`` (an upper end).
-    ``widen``: metres -> the km phase's limit (the criterion's tolerance); None: no tolerance.
     ``seeds``: plans covering the target (free pairs: tutors, establishments): first columns.
     Without a plan (time, or too many columns to enumerate) the result has only the proven bound.
     """
     import dataclasses
 
     items = _items(problem, network)
-    master = _Master(items)
+    master = _Master(items, _highs())
     master.add(_seed(items, seeds))
     lo = int(items.base.max(initial=0))
     hi = max(int(upper_m), lo)
@@ -643,15 +665,6 @@ def solve_worst_year(
     assert found is not None
     worst = _worst_of_pairs(items, found)
     found = dataclasses.replace(found, worst_proven=worst <= lo, worst_bound_m=lo)
-    if widen is not None and widen(worst) > found.limit_m:
-        kind, wider, n = _mip_at(master, int(widen(worst)), target, deadline)
-        steps += n
-        if kind == "plan" and wider is not None:
-            found = dataclasses.replace(
-                wider, worst_proven=found.worst_proven, worst_bound_m=lo, columns=wider.columns
-            )
-        else:  # the plan at the optimum is within the tolerance: its km are not proven least
-            found = dataclasses.replace(found, km_proven=False, km_bound=math.nan)
     return dataclasses.replace(found, lp_steps=steps)
 
 
@@ -730,7 +743,7 @@ def worst_year_plan(
     options: SolveOptions,
     deadline: float,
 ) -> tuple[Assignment | None, float | None]:
-    """Return the plan of coverage, then ``worst-year`` (its tolerance), then least km, and a bound.
+    """Return the plan of coverage, then ``worst-year``, then least km, and a bound.
 
     ``base`` is the plan of least km (most priority, proven): its coverage is
     the target and its worst year the upper end. The plan is returned when
@@ -755,17 +768,12 @@ def worst_year_plan(
     target = int(network.priority_int[covered & network.active].sum())
     upper = _base_worst(_items(problem, network), base)
     worst_c = criteria[1]
-
-    def widen(metres: int) -> int:
-        return math.floor(worst_c.limit(metres / 1000) * 1000 + 1e-6)
-
     found = solve_worst_year(
         problem,
         network,
         target,
         upper,
         deadline,
-        widen=widen if worst_c.has_tolerance else None,
         seeds=((base.tutor[free].astype(np.int64), base.establishment[free].astype(np.int64)),),
     )
     if found.tutor is None or found.establishment is None or not found.worst_proven:

@@ -48,7 +48,9 @@ def onsite_frames(draw: Any) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame |
 
 def build(frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]) -> tm.Problem:
     tutors, schools, fixed = frames
-    return tm.Problem.from_frames(tutors, schools, max_distance_km=60.0, allow_remote=False, fixed_pairs=fixed)
+    return tm.Problem.from_frames(
+        tutors, schools, max_distance_km=60.0, allow_remote=False, fixed_pairs=fixed
+    )
 
 
 onsite_problems = onsite_frames().map(build)
@@ -81,9 +83,14 @@ def test_the_plan_does_not_depend_on_the_row_order(frames: Any, rnd: Any) -> Non
     order_t, order_e = list(range(len(tutors))), list(range(len(schools)))
     rnd.shuffle(order_t)
     rnd.shuffle(order_e)
-    shuffled = (tutors.iloc[order_t].reset_index(drop=True), schools.iloc[order_e].reset_index(drop=True), fixed)
+    shuffled = (
+        tutors.iloc[order_t].reset_index(drop=True),
+        schools.iloc[order_e].reset_index(drop=True),
+        fixed,
+    )
     again = tm.solve(build(shuffled), objective=["coverage", "worst-year"])
     assert [c["value"] for c in again.criteria] == pytest.approx([c["value"] for c in plan.criteria])
+
     def pairs(p: tm.Assignment) -> set[tuple[str, str]]:
         table = p.pairs
         return set(zip(table["tutor_id"].astype(str), table["uai"].astype(str), strict=True))
@@ -93,7 +100,9 @@ def test_the_plan_does_not_depend_on_the_row_order(frames: Any, rnd: Any) -> Non
 
 def test_a_hand_made_case_where_the_near_tutor_gives_one_away() -> None:
     """Two tutors of two places, three establishments in a row: the worst year, then the km, proven."""
-    tutors = pd.DataFrame({"tutor_id": ["T1", "T2"], "lon": [5.0, 5.3], "lat": [43.5, 43.5], "capacity": [2, 2]})
+    tutors = pd.DataFrame(
+        {"tutor_id": ["T1", "T2"], "lon": [5.0, 5.3], "lat": [43.5, 43.5], "capacity": [2, 2]}
+    )
     schools = pd.DataFrame(
         {"uai": ["0130001F", "0130002G", "0130003H"], "lon": [5.01, 5.12, 5.25], "lat": [43.5, 43.5, 43.5]}
     )
@@ -112,7 +121,9 @@ def test_a_hand_made_case_where_the_near_tutor_gives_one_away() -> None:
 @st.composite
 def item_sets(draw: Any) -> tuple[_Items, np.ndarray, np.ndarray]:
     n_t = draw(st.integers(1, 3))
-    rows = draw(st.lists(st.tuples(st.integers(0, n_t - 1), st.integers(0, 6)), min_size=1, max_size=14, unique=True))
+    rows = draw(
+        st.lists(st.tuples(st.integers(0, n_t - 1), st.integers(0, 6)), min_size=1, max_size=14, unique=True)
+    )
     t = np.array([r[0] for r in rows], dtype=np.int64)
     e = np.array([r[1] for r in rows], dtype=np.int64)
     m = np.array([draw(st.integers(0, 9)) * 100 for _ in rows], dtype=np.int64)
@@ -173,7 +184,9 @@ def test_enumeration_gives_every_column_above_the_floor(
 
 @settings(max_examples=100, deadline=None)
 @given(item_sets(), st.integers(0, 2500))
-def test_the_next_limit_is_the_least_column_above(case: tuple[_Items, np.ndarray, np.ndarray], limit: int) -> None:
+def test_the_next_limit_is_the_least_column_above(
+    case: tuple[_Items, np.ndarray, np.ndarray], limit: int
+) -> None:
     items, _, _ = case
     big = np.full(items.n_tutors, 10**9)
     above = [

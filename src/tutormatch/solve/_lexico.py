@@ -72,8 +72,8 @@ _FAST = ("km", "euros", "worst-trip", "full-loads")
 #: year: CP-SAT's plans were better there with the whole time (measured on the example).
 _FLOWS_FIRST = ("groups",)
 _FLOWS_FIRST_SHARE = 0.25
-#: Share of the time for the worst year's configuration LP and MIP (:mod:`tutormatch.solve._worst_year_exact`);
-#: without a proof there, its bound goes to the CP-SAT search.
+#: Share of the time for the worst year's configuration LP and MIP
+#: (:mod:`tutormatch.solve._worst_year_exact`); without a proof there, its bound goes to the CP-SAT search.
 _COLUMNS_SHARE = 0.5
 
 

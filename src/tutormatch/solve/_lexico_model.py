@@ -290,7 +290,7 @@ def _worst_trip(model: Any, x: list[Any], onsite: Any, distance: FloatArray, fix
 def yearly_metres(
     problem: Problem, network: Network, onsite: Any, distance: FloatArray, fixed_plan: Any
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Return each arc's yearly road metres (``2 x visits x road km``, 0 remote) and each tutor's fixed ones."""
+    """Return the yearly road metres of each arc (``2 x visits x road km``, remote 0) and of fixed pairs."""
     detour = problem.detour_factor if problem.distance_matrix is None else 1.0
     visits = problem.establishments.visits_per_year[network.arc_establishment]
     metres = np.where(onsite, np.rint(2.0 * visits * distance * detour * 1000), 0).astype(np.int64)

@@ -212,13 +212,13 @@ def _price(
     three = np.flatnonzero(items.places >= 3)
     if len(three):
         pi, pj = [], []
-        for tt in three.tolist():
-            n = int(start[tt + 1] - start[tt])
+        for one in three.tolist():
+            n = int(start[one + 1] - start[one])
             if n < 3:
                 continue
             a, b = np.triu_indices(n, 1)
-            pi.append(a + start[tt])
-            pj.append(b + start[tt])
+            pi.append(a + start[one])
+            pj.append(b + start[one])
         if pi:
             i, j = np.concatenate(pi), np.concatenate(pj)
             tt = t[i]
@@ -249,10 +249,12 @@ def _top_per_tutor(tutor: IntArray, total: FloatArray, cols: IntArray, top: int)
     first = np.r_[0, np.flatnonzero(t[1:] != t[:-1]) + 1]
     rank = np.arange(len(t)) - np.repeat(first, np.diff(np.r_[first, len(t)]))
     pick = order[(rank < top) & (total[order] > _EPS)]
-    return cols[pick]
+    return np.asarray(cols[pick], dtype=np.int64)
 
 
-def _keep_best(best: FloatArray, column: IntArray, tutor: IntArray, total: FloatArray, cols: IntArray) -> None:
+def _keep_best(
+    best: FloatArray, column: IntArray, tutor: IntArray, total: FloatArray, cols: IntArray
+) -> None:
     """Raise each tutor's best to its largest ``total`` (first one on ties), with its column."""
     if len(tutor) == 0:
         return
@@ -304,7 +306,9 @@ class _Master:
         if not new:
             return 0
         n_e = items.n_establishments
-        cost, starts, index = [], [], []
+        cost: list[float] = []
+        starts: list[int] = []
+        index: list[int] = []
         for col in new:
             starts.append(len(index))
             index.extend(int(items.establishment[a]) for a in col)
@@ -393,7 +397,10 @@ def _lp(master: _Master, limit: int, target: int, deadline: float, *, converge: 
     else:
         return None
     used = np.flatnonzero(x > 1e-9)
-    total = np.asarray(master.metres, dtype=np.int64)[used] + items.base[np.asarray(master.tutor, dtype=np.int64)[used]]
+    total = (
+        np.asarray(master.metres, dtype=np.int64)[used]
+        + items.base[np.asarray(master.tutor, dtype=np.int64)[used]]
+    )
     if best_bound < target - _ROUNDING:
         return _LpAnswer(False, z, best_bound, best_duals, 0, steps)
     # Not refuted: the largest column the LP uses when it reaches the target (else the limit itself).
@@ -472,7 +479,9 @@ def _mip(items: _Items, columns: IntArray, target: int, seconds: float) -> tuple
     item = columns[member]
     e_rows = sp.csr_matrix((np.ones(len(item)), (items.establishment[item], col_of)),
                            shape=(items.n_establishments, n))  # fmt: skip
-    t_rows = sp.csr_matrix((np.ones(n), (items.tutor[columns[:, 0]], np.arange(n))), shape=(items.n_tutors, n))
+    t_rows = sp.csr_matrix(
+        (np.ones(n), (items.tutor[columns[:, 0]], np.arange(n))), shape=(items.n_tutors, n)
+    )
     gain = np.bincount(col_of, weights=items.gain[item].astype(np.float64), minlength=n)
     cost = np.bincount(col_of, weights=items.cost[item].astype(np.float64), minlength=n)
     matrix = sp.vstack([e_rows, t_rows, sp.csr_matrix(gain[None, :])]).tocsr()
@@ -496,7 +505,9 @@ def _items(problem: Problem, network: Network) -> _Items:
     from tutormatch.solve._lexico_model import fixed_pairs_plan, yearly_metres
 
     onsite = network.arc_mode == MODE_ONSITE
-    distance = problem.distance_km(network.arc_tutor, network.arc_establishment) if network.n_arcs else np.zeros(0)
+    distance = (
+        problem.distance_km(network.arc_tutor, network.arc_establishment) if network.n_arcs else np.zeros(0)
+    )
     metres, base = yearly_metres(problem, network, onsite, distance, fixed_pairs_plan(problem))
     keep = network.active[network.arc_establishment] & (network.capacity[network.arc_tutor] > 0)
     arcs = np.flatnonzero(keep)
@@ -516,26 +527,20 @@ def _items(problem: Problem, network: Network) -> _Items:
 
 
 def _highs() -> Any:
-    """HiGHS with an incremental API: scipy's own copy (no banner, no new dependency), else ``highspy``.
+    """Return HiGHS with an incremental API: scipy's own copy (no new dependency); None without it.
 
-    Returns a namespace with ``Highs``, ``ObjSense`` and ``HighsModelStatus``; None without either.
+    A namespace with ``Highs``, ``ObjSense`` and ``HighsModelStatus``. (The ``highspy`` package has the
+    same API but prints a banner on its first use.)
     """
     import types
 
     try:
         from scipy.optimize._highspy import _core
-
-        return types.SimpleNamespace(
-            Highs=_core._Highs, ObjSense=_core.ObjSense, HighsModelStatus=_core.HighsModelStatus
-        )
-    except (ImportError, AttributeError):  # pragma: no cover - scipy < 1.15
-        try:
-            import highspy
-        except ImportError:
-            return None
-        return types.SimpleNamespace(
-            Highs=highspy.Highs, ObjSense=highspy.ObjSense, HighsModelStatus=highspy.HighsModelStatus
-        )
+    except ImportError:  # pragma: no cover - scipy < 1.15: the engine's other methods
+        return None
+    return types.SimpleNamespace(
+        Highs=_core._Highs, ObjSense=_core.ObjSense, HighsModelStatus=_core.HighsModelStatus
+    )
 
 
 def supports(network: Network) -> bool:
@@ -588,7 +593,9 @@ def _mip_at(
     found, _ = got
     x = getattr(found, "x", None)
     status = getattr(found, "status", 4)
-    logger.info("worst year: MIP at %.3f km: status %s, %s", limit / 1000, status, getattr(found, "message", ""))
+    logger.info(
+        "worst year: MIP at %.3f km: status %s, %s", limit / 1000, status, getattr(found, "message", "")
+    )
     if x is None:
         if status == 2:  # infeasible, every usable column in: proven
             return "none", None, answer.steps
@@ -618,7 +625,7 @@ def solve_worst_year(
     deadline: float,
     seeds: tuple[tuple[IntArray, IntArray], ...] = (),
 ) -> WorstYearResult:
-    """The least worst year (metres) of a plan covering ``target``, then its least km (module notes).
+    """Return the least worst year (metres) of a plan covering ``target``, then its least km (module notes).
 
     ``upper_m``: the worst year of a known plan covering ``target`` (an upper end).
     ``seeds``: plans covering the target (free pairs: tutors, establishments): first columns.
@@ -663,13 +670,15 @@ def solve_worst_year(
         if tried > hi_plan:
             return _bound_only(lo, steps)  # pragma: no cover - a plan covering the target is within hi_plan
     assert found is not None
-    worst = _worst_of_pairs(items, found)
+    assert found.tutor is not None
+    assert found.establishment is not None
+    worst = _worst_of_pairs(items, found.tutor, found.establishment)
     found = dataclasses.replace(found, worst_proven=worst <= lo, worst_bound_m=lo)
     return dataclasses.replace(found, lp_steps=steps)
 
 
 def _successor(items: _Items, limit: int) -> int:
-    """The least worst year above ``limit`` that any column can give (the next limit worth a MIP)."""
+    """Return the least worst year above ``limit`` that any column gives (the next limit worth a MIP)."""
     best = np.iinfo(np.int64).max
     start = np.searchsorted(items.tutor, np.arange(items.n_tutors + 1))
     for t in range(items.n_tutors):
@@ -726,13 +735,13 @@ def _bound_only(lower: int, steps: int) -> WorstYearResult:
     return WorstYearResult(None, None, False, False, lower, math.nan, 0, steps, 0)
 
 
-def _worst_of_pairs(items: _Items, found: WorstYearResult) -> int:
-    """The worst year (metres) of a plan's free pairs, fixed ones included."""
+def _worst_of_pairs(items: _Items, tutor: IntArray, establishment: IntArray) -> int:
+    """Return the worst year (metres) of a plan's free pairs, fixed ones included."""
     sums = items.base.copy()
     key = items.tutor * items.n_establishments + items.establishment
     order = np.argsort(key, kind="stable")
-    at = order[np.searchsorted(key[order], found.tutor * items.n_establishments + found.establishment)]
-    np.add.at(sums, found.tutor, items.metres[at])
+    at = order[np.searchsorted(key[order], tutor * items.n_establishments + establishment)]
+    np.add.at(sums, tutor, items.metres[at])
     return int(sums.max(initial=0))
 
 
@@ -812,10 +821,8 @@ def worst_year_plan(
 
 
 def _base_worst(items: _Items, base: Assignment) -> int:
-    """The worst year (metres) of ``base`` (a plan covering the target): an upper end."""
+    """Return the worst year (metres) of ``base`` (a plan covering the target): an upper end."""
     free = ~base.is_fixed
-    known = WorstYearResult(
-        base.tutor[free].astype(np.int64), base.establishment[free].astype(np.int64),
-        False, False, 0, math.nan, 0, 0, 0,
-    )  # fmt: skip
-    return _worst_of_pairs(items, known)
+    return _worst_of_pairs(
+        items, base.tutor[free].astype(np.int64), base.establishment[free].astype(np.int64)
+    )

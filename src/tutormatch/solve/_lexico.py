@@ -72,9 +72,6 @@ _FAST = ("km", "euros", "worst-trip", "full-loads")
 #: year: CP-SAT's plans were better there with the whole time (measured on the example).
 _FLOWS_FIRST = ("groups",)
 _FLOWS_FIRST_SHARE = 0.25
-#: Share of the time for the worst year's configuration LP and MIP
-#: (:mod:`tutormatch.solve._worst_year_exact`); without a proof there, its bound goes to the CP-SAT search.
-_COLUMNS_SHARE = 0.5
 
 
 def _units(eur: float) -> int:
@@ -655,10 +652,8 @@ def solve_lexico(
     ):
         from tutormatch.solve._worst_year_exact import worst_year_plan
 
-        # On-site: the configuration LP's proven bound, and the plan when its MIP proves it (half the time).
-        exact, floor = worst_year_plan(
-            problem, (criteria[0], *rest), base, options, started + _COLUMNS_SHARE * (deadline - started)
-        )
+        # On-site: the configuration LP's proven bound, and the plan when it is proven there.
+        exact, floor = worst_year_plan(problem, (criteria[0], *rest), base, options, deadline)
         if exact is not None:
             return dataclasses.replace(
                 exact,

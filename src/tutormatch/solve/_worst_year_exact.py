@@ -17,9 +17,11 @@ S} w_a \le T`. The configuration model
 is the most priority coverable with every tutor within :math:`T`. Its LP
 relaxation knows each tutor's sum (the model on one boolean per pair does
 not): on the example académie on-site it proves that no plan of most
-priority keeps every tutor within 1,300 km, where the pair model's LP gives
-790 km. The LP is solved by column generation (HiGHS, primal simplex warm
-started after each batch of columns): for duals :math:`\pi_e \ge 0`, the
+priority keeps every tutor within 1,366.601 km, where the flows' floor is
+790 km and CP-SAT had raised it to 1,083 km in 30 s. The LP is solved by
+column generation (HiGHS's simplex as scipy ships it, primal, warm started
+after each batch of columns, first columns from the plan of least km):
+for duals :math:`\pi_e \ge 0`, the
 best column of a tutor is a knapsack of at most three items, priced
 exactly for every tutor at once (items sorted by metres, range maxima by a
 sparse table). Any :math:`\pi \ge 0` gives the Lagrangian bound
@@ -30,7 +32,9 @@ sparse table). Any :math:`\pi \ge 0` gives the Lagrangian bound
     (p_a - \pi_a)\big) \;\ge\; z(T),
 
 so "no plan within :math:`T`" is proven when :math:`L(\pi) <` the
-coverage target :math:`P^*` (the optimum of the flow, proven). The least
+coverage target :math:`P^*` (the optimum of the flow, proven; an integer,
+so the LP needs no rounding margin but the float sum's). Every item of
+positive value, however small, is priced: :math:`L(\pi)` is exact only so. The least
 :math:`T` the LP allows, :math:`T_{LP}`, is found by bisection (a feasible
 LP answer jumps the upper end down to its largest used column). It is a
 proven lower bound on the worst year.
@@ -47,14 +51,24 @@ plans of most priority within it (both phases at once, as the hard
 groups' MIP does). When the MIP finds none, the next limits above are
 tried (:math:`T_{LP}` is then not reachable, a higher proven bound).
 
+The enumeration is small when the duals discriminate. On the example
+académie they do not: at :math:`T_{LP}` the LP is tight (731 = 731) but
+about 30,000 pairs have reduced value exactly 0, and every set of them
+would qualify (more than :data:`MAX_COLUMNS`). The bound then goes to the
+ordered engine (:mod:`tutormatch.solve._lexico`), whose flows with tutors
+split into places (:mod:`tutormatch.solve._worst_year`) start at it: on
+the example they find a plan at 1,366.602 km, so the worst year is proven
+(the least km after it is left to CP-SAT, not proven in 30 s). A MIP on
+the LP's own 27,000 columns found no plan in 60 s.
+
 Applies on-site (no remote pair), without minimum loads or all-or-nothing
-loads, and with at most three places per tutor; beyond
-:data:`MAX_COLUMNS` enumerated columns it stops (None: the engine's other
-methods).
+loads, and with at most three places per tutor and at most
+:data:`MAX_ARCS` pairs; otherwise the engine's other methods.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -85,6 +99,7 @@ MAX_COLUMNS = 150_000
 MAX_PLACES = 3
 _EPS = 1e-7
 _ROUNDING = 1e-9  # float rounding of a sum of duals: a refutation needs L(pi) below the target by more
+_BOUND_SHARE = 0.6  # of the time for the LP bound and the exact MIP (the km LP may use the rest)
 _TOP = 4  # columns of each size added per tutor and pricing round
 _KEY = np.int64(1) << 42  # tutor * _KEY + metres: one sorted key (metres < 4.4e12)
 
@@ -624,11 +639,13 @@ def solve_worst_year(
     upper_m: int,
     deadline: float,
     seeds: tuple[tuple[IntArray, IntArray], ...] = (),
+    km_deadline: float | None = None,
 ) -> WorstYearResult:
     """Return the least worst year (metres) of a plan covering ``target``, then its least km (module notes).
 
     ``upper_m``: the worst year of a known plan covering ``target`` (an upper end).
     ``seeds``: plans covering the target (free pairs: tutors, establishments): first columns.
+    ``km_deadline``: once the worst year is proven by split flows, the km LP may run until then.
     Without a plan (time, or too many columns to enumerate) the result has only the proven bound.
     """
     import dataclasses
@@ -661,6 +678,12 @@ def solve_worst_year(
     while True:
         kind, found, n = _mip_at(master, tried, target, deadline)
         steps += n
+        if kind == "unknown" and tried == lo:
+            # Too many columns for the exact MIP: a plan at the bound by split flows proves the worst
+            # year; the least km within it by the km LP's reduced costs (module notes).
+            return dataclasses.replace(
+                _at_bound(items, network, master, lo, target, deadline), lp_steps=steps
+            )
         if kind in ("stop", "unknown"):
             return _bound_only(lo, steps)
         if kind == "plan":
@@ -731,6 +754,162 @@ def _seed(items: _Items, seeds: tuple[tuple[IntArray, IntArray], ...]) -> IntArr
     return np.asarray(rows, dtype=np.int64).reshape(-1, MAX_PLACES)
 
 
+def _at_bound(
+    items: _Items, network: Network, master: _Master, limit: int, target: int, deadline: float
+) -> WorstYearResult:
+    """Return a plan within ``limit`` by split flows (the worst year proven), its km by the km LP."""
+    import types
+
+    from tutormatch.solve._worst_year import slot_flows
+
+    metres, base = _network_metres(items, network)
+    term = types.SimpleNamespace(arc_key=base[network.arc_tutor] + metres, arc_amount=metres, tutor_base=base)
+    flow = slot_flows(network, term, limit, target)
+    if flow is None:
+        return _bound_only(limit, 0)
+    used = np.flatnonzero(flow.arc_used)
+    tutor = network.arc_tutor[used].astype(np.int64)
+    establishment = network.arc_establishment[used].astype(np.int64)
+    upper = int(network.arc_cost[used].sum())
+    plan = WorstYearResult(tutor, establishment, True, False, limit, math.nan, limit, 0, 0)
+    better = _least_km(items, master.hs, limit, target, (tutor, establishment), upper, deadline)
+    if isinstance(better, float):  # the km LP's bound only
+        return dataclasses.replace(plan, km_bound=better)
+    return dataclasses.replace(better, worst_proven=True, worst_bound_m=limit)
+
+
+def _network_metres(items: _Items, network: Network) -> tuple[IntArray, IntArray]:
+    """Return the yearly metres of each network arc (as the items') and each tutor's fixed metres."""
+    key = items.tutor * items.n_establishments + items.establishment
+    order = np.argsort(key, kind="stable")
+    wanted = network.arc_tutor.astype(np.int64) * items.n_establishments + network.arc_establishment
+    pos = np.minimum(np.searchsorted(key[order], wanted), max(len(order) - 1, 0))
+    found = key[order][pos] == wanted if len(order) else np.zeros(len(wanted), dtype=bool)
+    # Arcs that are not items (a tutor with no place left, an inactive establishment): never usable.
+    metres = np.where(found, items.metres[order[pos]] if len(order) else 0, np.iinfo(np.int64).max // 4)
+    return metres.astype(np.int64), items.base
+
+
+def _least_km(
+    items: _Items,
+    highs: Any,
+    limit: int,
+    target: int,
+    seed: tuple[IntArray, IntArray],
+    upper: int,
+    deadline: float,
+) -> WorstYearResult | float:
+    r"""Return the plan of least km within ``limit`` covering ``target`` by the km LP, or only its bound.
+
+    The km LP :math:`\min \sum_S c(S)\lambda_S` with the priority at least the target, columns
+    generated; for duals :math:`\delta, \pi \ge 0` each item is worth :math:`\delta p_a - \pi_e -
+    c_a`, and :math:`LB = \delta P^* - \sum_e \pi_e - \sum_t \text{best}_t` bounds the km of every
+    plan; a plan of km at most ``upper`` uses only columns within ``upper - LB`` of each tutor's
+    best: all enumerated, one MIP.
+    """
+    n_e, n_t = items.n_establishments, items.n_tutors
+    h = highs.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("solver", "simplex")
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("random_seed", 0)
+    lower = np.r_[np.zeros(n_e + n_t), float(target)]
+    upper_rows = np.r_[np.ones(n_e + n_t), np.inf]
+    empty = np.zeros(0, dtype=np.int32)
+    h.addRows(n_e + n_t + 1, lower, upper_rows, 0, empty, empty, np.zeros(0))
+    known: set[tuple[int, ...]] = set()
+    room = limit - items.base
+    gain = items.gain.astype(np.float64)
+    cost = items.cost.astype(np.float64)
+
+    def add(columns: IntArray) -> int:
+        new = []
+        for row in columns.tolist():
+            col = tuple(sorted(a for a in row if a >= 0))
+            fits = col and int(items.metres[list(col)].sum()) <= int(room[items.tutor[col[0]]])
+            if fits and col not in known:
+                known.add(col)
+                new.append(col)
+        if not new:
+            return 0
+        starts: list[int] = []
+        index: list[int] = []
+        values: list[float] = []
+        costs: list[float] = []
+        for col in new:
+            starts.append(len(index))
+            members = list(col)
+            index += [int(e) for e in items.establishment[members]]
+            index += [n_e + int(items.tutor[col[0]]), n_e + n_t]
+            values += [1.0] * (len(col) + 1) + [float(gain[members].sum())]
+            costs.append(float(cost[members].sum()))
+        h.addCols(
+            len(new),
+            np.asarray(costs),
+            np.zeros(len(new)),
+            np.ones(len(new)),
+            len(index),
+            np.asarray(starts, dtype=np.int32),
+            np.asarray(index, dtype=np.int32),
+            np.asarray(values),
+        )
+        return len(new)
+
+    key = items.tutor * n_e + items.establishment
+    order = np.argsort(key, kind="stable")
+    at = order[np.searchsorted(key[order], seed[0] * n_e + seed[1])]
+    by: dict[int, list[int]] = {}
+    for a in at.tolist():
+        by.setdefault(int(items.tutor[a]), []).append(a)
+    seeded = [c + [-1] * (MAX_PLACES - len(c)) for c in by.values()]
+    add(np.asarray(seeded, dtype=np.int64).reshape(-1, MAX_PLACES))
+    lb = -math.inf
+    best_duals: tuple[float, FloatArray] = (0.0, np.zeros(n_e))
+    while time.perf_counter() < deadline:
+        h.run()
+        if h.getModelStatus() != highs.HighsModelStatus.kOptimal:
+            logger.info("worst year: km LP status %s", h.getModelStatus())
+            return lb  # pragma: no cover - the seed plan keeps the LP feasible
+        row = np.asarray(h.getSolution().row_dual)
+        z = float(h.getInfo().objective_function_value)
+        pi = np.maximum(-row[:n_e], 0.0)
+        delta = max(float(row[-1]), 0.0)
+        value = delta * gain - pi[items.establishment] - cost
+        best, column, more = _price(items, value, room, top=_TOP)
+        bound = delta * target - float(pi.sum()) - float(best.sum())
+        if bound > lb:
+            lb, best_duals = bound, (delta, pi)
+        mu = np.maximum(-row[n_e : n_e + n_t], 0.0)
+        logger.info("worst year: km LP %.1f, bound %.1f, plan %d, %d columns", z, lb, upper, len(known))
+        if upper - lb < 1 - 1e-6 or z - lb < 1e-6 * max(1.0, abs(z)):
+            break
+        if add(np.concatenate([column[best > mu + _EPS], *more])) == 0:
+            break
+    else:
+        return lb
+    delta, pi = best_duals
+    value = delta * gain - pi[items.establishment] - cost
+    best, _, _ = _price(items, value, room)
+    columns = _enumerate(items, value, room, best - (upper - lb) - 1e-6 * max(1.0, abs(lb)))
+    logger.info(
+        "worst year: km gap %.1f: %s columns", upper - lb, "many" if columns is None else len(columns)
+    )
+    if columns is None:
+        return lb
+    got = _mip(items, columns, target, deadline - time.perf_counter())
+    if got is None or getattr(got[0], "x", None) is None:
+        return lb
+    found = got[0]
+    chosen_cols = np.flatnonzero(np.asarray(found.x) > 0.5)
+    chosen = columns[chosen_cols][columns[chosen_cols] >= 0]
+    dual = getattr(found, "mip_dual_bound", None)
+    km_bound = lb if dual is None or not math.isfinite(float(dual)) else max(lb, float(dual))
+    return WorstYearResult(
+        items.tutor[chosen], items.establishment[chosen], False, found.status == 0, 0, km_bound, limit, 0,
+        len(columns),
+    )  # fmt: skip
+
+
 def _bound_only(lower: int, steps: int) -> WorstYearResult:
     return WorstYearResult(None, None, False, False, lower, math.nan, 0, steps, 0)
 
@@ -782,7 +961,8 @@ def worst_year_plan(
         network,
         target,
         upper,
-        deadline,
+        started + _BOUND_SHARE * (deadline - started),
+        km_deadline=deadline,
         seeds=((base.tutor[free].astype(np.int64), base.establishment[free].astype(np.int64)),),
     )
     if found.tutor is None or found.establishment is None or not found.worst_proven:

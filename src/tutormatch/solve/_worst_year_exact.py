@@ -681,9 +681,8 @@ def solve_worst_year(
         if kind == "unknown" and tried == lo:
             # Too many columns for the exact MIP: a plan at the bound by split flows proves the worst
             # year; the least km within it by the km LP's reduced costs (module notes).
-            return dataclasses.replace(
-                _at_bound(items, network, master, lo, target, deadline), lp_steps=steps
-            )
+            at = _at_bound(items, network, master, lo, target, max(deadline, km_deadline or deadline))
+            return dataclasses.replace(at, lp_steps=steps)
         if kind in ("stop", "unknown"):
             return _bound_only(lo, steps)
         if kind == "plan":
@@ -775,6 +774,8 @@ def _at_bound(
     better = _least_km(items, master.hs, limit, target, (tutor, establishment), upper, deadline)
     if isinstance(better, float):  # the km LP's bound only
         return dataclasses.replace(plan, km_bound=better)
+    if not better.km_proven and not math.isfinite(better.km_bound):  # pragma: no cover
+        better = dataclasses.replace(better, km_bound=math.nan)
     return dataclasses.replace(better, worst_proven=True, worst_bound_m=limit)
 
 
@@ -890,24 +891,54 @@ def _least_km(
     delta, pi = best_duals
     value = delta * gain - pi[items.establishment] - cost
     best, _, _ = _price(items, value, room)
-    columns = _enumerate(items, value, room, best - (upper - lb) - 1e-6 * max(1.0, abs(lb)))
-    logger.info(
-        "worst year: km gap %.1f: %s columns", upper - lb, "many" if columns is None else len(columns)
-    )
-    if columns is None:
-        return lb
-    got = _mip(items, columns, target, deadline - time.perf_counter())
-    if got is None or getattr(got[0], "x", None) is None:
-        return lb
-    found = got[0]
-    chosen_cols = np.flatnonzero(np.asarray(found.x) > 0.5)
-    chosen = columns[chosen_cols][columns[chosen_cols] >= 0]
-    dual = getattr(found, "mip_dual_bound", None)
-    km_bound = lb if dual is None or not math.isfinite(float(dual)) else max(lb, float(dual))
-    return WorstYearResult(
-        items.tutor[chosen], items.establishment[chosen], False, found.status == 0, 0, km_bound, limit, 0,
-        len(columns),
-    )  # fmt: skip
+    margin = 1e-6 * max(1.0, abs(lb))
+    slack = float(upper - lb)  # exact when it is the whole gap; smaller: a restricted MIP for a better plan
+    kept: WorstYearResult | None = None
+    while time.perf_counter() < deadline and slack > 0:
+        exact = slack >= upper - lb
+        columns = _enumerate(items, value, room, best - slack - margin)
+        logger.info(
+            "worst year: km gap %.1f, slack %.1f: %s columns",
+            upper - lb,
+            slack,
+            columns is None or len(columns),
+        )
+        if columns is None:
+            slack /= 4  # (integer costs: below one unit nothing is left to try)
+            if slack < 1:
+                break
+            continue
+        got = _mip(items, columns, target, deadline - time.perf_counter())
+        x = None if got is None else getattr(got[0], "x", None)
+        if got is None or x is None:
+            break
+        found = got[0]
+        chosen_cols = np.flatnonzero(np.asarray(x) > 0.5)
+        chosen = columns[chosen_cols][columns[chosen_cols] >= 0]
+        km = int(items.cost[chosen].sum())
+        if exact:
+            dual = getattr(found, "mip_dual_bound", None)
+            km_bound = lb if dual is None or not math.isfinite(float(dual)) else max(lb, float(dual))
+            proven = found.status == 0
+            return WorstYearResult(
+                items.tutor[chosen],
+                items.establishment[chosen],
+                False,
+                proven,
+                0,
+                km_bound,
+                limit,
+                0,
+                len(columns),
+            )
+        if km >= upper:
+            break  # the restricted MIP found nothing better
+        upper = km
+        kept = WorstYearResult(
+            items.tutor[chosen], items.establishment[chosen], False, False, 0, lb, limit, 0, len(columns)
+        )
+        slack = float(upper - lb)  # the whole gap again, smaller now
+    return lb if kept is None else kept
 
 
 def _bound_only(lower: int, steps: int) -> WorstYearResult:

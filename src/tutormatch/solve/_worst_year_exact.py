@@ -688,8 +688,9 @@ def solve_worst_year(
             return _bound_only(lo, steps)
         if kind == "plan":
             break
-        lo = tried + 1  # no plan within ``tried``: proven
+        # No plan within ``tried`` (proven), and no column's year lies between it and the next.
         tried = _successor(items, tried)
+        lo = tried
         if tried > hi_plan:
             return _bound_only(lo, steps)  # pragma: no cover - a plan covering the target is within hi_plan
     assert found is not None

@@ -703,7 +703,9 @@ def solve_lexico(
         from tutormatch.solve._worst_year_exact import worst_year_plan
 
         # On-site: the configuration LP's proven bound, and the plan when it is proven there.
-        reserve = min(_RESERVE_SECONDS + _RESERVE_PER_ARC * problem.candidates.n_pairs, 0.1 * options.time_limit)
+        reserve = min(
+            _RESERVE_SECONDS + _RESERVE_PER_ARC * problem.candidates.n_pairs, 0.1 * options.time_limit
+        )
         exact, floor = worst_year_plan(problem, (criteria[0], *rest), base, options, deadline - reserve)
         if exact is not None:
             return dataclasses.replace(

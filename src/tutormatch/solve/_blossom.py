@@ -73,7 +73,7 @@ def max_weight_matching(
     dual: IntArray,
     deadline: float = math.inf,
 ) -> BlossomDual | None:
-    """Return a maximum-weight matching of the graph ``(a, b, w)``, from a warm start.
+    r"""Return a maximum-weight matching of the graph ``(a, b, w)``, from a warm start.
 
     Parameters
     ----------

@@ -55,6 +55,9 @@ IntArray = npt.NDArray[np.int64]
 #: seconds of blossom on this kind of machine.
 EXACT_NODES = 4_500
 EXACT_EDGES = 500_000
+#: Whether the blossom warm-started from the flow relaxation runs first
+#: (:mod:`tutormatch.solve._warm_matching`); tests turn it off to reach the other paths.
+WARM_START = True
 _BLOCK_NODES = 1_200  # size of a geographic block above that
 _MAX_PASSES = 4  # block passes (the first builds, the others improve across borders)
 _REMOTE_PER_ESTABLISHMENT = 16  # nearest remote pairs kept per establishment inside a block
@@ -272,24 +275,29 @@ class MatchingBackend:
         deadline = started + options.time_limit if math.isfinite(options.time_limit) else math.inf
         relaxation: BackendResult | None = None
         proven = False
-        from tutormatch.solve._warm_matching import supports_warm_start, warm_matching
+        from tutormatch.solve._warm_matching import expanded, warm_matching
 
-        if supports_warm_start(network):
-            # The relaxation's pairs and potentials start a blossom that
-            # proves its plan (module notes of _warm_matching); failing that
-            # (no time, no check), the paths below.
-            relaxation = FlowBackend().solve(network.relaxed(), options)
-            if not relaxation.status.has_solution or relaxation.objective is None:
-                return relaxation
+        warm = None
+        # The relaxation with every pair listed (remote classes too) gives
+        # the pairs and potentials that start a blossom which proves its plan
+        # (module notes of _warm_matching); failing that (no time, no
+        # check), the paths below, with the relaxation over classes.
+        if WARM_START:
+            flat = expanded(network, (tutor, establishment, cost))
+            warm_relaxation = FlowBackend().solve(flat.relaxed(), options)
+            if not warm_relaxation.status.has_solution or warm_relaxation.objective is None:
+                return warm_relaxation
+            if network.n_classes == 0:
+                relaxation = warm_relaxation
             # With a time limit, the blossom leaves half of what is left to the repair.
             half = started + (deadline - started) / 2 if math.isfinite(deadline) else math.inf
-            warm = warm_matching(network, (tutor, establishment, cost), relaxation, half)
+            warm = warm_matching(network, (tutor, establishment, cost), flat, warm_relaxation, half)
             stats["warm_start"] = warm is not None
-            if warm is not None:
-                plan_t, plan_e, proven, solution = warm
-                stats["blossom_stages"] = solution.stages
-                stats["certified"] = proven
-                complete = True
+        if warm is not None:
+            plan_t, plan_e, proven, solution = warm
+            stats["blossom_stages"] = solution.stages
+            stats["certified"] = proven
+            complete = True
         if proven:
             exact = True
             stats["blocks"] = 1

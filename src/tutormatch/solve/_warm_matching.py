@@ -30,6 +30,7 @@ makes the plan ``optimal``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -41,19 +42,36 @@ from tutormatch.solve._duals import residual_potentials
 from tutormatch.solve._matching import Gadget, gadget
 from tutormatch.solve._network import Network
 
-__all__ = ["supports_warm_start", "warm_matching"]
+__all__ = ["expanded", "warm_matching"]
 
 IntArray = npt.NDArray[np.int64]
 
 
-def supports_warm_start(network: Network) -> bool:
-    """Whether the relaxation's potentials start the gadget: no remote class, no tutor that must be used."""
-    forced = (network.fixed_load > 0) | (network.min_load > 0)
-    return network.n_classes == 0 and not forced.any() and bool(np.all(network.capacity <= 2))
+def expanded(network: Network, pairs: tuple[IntArray, IntArray, IntArray]) -> Network:
+    """The same network with every pair a direct arc (remote classes listed pair by pair)."""
+    tutor, establishment, cost = pairs
+    return dataclasses.replace(
+        network,
+        arc_tutor=tutor,
+        arc_establishment=establishment,
+        arc_cost=cost,
+        arc_mode=np.zeros(len(tutor), dtype=np.int8),
+        remote_class=np.full(network.n_establishments, -1, dtype=np.int64),
+        remote_cost=np.zeros(network.n_establishments, dtype=np.int64),
+        link_class=np.zeros(0, dtype=np.int64),
+        link_tutor=np.zeros(0, dtype=np.int64),
+        n_classes=0,
+        explicit_classes=frozenset(),
+    )
 
 
 def relaxation_duals(network: Network, relaxation: BackendResult) -> tuple[IntArray, IntArray]:
-    """Return the relaxation's dual prices (:math:`\\alpha_t`, :math:`\\beta_e`); see the module notes."""
+    """Return the relaxation's dual prices (:math:`\\alpha_t`, :math:`\\beta_e`); see the module notes.
+
+    ``network`` has direct arcs only (:func:`expanded`). A tutor that must be
+    used keeps a signed price (its places carry the bonus); the others' is
+    at least 0 (the "unused" edge).
+    """
     n_e, n_t = network.n_establishments, network.n_tutors
     sink = n_e + n_t
     active = np.flatnonzero(network.active)
@@ -64,19 +82,24 @@ def relaxation_duals(network: Network, relaxation: BackendResult) -> tuple[IntAr
     tails = np.concatenate((network.arc_establishment, n_e + np.arange(n_t), active))
     heads = np.concatenate((n_e + network.arc_tutor, np.full(n_t, sink), np.full(len(active), sink)))
     caps = np.concatenate(
-        (np.ones(network.n_arcs, dtype=np.int64), network.capacity, np.ones(len(active), dtype=np.int64))
+        (
+            np.ones(network.n_arcs, dtype=np.int64),
+            network.capacity - network.min_load,
+            np.ones(len(active), dtype=np.int64),
+        )
     )
     costs = np.concatenate(
         (network.arc_cost, np.zeros(n_t, dtype=np.int64), network.uncovered_cost[active])
     ).astype(np.int64)
-    flows = np.concatenate((used.astype(np.int64), load, (~covered[active]).astype(np.int64)))
+    flows = np.concatenate((used.astype(np.int64), load - network.min_load, (~covered[active]).astype(np.int64)))
     d = residual_potentials(sink + 1, tails, heads, caps, costs, flows)
     d_e = d[:n_e].copy()
     d_t = d[n_e:sink]
     d_e[network.arc_establishment[used]] = d_t[network.arc_tutor[used]] - network.arc_cost[used]
     idle = active[~covered[active]]
     d_e[idle] = d[sink] - network.uncovered_cost[idle]
-    alpha = np.maximum(0, d[sink] - d_t)
+    forced = (network.fixed_load > 0) | (network.min_load > 0)
+    alpha = np.where(forced, d[sink] - d_t, np.maximum(0, d[sink] - d_t))
     beta = np.where(network.active, network.uncovered_cost - d[sink] + d_e, 0)
     return alpha.astype(np.int64), beta.astype(np.int64)
 
@@ -109,18 +132,21 @@ def warm_start(g: Gadget, network: Network, relaxation: BackendResult) -> tuple[
 def warm_matching(
     network: Network,
     pairs: tuple[IntArray, IntArray, IntArray],
+    expanded_network: Network,
     relaxation: BackendResult,
     deadline: float = math.inf,
 ) -> tuple[IntArray, IntArray, bool, BlossomDual] | None:
     """Match the whole gadget from the relaxation; return the pairs, the check's answer and the dual.
 
-    None when the start is not a feasible dual, the search went astray or
-    the deadline came first (then nothing is claimed).
+    ``relaxation`` is the flow relaxation of ``expanded_network`` (the
+    network with ``pairs`` as its direct arcs, :func:`expanded`). None when
+    the start is not a feasible dual, the search went astray or the deadline
+    came first (then nothing is claimed).
     """
     everyone = (np.ones(network.n_tutors, dtype=bool), np.ones(network.n_establishments, dtype=bool))
     g = gadget(network, *pairs, *everyone)
     try:
-        mate, dual = warm_start(g, network, relaxation)
+        mate, dual = warm_start(g, expanded_network, relaxation)
         solution = max_weight_matching(g.n_nodes, g.a, g.b, g.w, mate, dual, deadline)
     except (ValueError, RuntimeError):  # a start that is no dual, a search that went astray (Stuck)
         return None

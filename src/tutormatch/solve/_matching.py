@@ -294,10 +294,9 @@ class MatchingBackend:
             warm = warm_matching(network, (tutor, establishment, cost), flat, warm_relaxation, half)
             stats["warm_start"] = warm is not None
         if warm is not None:
-            plan_t, plan_e, proven, solution = warm
+            plan_t, plan_e, proven, complete, solution = warm
             stats["blossom_stages"] = solution.stages
             stats["certified"] = proven
-            complete = True
         if proven:
             exact = True
             stats["blocks"] = 1
@@ -327,6 +326,8 @@ class MatchingBackend:
         stats["seconds"] = time.perf_counter() - started
         if not complete:
             if exact:
+                # The maximum-weight matching (exact or proven by its dual)
+                # matches every place that can be: none fills them all.
                 return BackendResult.without_solution(
                     network,
                     Status.INFEASIBLE,

@@ -135,8 +135,12 @@ def warm_matching(
     expanded_network: Network,
     relaxation: BackendResult,
     deadline: float = math.inf,
-) -> tuple[IntArray, IntArray, bool, BlossomDual] | None:
-    """Match the whole gadget from the relaxation; return the pairs, the check's answer and the dual.
+) -> tuple[IntArray, IntArray, bool, bool, BlossomDual] | None:
+    """Match the whole gadget from the relaxation.
+
+    Returns the pairs, whether the dual check passed, whether every tutor
+    that must be used is full (if not, with a passed check: no plan can
+    fill them), and the dual.
 
     ``relaxation`` is the flow relaxation of ``expanded_network`` (the
     network with ``pairs`` as its direct arcs, :func:`expanded`). None when
@@ -152,6 +156,7 @@ def warm_matching(
         return None
     if solution is None:
         return None
-    proven = certify(g.n_nodes, g.a, g.b, g.w, solution) and bool((solution.mate[g.must_nodes()] >= 0).all())
+    proven = certify(g.n_nodes, g.a, g.b, g.w, solution)
+    complete = bool((solution.mate[g.must_nodes()] >= 0).all())
     plan_t, plan_e = g.pairs(solution.mate)
-    return plan_t, plan_e, proven, solution
+    return plan_t, plan_e, proven, complete, solution

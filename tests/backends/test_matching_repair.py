@@ -11,7 +11,9 @@ from tutormatch.solve import _matching
 from tutormatch.testing import assert_valid_plan
 
 
-def test_repaired_relaxation_is_all_or_nothing_and_keeps_its_coverage(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_repaired_relaxation_is_all_or_nothing_and_keeps_its_coverage(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(_matching, "WARM_START", False)  # the repair, which runs when the blossom cannot
     tutors, establishments = synthetic_instance(2000, 1000, seed=1)
     problem = tm.Problem.from_frames(tutors, establishments, max_distance_km=60.0, all_or_nothing=True)

@@ -7,9 +7,11 @@ import itertools
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
-from hypothesis import assume, event, given
+from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
+from tests.conftest import random_frames
 
 import tutormatch as tm
 from tutormatch.solve import _blossom, _matching, _warm_matching
@@ -43,7 +45,9 @@ def _weight(solution: _blossom.BlossomDual, a: np.ndarray, b: np.ndarray, w: np.
 
 
 @given(graph=small_graphs())
-def test_blossom_from_scratch_is_maximum_and_certified(graph: tuple[int, np.ndarray, np.ndarray, np.ndarray]) -> None:
+def test_blossom_from_scratch_is_maximum_and_certified(
+    graph: tuple[int, np.ndarray, np.ndarray, np.ndarray],
+) -> None:
     n, a, b, w = graph
     start = np.full(n, -1, dtype=np.int64), np.full(n, int(w.max()), dtype=np.int64)
     solution = _blossom.max_weight_matching(n, a, b, w, *start)
@@ -147,3 +151,27 @@ def test_a_failed_check_is_never_reported_as_the_blossoms_proof(problem: tm.Prob
     assert_valid_plan(plan)
     assert "checked on every edge" not in plan.message
     assert not plan.stats.get("certified")
+
+
+@settings(max_examples=10)
+@given(seed=st.integers(0, 2**16), order_seed=st.integers(0, 2**16))
+def test_row_order_does_not_change_the_blossoms_plan(seed: int, order_seed: int) -> None:
+    tutors, establishments = random_frames(25, 40, seed)
+    tutors["capacity"] = np.minimum(tutors["capacity"], 2)
+    # Tutors two by two on one spot: many plans tie, the canonical order decides.
+    tutors.loc[1::2, ["lon", "lat"]] = tutors.loc[::2, ["lon", "lat"]].to_numpy()[: len(tutors.loc[1::2])]
+    rng = np.random.default_rng(order_seed)
+
+    def shuffled(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
+
+    options = {"max_distance_km": 30.0, "all_or_nothing": True}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_matching, "EXACT_NODES", 0)
+        first = tm.solve(tm.Problem.from_frames(tutors, establishments, **options), solver="matching")
+        second = tm.solve(
+            tm.Problem.from_frames(shuffled(tutors), shuffled(establishments), **options), solver="matching"
+        )
+    assert first.stats["certified"]
+    pd.testing.assert_frame_equal(first.table(), second.table())
+    assert first.objective == second.objective

@@ -42,7 +42,7 @@ from collections.abc import Iterator
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["BlossomDual", "Stuck", "certify", "max_weight_matching"]
+__all__ = ["BlossomDual", "StuckError", "certify", "max_weight_matching"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -60,7 +60,7 @@ class BlossomDual:
 _INF = np.iinfo(np.int64).max // 4
 
 
-class Stuck(RuntimeError):
+class StuckError(RuntimeError):
     """The search met a state the algorithm cannot be in (a bug or a bad start)."""
 
 
@@ -156,7 +156,7 @@ class _Search:
     def assign_label(self, w: int, t: int, v: int) -> None:
         b = int(self.inblossom[w])
         if self.label[w] or self.label[b]:
-            raise Stuck("labelling a labelled blossom")
+            raise StuckError("labelling a labelled blossom")
         self.label[w] = self.label[b] = t
         edge = (v, w) if v >= 0 else None
         self.labeledge[w] = self.labeledge[b] = edge
@@ -263,10 +263,7 @@ class _Search:
                 jstep = -1
             v, w = edge
             while j != 0:
-                if jstep == 1:
-                    p, q = self.edges[b][j]
-                else:
-                    q, p = self.edges[b][j - 1]
+                q = self.edges[b][j][1] if jstep == 1 else self.edges[b][j - 1][0]
                 self.label[w] = 0
                 self.label[q] = 0
                 self.assign_label(w, 2, v)
@@ -290,7 +287,7 @@ class _Search:
                 reached = int(hit[0]) if len(hit) else -1
                 if reached >= 0:
                     if self.label[reached] != 2 or self.inblossom[reached] != bv:
-                        raise Stuck("expanding a T-blossom")
+                        raise StuckError("expanding a T-blossom")
                     self.label[reached] = 0
                     self.label[self.mate[self.base[bv]]] = 0
                     edge_r = self.labeledge[reached]
@@ -443,7 +440,7 @@ class _Search:
         lab = self.label[self.inblossom]
         s_vertex = lab == 1
         if not s_vertex.any():
-            raise Stuck("no S-vertex left in a stage")
+            raise StuckError("no S-vertex left in a stage")
         s_dual = np.where(s_vertex, self.dual, _INF)
         at1 = int(np.argmin(s_dual))
         key2 = np.where(lab == 0, self.key2, _INF)
@@ -477,10 +474,10 @@ class _Search:
                     key3[at] = self.key3[at] = exact
                     continue
                 if exact % 2:
-                    raise Stuck("an odd slack between two S-blossoms")
+                    raise StuckError("an odd slack between two S-blossoms")
             break
         if delta < 0:
-            raise Stuck("a negative dual step")
+            raise StuckError("a negative dual step")
         self.dual[s_vertex] -= delta
         self.dual[lab == 2] += delta
         self.z[blossoms[self.label[blossoms] == 1]] += delta

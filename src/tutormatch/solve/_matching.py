@@ -125,13 +125,15 @@ class Gadget:
     bonus: int
 
     def must_nodes(self) -> IntArray:
-        """The tutor places that every plan matches."""
+        """Return the tutor places that every plan matches."""
         t = np.repeat(np.arange(len(self.must_places)), self.must_places)
-        offset = np.arange(len(t)) - np.repeat(np.cumsum(self.must_places) - self.must_places, self.must_places)
+        offset = np.arange(len(t)) - np.repeat(
+            np.cumsum(self.must_places) - self.must_places, self.must_places
+        )
         return np.asarray(self.first_place[t] + offset, dtype=np.int64)
 
     def pairs(self, mate: IntArray) -> tuple[IntArray, IntArray]:
-        """The (tutor, establishment) pairs of a matching given as ``mate`` per node."""
+        """Return the (tutor, establishment) pairs of a matching given as ``mate`` per node."""
         e_nodes = np.flatnonzero(mate[: len(self.estab)] >= 0)
         return self.owner[mate[e_nodes]], self.estab[e_nodes]
 

@@ -48,7 +48,7 @@ IntArray = npt.NDArray[np.int64]
 
 
 def expanded(network: Network, pairs: tuple[IntArray, IntArray, IntArray]) -> Network:
-    """The same network with every pair a direct arc (remote classes listed pair by pair)."""
+    """Return the same network with every pair a direct arc (remote classes listed pair by pair)."""
     tutor, establishment, cost = pairs
     return dataclasses.replace(
         network,
@@ -66,7 +66,7 @@ def expanded(network: Network, pairs: tuple[IntArray, IntArray, IntArray]) -> Ne
 
 
 def relaxation_duals(network: Network, relaxation: BackendResult) -> tuple[IntArray, IntArray]:
-    """Return the relaxation's dual prices (:math:`\\alpha_t`, :math:`\\beta_e`); see the module notes.
+    r"""Return the relaxation's dual prices (:math:`\alpha_t`, :math:`\beta_e`); see the module notes.
 
     ``network`` has direct arcs only (:func:`expanded`). A tutor that must be
     used keeps a signed price (its places carry the bonus); the others' is
@@ -91,7 +91,9 @@ def relaxation_duals(network: Network, relaxation: BackendResult) -> tuple[IntAr
     costs = np.concatenate(
         (network.arc_cost, np.zeros(n_t, dtype=np.int64), network.uncovered_cost[active])
     ).astype(np.int64)
-    flows = np.concatenate((used.astype(np.int64), load - network.min_load, (~covered[active]).astype(np.int64)))
+    flows = np.concatenate(
+        (used.astype(np.int64), load - network.min_load, (~covered[active]).astype(np.int64))
+    )
     d = residual_potentials(sink + 1, tails, heads, caps, costs, flows)
     d_e = d[:n_e].copy()
     d_t = d[n_e:sink]
@@ -152,7 +154,7 @@ def warm_matching(
     try:
         mate, dual = warm_start(g, expanded_network, relaxation)
         solution = max_weight_matching(g.n_nodes, g.a, g.b, g.w, mate, dual, deadline)
-    except (ValueError, RuntimeError):  # a start that is no dual, a search that went astray (Stuck)
+    except (ValueError, RuntimeError):  # a start that is no dual, a search that went astray (StuckError)
         return None
     if solution is None:
         return None

@@ -21,14 +21,19 @@ priority, then minimises cost: the lexicographic objective of
 :mod:`tutormatch.solve._network`. Remote pairs are listed explicitly (all
 pairs of a remote class but those it does not rule out).
 
-The blossom algorithm (``rustworkx.max_weight_matching``) is
-:math:`O(n^3)`: a fraction of a second at académie scale, too slow for all of
-France in one piece. Above :data:`EXACT_NODES` nodes (or
-:data:`EXACT_EDGES` edges) the flow relaxation (which drops the
-all-or-nothing rule, a valid bound) is repaired around its partial tutors,
-two by two, by exact matchings on regions (failing that, geographic blocks
-are matched one by one), which gives a feasible plan; its gap to the
-relaxation is reported and the status is ``FEASIBLE`` unless the two meet.
+First, a blossom started from the flow relaxation's pairs and potentials
+(:mod:`tutormatch.solve._warm_matching`): a few stages, one per pair of
+partly loaded tutors, and a dual checked on every edge that proves the plan
+optimal, at national scale too. When it cannot (turned off with
+:data:`WARM_START`, a start that is no dual, a failed check, the time
+limit), the blossom of ``rustworkx.max_weight_matching`` (:math:`O(n^3)`,
+no dual) matches graphs up to :data:`EXACT_NODES` nodes (and
+:data:`EXACT_EDGES` edges) whole; above, the flow relaxation (which drops
+the all-or-nothing rule, a valid bound) is repaired around its partial
+tutors, two by two, by exact matchings on regions (failing that,
+geographic blocks are matched one by one), which gives a feasible plan; its
+gap to the relaxation is reported and the status is ``FEASIBLE`` unless the
+two meet.
 """
 
 from __future__ import annotations

@@ -291,15 +291,18 @@ class MatchingBackend:
         # check), the paths below, with the relaxation over classes.
         if WARM_START:
             flat = expanded(network, (tutor, establishment, cost))
+            clock = time.perf_counter()
             warm_relaxation = FlowBackend().solve(flat.relaxed(), options)
+            seconds = {"relaxation_seconds": time.perf_counter() - clock}
             if not warm_relaxation.status.has_solution or warm_relaxation.objective is None:
                 return warm_relaxation
             if network.n_classes == 0:
                 relaxation = warm_relaxation
             # With a time limit, the blossom leaves half of what is left to the repair.
             half = started + (deadline - started) / 2 if math.isfinite(deadline) else math.inf
-            warm = warm_matching(network, (tutor, establishment, cost), flat, warm_relaxation, half)
+            warm = warm_matching(network, (tutor, establishment, cost), flat, warm_relaxation, half, seconds)
             stats["warm_start"] = warm is not None
+            stats.update({key: round(value, 3) for key, value in seconds.items()})
         if warm is not None:
             plan_t, plan_e, proven, complete, solution = warm
             stats["blossom_stages"] = solution.stages

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 
 import numpy as np
 import numpy.typing as npt
@@ -137,6 +138,7 @@ def warm_matching(
     expanded_network: Network,
     relaxation: BackendResult,
     deadline: float = math.inf,
+    seconds: dict[str, float] | None = None,
 ) -> tuple[IntArray, IntArray, bool, bool, BlossomDual] | None:
     """Match the whole gadget from the relaxation.
 
@@ -147,18 +149,26 @@ def warm_matching(
     ``relaxation`` is the flow relaxation of ``expanded_network`` (the
     network with ``pairs`` as its direct arcs, :func:`expanded`). None when
     the start is not a feasible dual, the search went astray or the deadline
-    came first (then nothing is claimed).
+    came first (then nothing is claimed). ``seconds`` receives the time of
+    each part.
     """
+    seconds = {} if seconds is None else seconds
     everyone = (np.ones(network.n_tutors, dtype=bool), np.ones(network.n_establishments, dtype=bool))
+    clock = time.perf_counter()
     g = gadget(network, *pairs, *everyone)
     try:
         mate, dual = warm_start(g, expanded_network, relaxation)
+        seconds["start_seconds"] = time.perf_counter() - clock
+        clock = time.perf_counter()
         solution = max_weight_matching(g.n_nodes, g.a, g.b, g.w, mate, dual, deadline)
     except (ValueError, RuntimeError):  # a start that is no dual, a search that went astray (StuckError)
         return None
+    seconds["blossom_seconds"] = time.perf_counter() - clock
     if solution is None:
         return None
+    clock = time.perf_counter()
     proven = certify(g.n_nodes, g.a, g.b, g.w, solution)
+    seconds["check_seconds"] = time.perf_counter() - clock
     complete = bool((solution.mate[g.must_nodes()] >= 0).all())
     plan_t, plan_e = g.pairs(solution.mate)
     return plan_t, plan_e, proven, complete, solution

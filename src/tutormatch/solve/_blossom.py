@@ -143,6 +143,13 @@ class _Search:
         self.labeledge: list[tuple[int, int] | None] = [None] * size
         self.free_ids = list(range(size - 1, n - 1, -1))
         self.queue: list[int] = []
+        # Lazy duals: a vertex's dual is dval + sign * (moved - since), sign
+        # -1 in an S-blossom, +1 in a T-blossom, 0 when free (sync() keeps
+        # it so whenever a label changes), so a dual step costs nothing.
+        self.dval = self.dual
+        self.sign = np.zeros(n, dtype=np.int64)
+        self.since = np.zeros(n, dtype=np.int64)
+        self.s_key = np.full(n, _INF, dtype=np.int64)  # dval + since of S-vertices: least dual + moved
         self.moved = 0  # sum of this stage's dual steps
         self.key2 = np.full(n, _INF, dtype=np.int64)
         self.arg2 = np.full(n, -1, dtype=np.int64)
@@ -153,6 +160,26 @@ class _Search:
     def leaves(self, b: int) -> IntArray:
         return self.leafs[b]
 
+    def duals(self, vertices: IntArray | int) -> IntArray:
+        """Current doubled duals of ``vertices``."""
+        return self.dval[vertices] + self.sign[vertices] * (self.moved - self.since[vertices])  # type: ignore[no-any-return]
+
+    def sync(self, vertices: IntArray) -> None:
+        """Fold the dual steps into ``vertices``' duals and take their signs from their labels now."""
+        self.dval[vertices] = self.duals(vertices)
+        self.since[vertices] = self.moved
+        lab = self.label[self.inblossom[vertices]]
+        self.sign[vertices] = np.where(lab == 1, -1, np.where(lab == 2, 1, 0))
+        self.s_key[vertices] = np.where(lab == 1, self.dval[vertices] + self.moved, _INF)
+
+    def settle(self) -> None:
+        """Fold every dual step in and make every vertex free (the end of a stage)."""
+        self.dval = self.duals(np.arange(self.n))
+        self.sign[:] = 0
+        self.since[:] = 0
+        self.s_key[:] = _INF
+        self.moved = 0
+
     def assign_label(self, w: int, t: int, v: int) -> None:
         b = int(self.inblossom[w])
         if self.label[w] or self.label[b]:
@@ -160,6 +187,7 @@ class _Search:
         self.label[w] = self.label[b] = t
         edge = (v, w) if v >= 0 else None
         self.labeledge[w] = self.labeledge[b] = edge
+        self.sync(self.leafs[b])
         if t == 1:
             self.queue.extend(self.leafs[b].tolist())
         else:
@@ -229,6 +257,7 @@ class _Search:
         self.leafs[b] = leafs
         self.queue.extend(leafs[self.label[self.inblossom[leafs]] == 2].tolist())
         self.inblossom[leafs] = b
+        self.sync(leafs)
 
     def expand_blossom(self, b: int, endstage: bool) -> None:
         stack = [self._expand(b, endstage)]
@@ -370,7 +399,7 @@ class _Search:
         """Scan an S-vertex's edges: act on the tight ones, note the least slacks; True if augmented."""
         lo, hi = self.indptr[v], self.indptr[v + 1]
         nbrs = self.adj[lo:hi]
-        slack = self.dual[v] + self.dual[nbrs] - self.adj_w2[lo:hi]
+        slack = self.duals(v) + self.duals(nbrs) - self.adj_w2[lo:hi]
         top = self.inblossom[nbrs]
         lab = self.label[top]
         # Least slacks, as keys that do not move while the duals do: an edge
@@ -418,7 +447,7 @@ class _Search:
         nbrs = self.adj[lo:hi]
         top = self.inblossom[nbrs]
         ok = (self.label[top] == 1) & (top != self.inblossom[u])
-        return self.dual[u] + self.dual[nbrs[ok]] - self.adj_w2[lo:hi][ok], nbrs[ok]
+        return self.duals(u) + self.duals(nbrs[ok]) - self.adj_w2[lo:hi][ok], nbrs[ok]
 
     def refresh(self, vertices: IntArray) -> None:
         """Recompute the least-slack keys of vertices that just became free (a T-blossom expanded)."""
@@ -437,18 +466,15 @@ class _Search:
         in a T-blossom, an edge now inside a blossom), so the least one is
         recomputed exactly before it decides the step.
         """
-        lab = self.label[self.inblossom]
-        s_vertex = lab == 1
-        if not s_vertex.any():
+        at1 = int(np.argmin(self.s_key))
+        if self.s_key[at1] >= _INF:
             raise StuckError("no S-vertex left in a stage")
-        s_dual = np.where(s_vertex, self.dual, _INF)
-        at1 = int(np.argmin(s_dual))
-        key2 = np.where(lab == 0, self.key2, _INF)
-        key3 = np.where(s_vertex, self.key3, _INF)
+        key2 = np.where(self.sign == 0, self.key2, _INF)
+        key3 = np.where(self.sign == -1, self.key3, _INF)
         blossoms = np.flatnonzero((self.base[self.n :] >= 0) & (self.parent[self.n :] < 0)) + self.n
         t_blossoms = blossoms[self.label[blossoms] == 2]
         while True:
-            delta, kind, at = int(s_dual[at1]), 1, at1
+            delta, kind, at = int(self.s_key[at1]) - self.moved, 1, at1
             i = int(np.argmin(key2))
             if key2[i] < _INF and key2[i] - self.moved < delta:
                 delta, kind, at = int(key2[i]) - self.moved, 2, i
@@ -478,8 +504,6 @@ class _Search:
             break
         if delta < 0:
             raise StuckError("a negative dual step")
-        self.dual[s_vertex] -= delta
-        self.dual[lab == 2] += delta
         self.z[blossoms[self.label[blossoms] == 1]] += delta
         self.z[t_blossoms] -= delta
         self.moved += delta
@@ -496,13 +520,14 @@ class _Search:
             return False
         leafs = self.leafs[at].copy()
         self.expand_blossom(at, False)
+        self.sync(leafs)
         self.refresh(leafs)
         return False
 
     def run(self, deadline: float) -> BlossomDual | None:
         stages = 0
         while True:
-            roots = np.flatnonzero((self.mate < 0) & (self.dual > 0))
+            roots = np.flatnonzero((self.mate < 0) & (self.dval > 0))
             if len(roots) == 0:
                 break
             if time.perf_counter() > deadline:
@@ -524,6 +549,7 @@ class _Search:
                     augmented = self.scan(self.queue.pop())
                 if augmented or self.step():
                     break
+            self.settle()
             blossoms = np.flatnonzero((self.base[self.n :] >= 0) & (self.parent[self.n :] < 0)) + self.n
             for b in blossoms.tolist():
                 if self.base[b] >= 0 and self.parent[b] < 0 and self.label[b] == 1 and self.z[b] == 0:
@@ -532,7 +558,7 @@ class _Search:
         for b in range(self.n, 2 * self.n):
             if self.base[b] >= 0 and self.z[b] > 0:
                 out.append((self.leafs[b].copy(), int(self.z[b])))
-        return BlossomDual(self.mate.copy(), self.dual.copy(), tuple(out), stages)
+        return BlossomDual(self.mate.copy(), self.dval.copy(), tuple(out), stages)
 
 
 def certify(n: int, a: IntArray, b: IntArray, w: IntArray, solution: BlossomDual) -> bool:

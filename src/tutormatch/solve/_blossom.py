@@ -166,6 +166,14 @@ class _Search:
 
     def sync(self, vertices: IntArray) -> None:
         """Fold the dual steps into ``vertices``' duals and take their signs from their labels now."""
+        if len(vertices) == 1:
+            v = int(vertices[0])
+            dual = int(self.dval[v]) + int(self.sign[v]) * (self.moved - int(self.since[v]))
+            lab = int(self.label[self.inblossom[v]])
+            self.dval[v], self.since[v] = dual, self.moved
+            self.sign[v] = -1 if lab == 1 else (1 if lab == 2 else 0)
+            self.s_key[v] = dual + self.moved if lab == 1 else _INF
+            return
         self.dval[vertices] = self.duals(vertices)
         self.since[vertices] = self.moved
         lab = self.label[self.inblossom[vertices]]
@@ -399,21 +407,24 @@ class _Search:
         """Scan an S-vertex's edges: act on the tight ones, note the least slacks; True if augmented."""
         lo, hi = self.indptr[v], self.indptr[v + 1]
         nbrs = self.adj[lo:hi]
-        slack = self.duals(v) + self.duals(nbrs) - self.adj_w2[lo:hi]
-        top = self.inblossom[nbrs]
-        lab = self.label[top]
+        moved = self.moved
+        sign = self.sign[nbrs]
+        own = int(self.dval[v]) + int(self.sign[v]) * (moved - int(self.since[v]))
+        slack = (own - self.adj_w2[lo:hi]) + self.dval[nbrs] + sign * (moved - self.since[nbrs])
         # Least slacks, as keys that do not move while the duals do: an edge
         # from an S-vertex to a free one loses delta a step, between two
         # S-vertices twice that (see step()).
-        other = lab != 1
-        if other.any():
-            w, key = nbrs[other], slack[other] + self.moved
-            better = key < self.key2[w]
-            self.key2[w[better]] = key[better]
-            self.arg2[w[better]] = v
-        s_other = (lab == 1) & (top != self.inblossom[v])
-        if s_other.any():
-            self.key3[v] = min(int(self.key3[v]), int(slack[s_other].min()) + 2 * self.moved)
+        s_nbr = sign == -1
+        key = slack + moved
+        better = ~s_nbr & (key < self.key2[nbrs])
+        if better.any():
+            w = nbrs[better]
+            self.key2[w] = key[better]
+            self.arg2[w] = v
+        if s_nbr.any():
+            s_other = s_nbr & (self.inblossom[nbrs] != self.inblossom[v])
+            if s_other.any():
+                self.key3[v] = min(int(self.key3[v]), int(slack[s_other].min()) + 2 * moved)
         for w in nbrs[slack <= 0].tolist():
             bv = int(self.inblossom[v])
             bw = int(self.inblossom[w])

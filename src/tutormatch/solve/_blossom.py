@@ -161,7 +161,7 @@ class _Search:
         return self.leafs[b]
 
     def duals(self, vertices: IntArray | int) -> IntArray:
-        """Current doubled duals of ``vertices``."""
+        """Return the current doubled duals of ``vertices``."""
         return self.dval[vertices] + self.sign[vertices] * (self.moved - self.since[vertices])  # type: ignore[no-any-return]
 
     def sync(self, vertices: IntArray) -> None:

@@ -162,17 +162,17 @@ class _Search:
 
     def duals(self, vertices: IntArray | int) -> IntArray:
         """Return the current doubled duals of ``vertices``."""
-        return self.dval[vertices] + self.sign[vertices] * (self.moved - self.since[vertices])  # type: ignore[no-any-return]
+        return self.dval[vertices] + self.sign[vertices] * (self.moved - self.since[vertices])
 
     def sync(self, vertices: IntArray) -> None:
         """Fold the dual steps into ``vertices``' duals and take their signs from their labels now."""
         if len(vertices) == 1:
             v = int(vertices[0])
             dual = int(self.dval[v]) + int(self.sign[v]) * (self.moved - int(self.since[v]))
-            lab = int(self.label[self.inblossom[v]])
+            top = int(self.label[self.inblossom[v]])
             self.dval[v], self.since[v] = dual, self.moved
-            self.sign[v] = -1 if lab == 1 else (1 if lab == 2 else 0)
-            self.s_key[v] = dual + self.moved if lab == 1 else _INF
+            self.sign[v] = -1 if top == 1 else (1 if top == 2 else 0)
+            self.s_key[v] = dual + self.moved if top == 1 else _INF
             return
         self.dval[vertices] = self.duals(vertices)
         self.since[vertices] = self.moved

@@ -140,6 +140,8 @@ class _Search:
         ]
         self.edges: list[list[tuple[int, int]]] = [[] for _ in range(size)]
         self.label = np.zeros(size, dtype=np.int64)
+        self.tree = np.full(size, -1, dtype=np.int64)  # root of a labelled top-level blossom's tree
+        self.hit: list[int] = []  # trees that the last augmentation went through
         self.labeledge: list[tuple[int, int] | None] = [None] * size
         self.free_ids = list(range(size - 1, n - 1, -1))
         self.queue: list[int] = []
@@ -163,6 +165,12 @@ class _Search:
     def duals(self, vertices: IntArray | int) -> IntArray:
         """Return the current doubled duals of ``vertices``."""
         return self.dval[vertices] + self.sign[vertices] * (self.moved - self.since[vertices])
+
+    def tight(self, u: int, v: int) -> bool:
+        """Whether the edge ``(u, v)`` has no slack now (``u`` outside ``v``'s blossom)."""
+        lo, hi = self.indptr[u], self.indptr[u + 1]
+        at = lo + np.flatnonzero(self.adj[lo:hi] == v)
+        return len(at) == 1 and int(self.duals(u)) + int(self.duals(v)) == int(self.adj_w2[at[0]])
 
     def sync(self, vertices: IntArray) -> None:
         """Fold the dual steps into ``vertices``' duals and take their signs from their labels now."""
@@ -195,6 +203,7 @@ class _Search:
         self.label[w] = self.label[b] = t
         edge = (v, w) if v >= 0 else None
         self.labeledge[w] = self.labeledge[b] = edge
+        self.tree[b] = w if v < 0 else self.tree[self.inblossom[v]]
         self.sync(self.leafs[b])
         if t == 1:
             self.queue.extend(self.leafs[b].tolist())
@@ -259,6 +268,7 @@ class _Search:
         self.childs[b] = path
         self.edges[b] = edgs
         self.label[b] = 1
+        self.tree[b] = self.tree[bb]
         self.labeledge[b] = self.labeledge[bb]
         self.z[b] = 0
         leafs = np.concatenate([self.leafs[c] for c in path])
@@ -313,15 +323,22 @@ class _Search:
             bw = childs[j]
             self.label[w] = self.label[bw] = 2
             self.labeledge[w] = self.labeledge[bw] = (v, w)
+            self.tree[bw] = self.tree[b]
             j += jstep
             while childs[j] != entrychild:
                 bv = childs[j]
                 if self.label[bv] == 1:
                     j += jstep
                     continue
-                leafs = self.leafs[bv]
-                hit = leafs[self.label[leafs] != 0]
-                reached = int(hit[0]) if len(hit) else -1
+                reached = -1
+                for leaf in self.leafs[bv][self.label[self.leafs[bv]] != 0].tolist():
+                    mark = self.labeledge[leaf]
+                    if mark is not None and self.label[self.inblossom[mark[0]]] == 1 and self.tight(*mark):
+                        reached = leaf
+                        break
+                    # A mark from a tree dissolved since is no reach: erase it.
+                    self.label[leaf] = 0
+                    self.labeledge[leaf] = None
                 if reached >= 0:
                     if self.label[reached] != 2 or self.inblossom[reached] != bv:
                         raise StuckError("expanding a T-blossom")
@@ -405,6 +422,8 @@ class _Search:
 
     def scan(self, v: int) -> bool:
         """Scan an S-vertex's edges: act on the tight ones, note the least slacks; True if augmented."""
+        if self.label[self.inblossom[v]] != 1:
+            return False  # queued in a tree dissolved since
         lo, hi = self.indptr[v], self.indptr[v + 1]
         nbrs = self.adj[lo:hi]
         moved = self.moved
@@ -433,6 +452,7 @@ class _Search:
             if self.label[bw] == 0:
                 if self.mate[self.base[bw]] < 0:
                     # A free exposed end (zero dual): augment to it.
+                    self.hit = [int(self.tree[bv])]
                     self.walk(v, w)
                     if bw >= self.n:
                         self.augment_blossom(bw, w)
@@ -444,6 +464,7 @@ class _Search:
                 if base >= 0:
                     self.add_blossom(base, v, w)
                 else:
+                    self.hit = [int(self.tree[bv]), int(self.tree[bw])]
                     self.walk(v, w)
                     self.walk(w, v)
                     return True
@@ -461,14 +482,26 @@ class _Search:
         return self.duals(u) + self.duals(nbrs[ok]) - self.adj_w2[lo:hi][ok], nbrs[ok]
 
     def refresh(self, vertices: IntArray) -> None:
-        """Recompute the least-slack keys of vertices that just became free (a T-blossom expanded)."""
-        for u in vertices[self.label[self.inblossom[vertices]] == 0].tolist():
-            slack, nbrs = self.exact_slacks(u)
-            self.key2[u] = _INF
-            if len(slack):
-                i = int(np.argmin(slack))
-                self.key2[u] = int(slack[i]) + self.moved
-                self.arg2[u] = int(nbrs[i])
+        """Recompute the least-slack keys of vertices that just became free; queue their tight S-ends."""
+        free = vertices[self.label[self.inblossom[vertices]] == 0]
+        self.key2[free] = _INF
+        if len(free) == 0:
+            return
+        starts = self.indptr[free]
+        counts = self.indptr[free + 1] - starts
+        owner = np.repeat(free, counts)
+        arcs = np.arange(len(owner), dtype=np.int64) + np.repeat(starts - np.cumsum(counts) + counts, counts)
+        nbrs = self.adj[arcs]
+        ok = self.sign[nbrs] == -1
+        owner, nbrs, arcs = owner[ok], nbrs[ok], arcs[ok]
+        if len(owner) == 0:
+            return
+        slack = self.duals(owner) + self.duals(nbrs) - self.adj_w2[arcs]
+        order = np.lexsort((slack, owner))
+        first = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
+        self.key2[owner[first]] = slack[first] + self.moved
+        self.arg2[owner[first]] = nbrs[first]
+        self.queue.extend(nbrs[first][slack[first] <= 0].tolist())
 
     def step(self) -> bool:
         """Change the duals by the least step; return whether the stage ended (augmented).
@@ -520,6 +553,7 @@ class _Search:
         self.moved += delta
         if kind == 1:
             # An S-vertex's dual reached zero: it becomes the exposed one.
+            self.hit = [int(self.tree[self.inblossom[at]])]
             if self.mate[at] >= 0 or self.inblossom[at] >= self.n:
                 self.walk(at, -1)
             return True
@@ -535,22 +569,47 @@ class _Search:
         self.refresh(leafs)
         return False
 
+    def dissolve(self, trees: list[int]) -> None:
+        """Unlabel the trees an augmentation went through; the others keep growing.
+
+        Their vertices become free (duals folded in, least-slack keys
+        recomputed, tight edges to S-vertices queued), their S-blossoms of
+        zero dual are expanded, as at the end of a stage of the original.
+        """
+        tops = np.unique(self.inblossom)
+        tops = tops[(self.label[tops] != 0) & np.isin(self.tree[tops], trees)]
+        if len(tops) == 0:
+            return
+        leafs = np.concatenate([self.leafs[b] for b in tops.tolist()])
+        empty = tops[(self.label[tops] == 1) & (tops >= self.n)]
+        empty = empty[self.z[empty] == 0]
+        self.label[tops] = 0
+        self.label[leafs] = 0
+        self.tree[tops] = -1
+        # Sub-blossoms too: a blossom formed in a tree keeps its parts' labels.
+        stack = tops[tops >= self.n].tolist()
+        while stack:
+            b = stack.pop()
+            self.label[b] = 0
+            self.labeledge[b] = None
+            stack.extend(c for c in self.childs[b] if c >= self.n)
+        for b in tops.tolist():
+            self.labeledge[b] = None
+        for v in leafs.tolist():
+            self.labeledge[v] = None
+        self.sync(leafs)
+        self.key3[leafs] = _INF
+        for b in empty.tolist():
+            self.expand_blossom(b, True)
+        self.refresh(leafs)
+
     def run(self, deadline: float) -> BlossomDual | None:
         stages = 0
-        while True:
-            roots = np.flatnonzero((self.mate < 0) & (self.dval > 0))
-            if len(roots) == 0:
-                break
+        self.label[:] = 0
+        roots = np.flatnonzero((self.mate < 0) & (self.dval > 0))
+        while len(roots):
             if time.perf_counter() > deadline:
                 return None
-            stages += 1
-            self.label[:] = 0
-            self.labeledge = [None] * (2 * self.n)
-            self.queue = []
-            self.moved = 0
-            self.key2 = np.full(self.n, _INF, dtype=np.int64)
-            self.arg2 = np.full(self.n, -1, dtype=np.int64)
-            self.key3 = np.full(self.n, _INF, dtype=np.int64)
             for v in roots.tolist():
                 if self.label[self.inblossom[v]] == 0:
                     self.assign_label(v, 1, -1)
@@ -560,11 +619,11 @@ class _Search:
                     augmented = self.scan(self.queue.pop())
                 if augmented or self.step():
                     break
-            self.settle()
-            blossoms = np.flatnonzero((self.base[self.n :] >= 0) & (self.parent[self.n :] < 0)) + self.n
-            for b in blossoms.tolist():
-                if self.base[b] >= 0 and self.parent[b] < 0 and self.label[b] == 1 and self.z[b] == 0:
-                    self.expand_blossom(b, True)
+            stages += 1
+            self.dissolve(self.hit)
+            exposed = np.flatnonzero(self.mate < 0)
+            roots = exposed[self.duals(exposed) > 0]
+        self.settle()
         out = []
         for b in range(self.n, 2 * self.n):
             if self.base[b] >= 0 and self.z[b] > 0:

@@ -109,6 +109,7 @@ def _aon(problem: tm.Problem) -> tm.Problem:
     return problem
 
 
+@settings(max_examples=60)
 @given(problem=tiny_problems(side_constraints=True))
 def test_warm_blossom_proves_the_brute_force_optimum(problem: tm.Problem) -> None:
     problem = _aon(problem)
@@ -122,6 +123,7 @@ def test_warm_blossom_proves_the_brute_force_optimum(problem: tm.Problem) -> Non
         _check(problem, plan)
 
 
+@settings(max_examples=40)
 @given(problem=tiny_problems(side_constraints=True), shift=st.integers(1, 3))
 def test_a_wrong_start_never_yields_a_false_proof(problem: tm.Problem, shift: int) -> None:
     problem = _aon(problem)
@@ -141,6 +143,7 @@ def test_a_wrong_start_never_yields_a_false_proof(problem: tm.Problem, shift: in
         _check(problem, plan)
 
 
+@settings(max_examples=30)
 @given(problem=tiny_problems(side_constraints=True))
 def test_a_failed_check_is_never_reported_as_the_blossoms_proof(problem: tm.Problem) -> None:
     problem = _aon(problem)

@@ -35,7 +35,6 @@ def test_repaired_relaxation_is_all_or_nothing_and_keeps_its_coverage(
     assert plan.covered_priority == pytest.approx(2906.0)
 
 
-
 def test_warm_blossom_agrees_with_the_whole_blossom(monkeypatch: pytest.MonkeyPatch) -> None:
     # The blossom started from the relaxation (dual checked on every edge)
     # against rustworkx's blossom on the whole graph, at académie scale.

@@ -106,13 +106,13 @@ class _Search:
     def __init__(self, n: int, a: IntArray, b: IntArray, w: IntArray, mate: IntArray, dual: IntArray) -> None:
         a, b, w = np.asarray(a, np.int64), np.asarray(b, np.int64), np.asarray(w, np.int64)
         self.n = n
-        self.ea, self.eb, self.ew2 = a, b, 2 * w
+        ew2 = 2 * w
         # Adjacency (both directions), for scanning one vertex: a CSR array
         # sorts the edges by a counting pass.
         import scipy.sparse as sp
 
         adjacency = sp.csr_array(
-            (np.concatenate((self.ew2, self.ew2)), (np.concatenate((a, b)), np.concatenate((b, a)))),
+            (np.concatenate((ew2, ew2)), (np.concatenate((a, b)), np.concatenate((b, a)))),
             shape=(n, n),
         )
         self.adj = adjacency.indices.astype(np.int64)
@@ -122,10 +122,10 @@ class _Search:
             raise ValueError("the graph has a repeated edge")
         self.mate = np.array(mate, dtype=np.int64)
         self.dual = np.array(dual, dtype=np.int64)
-        if len(a) and (self.dual.min(initial=0) < 0 or (self.dual[a] + self.dual[b] - self.ew2 < 0).any()):
+        if len(a) and (self.dual.min(initial=0) < 0 or (self.dual[a] + self.dual[b] - ew2 < 0).any()):
             raise ValueError("the starting duals are not feasible")
         matched = self.mate[a] == b
-        if (self.dual[a[matched]] + self.dual[b[matched]] - self.ew2[matched] != 0).any():
+        if (self.dual[a[matched]] + self.dual[b[matched]] - ew2[matched] != 0).any():
             raise ValueError("a matched edge of the start is not tight")
         if ((self.mate >= 0) & (self.mate[np.maximum(self.mate, 0)] != np.arange(n))).any():
             raise ValueError("the starting matching is not symmetric")

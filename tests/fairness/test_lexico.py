@@ -32,8 +32,14 @@ def with_groups(problem: tm.Problem, labels: list[str]) -> tm.Problem:
     )
 
 
-def every_plan(problem: tm.Problem) -> list[dict[str, float]]:
-    """Each plan's criteria (coverage, km, tutors, worst trip, worst year, full loads, groups split)."""
+def every_plan(problem: tm.Problem, *, euros: bool = False) -> list[dict[str, float]]:
+    """Each plan's criteria (coverage, km, tutors, worst trip, worst year, full loads, groups split).
+
+    ``euros``: each plan's euros too, as the reports count them (the default cost model).
+    """
+    from tutormatch.model import CostModel, plan_cost
+
+    cost_model = CostModel()
     table = eligible_pair_table(problem)
     options: list[list[tuple[int, float, float, bool]]] = [[] for _ in range(problem.n_establishments)]
     for row in table.itertuples():
@@ -76,6 +82,16 @@ def every_plan(problem: tm.Problem) -> list[dict[str, float]]:
                     "hard_ok": float(all(len(s) <= 1 for s in seen.values())),
                 }
             )
+            if euros:
+                cents = plan_cost(
+                    problem,
+                    np.array([p[0] for p in pairs], dtype=np.int64),
+                    np.array([p[1] for p in pairs], dtype=np.int64),
+                    np.array([p[4] for p in pairs], dtype=bool),
+                    np.array([p[3] for p in pairs], dtype=np.float64),
+                    cost_model,
+                ).total_cents
+                out[-1]["euros"] = cents / 100
             return
         if e not in fixed:
             visit(e + 1, loads, pairs)

@@ -11,11 +11,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tutormatch as tm
+from tutormatch.io import make_uai
 from tutormatch.solve import Criterion, _lexico_flows
 from tutormatch.solve._fair import criterion_value
-from tutormatch.solve._flow_bounds import LevelFlows, must_cover, threshold_floor
+from tutormatch.solve._flow_bounds import (
+    LevelFlows,
+    bottleneck_floor,
+    covering_flow,
+    must_cover,
+    threshold_floor,
+)
 from tutormatch.solve._groups import groups_split
-from tutormatch.solve._lexico_model import bottleneck_floor
 from tutormatch.solve._network import build_network
 from tutormatch.solve._pool import full_pool
 from tutormatch.testing import tiny_problems
@@ -104,21 +110,69 @@ def _best_without(problem: tm.Problem, e: int) -> float:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(tiny_problems(max_tutors=3, max_establishments=5))
-def test_the_max_flow_floor_is_the_min_cost_flow_floor(problem: tm.Problem) -> None:
+@given(tiny_problems(max_tutors=3, max_establishments=5, side_constraints=True))
+def test_the_floor_keeps_the_minimum_loads_and_equals_a_scan_of_every_threshold(problem: tm.Problem) -> None:
+    """One search for the engine and the flows: max flows first, min-cost flows (min loads kept) after."""
     network = _network(problem)
     target = _coverage_int(problem, network)
     key = np.rint(network.arc_cost).astype(np.int64)
-    slow = bottleneck_floor(network, key, 0, target)
+    got = bottleneck_floor(network, key, 0, target)
     fast = threshold_floor(network, key, 0, target)
-    if slow is None:
+    relaxed = network.relaxed()
+    # The reference: every threshold in turn, a min-cost flow with the minimum loads.
+    scan = next(
+        (
+            v
+            for v in np.unique(np.concatenate(([0], key))).tolist()
+            if covering_flow(relaxed, key <= v, target)
+        ),
+        None,
+    )
+    if scan is None:
+        assert got is None
         return
+    assert got is not None
     assert fast is not None
+    assert got[0] == scan
     # Minimum loads are dropped by the max flows: their floor is never higher.
-    assert fast <= slow[0]
+    assert fast <= got[0]
     if not network.min_load.any():
-        assert fast == slow[0]
+        assert fast == got[0]
+    # The flow at the floor meets the minimum loads and uses no arc above it.
+    flow = got[1]
+    assert key[flow.arc_used].max(initial=0) <= got[0]
+    loads = np.bincount(network.arc_tutor[flow.arc_used], minlength=network.n_tutors)
+    if len(network.link_tutor):
+        np.add.at(loads, network.link_tutor, flow.y)
+    assert (loads >= network.min_load).all()
     assert LevelFlows(network, key).fits
+
+
+def test_the_floor_rises_above_the_max_flows_when_a_minimum_load_needs_a_long_pair() -> None:
+    """Two tutors, two establishments; the far tutor's minimum load takes one: the floor is its pair."""
+    tutors = pd.DataFrame(
+        {
+            "tutor_id": ["near", "far"],
+            "lon": [5.0, 5.5],
+            "lat": [43.5, 43.5],
+            "capacity": [2, 1],
+            "min_load": [0, 1],
+        }
+    )
+    establishments = pd.DataFrame(
+        {"uai": [make_uai("0130001"), make_uai("0130002")], "lon": [5.01, 5.02], "lat": [43.5, 43.5]}
+    )
+    problem = tm.Problem.from_frames(tutors, establishments, max_distance_km=100.0, allow_remote=False)
+    network = _network(problem)
+    target = _coverage_int(problem, network)
+    key = np.rint(network.arc_cost).astype(np.int64)
+    fast = threshold_floor(network, key, 0, target)
+    got = bottleneck_floor(network, key, 0, target)
+    assert got is not None
+    assert fast is not None
+    far = network.arc_tutor == list(problem.tutors.id).index("far")
+    assert fast == key[~far].max()  # the near tutor takes both: min loads dropped
+    assert got[0] == key[far].min() > fast  # the far tutor must take one
 
 
 def test_national_like_groups_return_a_plan_no_worse_than_the_km_plan(flows_everywhere: None) -> None:

@@ -8,7 +8,13 @@ from tests.conftest import random_frames
 
 import tutormatch as tm
 from tutormatch.model._eligibility import MODE_NONE, classify_pairs
-from tutormatch.solve._reasons import _SENTENCES, REASONS, UncoveredReason, eligible_tutor_counts
+from tutormatch.solve._reasons import (
+    _SENTENCES,
+    REASONS,
+    UncoveredReason,
+    eligible_tutor_counts,
+    no_plan_reasons,
+)
 
 # One reason per sentence, with the facts the solve gives it.
 EXAMPLES = [
@@ -26,11 +32,17 @@ EXAMPLES = [
     ),
     UncoveredReason("tutors_full", "one_full", (("rule", ""),)),
     UncoveredReason("tutors_full", "many_full", (("count", 12), ("rule", "all_or_nothing"))),
-    UncoveredReason("no_plan", "no_plan", (("message", "time limit reached {no solution}"),)),
+    no_plan_reasons(1, "time limit reached {no solution}", "no_solution")[0],
+]
+# The reasons of a solve without a plan, one per status without one.
+NO_PLAN = [
+    no_plan_reasons(1, "CP-SAT: INFEASIBLE", "infeasible")[0],
+    no_plan_reasons(1, "model invalid", "invalid")[0],
+    no_plan_reasons(1, "OR-Tools refused the flow", "error")[0],
 ]
 
 
-@pytest.mark.parametrize("why", EXAMPLES, ids=lambda why: why.sentence_key)
+@pytest.mark.parametrize("why", EXAMPLES + NO_PLAN, ids=lambda why: why.sentence_key)
 def test_sentences_in_both_languages(why: UncoveredReason) -> None:
     english, french = why.sentence("en"), why.sentence("fr")
     assert why.code in REASONS
@@ -52,9 +64,52 @@ def test_facts_are_translated() -> None:
     assert "dans la limite de la distance autorisée" in EXAMPLES[5].sentence("fr")
 
 
+def test_no_plan_reads_in_french_without_the_solvers_english() -> None:
+    """The solver's message is English: the French sentence says what the status means instead."""
+    french = [why.sentence("fr") for why in (EXAMPLES[-1], *NO_PLAN)]
+    assert french == [
+        "pas de plan : aucun plan trouvé dans le temps imparti",
+        "pas de plan : les règles et contraintes données n'admettent aucun plan",
+        "pas de plan : le modèle a été refusé par le solveur (voir le message du solveur dans le résumé)",
+        "pas de plan : le solveur a échoué (voir le message du solveur dans le résumé)",
+    ]
+    assert NO_PLAN[0].sentence("en") == "no plan: CP-SAT: INFEASIBLE"
+    # An unknown status reads as a failure, never as a raw code.
+    unknown = no_plan_reasons(1, "?", "optimal")[0].sentence("fr")
+    assert unknown.endswith("le solveur a échoué (voir le message du solveur dans le résumé)")
+    # The conflict found by the solve, in French, follows.
+    why = no_plan_reasons(
+        2,
+        "T1 min load 3 cannot hold [INFEASIBLE]",
+        "infeasible",
+        "la charge minimale 3 de T1 ne peut être respectée",
+    )
+    assert len(why) == 2
+    assert why[0].sentence("fr") == (
+        "pas de plan : les règles et contraintes données n'admettent aucun plan ; "
+        "la charge minimale 3 de T1 ne peut être respectée"
+    )
+
+
+def test_french_files_of_an_infeasible_plan_carry_no_english_reason() -> None:
+    """Minimum loads no plan can meet: the uncovered table in French says it in French."""
+    tutors, establishments = random_frames(3, 4, 0)
+    tutors["min_load"] = 2
+    tutors["capacity"] = 2
+    problem = tm.Problem.from_frames(tutors, establishments, max_distance_km=1e4, allow_remote=False)
+    plan = tm.solve(problem)
+    assert plan.status is tm.Status.INFEASIBLE
+    sentences = set(plan.uncovered_details("fr").tolist())
+    assert len(sentences) == 1
+    sentence = sentences.pop()
+    assert sentence.startswith("pas de plan : les règles et contraintes données n'admettent aucun plan ; ")
+    assert "cannot" not in sentence
+    assert "INFEASIBLE" not in sentence
+
+
 def test_every_sentence_is_used() -> None:
-    used = {why.sentence_key for why in EXAMPLES}
-    used |= {str(v) for why in EXAMPLES for v in dict(why.values).values()}
+    used = {why.sentence_key for why in EXAMPLES + NO_PLAN}
+    used |= {str(v) for why in EXAMPLES + NO_PLAN for v in dict(why.values).values()}
     assert set(_SENTENCES) - used == {"management", "both"}
 
 

@@ -422,6 +422,11 @@ def _search(
         if priced is not None and priced.status is Status.OPTIMAL:
             return "euros-tutor-price", priced
         options = _left(options, started)
+        if priced is not None and priced.status.has_solution:
+            per_flow = float(priced.stats.get("seconds", 0.0)) / max(int(priced.stats.get("flows", 1)), 1)
+            if options.time_limit < per_flow:
+                # Not the time of one of its flows: another search would only overrun the limit.
+                return "euros-tutor-price", priced
     name, result = _search_places(problem, network, model, objective, costs, options, stop_above)
     if priced is not None and result.status is not Status.OPTIMAL:
         # Both with a gap: the plan whose number of tutors is proven least.

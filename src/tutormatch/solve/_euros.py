@@ -66,7 +66,7 @@ from tutormatch.solve._network import Network
 from tutormatch.solve._options import SolveOptions
 from tutormatch.solve._status import Status
 
-__all__ = ["EuroBackend", "EuroCosts", "euro_costs"]
+__all__ = ["EuroBackend", "EuroCosts", "euro_costs", "rounding_eur"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -126,6 +126,23 @@ class EuroCosts:
             km = np.clip(np.minimum(stop, highs[j]) - np.maximum(start, lows[j]), 0.0, None)
             total += km * self.rates[tutors, j]
         return total
+
+    def plan_eur(
+        self, network: Network, arc_used: npt.NDArray[np.bool_], z: npt.NDArray[np.bool_], loads: IntArray
+    ) -> float:
+        """Return the euros of a plan on ``network`` (``loads``: per tutor, fixed pairs left out)."""
+        km = self.base_km + np.bincount(
+            network.arc_tutor[arc_used], weights=self.arc_km[arc_used], minlength=network.n_tutors
+        )
+        used = (loads + network.fixed_load) > 0
+        travel = self.travel_eur(slice(None), km)
+        return float(
+            self.arc_eur[arc_used].sum()
+            + self.class_eur[z].sum()
+            + self.base_eur
+            + self.used_eur[used].sum()
+            + travel[used].sum()
+        )
 
     def least_rate(
         self, capacity: IntArray, arc_tutor: IntArray, base: FloatArray, arc_km: FloatArray
@@ -219,6 +236,17 @@ def euro_costs(problem: Problem, network: Network, model: CostModel, objective: 
         bounds_km=np.array(scale.tranche_upper_km, dtype=np.float64),
         tutor_weight=float(weight),
     )
+
+
+def rounding_eur(problem: Problem, cost_model: CostModel | None) -> float:
+    """Return the most euros rounding each tutor's yearly km to whole km (as the reports do) takes off.
+
+    Half a km at the dearest rate, a tutor: what separates the model's euros
+    (km summed exactly, bounds included) from the reports' figure.
+    """
+    scale = (cost_model or CostModel()).scale
+    dearest = max(float(r) for c in scale.classes for r in c.rates_eur_per_km)
+    return 0.5 * dearest * problem.n_tutors
 
 
 class _FlowRefusedError(Exception):
@@ -476,18 +504,7 @@ class EuroBackend:
         z: npt.NDArray[np.bool_],
         loads: IntArray,
     ) -> float:
-        km = costs.base_km + np.bincount(
-            network.arc_tutor[arc_used], weights=costs.arc_km[arc_used], minlength=network.n_tutors
-        )
-        used = (loads + network.fixed_load) > 0
-        travel = costs.travel_eur(slice(None), km)
-        return float(
-            costs.arc_eur[arc_used].sum()
-            + costs.class_eur[z].sum()
-            + costs.base_eur
-            + costs.used_eur[used].sum()
-            + travel[used].sum()
-        )
+        return costs.plan_eur(network, arc_used, z, loads)
 
     # -- a budget: Lagrangian flows -----------------------------------------
 

@@ -28,6 +28,7 @@ from tutormatch.solve._status import Status
 
 __all__ = [
     "LevelFlows",
+    "bottleneck_floor",
     "coverage_certificate",
     "covered_int",
     "covering_flow",
@@ -239,6 +240,54 @@ def threshold_floor(
         else:
             lo = mid + 1
     return int(values[lo])
+
+
+def bottleneck_floor(
+    network: Network, key: IntArray, floor: int, target: int, top: int | None = None
+) -> tuple[int, BackendResult] | None:
+    """Return the least ``v >= floor`` whose arcs ``key <= v`` cover ``target`` with the minimum loads kept.
+
+    One search, two tests: the max flows of :func:`threshold_floor` (minimum
+    loads dropped) give a value no larger than the answer, usually the
+    answer; min-cost flows on the network without its all-or-nothing rule
+    (minimum loads kept) then gallop up from it, so ``v`` is a lower bound on
+    the largest key of any plan that covers ``target`` and meets the
+    minimum loads. Returned with the flow at ``v`` (arcs on the whole
+    network). None when even every arc cannot.
+    """
+    start = threshold_floor(network, key, floor, target, top=top)
+    if start is None:
+        return None
+    relaxed = network.relaxed()
+    values = np.unique(np.concatenate((key[key > start], [start])))
+    if top is not None:
+        values = np.unique(np.concatenate((values[values <= max(top, start)], [max(top, start)])))
+
+    def test(i: int) -> BackendResult | None:
+        return covering_flow(relaxed, key <= values[i], target)
+
+    # Galloping from the max flows' answer (the minimum loads rarely move it), then bisection.
+    lo, hi, step = 0, len(values) - 1, 1
+    found: tuple[int, BackendResult] | None = None
+    i = 0
+    while True:
+        got = test(i)
+        if got is not None:
+            found, hi = (i, got), i
+            break
+        lo = i + 1
+        if i == len(values) - 1:
+            return None  # the minimum loads cannot be met with the coverage, even on every arc
+        i = min(i + step, len(values) - 1)
+        step *= 2
+    while lo < hi:
+        mid = (lo + hi) // 2
+        got = test(mid)
+        if got is not None:
+            found, hi = (mid, got), mid
+        else:
+            lo = mid + 1
+    return int(values[found[0]]), found[1]
 
 
 def _two_long_keep(network: Network, amount: IntArray, base: IntArray, limit: int, target: int) -> bool:

@@ -51,8 +51,10 @@ from tutormatch.model._problem import Problem
 from tutormatch.solve._assignment import Assignment
 from tutormatch.solve._backend import BackendResult
 from tutormatch.solve._criteria import Criterion
+from tutormatch.solve._euros import rounding_eur
+from tutormatch.solve._flow_bounds import bottleneck_floor
 from tutormatch.solve._lexico_flows import is_large, suits_flows
-from tutormatch.solve._lexico_model import LexicoModel, bottleneck_floor, build_lexico_model, lagrangian_flows
+from tutormatch.solve._lexico_model import LexicoModel, build_lexico_model, lagrangian_flows
 from tutormatch.solve._network import Network
 from tutormatch.solve._options import SolveOptions
 from tutormatch.solve._status import Status
@@ -72,6 +74,16 @@ _FAST = ("km", "euros", "worst-trip", "full-loads")
 #: year: CP-SAT's plans were better there with the whole time (measured on the example).
 _FLOWS_FIRST = ("groups",)
 _FLOWS_FIRST_SHARE = 0.25
+#: CP-SAT's lag past its own time limit: a constant and a share of the limit.
+_CPSAT_LAG_SECONDS = 0.1
+_CPSAT_LAG_SHARE = 0.015
+#: Least seconds a fixed plan's check gets, even past the time limit.
+_CHECK_SECONDS = 2.0
+#: Seconds the phases leave for the plan's assembly (:func:`_reserve`): a constant and per pair.
+_RESERVE_SECONDS = 0.2
+_RESERVE_PER_ARC = 2e-6
+#: The share of the time the euro search's plan gets before the phases (when euros are among them).
+_EURO_SHARE = 0.25
 
 
 def _units(eur: float) -> int:
@@ -228,6 +240,11 @@ class _Model:
             model.proto.solution_hint.vars.extend(indices)
             model.proto.solution_hint.values.extend(hint)
         params = solver.parameters
+        if not fix:
+            # A budget computed earlier never runs past the deadline; CP-SAT stops a little after its
+            # limit (measured 0.35-0.45 s late on 18-20 s searches): that lag is left before it.
+            left = engine.left()
+            seconds = min(seconds, left - _CPSAT_LAG_SECONDS - _CPSAT_LAG_SHARE * max(left, 0.0))
         params.max_time_in_seconds = max(seconds, 0.01)
         params.fix_variables_to_their_hinted_value = fix
         params.stop_after_first_solution = first
@@ -262,8 +279,9 @@ class _Model:
         values = self.primary(pairs)
         if values is None:
             return None
-        # A plan's check is quick (its pairs are fixed): done even at the time limit.
-        left = min(max(self.engine.left(), 10.0), 60.0)
+        # A plan's check is quick (its pairs are fixed: 0.3-1 s on an académie): done even at the time
+        # limit, within a few seconds (a check cut short only loses that plan).
+        left = min(max(self.engine.left(), _CHECK_SECONDS), 60.0)
         _, solution, value, _ = self.solve(name, left, values, fix=True)
         return None if solution is None else (solution, value)
 
@@ -284,7 +302,7 @@ class _Engine:
         budget: float | None,
         options: SolveOptions,
         deadline: float,
-        fast: Callable[[str, float | None], Assignment | None],
+        fast: Callable[..., Assignment | None],
     ) -> None:
         from ortools.sat.python import cp_model
 
@@ -311,7 +329,11 @@ class _Engine:
         params.cp_model_probing_level = 0
         params.symmetry_level = 0
         self.n_branches = 0
+        self.fast_bounds: dict[str, float] = {}  # proven bounds of the fast methods, criterion units
+        built = time.perf_counter()
         self.model = _Model(self, network, [])
+        # A model's build (seconds on an académie): none starts without that time left.
+        self.build_seconds = time.perf_counter() - built
 
     def left(self) -> float:
         """Seconds left before the deadline."""
@@ -340,6 +362,10 @@ class _Engine:
             phase: _Phase | None = None
             if c.name in _FAST and not self.groups_hard:
                 phase, incumbent = self._try_fast(c, incumbent)
+            if phase is None and self.left() <= 0.05 and incumbent is not None:
+                # The fast method took the time left: no search (its plan, if better, is kept).
+                done.append(_Phase(c, 0, math.nan, False, "time limit"))
+                continue
             if phase is None:
                 budget = max(self.left(), 0.0) / (len(self.phases) - k)
                 phase, incumbent, stop = self._search(c, incumbent, budget)
@@ -354,7 +380,8 @@ class _Engine:
             self.limits.append((c.name, bound))
             if c.name == "worst-trip":
                 self.worst_trip_limit = term.to_value(bound)
-            if term.arc_key is not None and (term.arc_key > bound).any():
+            rebuild = self.left() > self.build_seconds  # else the limit as a constraint (same plans)
+            if term.arc_key is not None and (term.arc_key > bound).any() and rebuild:
                 # Pairs beyond the limit can never be used again: drop them from the model.
                 network = self.model.network.restricted(term.arc_key <= bound)
                 self.model = _Model(self, network, self.limits)
@@ -376,14 +403,23 @@ class _Engine:
         plan = self.fast(name, self.worst_trip_limit)
         if plan is None or not plan.status.has_solution:
             return None, incumbent
+        if name == "euros":
+            # The euro search's bound holds for every plan within the worst trip: one for this phase.
+            key = "model_eur" if plan.status is Status.OPTIMAL else "bound_eur"
+            self.fast_bounds["euros"] = float(plan.stats.get(key, math.nan)) - rounding_eur(
+                self.problem, self.cost_model
+            )
         free = ~plan.is_fixed
         pairs = _Pairs(plan.tutor[free] * plan.problem.n_establishments + plan.establishment[free])
         got = self.model.evaluate(c.name, pairs)
         if got is None:
             return None, incumbent  # breaks an earlier limit: search
         if plan.status is Status.OPTIMAL:
-            # Optimal over more plans than the phase allows, and allowed: the phase's optimum.
-            return _Phase(c, got[1], float(got[1]), True, plan.solver), self.model.pairs(got[0])
+            # Optimal over more plans than the phase allows, and allowed: the phase's optimum. A plan
+            # so far at that optimum too is kept (e.g. the flows' plan, better for the later criteria).
+            current = None if c is self.phases[-1] else self._value(c, incumbent)
+            keep = incumbent if current is not None and current <= got[1] else self.model.pairs(got[0])
+            return _Phase(c, got[1], float(got[1]), True, plan.solver), keep
         current = self._value(c, incumbent)
         if current is None or got[1] < current:
             return None, self.model.pairs(got[0])
@@ -419,7 +455,7 @@ class _Engine:
             floor_plan = bottleneck_floor(model.network, term.arc_key, term.floor, self.coverage_int)
             if floor_plan is not None:
                 lower = floor_plan[0]  # proven by flows: a plan at it is optimal
-                flow = floor_plan[1]
+                flow: BackendResult | None = floor_plan[1]
                 if term.arc_amount is not None:
                     flow, near = self._ladder(term, floor_plan[0], value, started + 0.4 * budget)
                 got = None if flow is None else model.evaluate(c.name, _pairs_of(model.network, flow))
@@ -501,8 +537,8 @@ class _Engine:
         tries = 0
         while guess < hi:
             left = budget - (time.perf_counter() - started)
-            if left <= 0.02:
-                break
+            if left <= 0.02 or (term.arc_key is not None and self.left() < self.build_seconds):
+                break  # no time left, or not for the question's model
             # First the bound itself (a plan there ends the phase), then halfway up from what is
             # proven or was left undecided: an undecided question still leads to better plans.
             mid = lo if tries == 0 else (guess + hi) // 2
@@ -585,12 +621,17 @@ def solve_lexico(
     groups_hard: bool,
     solve: SolveFn,
     solve_kwargs: dict[str, Any],
+    started: float | None = None,
 ) -> Assignment:
     """Solve ``criteria`` in order (coverage first) with the CP-SAT engine; see the module notes.
 
     ``solve`` is :func:`tutormatch.solve` (passed in to avoid an import
     cycle); ``solve_kwargs`` its other arguments (solver, options, cost
-    model, budget).
+    model, budget); ``started``: when the caller's clock started (the time
+    limit counts from it).
+
+    The phases stop :func:`_reserve` seconds before the time limit: the plan,
+    its criteria and its price of fairness are built in them.
     """
     from tutormatch.solve._bottleneck import restrict
     from tutormatch.solve._decide import DEFAULT_TIME_LIMIT, _no_near_remote
@@ -599,7 +640,7 @@ def solve_lexico(
     from tutormatch.solve._remote import split_remote
     from tutormatch.solve._solve import plan_from_network
 
-    started = time.perf_counter()
+    started = time.perf_counter() if started is None else started
     names = [c.name for c in criteria]
     rest = list(criteria[1:])
     if not {"km", "euros", "tutors"} & set(names):
@@ -617,11 +658,20 @@ def solve_lexico(
     deadline = started + options.time_limit
     cost_model: CostModel = solve_kwargs.get("cost_model") or CostModel()
 
-    def sub(p: Problem, objective: Any) -> Assignment:
-        left = max(deadline - time.perf_counter(), 0.01)
+    def sub(p: Problem, objective: Any, share: float = 1.0) -> Assignment:
+        left = max((deadline - time.perf_counter()) * share, 0.01)
         kwargs = dict(solve_kwargs, options=dataclasses.replace(options, time_limit=left))
         kwargs.pop("time_limit", None)
         return solve(p, objective=objective, **kwargs)
+
+    euro_plans: dict[float | None, Assignment] = {}
+
+    def euro_plan(worst_trip: float | None = None, share: float = 1.0) -> Assignment:
+        """Return the euro search's plan (within the worst trip), solved once for the phases and the price."""
+        if worst_trip not in euro_plans:
+            p = problem if worst_trip is None else restrict(problem, worst_trip)
+            euro_plans[worst_trip] = sub(p, "euros", share)
+        return euro_plans[worst_trip]
 
     base = sub(problem, "km")
     if not base.status.has_solution:
@@ -639,7 +689,7 @@ def solve_lexico(
                 solve_seconds=time.perf_counter() - started,
             )
 
-    def fast(name: str, worst_trip: float | None) -> Assignment | None:
+    def fast(name: str, worst_trip: float | None, share: float = 1.0) -> Assignment | None:
         p = problem if worst_trip is None else restrict(problem, worst_trip)
         if name in ("full-loads", "full-loads-then-km"):
             from tutormatch.solve._full_loads_matching import solve_full_loads
@@ -649,6 +699,8 @@ def solve_lexico(
             return solve_full_loads(
                 p, dataclasses.replace(options, time_limit=left), prove_km=name == "full-loads-then-km"
             )
+        if name == "euros":
+            return euro_plan(worst_trip, share)
         return sub(p, ["coverage", "worst-trip"] if name == "worst-trip" else name)
 
     uses_groups = "groups" in names or groups_hard
@@ -656,7 +708,9 @@ def solve_lexico(
     phases = [criteria[0], *rest] if groups_hard else rest
     hints = [_hard_group_hint(base)] if groups_hard else [base]
     flow_bounds: dict[str, float] = {}
-    flows_tried = not (groups_hard or set(names) & set(_FLOWS_FIRST))
+    # Euros after full loads or groups: the flows' euro search with loads or groups' tutors kept.
+    euros_after = "euros" in names and bool({"full-loads", "groups"} & set(names[: names.index("euros")]))
+    flows_tried = not (groups_hard or set(names) & set(_FLOWS_FIRST) or euros_after)
     while True:
         network = _no_near_remote(
             problem,
@@ -670,6 +724,10 @@ def solve_lexico(
         covered = np.zeros(problem.n_establishments, dtype=bool)
         covered[base.establishment] = True
         coverage_int = int(network.priority_int[covered & network.active].sum())
+        if "euros" in names:
+            # The euro search's plan first, with a share of the time: the euros phase starts from it
+            # and the price of fairness is measured against it (never solved after the deadline).
+            euro_plan(None, _EURO_SHARE)
         if is_large(network, tuple(names), groups_hard):
             by_flows = _by_flows(
                 problem,
@@ -678,12 +736,13 @@ def solve_lexico(
                 criteria[0],
                 phases,
                 coverage_int,
-                deadline,
+                deadline - _reserve(network, options.time_limit),
                 fast,
                 started,
                 names,
                 groups_hard=groups_hard,
-                without=lambda: base if "euros" not in names else sub(problem, "euros"),
+                without=lambda: base if "euros" not in names else euro_plan(),
+                cost_model=cost_model,
             )
             if isinstance(by_flows, Assignment):
                 return by_flows
@@ -704,7 +763,8 @@ def solve_lexico(
                 started,
                 names,
                 groups_hard=groups_hard,
-                without=lambda: base if "euros" not in names else sub(problem, "euros"),
+                without=lambda: base if "euros" not in names else euro_plan(),
+                cost_model=cost_model,
             )
             if not isinstance(first, Assignment):
                 explicit = explicit | first
@@ -729,7 +789,7 @@ def solve_lexico(
             cost_model=cost_model,
             budget=budget,
             options=options,
-            deadline=deadline,
+            deadline=deadline - _reserve(network, options.time_limit),
             fast=fast,
         )
         solution, done, stop = engine.run(hints)
@@ -776,6 +836,11 @@ def solve_lexico(
     )
     plan = dataclasses.replace(plan, cost_model=solve_kwargs.get("cost_model"))
     values, gap = _criteria_values(plan, criteria[0], done, engine.model.lm, groups_hard)
+    flow_bounds = {
+        name: max(b, flow_bounds.get(name, -math.inf))
+        for name, b in engine.fast_bounds.items()
+        if math.isfinite(b)
+    } | {k: v for k, v in flow_bounds.items() if k not in engine.fast_bounds}
     if flow_bounds and not proven:
         values, gap = _with_flow_bounds(values, flow_bounds)
         if base.status is Status.OPTIMAL and all(v["proven"] for v in values):
@@ -783,13 +848,24 @@ def solve_lexico(
             plan = dataclasses.replace(plan, status=Status.OPTIMAL, gap=0.0)
     if not proven:
         plan = dataclasses.replace(plan, bound=math.nan, gap=gap)
-    without = base if "euros" not in names else sub(problem, "euros")
+    without = base if "euros" not in names else euro_plan()
     return dataclasses.replace(
         plan,
         criteria=values,
         fairness=_fairness(plan, without, names),
         solve_seconds=time.perf_counter() - started,
     )
+
+
+def _reserve(network: Network, time_limit: float) -> float:
+    """Return the seconds the phases leave before the time limit to build the plan and its reports.
+
+    Measured on the example académie (63,295 pairs): about 0.25 s after the
+    last phase (the plan, its uncovered reasons, criteria and the euros of
+    the price of fairness), growing with the pairs; at most a tenth of the
+    time limit.
+    """
+    return min(_RESERVE_SECONDS + _RESERVE_PER_ARC * network.n_arcs, 0.1 * time_limit)
 
 
 def _by_flows(
@@ -800,12 +876,13 @@ def _by_flows(
     phases: list[Criterion],
     coverage_int: int,
     deadline: float,
-    fast: Callable[[str, float | None], Assignment | None],
+    fast: Callable[..., Assignment | None],
     started: float,
     names: list[str],
     *,
     groups_hard: bool,
     without: Callable[[], Assignment],
+    cost_model: CostModel,
 ) -> Assignment | frozenset[int]:
     """Solve the ordered criteria on a large network by flows (:mod:`tutormatch.solve._lexico_flows`).
 
@@ -824,6 +901,7 @@ def _by_flows(
         deadline=deadline,
         fast=fast,
         groups_hard=groups_hard,
+        cost_model=cost_model,
     )
     if result is None:  # hard groups whose chosen tutors cannot meet the minimum loads
         from tutormatch.solve._solve import _no_plan
@@ -833,7 +911,12 @@ def _by_flows(
         return _no_plan(problem, "lexico-flows", empty, {}, time.perf_counter() - started)
     proven = (groups_hard or base.status is Status.OPTIMAL) and all(p.proven for p in done)
     parts = [f"{p.criterion.name} {'proven' if p.proven else 'not proven'} ({p.method})" for p in done]
-    message = "ordered criteria by flows (a network too large for the CP-SAT model): " + ", ".join(parts)
+    why = (
+        "a network too large for the CP-SAT model"
+        if is_large(network, tuple(names), groups_hard)
+        else "first"
+    )
+    message = f"ordered criteria by flows ({why}): " + ", ".join(parts)
     result = dataclasses.replace(
         result, status=Status.OPTIMAL if proven else Status.FEASIBLE, message=message
     )

@@ -71,11 +71,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from tutormatch.model._costs import CostModel
 from tutormatch.model._eligibility import MODE_ONSITE
 from tutormatch.model._problem import Problem
 from tutormatch.solve._assignment import Assignment
 from tutormatch.solve._backend import BackendResult
 from tutormatch.solve._criteria import Criterion
+from tutormatch.solve._euros import rounding_eur
 from tutormatch.solve._flow_bounds import (
     coverage_certificate,
     covered_int,
@@ -96,7 +98,7 @@ FloatArray = npt.NDArray[np.float64]
 #: of the académie's 50,000 pairs builds in about 2 s; the national 846,304 in 20-40 s).
 LARGE_ARCS = 250_000
 #: Criteria the flows decide (the others need the CP-SAT engine).
-FLOW_CRITERIA = ("km", "tutors", "worst-trip", "worst-year", "full-loads", "groups")
+FLOW_CRITERIA = ("km", "euros", "tutors", "worst-trip", "worst-year", "full-loads", "groups")
 _EPS = 1e-9
 #: Tutors tried for each group kept whole by :meth:`_Search._whole_groups`.
 _WHOLE_TRIES = 10
@@ -127,7 +129,7 @@ class FlowPhase:
 class _Meter:
     """Each criterion's value of a flow answer on the network, in :func:`criterion_value`'s units."""
 
-    def __init__(self, problem: Problem, network: Network) -> None:
+    def __init__(self, problem: Problem, network: Network, cost_model: CostModel | None = None) -> None:
         from tutormatch.solve._groups import establishment_groups
         from tutormatch.solve._lexico_model import fixed_pairs_plan
 
@@ -152,6 +154,8 @@ class _Meter:
         detour = problem.detour_factor if problem.distance_matrix is None else 1.0
         visits = problem.establishments.visits_per_year[e]
         self.yearly = np.where(onsite, 2.0 * visits * np.nan_to_num(self.distance) * detour, 0.0)
+        self.cost_model = cost_model
+        self._euro_costs: Any = None
         labels = establishment_groups(problem)
         codes = {g: i for i, g in enumerate(sorted(set(labels.tolist()) - {""}))}
         self.group = np.array([codes.get(g, -1) for g in labels.tolist()], dtype=np.int64)
@@ -200,12 +204,26 @@ class _Meter:
                 return float((loads > 0).sum())
             capacity = self.problem.tutors.capacity
             return float(((loads == capacity) & (capacity > 0)).sum())
+        if name == "euros":
+            return self.euros(result)
         if name == "groups":
             tutor, est = self.pairs(result)
             g = self.group[est]
             keys = np.unique(g[g >= 0] * (net.n_tutors + 1) + tutor[g >= 0])
             return float((np.bincount(keys // (net.n_tutors + 1), minlength=self.n_groups) > 1).sum())
         raise ValueError(name)  # pragma: no cover - the engine sends only the criteria above
+
+    def euros(self, result: BackendResult) -> float:
+        """Return the model euros of the answer (yearly km summed exactly, as the euro search counts them)."""
+        from tutormatch.solve._euros import euro_costs
+
+        net = self.network
+        if self._euro_costs is None:
+            self._euro_costs = euro_costs(self.problem, net, self.cost_model or CostModel(), "euros")
+        loads = np.bincount(net.arc_tutor[result.arc_used], minlength=net.n_tutors).astype(np.int64)
+        if len(net.link_tutor):
+            np.add.at(loads, net.link_tutor, result.y)
+        return float(self._euro_costs.plan_eur(net, result.arc_used, result.z, loads))
 
     def km_int(self, result: BackendResult) -> int:
         net = self.network
@@ -236,10 +254,13 @@ class _Search:
         *,
         coverage_int: int,
         deadline: float,
-        fast: Callable[[str, float | None], Assignment | None],
+        fast: Callable[..., Assignment | None],
         groups_hard: bool = False,
+        cost_model: CostModel | None = None,
     ) -> None:
         self.groups_hard = groups_hard
+        self.cost_model = cost_model
+        self.euro_flow_seconds = 0.0  # the euro search's time a flow, once seen
         self.full_network = network
         self.must, usable = coverage_certificate(network, coverage_int)
         # Pairs no plan of most priority can use: left out of every flow (exact).
@@ -247,7 +268,7 @@ class _Search:
         if len(self.kept) < network.n_arcs:
             network = network.restricted(usable)
         self.problem, self.network = problem, network
-        self.meter = _Meter(problem, network)
+        self.meter = _Meter(problem, network, cost_model)
         self.coverage_int, self.deadline, self.fast = coverage_int, deadline, fast
         self.limits: list[tuple[Criterion, float]] = []
         self.worst_trip_limit: float | None = None
@@ -341,6 +362,7 @@ class _Search:
 
             best = score(incumbent)
             km = self.meter.km_int(incumbent)
+            self.current = incumbent
             bound, method, plans = self._bound_and_plans(c, incumbent, until)
             if self.groups_hard:
                 # Bounds hold at the most priority; hard groups cover less: none is claimed.
@@ -362,6 +384,9 @@ class _Search:
             else:
                 value_units, bound_units = value, bound
             proven = math.isfinite(bound) and sign * value <= sign * bound + _EPS * max(1.0, abs(bound))
+            if c.name == "euros" and not proven:
+                # Model euros: the reports round each tutor's yearly km (at most half a km each).
+                bound_units = bound - rounding_eur(self.problem, self.cost_model)
             done.append(FlowPhase(c, value_units, bound_units, proven, method))
             self.limits.append((c, c.limit(value)))
             if c.name == "worst-trip":
@@ -372,7 +397,7 @@ class _Search:
         """Keep only the arcs of ``mask`` in every later flow (their indices kept for the answer)."""
         self.kept = self.kept[mask]
         self.network = self.network.restricted(mask)
-        self.meter = _Meter(self.problem, self.network)
+        self.meter = _Meter(self.problem, self.network, self.cost_model)
         n_e = self.network.n_establishments
         self.arc_key = self.network.arc_tutor * n_e + self.network.arc_establishment
         self.arc_order = np.argsort(self.arc_key, kind="stable")
@@ -511,6 +536,8 @@ class _Search:
             return bound, plan.solver, iter([self.of_plan(plan)])
         if name == "worst-year":
             return self._worst_year(incumbent, until)
+        if name == "euros":
+            return self._euros(until)
         if name == "full-loads":
             plan = self.fast("full-loads", self.worst_trip_limit)
             if plan is not None and plan.status.has_solution:
@@ -535,6 +562,82 @@ class _Search:
         net = self.network
         loads = self.meter.loads(incumbent) - np.bincount(self.meter.fixed_tutor, minlength=net.n_tutors)
         yield min_cost_flow_on(dataclasses.replace(net, capacity=loads, min_load=loads))
+
+    # -- euros ------------------------------------------------------------------
+
+    def _euros(self, until: float) -> tuple[float, str, Iterator[BackendResult | None]]:
+        """Return the bound, method and plans of the euro search (within the worst trip's limit).
+
+        Its bound holds for every plan within the earlier worst trip, the
+        other earlier limits relaxed. Then, when other limits came first,
+        the euro search with every tutor's load kept at the incumbent's
+        (full loads and tutors used unchanged).
+        """
+        # The euro search without the worst trip is solved before the phases (cached): its bound holds
+        # for every plan, and its time a flow tells whether another search fits in the phase.
+        whole = self.fast("euros", None)
+        if whole is not None and whole.status.has_solution:
+            self.euro_flow_seconds = whole.solve_seconds / max(int(whole.stats.get("flows", 1) or 1), 1)
+        plan = whole
+        if self.worst_trip_limit is not None and until - time.perf_counter() >= self.euro_flow_seconds:
+            # Half of the phase when a search with the earlier criteria kept follows (it needs time too).
+            kept = any(c.name != "worst-trip" for c, _ in self.limits)
+            share = 0.5 * max(until - time.perf_counter(), 0.0) / max(self.left(), 1e-9) if kept else 1.0
+            plan = self.fast("euros", self.worst_trip_limit, min(share, 1.0))
+        if plan is None or not plan.status.has_solution:
+            return math.nan, "flows: no euro plan", self._euros_kept(until)
+        stats = plan.stats
+        bound = float(stats.get("model_eur" if plan.status is Status.OPTIMAL else "bound_eur", math.nan))
+
+        def plans() -> Iterator[BackendResult | None]:
+            yield self.of_plan(plan)
+            yield from self._euros_kept(until)
+
+        return bound, f"euro search ({plan.solver})", plans()
+
+    def _euros_kept(self, until: float) -> Iterator[BackendResult | None]:
+        """Yield the euro search's plan that keeps the incumbent's earlier criteria by construction.
+
+        Within the worst trip's limit; every tutor's load as the incumbent's
+        when full loads or tutors came first (full tutors and tutors used
+        unchanged); each group's establishments only to the tutors the
+        incumbent gives the group when groups came first (no group split
+        more). The other limits are checked as for any plan.
+        """
+        from tutormatch.solve._euros import EuroBackend
+        from tutormatch.solve._options import SolveOptions
+
+        earlier = {c.name for c, _ in self.limits}
+        if not earlier - {"worst-trip"}:
+            return
+        left = until - time.perf_counter()
+        if left <= max(0.5, self.euro_flow_seconds):
+            return  # not the time of one of the euro search's flows: it would overrun the limit
+        net, meter = self.network, self.meter
+        kept = net
+        if earlier & {"full-loads", "tutors"}:
+            loads = meter.loads(self.current) - np.bincount(meter.fixed_tutor, minlength=net.n_tutors)
+            kept = dataclasses.replace(net, capacity=loads, min_load=loads)
+        mask = np.ones(net.n_arcs, dtype=bool)
+        if self.worst_trip_limit is not None:
+            mask &= ~meter.onsite | (meter.distance <= self.worst_trip_limit * (1 + 1e-12))
+        if "groups" in earlier and meter.n_groups:
+            tutor, est = meter.pairs(self.current)
+            g = meter.group[est]
+            ours = np.unique(g[g >= 0] * (net.n_tutors + 1) + tutor[g >= 0])
+            arc_group = meter.group[net.arc_establishment]
+            key = arc_group * (net.n_tutors + 1) + net.arc_tutor
+            # Direct pairs only to a group's own tutors (remote pairs are checked with the limits).
+            mask &= (arc_group < 0) | np.isin(key, ours)
+        if not mask.all():
+            kept = kept.restricted(mask)
+        backend = EuroBackend(self.problem, self.cost_model or CostModel(), "euros")
+        result = backend.solve(kept, SolveOptions(time_limit=left))
+        if not result.status.has_solution:
+            return
+        used = np.zeros(net.n_arcs, dtype=bool)
+        used[np.flatnonzero(mask)[result.arc_used]] = True
+        yield dataclasses.replace(result, arc_used=used)
 
     # -- worst year ------------------------------------------------------------
 
@@ -743,6 +846,8 @@ class _Search:
     def _groups_plans(self, incumbent: BackendResult) -> Iterator[BackendResult | None]:
         """Flows with each pair that leaves its group's main tutor priced up."""
         net, meter = self.network, self.meter
+        if meter.n_groups == 0:
+            return  # no group: none is split
         scale = float(np.median(net.arc_cost)) if net.n_arcs else 1.0
         arc_group = meter.group[net.arc_establishment]
         current = incumbent
@@ -827,12 +932,19 @@ def solve_by_flows(
     *,
     coverage_int: int,
     deadline: float,
-    fast: Callable[[str, float | None], Assignment | None],
+    fast: Callable[..., Assignment | None],
     groups_hard: bool = False,
+    cost_model: CostModel | None = None,
 ) -> tuple[BackendResult | None, list[FlowPhase], int]:
     """Decide ``phases`` in order by flows; return the plan's answer, each phase, the flows solved."""
     search = _Search(
-        problem, network, coverage_int=coverage_int, deadline=deadline, fast=fast, groups_hard=groups_hard
+        problem,
+        network,
+        coverage_int=coverage_int,
+        deadline=deadline,
+        fast=fast,
+        groups_hard=groups_hard,
+        cost_model=cost_model,
     )
     result, done = search.run(phases)
     if result is not None and len(search.kept) < network.n_arcs:

@@ -50,7 +50,6 @@ from tutormatch.solve._network import Network
 __all__ = [
     "LexicoModel",
     "Term",
-    "bottleneck_floor",
     "build_lexico_model",
     "fixed_pairs_plan",
     "lagrangian_flows",
@@ -69,7 +68,7 @@ class Term:
     #: The criterion's worst allowed value -> bound on ``expr`` (``expr <= bound``).
     to_bound: Callable[[float], int]
     #: For a largest-of criterion: per arc, the least value of ``expr`` once the arc is used
-    #: (a per-pair bottleneck gives a floor, see :func:`bottleneck_floor`).
+    #: (a per-pair bottleneck gives a floor, see :func:`tutormatch.solve._flow_bounds.bottleneck_floor`).
     arc_key: npt.NDArray[np.int64] | None = None
     floor: int = 0
     #: An integer variable equal to ``expr`` when its range is small enough for a search
@@ -121,32 +120,6 @@ def _covering_flow(network: Network, mask: npt.NDArray[np.bool_], target: int) -
     from tutormatch.solve._flow_bounds import covering_flow
 
     return covering_flow(network.relaxed(), mask, target)
-
-
-def bottleneck_floor(
-    network: Network, key: npt.NDArray[np.int64], floor: int, target: int
-) -> tuple[int, Any] | None:
-    """Return the least ``v >= floor`` such that the arcs of ``key <= v`` can still cover ``target``.
-
-    A min-cost flow per step (binary search over the distinct keys), on the
-    network without its side constraints: a relaxation, so ``v`` is a lower
-    bound on the largest key of any plan that covers ``target`` (its
-    integer priority). Returned with the flow's answer at ``v`` (arcs on the
-    whole network). None when even every arc cannot (no bound).
-    """
-    values = np.unique(np.concatenate((key[key > floor], [floor])))
-    best = _covering_flow(network, key <= values[-1], target)
-    if best is None:
-        return None
-    lo, hi = 0, len(values) - 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        got = _covering_flow(network, key <= values[mid], target)
-        if got is not None:
-            hi, best = mid, got
-        else:
-            lo = mid + 1
-    return int(values[lo]), best
 
 
 def lagrangian_flows(

@@ -105,7 +105,25 @@ _SENTENCES: dict[str, tuple[str, str]] = {
         " ou retenus par la règle du tout ou rien",
         " or held back by the all-or-nothing load rule",
     ),
-    "no_plan": ("pas de plan : {message}", "no plan: {message}"),
+    # The solver's own message is English (it stays in the plan's message and summary.json):
+    # the French sentence says what the status means, and the conflict in French when one was found.
+    "no_plan": ("pas de plan : {why}{conflict}", "no plan: {message}"),
+    "no_plan_infeasible": (
+        "les règles et contraintes données n'admettent aucun plan",
+        "the rules and constraints given admit no plan",
+    ),
+    "no_plan_no_solution": (
+        "aucun plan trouvé dans le temps imparti",
+        "no plan was found within the time limit",
+    ),
+    "no_plan_invalid": (
+        "le modèle a été refusé par le solveur (voir le message du solveur dans le résumé)",
+        "the solver refused the model (see the solver's message in the summary)",
+    ),
+    "no_plan_error": (
+        "le solveur a échoué (voir le message du solveur dans le résumé)",
+        "the solver failed (see the solver's message in the summary)",
+    ),
     "reach": ("la distance autorisée", "reach"),
     "management": ("gestion", "management"),
     "accounting": ("comptabilité", "accounting"),
@@ -113,7 +131,7 @@ _SENTENCES: dict[str, tuple[str, str]] = {
 }
 _LANG_INDEX = {"fr": 0, "en": 1}
 # Facts whose value is itself a sentence key, translated with the sentence.
-_TRANSLATED = frozenset({"limit", "need", "remote", "rule"})
+_TRANSLATED = frozenset({"limit", "need", "remote", "rule", "why"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,9 +203,26 @@ def _no_tutor_reason(problem: Problem, e: int) -> UncoveredReason:
     return UncoveredReason("no_eligible_tutor", "out_of_reach", (("limit", limit), ("remote", remote)))
 
 
-def no_plan_reasons(n: int, message: str) -> tuple[UncoveredReason, ...]:
-    """Return the reason of every establishment when the solve produced no plan."""
-    return (UncoveredReason("no_plan", "no_plan", (("message", message),)),) * n
+def no_plan_reasons(n: int, message: str, status: str, conflict_fr: str = "") -> tuple[UncoveredReason, ...]:
+    """Return the reason of every establishment when the solve produced no plan.
+
+    ``message`` is the solver's own (English) message, the English sentence;
+    the French sentence says what ``status`` (a :class:`Status` value) means
+    instead, with ``conflict_fr``, the conflict's French sentence, when one
+    was found.
+
+    Examples
+    --------
+    >>> why = no_plan_reasons(1, "time limit reached, no solution", "no_solution")[0]
+    >>> why.sentence()
+    'no plan: time limit reached, no solution'
+    >>> why.sentence("fr")
+    'pas de plan : aucun plan trouvé dans le temps imparti'
+    """
+    why = f"no_plan_{status}" if f"no_plan_{status}" in _SENTENCES else "no_plan_error"
+    conflict = f" ; {conflict_fr}" if conflict_fr else ""
+    values = (("message", message), ("why", why), ("conflict", conflict))
+    return (UncoveredReason("no_plan", "no_plan", values),) * n
 
 
 def explain_uncovered(

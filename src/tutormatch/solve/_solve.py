@@ -144,7 +144,12 @@ def with_conflicts(plan: Assignment, time_limit: float, started: float) -> Assig
     return dataclasses.replace(
         plan,
         message=message,
-        uncovered_reasons=no_plan_reasons(plan.problem.n_establishments, message),
+        uncovered_reasons=no_plan_reasons(
+            plan.problem.n_establishments,
+            message,
+            plan.status.value,
+            why.sentence("fr") if why.n_relaxed else "",
+        ),
         stats={**plan.stats, "conflicts": why, "backend_message": plan.message},
         solve_seconds=time.perf_counter() - started,
     )
@@ -260,6 +265,7 @@ def solve(
         return _solve_ordered(
             problem,
             objective,
+            started=started,
             solver=solver,
             time_limit=time_limit,
             options=options,
@@ -370,6 +376,7 @@ def _solve_ordered(
     problem: Problem,
     objective: str | Sequence[Any],
     *,
+    started: float,
     groups_hard: bool = False,
     **kwargs: Any,
 ) -> Assignment:
@@ -409,7 +416,9 @@ def _solve_ordered(
     ):
         from tutormatch.solve._lexico import solve_lexico
 
-        return solve_lexico(problem, criteria, groups_hard=groups_hard, solve=solve, solve_kwargs=kwargs)
+        return solve_lexico(
+            problem, criteria, groups_hard=groups_hard, solve=solve, solve_kwargs=kwargs, started=started
+        )
     if "worst-trip" not in names:
         cost = names[1] if len(names) > 1 else "km"
         plan = solve(problem, objective=cost, **kwargs)
@@ -424,7 +433,7 @@ def _solve_ordered(
         return dataclasses.replace(plan, criteria=values)
     from tutormatch.solve._fair import solve_with_worst_trip
 
-    return solve_with_worst_trip(problem, criteria, solve=solve, solve_kwargs=kwargs)
+    return solve_with_worst_trip(problem, criteria, solve=solve, solve_kwargs=kwargs, started=started)
 
 
 def _no_plan(
@@ -445,7 +454,7 @@ def _no_plan(
         cost_km=empty_f.copy(),
         is_fixed=np.empty(0, dtype=bool),
         uncovered_establishment=np.arange(n_e, dtype=np.int64),
-        uncovered_reasons=no_plan_reasons(n_e, result.message),
+        uncovered_reasons=no_plan_reasons(n_e, result.message, result.status.value),
         objective=math.nan,
         bound=math.nan,
         gap=math.nan,

@@ -3,8 +3,10 @@ r"""Maximum-weight matching in a general graph, warm-started, with its dual cert
 Notes
 -----
 Edmonds' primal-dual blossom algorithm, in the formulation of Joris van
-Rantwijk's ``mwmatching.py`` (also networkx's ``max_weight_matching``, BSD
-licence), with three changes that fit the all-or-nothing gadget of
+Rantwijk's ``mwmatching.py`` as adapted in networkx's
+``max_weight_matching`` (networkx: BSD-3-Clause, Copyright (C) 2004-2024,
+NetworkX Developers; the labelling, blossom and augmentation routines below
+are derived from it), with changes that fit the all-or-nothing gadget of
 :mod:`tutormatch.solve._matching`:
 
 - **Warm start.** It starts from any matching and any vertex duals that are
@@ -17,19 +19,25 @@ licence), with three changes that fit the all-or-nothing gadget of
   place as the exposed one (the path between them flips). Each stage ends
   with one fewer exposed vertex of positive dual, so the work is a few
   stages, not one per vertex as from scratch.
-- **Vectorised bookkeeping.** Tight edges of a scanned vertex and the dual
-  step (the least slack over all edges, recomputed with numpy) replace the
-  per-edge Python loops and least-slack edge lists of the original.
+- **Vectorised bookkeeping.** A scanned vertex's tight edges and
+  least-slack keys come from numpy over its adjacency; the dual step is the
+  least key (keys never overstate a slack and the least one is recomputed
+  exactly before it decides), in place of the original's per-edge Python
+  loops and least-slack edge lists. Duals are lazy (a vertex's dual is its
+  value when its label last changed plus its sign times the steps since),
+  so a dual step moves no array.
+- **Trees persist.** An augmentation dissolves only the trees it went
+  through (their vertices free, their S-blossoms of zero dual expanded);
+  the others keep growing, where the original restarts every tree.
 - **The dual is returned** (vertex duals and the blossoms with their
   duals), and :func:`certify` checks it, independently of the algorithm,
   on a possibly larger edge set: feasibility on every edge and a dual
   objective equal to the matching's weight prove the matching maximum by
   weak duality. Nothing is reported optimal without that check.
 
-Weights are integers; duals are kept doubled (:math:`2u`, :math:`2z`... as
-in the original: ``dual`` holds :math:`2u`, blossom duals :math:`z` such that
-an edge inside blossoms has slack :math:`2u_a + 2u_b + 2\sum z - 2w`), so
-every quantity stays an integer.
+Weights are integers; as in the original, ``dual`` holds :math:`2u` and a
+blossom's dual :math:`z` is such that an edge inside blossoms has slack
+:math:`2u_a + 2u_b + 2\sum z - 2w`, so every quantity stays an integer.
 """
 
 from __future__ import annotations

@@ -359,6 +359,14 @@ def _criteria_rows(
             proof = f"bound {bound:,.3f}"
         else:
             proof = "not proven, no bound"
+        proven_at = plan.stats.get("worst_year_proven_at")
+        if (
+            proven_at is not None
+        ):  # the worst-year columns: when the worst year was proven, and the km's bound
+            km = next((c for c in plan.criteria if c["name"] == "km"), {})
+            proof += f" after {float(proven_at) - started:.1f} s"
+            if not km.get("proven", True):
+                proof += f"; km {km['value']:,.3f} >= {km.get('bound', math.nan):,.3f}"
         print(
             f"| {name} | {criterion} | {seconds:.2f} s | {plan.status.value} | {value} | {proof} | "
             f"{plan.solver}; {plan.message[:120]} |",

@@ -9,6 +9,7 @@ Usage::
     python benchmarks/fairness.py --criteria --national --time-limit 60
     python benchmarks/fairness.py --criteria --only full-loads --no-baseline --time-limit 30
     python benchmarks/fairness.py --orders --national-only --time-limit 30   # orders with euros/tutors
+    python benchmarks/fairness.py --orders --national-only --time-limit 30 --order coverage,worst-trip,tutors
 
 Cases: the example académie (500 x 260, remote allowed, priorities 1-3) and
 a national synthetic instance (8,000 establishments x 4,000 tutors on real
@@ -358,6 +359,14 @@ def _criteria_rows(
             proof = f"bound {bound:,.3f}"
         else:
             proof = "not proven, no bound"
+        proven_at = plan.stats.get("worst_year_proven_at")
+        if (
+            proven_at is not None
+        ):  # the worst-year columns: when the worst year was proven, and the km's bound
+            km = next((c for c in plan.criteria if c["name"] == "km"), {})
+            proof += f" after {float(proven_at) - started:.1f} s"
+            if not km.get("proven", True):
+                proof += f"; km {km['value']:,.3f} >= {km.get('bound', math.nan):,.3f}"
         print(
             f"| {name} | {criterion} | {seconds:.2f} s | {plan.status.value} | {value} | {proof} | "
             f"{plan.solver}; {plan.message[:120]} |",
@@ -448,22 +457,26 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--only", default=",".join(ALL_CRITERIA), help="with --criteria: these criteria")
     parser.add_argument("--orders", action="store_true", help="orders with euros or tutors (ORDERS)")
+    parser.add_argument(
+        "--order", action="append", help="with --orders: only this order (repeatable, e.g. coverage,euros)"
+    )
     args = parser.parse_args()
     only = tuple(args.only.split(","))
     import tutormatch as tm
     from tutormatch.datasets import example_frames, synthetic_instance
 
     if args.orders:
+        orders = tuple(args.order) if args.order else ORDERS
         print("| case | order | time | status | criteria | method |")
         print("| --- | --- | --- | --- | --- | --- |")
         if not args.national_only:
             tutors, est = example_frames()
             onsite = tm.Problem.from_frames(tutors, est, allow_remote=False)
-            _order_rows("académie, on-site", onsite, args.time_limit, ORDERS)
+            _order_rows("académie, on-site", onsite, args.time_limit, orders)
         tutors, est = synthetic_instance(8000, 4000, structure="communes", seed=0, capacity=2)
         national = tm.Problem.from_frames(tutors, est, max_distance_km=60.0, allow_remote=False)
         national.candidates  # noqa: B018 - the spatial index is not part of the solve
-        _order_rows("national 8,000 x 4,000", national, args.time_limit, ORDERS)
+        _order_rows("national 8,000 x 4,000", national, args.time_limit, orders)
         return
 
     if args.criteria:

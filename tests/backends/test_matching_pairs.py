@@ -53,6 +53,7 @@ def test_repaired_plans_are_all_or_nothing_and_never_claim_a_false_optimum(probl
     assume(bool(np.all(places <= 2)))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_matching, "EXACT_NODES", 0)  # the regions' path on tiny problems
+        patch.setattr(_matching, "WARM_START", False)
         plan = tm.solve(problem, solver="matching")
     assert_valid_plan(plan)
     expected = brute_force(problem)
@@ -96,6 +97,7 @@ def test_row_order_does_not_change_the_repaired_plan(seed: int, order_seed: int)
     options = {"max_distance_km": 30.0, "all_or_nothing": True}
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_matching, "EXACT_NODES", 0)
+        patch.setattr(_matching, "WARM_START", False)
         first = tm.solve(tm.Problem.from_frames(tutors, establishments, **options), solver="matching")
         second = tm.solve(
             tm.Problem.from_frames(shuffled(tutors), shuffled(establishments), **options), solver="matching"

@@ -42,6 +42,7 @@ from tutormatch.model._problem import Problem
 from tutormatch.solve._backend import BackendResult
 from tutormatch.solve._euros import euro_costs
 from tutormatch.solve._euros_matching import EuroMatching
+from tutormatch.solve._flow_time import FlowTimes, network_size
 from tutormatch.solve._network import Network
 from tutormatch.solve._options import SolveOptions
 from tutormatch.solve._status import Status
@@ -91,6 +92,8 @@ def budget_by_price(
     ):
         return out
     costs = euro_costs(problem, network, model, "euros")
+    deadline = started + options.time_limit if math.isfinite(options.time_limit) else math.inf
+    times, size = FlowTimes(), network_size(network)  # a matching's time, shared by the prices
     slack = BUDGET_TOLERANCE_EUR
     # Prices a cent apart give the same search.
     prices_eur = list(dict.fromkeys(round(p, 2) for p in prices_eur if p > 0))
@@ -111,11 +114,11 @@ def budget_by_price(
         price = prices_eur[k]
         k += 1
         left = options.time_limit - (time.perf_counter() - started)
-        if left <= 0:
-            break
+        if left <= 0 or not times.has_time(deadline, size):
+            break  # not the time of one matching: the bounds of the prices tried hold
         share = left / max(len(prices_eur) - k + 1, 1) if math.isfinite(left) else left
         result = EuroMatching(network, costs, coverage_price=price).solve(
-            dataclasses.replace(options, time_limit=share)
+            dataclasses.replace(options, time_limit=share), flow_times=times
         )
         if not result.status.has_solution:
             continue

@@ -19,6 +19,7 @@ from tutormatch.solve._euros import CPSAT_ARCS, EuroBackend, EuroCosts, euro_cos
 from tutormatch.solve._euros_cpsat import solve_euros_cpsat
 from tutormatch.solve._euros_matching import EuroMatching
 from tutormatch.solve._flow_bounds import covered_int
+from tutormatch.solve._flow_time import FlowTimes, network_size
 from tutormatch.solve._network import Network, build_network
 from tutormatch.solve._options import SolveOptions
 from tutormatch.solve._pool import full_pool
@@ -415,20 +416,22 @@ def _search(
     branching took eight blossoms.
     """
     started = time.perf_counter()
+    deadline = started + options.time_limit if math.isfinite(options.time_limit) else math.inf
+    times = FlowTimes()  # the flows' time, shared by the searches (solve/_flow_time.py)
     priced = None
     if objective == "tutors" and stop_above is None and not network.all_or_nothing:
         # The count bound and a price on tutors (solve/_tutor_price.py): the flows' search, fast.
-        priced = tutors_by_price(problem, network, model, costs, options)
+        priced = tutors_by_price(problem, network, model, costs, options, times)
         if priced is not None and priced.status is Status.OPTIMAL:
             return "euros-tutor-price", priced
         options = _left(options, started)
-        if priced is not None and priced.status.has_solution:
-            per_flow = float(priced.stats.get("seconds", 0.0)) / max(int(priced.stats.get("flows", 1)), 1)
-            if options.time_limit < per_flow:
-                # Not the time of one of its flows: another search would only overrun the limit.
-                return "euros-tutor-price", priced
-    name, result = _search_places(problem, network, model, objective, costs, options, stop_above)
-    if priced is not None and result.status is not Status.OPTIMAL:
+        more = times.has_time(deadline, network_size(network))
+        if priced is not None and priced.status.has_solution and not more:
+            # Not the time of one of its flows: another search would only overrun the limit.
+            return "euros-tutor-price", priced
+    name, result = _search_places(problem, network, model, objective, costs, options, stop_above, times)
+    reached = priced is not None and priced.stats.get("fewest_tutors_reached", True)
+    if priced is not None and reached and result.status is not Status.OPTIMAL:
         # Both with a gap: the plan whose number of tutors is proven least.
         return "euros-tutor-price", priced
     return name, result
@@ -442,10 +445,17 @@ def _search_places(
     costs: EuroCosts,
     options: SolveOptions,
     stop_above: float | None = None,
+    flow_times: FlowTimes | None = None,
 ) -> tuple[str, BackendResult]:
-    """Search with matchings where they fit, else with flows (see :func:`_search`)."""
+    """Search with matchings where they fit, else with flows (see :func:`_search`).
+
+    ``flow_times``: the estimate of a flow's time shared with the searches before
+    (:mod:`tutormatch.solve._flow_time`); the matchings keep their own.
+    """
+    times = flow_times if flow_times is not None else FlowTimes()
     if not (EuroMatching.supports(network) and EuroMatching.fits(network)):
-        return "euros", EuroBackend(problem, model, objective).solve(network, options, stop_above=stop_above)
+        backend = EuroBackend(problem, model, objective, flow_times=times)
+        return "euros", backend.solve(network, options, stop_above=stop_above)
     matching = EuroMatching(network, costs)
     flows_first = objective == "euros" and bool(np.any(network.capacity > 2))
     started = time.perf_counter()
@@ -453,14 +463,14 @@ def _search_places(
     if stop_above is not None and objective == "euros" and not flows_first:
         # A budget: when the flows' root bound already passes it, no plan at the most coverage
         # fits, and the blossom (about a second) is not needed to say so.
-        probe = EuroBackend(problem, model, objective, max_nodes=1).solve(network, options)
+        probe = EuroBackend(problem, model, objective, max_nodes=1, flow_times=times).solve(network, options)
         if probe.status.has_solution and float(probe.stats.get("bound_eur", -math.inf)) > stop_above:
             return "euros", probe
     if flows_first:
         first_options = options
         if math.isfinite(options.time_limit):
             first_options = dataclasses.replace(options, time_limit=options.time_limit / 4)
-        flows = EuroBackend(problem, model, objective, max_nodes=FLOW_FIRST_NODES).solve(
+        flows = EuroBackend(problem, model, objective, max_nodes=FLOW_FIRST_NODES, flow_times=times).solve(
             network, first_options, stop_above=stop_above
         )
         if flows.status is Status.OPTIMAL:

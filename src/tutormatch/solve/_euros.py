@@ -47,6 +47,7 @@ euros to every tutor: fewest tutors first, then euros, same search.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import heapq
 import math
 import time
@@ -62,6 +63,7 @@ from tutormatch.model._eligibility import MODE_ONSITE
 from tutormatch.model._money import round_cents
 from tutormatch.model._problem import Problem
 from tutormatch.solve._backend import BackendResult, Capabilities
+from tutormatch.solve._flow_time import FlowTimes, network_size
 from tutormatch.solve._network import Network
 from tutormatch.solve._options import SolveOptions
 from tutormatch.solve._status import Status
@@ -291,11 +293,14 @@ class EuroBackend:
         *,
         max_nodes: int = 20_000,
         tutor_price: float = 0.0,
+        flow_times: FlowTimes | None = None,
     ) -> None:
         self.problem = problem
         self.model = model
         self.objective = objective
         self.max_nodes = max_nodes
+        # The estimate of a flow's time (solve/_flow_time.py), shared with the searches around this one.
+        self.flow_times = flow_times if flow_times is not None else FlowTimes()
         # Euros added to every tutor's charge (a Lagrangian price on the number of tutors).
         self.tutor_price = tutor_price
 
@@ -562,14 +567,18 @@ class EuroBackend:
         if price_eur is not None and price_eur > 0 and covered_int > 0:
             centre = math.log(max(price_eur / self._unit, 1.0))
             low, high = max(low, centre - math.log(1e3)), min(high, centre + math.log(1e3))
+        times, size = self.flow_times, network_size(network)
         for step in range(steps):
-            if time.perf_counter() > deadline and step >= 3:
-                break
+            if step and not times.has_time(deadline, size):
+                break  # not the time of one more flow: the bounds so far hold
             mid = (low + high) / 2
             m = max(int(math.exp(mid)), 1)
             try:
-                ok, flows, value = self._flow(
-                    network, arc_int, ones, supply_e, capacity, min_load, no_extra, sink, m
+                ok, flows, value = times.timed(
+                    size,
+                    functools.partial(
+                        self._flow, network, arc_int, ones, supply_e, capacity, min_load, no_extra, sink, m
+                    ),
                 )
             except _FlowRefusedError:
                 ok = False  # the bounds of the prices tried so far stay valid
@@ -757,9 +766,18 @@ class EuroBackend:
         if self.tutor_price:
             costs = dataclasses.replace(costs, used_eur=costs.used_eur + self.tutor_price)
         self._prepare(network, costs)
+        times, size = self.flow_times, network_size(network)
+
+        def relax(node: _Node) -> _Solved | None:
+            return times.timed(size, lambda: self._relax(network, costs, node))
+
+        def has_time() -> bool:
+            # Not a flow started that would end past the deadline (solve/_flow_time.py).
+            return times.has_time(deadline, size)
+
         must = np.flatnonzero((network.fixed_load > 0) | (network.min_load > 0))
         root = _Node(open=frozenset(must.tolist()), closed=frozenset())
-        first = self._relax(network, costs, root)
+        first = relax(root)
         if first is None:
             return BackendResult.without_solution(
                 network, Status.INFEASIBLE, "min-cost flow: no flow meets the minimum loads"
@@ -833,17 +851,17 @@ class EuroBackend:
                     stuck.append(solved.bound)
                 return
             split = partial(node, solved)
-            if len(split) and time.perf_counter() < deadline:
+            if len(split) and has_time():
                 # Rounding: close the partly loaded tutors, keep the rest free.
                 rounded = _Node(node.open, node.closed | frozenset(split.tolist()), node.forced, node.banned)
-                r = self._relax(network, costs, rounded)
+                r = relax(rounded)
                 flows += 1
                 if r is not None and r.uncovered == first.uncovered:
                     offer(r)
             heapq.heappush(heap, (solved.bound, next(tick), node, solved))
 
         consider(root, first)
-        while heap and nodes < self.max_nodes and time.perf_counter() < deadline:
+        while heap and nodes < self.max_nodes and has_time():
             bound, _, node, solved = heapq.heappop(heap)
             verdict = stop_search(
                 bound,
@@ -862,12 +880,12 @@ class EuroBackend:
             pair = children(node, solved)
             assert pair is not None  # only nodes with children enter the heap
             for k, child in enumerate(pair):
-                if k and time.perf_counter() >= deadline:
+                if k and not has_time():
                     heapq.heappush(heap, (bound, next(tick), node, solved))  # its bound stays proven
                     break
                 nodes += 1
                 flows += 1
-                consider(child, self._relax(network, costs, child))
+                consider(child, relax(child))
         proven = min([h[0] for h in heap] + stuck + [best.cost])
         optimal = best.cost - proven <= tol
         seconds = time.perf_counter() - started
@@ -881,6 +899,7 @@ class EuroBackend:
             "nodes": nodes,
             "flows": flows,
             "seconds": seconds,
+            "flow_seconds": times.estimate(size),
             "cost_unit_eur": self._unit,
             "tranche_nodes": len(stuck),
             "model_eur": model_eur,

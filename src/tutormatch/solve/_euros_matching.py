@@ -53,6 +53,7 @@ import numpy.typing as npt
 from tutormatch.model._eligibility import MODE_ONSITE
 from tutormatch.solve._backend import BackendResult
 from tutormatch.solve._euros import EuroCosts, split_tutor_weight, stop_search
+from tutormatch.solve._flow_time import FlowTimes, network_size
 from tutormatch.solve._matching import EXACT_EDGES, EXACT_NODES, _explicit_pairs, _result_from_pairs
 from tutormatch.solve._network import Network
 from tutormatch.solve._options import SolveOptions
@@ -377,16 +378,29 @@ class EuroMatching:
         return tuple(out)
 
     def solve(
-        self, options: SolveOptions, *, max_nodes: int = 5_000, stop_above: float | None = None
+        self,
+        options: SolveOptions,
+        *,
+        max_nodes: int = 5_000,
+        stop_above: float | None = None,
+        flow_times: FlowTimes | None = None,
     ) -> BackendResult:
         """Best-first branch and bound (module notes).
 
         ``stop_above``: as in :meth:`tutormatch.solve._euros.EuroBackend.solve`.
+        ``flow_times``: the estimate of a matching's time (:mod:`tutormatch.solve._flow_time`),
+        shared with the searches around this one; a matching starts only when it ends in time.
         """
         started = time.perf_counter()
         deadline = started + options.time_limit if math.isfinite(options.time_limit) else math.inf
         net, c = self.network, self.costs
-        root = self.relax(_Node())
+        times = flow_times if flow_times is not None else FlowTimes()
+        size = network_size(net)
+
+        def relax(node: _Node) -> _Matched | None:
+            return times.timed(size, lambda: self.relax(node))
+
+        root = relax(_Node())
         if root is None:
             return BackendResult.without_solution(
                 net,
@@ -410,7 +424,7 @@ class EuroMatching:
                 heapq.heappush(heap, (m.bound, next(tick), node, m))
 
         consider(_Node(), root)
-        while heap and nodes < max_nodes and time.perf_counter() < deadline:
+        while heap and nodes < max_nodes and times.has_time(deadline, size):
             bound, _, node, m = heapq.heappop(heap)
             verdict = stop_search(
                 bound,
@@ -426,9 +440,12 @@ class EuroMatching:
             if verdict == "keep":
                 heapq.heappush(heap, (bound, next(tick), node, m))
                 break
-            for child in self._children(node, m):
+            for k, child in enumerate(self._children(node, m)):
+                if k and not times.has_time(deadline, size):
+                    heapq.heappush(heap, (bound, next(tick), node, m))  # its bound stays proven
+                    break
                 nodes += 1
-                consider(child, self.relax(child))
+                consider(child, relax(child))
         proven = min([h[0] for h in heap] + [best.cost])
         optimal = best.cost - proven <= tol
         result = self.result(best)

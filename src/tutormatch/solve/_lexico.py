@@ -303,11 +303,13 @@ class _Engine:
         options: SolveOptions,
         deadline: float,
         fast: Callable[..., Assignment | None],
+        floors: dict[str, int] | None = None,
     ) -> None:
         from ortools.sat.python import cp_model
 
         self.problem, self.phases = problem, phases
         self.deadline, self.fast = deadline, fast
+        self.floors = dict(floors or {})  # proven bounds of a criterion's first phase after coverage
         self.names = tuple(c.name for c in phases)
         self.need_euros = "euros" in self.names or budget is not None
         self.cost_model, self.budget = cost_model, budget
@@ -455,9 +457,11 @@ class _Engine:
             floor_plan = bottleneck_floor(model.network, term.arc_key, term.floor, self.coverage_int)
             if floor_plan is not None:
                 lower = floor_plan[0]  # proven by flows: a plan at it is optimal
+                if not self.limits and c.name in self.floors:
+                    lower = max(lower, self.floors[c.name])  # e.g. the worst year's configuration LP
                 flow: BackendResult | None = floor_plan[1]
                 if term.arc_amount is not None:
-                    flow, near = self._ladder(term, floor_plan[0], value, started + 0.4 * budget)
+                    flow, near = self._ladder(term, int(lower), value, started + 0.4 * budget)
                 got = None if flow is None else model.evaluate(c.name, _pairs_of(model.network, flow))
                 if got is not None and (value is None or got[1] < value):
                     hint, value = got
@@ -704,6 +708,30 @@ def solve_lexico(
                 solve_seconds=time.perf_counter() - started,
             )
 
+    floors: dict[str, int] = {}
+    if (
+        not groups_hard
+        and [c.name for c in rest] == ["worst-year", "km"]
+        and not rest[0].has_tolerance
+        and budget is None
+    ):
+        from tutormatch.solve._worst_year_exact import worst_year_plan
+
+        # On-site: the configuration LP's proven bound, and the plan when it is proven there.
+        reserve = min(
+            _RESERVE_SECONDS + _RESERVE_PER_ARC * problem.candidates.n_pairs, 0.1 * options.time_limit
+        )
+        exact, floor = worst_year_plan(problem, (criteria[0], *rest), base, options, deadline - reserve)
+        if exact is not None:
+            return dataclasses.replace(
+                exact,
+                cost_model=solve_kwargs.get("cost_model"),
+                fairness=_fairness(exact, base, names),
+                solve_seconds=time.perf_counter() - started,
+            )
+        if floor is not None:
+            floors["worst-year"] = round(floor * 1000)
+
     def fast(name: str, worst_trip: float | None, share: float = 1.0) -> Assignment | None:
         p = problem if worst_trip is None else restrict(problem, worst_trip)
         if name in ("full-loads", "full-loads-then-km"):
@@ -818,6 +846,7 @@ def solve_lexico(
             options=options,
             deadline=deadline - _reserve(network, options.time_limit),
             fast=fast,
+            floors=floors,
         )
         solution, done, stop = engine.run(hints)
         if solution is None:

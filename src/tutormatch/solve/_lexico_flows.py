@@ -86,6 +86,7 @@ from tutormatch.solve._flow_bounds import (
     threshold_floor,
     two_long_floor,
 )
+from tutormatch.solve._flow_time import FlowTimes, network_size
 from tutormatch.solve._network import Network
 from tutormatch.solve._status import Status
 
@@ -260,7 +261,8 @@ class _Search:
     ) -> None:
         self.groups_hard = groups_hard
         self.cost_model = cost_model
-        self.euro_flow_seconds = 0.0  # the euro search's time a flow, once seen
+        # The euro search's time a flow (solve/_flow_time.py), once seen: whether another fits.
+        self.euro_times = FlowTimes()
         self.full_network = network
         self.must, usable = coverage_certificate(network, coverage_int)
         # Pairs no plan of most priority can use: left out of every flow (exact).
@@ -577,9 +579,11 @@ class _Search:
         # for every plan, and its time a flow tells whether another search fits in the phase.
         whole = self.fast("euros", None)
         if whole is not None and whole.status.has_solution:
-            self.euro_flow_seconds = whole.solve_seconds / max(int(whole.stats.get("flows", 1) or 1), 1)
+            per_flow = whole.solve_seconds / max(int(whole.stats.get("flows", 1) or 1), 1)
+            per_flow = float(whole.stats.get("flow_seconds", per_flow))
+            self.euro_times.record(per_flow, network_size(self.network))
         plan = whole
-        if self.worst_trip_limit is not None and until - time.perf_counter() >= self.euro_flow_seconds:
+        if self.worst_trip_limit is not None and self.euro_times.has_time(until, network_size(self.network)):
             # Half of the phase when a search with the earlier criteria kept follows (it needs time too).
             kept = any(c.name != "worst-trip" for c, _ in self.limits)
             share = 0.5 * max(until - time.perf_counter(), 0.0) / max(self.left(), 1e-9) if kept else 1.0
@@ -611,8 +615,8 @@ class _Search:
         if not earlier - {"worst-trip"}:
             return
         left = until - time.perf_counter()
-        if left <= max(0.5, self.euro_flow_seconds):
-            return  # not the time of one of the euro search's flows: it would overrun the limit
+        if left <= 0.5:
+            return
         net, meter = self.network, self.meter
         kept = net
         if earlier & {"full-loads", "tutors"}:
@@ -631,8 +635,11 @@ class _Search:
             mask &= (arc_group < 0) | np.isin(key, ours)
         if not mask.all():
             kept = kept.restricted(mask)
-        backend = EuroBackend(self.problem, self.cost_model or CostModel(), "euros")
-        result = backend.solve(kept, SolveOptions(time_limit=left))
+        if not self.euro_times.has_time(until, network_size(kept)):
+            return  # not the time of one of the euro search's flows: it would overrun the limit
+        model = self.cost_model or CostModel()
+        backend = EuroBackend(self.problem, model, "euros", flow_times=self.euro_times)
+        result = backend.solve(kept, SolveOptions(time_limit=until - time.perf_counter()))
         if not result.status.has_solution:
             return
         used = np.zeros(net.n_arcs, dtype=bool)

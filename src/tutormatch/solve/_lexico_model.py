@@ -53,6 +53,7 @@ __all__ = [
     "build_lexico_model",
     "fixed_pairs_plan",
     "lagrangian_flows",
+    "yearly_metres",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -259,6 +260,19 @@ def _worst_trip(model: Any, x: list[Any], onsite: Any, distance: FloatArray, fix
     return Term(worst, to_value, to_bound, arc_key=key, floor=floor, var=worst)
 
 
+def yearly_metres(
+    problem: Problem, network: Network, onsite: Any, distance: FloatArray, fixed_plan: Any
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Return the yearly road metres of each arc (``2 x visits x road km``, remote 0) and of fixed pairs."""
+    detour = problem.detour_factor if problem.distance_matrix is None else 1.0
+    visits = problem.establishments.visits_per_year[network.arc_establishment]
+    metres = np.where(onsite, np.rint(2.0 * visits * distance * detour * 1000), 0).astype(np.int64)
+    base_m = np.rint(
+        np.bincount(fixed_plan.tutor, weights=fixed_plan.yearly_km, minlength=network.n_tutors) * 1000
+    ).astype(np.int64)
+    return metres, base_m
+
+
 def _worst_year(
     problem: Problem,
     network: Network,
@@ -268,12 +282,7 @@ def _worst_year(
     distance: FloatArray,
     fixed_plan: Any,
 ) -> Term:
-    detour = problem.detour_factor if problem.distance_matrix is None else 1.0
-    visits = problem.establishments.visits_per_year[network.arc_establishment]
-    metres = np.where(onsite, np.rint(2.0 * visits * distance * detour * 1000), 0).astype(np.int64)
-    base_m = np.rint(
-        np.bincount(fixed_plan.tutor, weights=fixed_plan.yearly_km, minlength=network.n_tutors) * 1000
-    ).astype(np.int64)
+    metres, base_m = yearly_metres(problem, network, onsite, distance, fixed_plan)
     reach = base_m.copy()
     np.add.at(reach, network.arc_tutor, metres)
     floor = int(base_m.max(initial=0))

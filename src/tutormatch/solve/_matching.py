@@ -21,18 +21,24 @@ priority, then minimises cost: the lexicographic objective of
 :mod:`tutormatch.solve._network`. Remote pairs are listed explicitly (all
 pairs of a remote class but those it does not rule out).
 
-The blossom algorithm (``rustworkx.max_weight_matching``) is
-:math:`O(n^3)`: a fraction of a second at académie scale, too slow for all of
-France in one piece. Above :data:`EXACT_NODES` nodes (or
-:data:`EXACT_EDGES` edges) the flow relaxation (which drops the
-all-or-nothing rule, a valid bound) is repaired around its partial tutors,
-two by two, by exact matchings on regions (failing that, geographic blocks
-are matched one by one), which gives a feasible plan; its gap to the
-relaxation is reported and the status is ``FEASIBLE`` unless the two meet.
+First, a blossom started from the flow relaxation's pairs and potentials
+(:mod:`tutormatch.solve._warm_matching`): a few stages, one per pair of
+partly loaded tutors, and a dual checked on every edge that proves the plan
+optimal, at national scale too. When it cannot (turned off with
+:data:`WARM_START`, a start that is no dual, a failed check, the time
+limit), the blossom of ``rustworkx.max_weight_matching`` (:math:`O(n^3)`,
+no dual) matches graphs up to :data:`EXACT_NODES` nodes (and
+:data:`EXACT_EDGES` edges) whole; above, the flow relaxation (which drops
+the all-or-nothing rule, a valid bound) is repaired around its partial
+tutors, two by two, by exact matchings on regions (failing that,
+geographic blocks are matched one by one), which gives a feasible plan; its
+gap to the relaxation is reported and the status is ``FEASIBLE`` unless the
+two meet.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 
@@ -54,6 +60,9 @@ IntArray = npt.NDArray[np.int64]
 #: seconds of blossom on this kind of machine.
 EXACT_NODES = 4_500
 EXACT_EDGES = 500_000
+#: Whether the blossom warm-started from the flow relaxation runs first
+#: (:mod:`tutormatch.solve._warm_matching`); tests turn it off to reach the other paths.
+WARM_START = True
 _BLOCK_NODES = 1_200  # size of a geographic block above that
 _MAX_PASSES = 4  # block passes (the first builds, the others improve across borders)
 _REMOTE_PER_ESTABLISHMENT = 16  # nearest remote pairs kept per establishment inside a block
@@ -97,17 +106,52 @@ def _explicit_pairs(network: Network) -> tuple[IntArray, IntArray, IntArray, npt
     return tutor, establishment, np.concatenate(costs), from_class
 
 
-def _match(
+@dataclasses.dataclass(frozen=True)
+class Gadget:
+    """The matching graph of a block: nodes, edges ``(a, b, w)`` and what each node stands for.
+
+    Node ids: the block's active establishments first (``estab[i]`` is the
+    establishment of node ``i``), then each tutor's places
+    (``first_place[t]`` onwards, ``places[t]`` of them; ``owner`` maps a
+    node to its tutor, -1 for establishments). ``must_places[t]`` of a
+    tutor's places carry the bonus that makes them matched.
+    """
+
+    n_nodes: int
+    a: IntArray
+    b: IntArray
+    w: IntArray
+    estab: IntArray
+    first_place: IntArray
+    places: IntArray
+    must_places: IntArray
+    pair_gadget: npt.NDArray[np.bool_]
+    owner: IntArray
+    bonus: int
+
+    def must_nodes(self) -> IntArray:
+        """Return the tutor places that every plan matches."""
+        t = np.repeat(np.arange(len(self.must_places)), self.must_places)
+        offset = np.arange(len(t)) - np.repeat(
+            np.cumsum(self.must_places) - self.must_places, self.must_places
+        )
+        return np.asarray(self.first_place[t] + offset, dtype=np.int64)
+
+    def pairs(self, mate: IntArray) -> tuple[IntArray, IntArray]:
+        """Return the (tutor, establishment) pairs of a matching given as ``mate`` per node."""
+        e_nodes = np.flatnonzero(mate[: len(self.estab)] >= 0)
+        return self.owner[mate[e_nodes]], self.estab[e_nodes]
+
+
+def gadget(
     network: Network,
     tutor: IntArray,
     establishment: IntArray,
     cost: IntArray,
     tutors_in: npt.NDArray[np.bool_],
     establishments_in: npt.NDArray[np.bool_],
-) -> tuple[IntArray, IntArray, bool]:
-    """Match one block; return the chosen pairs and whether every must-node was matched."""
-    import rustworkx as rx
-
+) -> Gadget:
+    """Build the all-or-nothing matching gadget of a block (see the module notes)."""
     keep = tutors_in[tutor] & establishments_in[establishment]
     tutor, establishment, cost = tutor[keep], establishment[keep], cost[keep]
     estab = np.flatnonzero(establishments_in & network.active)
@@ -140,28 +184,46 @@ def _match(
     edges_a.append(first_place[optional_two])
     edges_b.append(first_place[optional_two] + 1)
     edges_w.append(np.full(len(optional_two), 2 * bonus, dtype=np.int64))
-    graph = rx.PyGraph()
-    graph.add_nodes_from(range(n_nodes))
-    a, b, w = np.concatenate(edges_a), np.concatenate(edges_b), np.concatenate(edges_w)
-    graph.add_edges_from(list(zip(a.tolist(), b.tolist(), w.tolist(), strict=True)))
-    matched = rx.max_weight_matching(graph, max_cardinality=False, weight_fn=int)
     owner = np.full(n_nodes, -1, dtype=np.int64)
-    for t in np.flatnonzero(places).tolist():
-        owner[first_place[t] : first_place[t] + places[t]] = t
-    chosen_t: list[int] = []
-    chosen_e: list[int] = []
-    covered_nodes: set[int] = set()
+    with_places = np.flatnonzero(places)
+    owner[len(estab) :] = np.repeat(with_places, places[with_places])
+    return Gadget(
+        n_nodes=n_nodes,
+        a=np.concatenate(edges_a).astype(np.int64),
+        b=np.concatenate(edges_b).astype(np.int64),
+        w=np.concatenate(edges_w).astype(np.int64),
+        estab=estab,
+        first_place=first_place,
+        places=places,
+        must_places=must_places,
+        pair_gadget=pair_gadget,
+        owner=owner,
+        bonus=bonus,
+    )
+
+
+def _match(
+    network: Network,
+    tutor: IntArray,
+    establishment: IntArray,
+    cost: IntArray,
+    tutors_in: npt.NDArray[np.bool_],
+    establishments_in: npt.NDArray[np.bool_],
+) -> tuple[IntArray, IntArray, bool]:
+    """Match one block; return the chosen pairs and whether every must-node was matched."""
+    import rustworkx as rx
+
+    g = gadget(network, tutor, establishment, cost, tutors_in, establishments_in)
+    graph = rx.PyGraph()
+    graph.add_nodes_from(range(g.n_nodes))
+    graph.add_edges_from(list(zip(g.a.tolist(), g.b.tolist(), g.w.tolist(), strict=True)))
+    matched = rx.max_weight_matching(graph, max_cardinality=False, weight_fn=int)
+    mate = np.full(g.n_nodes, -1, dtype=np.int64)
     for u, v in matched:
-        u, v = min(u, v), max(u, v)
-        covered_nodes.update((u, v))
-        if u < len(estab):
-            chosen_t.append(int(owner[v]))
-            chosen_e.append(int(estab[u]))
-    must_nodes = [
-        first_place[t] + i for t in np.flatnonzero(must_places).tolist() for i in range(int(must_places[t]))
-    ]
-    complete = all(n in covered_nodes for n in must_nodes)
-    return np.asarray(chosen_t, dtype=np.int64), np.asarray(chosen_e, dtype=np.int64), complete
+        mate[u], mate[v] = v, u
+    chosen_t, chosen_e = g.pairs(mate)
+    complete = bool((mate[g.must_nodes()] >= 0).all())
+    return chosen_t, chosen_e, complete
 
 
 def _blocks(
@@ -217,23 +279,55 @@ class MatchingBackend:
         exact = n_nodes <= EXACT_NODES and 2 * len(tutor) <= EXACT_EDGES
         stats: dict[str, object] = {"matching_nodes": n_nodes, "matching_edges": 2 * len(tutor)}
         bound = -math.inf  # the relaxation's optimum when the plan is not exact
-        if exact:
+        deadline = started + options.time_limit if math.isfinite(options.time_limit) else math.inf
+        relaxation: BackendResult | None = None
+        proven = False
+        from tutormatch.solve._warm_matching import expanded, warm_matching
+
+        warm = None
+        # The relaxation with every pair listed (remote classes too) gives
+        # the pairs and potentials that start a blossom which proves its plan
+        # (module notes of _warm_matching); failing that (no time, no
+        # check), the paths below, with the relaxation over classes.
+        if WARM_START:
+            flat = expanded(network, (tutor, establishment, cost))
+            clock = time.perf_counter()
+            warm_relaxation = FlowBackend().solve(flat.relaxed(), options)
+            seconds = {"relaxation_seconds": time.perf_counter() - clock}
+            if not warm_relaxation.status.has_solution or warm_relaxation.objective is None:
+                return warm_relaxation
+            if network.n_classes == 0:
+                relaxation = warm_relaxation
+            # With a time limit, the blossom leaves half of what is left to the repair.
+            half = started + (deadline - started) / 2 if math.isfinite(deadline) else math.inf
+            warm = warm_matching(network, (tutor, establishment, cost), flat, warm_relaxation, half, seconds)
+            stats["warm_start"] = warm is not None
+            stats.update({key: round(value, 3) for key, value in seconds.items()})
+        if warm is not None:
+            plan_t, plan_e, proven, complete, solution = warm
+            stats["blossom_stages"] = solution.stages
+            stats["certified"] = proven
+        if proven:
+            exact = True
+            stats["blocks"] = 1
+        elif exact:
             # The exact matching needs no bound: the relaxation only says why
             # there is no plan (its own status and words) when there is none.
             everyone = (np.ones(network.n_tutors, dtype=bool), np.ones(network.n_establishments, dtype=bool))
             plan_t, plan_e, complete = _match(network, tutor, establishment, cost, *everyone)
             stats["blocks"] = 1
             if not complete:
-                relaxation = FlowBackend().solve(network.relaxed(), options)
+                if relaxation is None:
+                    relaxation = FlowBackend().solve(network.relaxed(), options)
                 if not relaxation.status.has_solution:
                     return relaxation
         else:
-            relaxation = FlowBackend().solve(network.relaxed(), options)
+            if relaxation is None:
+                relaxation = FlowBackend().solve(network.relaxed(), options)
             if not relaxation.status.has_solution or relaxation.objective is None:
                 return relaxation
             stats["relaxation_objective"] = relaxation.objective
             bound = float(relaxation.objective)
-            deadline = started + options.time_limit if math.isfinite(options.time_limit) else math.inf
             plan_t, plan_e, complete, passes, repaired = self._by_blocks(
                 network, tutor, establishment, cost, from_class, deadline, relaxation
             )
@@ -242,6 +336,8 @@ class MatchingBackend:
         stats["seconds"] = time.perf_counter() - started
         if not complete:
             if exact:
+                # The maximum-weight matching (exact or proven by its dual)
+                # matches every place that can be: none fills them all.
                 return BackendResult.without_solution(
                     network,
                     Status.INFEASIBLE,
@@ -258,7 +354,11 @@ class MatchingBackend:
         result = _result_from_pairs(network, plan_t, plan_e)
         assert result.objective is not None
         optimal = exact or result.objective <= bound
-        if exact:
+        if proven:
+            message = (
+                "matching: optimal (blossom started from the flow relaxation, its dual checked on every edge)"
+            )
+        elif exact:
             message = "matching: optimal (maximum-weight matching, exact)"
         else:
             how = (

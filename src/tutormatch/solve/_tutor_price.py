@@ -37,6 +37,7 @@ from tutormatch.model._costs import CostModel
 from tutormatch.model._problem import Problem
 from tutormatch.solve._backend import BackendResult
 from tutormatch.solve._euros import EuroBackend, EuroCosts
+from tutormatch.solve._flow_time import FlowTimes, network_size
 from tutormatch.solve._network import Network
 from tutormatch.solve._options import SolveOptions
 from tutormatch.solve._status import Status
@@ -106,32 +107,46 @@ def tutors_by_price(
     model: CostModel,
     costs: EuroCosts,
     options: SolveOptions,
+    flow_times: FlowTimes | None = None,
 ) -> BackendResult | None:
     """Solve ``"tutors"`` by the count bound and a price on tutors (module notes); ``None`` if not reached.
 
     ``costs``: the euro costs of ``"tutors"`` (their weight is taken off).
+    ``flow_times``: the estimate of a flow's time (:mod:`tutormatch.solve._flow_time`), shared
+    by the tries and the searches after them: no try starts without the time of one flow.
     Returns a plan with the fewest tutors proven, ``OPTIMAL`` or ``FEASIBLE``
-    with its euro bound at that number.
+    with its euro bound at that number. Out of time before any try reached the
+    count bound: the try's plan with the fewest tutors, ``FEASIBLE``, its number
+    of tutors not proven least (``stats["fewest_tutors_reached"]`` false, the
+    count bound as ``tutors_bound``, no euro bound).
     """
     started = time.perf_counter()
+    deadline = started + options.time_limit if math.isfinite(options.time_limit) else math.inf
+    times = flow_times if flow_times is not None else FlowTimes()
+    size = network_size(network)
     n_least, least_uncovered = least_tutors(network)
     paid = (network.fixed_load > 0) | (network.min_load > 0)
     charge = (costs.used_eur - costs.tutor_weight)[~paid]
     nu = max(float(charge.mean()) if len(charge) else 0.0, 1.0)
     best: BackendResult | None = None
+    over: tuple[int, BackendResult] | None = None  # the try with the fewest tutors above the count bound
     for _ in range(MAX_TRIES):
         left = options.time_limit - (time.perf_counter() - started)
-        if left <= 0:
-            break
+        if left <= 0 or not times.has_time(deadline, size):
+            # Not the time of one of its flows: a try would only overrun the limit.
+            return best if best is not None or over is None else _not_reached(over, n_least)
         # A try may take half of what is left: the next price keeps time.
         share = dataclasses.replace(options, time_limit=left / 2 if math.isfinite(left) else left)
-        result = EuroBackend(problem, model, "euros", max_nodes=NODES_PER_TRY, tutor_price=nu).solve(
-            network, share
+        backend = EuroBackend(
+            problem, model, "euros", max_nodes=NODES_PER_TRY, tutor_price=nu, flow_times=times
         )
+        result = backend.solve(network, share)
         if not result.status.has_solution or int(result.stats["uncovered_int"]) != least_uncovered:
             return best  # the count bound is for another coverage (minimum loads)
         n_used = _n_used(network, result)
         if n_used > n_least:
+            if over is None or n_used < over[0]:
+                over = (n_used, dataclasses.replace(result, stats={**result.stats, "tutor_price_eur": nu}))
             nu *= 2.0
             continue
         model_eur = float(result.stats["model_eur"]) - nu * n_used
@@ -156,3 +171,23 @@ def tutors_by_price(
             best = found
         nu /= 1.5  # a lower price is an easier search
     return best
+
+
+def _not_reached(over: tuple[int, BackendResult], n_least: int) -> BackendResult:
+    """Return the plan of a try above the count bound: its tutors not proven least, no euro bound."""
+    n_used, result = over
+    price = float(result.stats["tutor_price_eur"])
+    return dataclasses.replace(
+        result,
+        status=Status.FEASIBLE,
+        message=f"{n_used} tutors ({n_least} at least, a flow's bound; out of time at a price of "
+        f"{price:,.2f} EUR a tutor): " + result.message,
+        bound=math.nan,
+        stats={
+            **result.stats,
+            "model_eur": float(result.stats["model_eur"]) - price * n_used,
+            "bound_eur": math.nan,
+            "tutors_bound": n_least,
+            "fewest_tutors_reached": False,
+        },
+    )

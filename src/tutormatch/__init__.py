@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     )
     from tutormatch.waves import WavePlan, plan_waves, repair
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 __all__ = [
     "Assignment",

@@ -462,7 +462,7 @@ def solve_full_loads(problem: Problem, options: SolveOptions, *, prove_km: bool 
     ``prove_km``, the least km among those plans); otherwise FEASIBLE with
     the proven bound on full tutors in ``stats``.
     """
-    from tutormatch.solve._solve import plan_from_pairs
+    from tutormatch.solve._solve import plan_from_free_pairs
     from tutormatch.solve._status import Status
 
     started = time.perf_counter()
@@ -505,15 +505,13 @@ def solve_full_loads(problem: Problem, options: SolveOptions, *, prove_km: bool 
         if searched.km_proven or not found.proven or fewer:
             found = searched
     optimal = found.km_proven if prove_km else found.proven
-    fixed = problem.fixed
     verdict = "proven" if found.proven else f"at most {found.bound} proven"
     if prove_km:
         verdict += ", km " + ("proven" if found.km_proven else "not proven")
-    plan = plan_from_pairs(
+    plan = plan_from_free_pairs(
         problem,
-        np.concatenate((found.tutor, fixed[:, 0])),
-        np.concatenate((found.establishment, fixed[:, 1])),
-        np.concatenate((np.zeros(len(found.tutor), dtype=bool), np.ones(len(fixed), dtype=bool))),
+        found.tutor,
+        found.establishment,
         status=Status.OPTIMAL if optimal else Status.FEASIBLE,
         solver="full-loads-matching",
         message=f"matching on tutors' places (coverage, then full loads): {found.full} full, {verdict}, "

@@ -324,7 +324,7 @@ def hard_groups_plan(
     import dataclasses
 
     from tutormatch.solve._fair import criteria_entries
-    from tutormatch.solve._solve import plan_from_pairs
+    from tutormatch.solve._solve import plan_from_free_pairs
     from tutormatch.solve._status import Status
 
     started = time.perf_counter()
@@ -342,11 +342,10 @@ def hard_groups_plan(
             "kept whole, they leave the rest uncovered (the soft criterion 'groups' splits the fewest "
             "instead)"
         )
-    plan = plan_from_pairs(
+    plan = plan_from_free_pairs(
         problem,
-        np.concatenate((found.tutor, fixed[:, 0])),
-        np.concatenate((found.establishment, fixed[:, 1])),
-        np.concatenate((np.zeros(len(found.tutor), dtype=bool), np.ones(len(fixed), dtype=bool))),
+        found.tutor,
+        found.establishment,
         status=Status.OPTIMAL if proven else Status.FEASIBLE,
         solver="hard-groups-mip",
         message="ordered criteria with hard groups, by group columns (HiGHS): coverage "

@@ -680,18 +680,23 @@ def solve_lexico(
     base = sub(problem, "km")
     if not base.status.has_solution:
         return base
+
+    def finished(exact: Assignment) -> Assignment:
+        """Return an exact method's plan with the cost model, its price of fairness and the whole time."""
+        return dataclasses.replace(
+            exact,
+            cost_model=solve_kwargs.get("cost_model"),
+            fairness=_fairness(exact, base, names),
+            solve_seconds=time.perf_counter() - started,
+        )
+
     if groups_hard and [c.name for c in rest] == ["km"] and budget is None:
         from tutormatch.solve._groups_exact import hard_groups_plan
 
         # Hard groups, then least km: the exact MIP on group columns (None: minimum loads, all-or-nothing).
         exact = hard_groups_plan(problem, (criteria[0], *rest), options, deadline)
         if exact is not None:
-            return dataclasses.replace(
-                exact,
-                cost_model=solve_kwargs.get("cost_model"),
-                fairness=_fairness(exact, base, names),
-                solve_seconds=time.perf_counter() - started,
-            )
+            return finished(exact)
 
     if (
         not groups_hard
@@ -701,12 +706,7 @@ def solve_lexico(
     ):
         exact = _full_loads_then_km(problem, (criteria[0], *rest), base, options, deadline)
         if exact is not None:
-            return dataclasses.replace(
-                exact,
-                cost_model=solve_kwargs.get("cost_model"),
-                fairness=_fairness(exact, base, names),
-                solve_seconds=time.perf_counter() - started,
-            )
+            return finished(exact)
 
     floors: dict[str, int] = {}
     if (
@@ -723,12 +723,7 @@ def solve_lexico(
         )
         exact, floor = worst_year_plan(problem, (criteria[0], *rest), base, options, deadline - reserve)
         if exact is not None:
-            return dataclasses.replace(
-                exact,
-                cost_model=solve_kwargs.get("cost_model"),
-                fairness=_fairness(exact, base, names),
-                solve_seconds=time.perf_counter() - started,
-            )
+            return finished(exact)
         if floor is not None:
             floors["worst-year"] = round(floor * 1000)
 
@@ -820,12 +815,7 @@ def solve_lexico(
                 else None
             )
             if exact is not None:
-                return dataclasses.replace(
-                    exact,
-                    cost_model=solve_kwargs.get("cost_model"),
-                    fairness=_fairness(exact, base, names),
-                    solve_seconds=time.perf_counter() - started,
-                )
+                return finished(exact)
             if first.status.has_solution:
                 hints = [*hints, first]
                 flow_bounds = {
@@ -965,7 +955,7 @@ def _groups_then_km(
     from tutormatch.solve._fair import criteria_entries
     from tutormatch.solve._groups import groups_split
     from tutormatch.solve._groups_km import least_km_with_groups
-    from tutormatch.solve._solve import plan_from_pairs
+    from tutormatch.solve._solve import plan_from_free_pairs
 
     if [c.name for c in criteria] != ["coverage", "groups", "km"] or base.status is not Status.OPTIMAL:
         return None
@@ -979,12 +969,10 @@ def _groups_then_km(
     found = least_km_with_groups(problem, options, coverage=coverage_int, max_split=max_split, deadline=until)
     if found is None or not found.proven:
         return None
-    fixed = problem.fixed
-    plan = plan_from_pairs(
+    plan = plan_from_free_pairs(
         problem,
-        np.concatenate((found.tutor, fixed[:, 0])),
-        np.concatenate((found.establishment, fixed[:, 1])),
-        np.concatenate((np.zeros(len(found.tutor), dtype=bool), np.ones(len(fixed), dtype=bool))),
+        found.tutor,
+        found.establishment,
         status=Status.OPTIMAL,
         solver="groups-km-mip",
         message="ordered criteria: groups proven (flows), km proven (MIP on group columns, HiGHS, after "

@@ -465,6 +465,23 @@ def _no_plan(
     )
 
 
+def plan_from_free_pairs(
+    problem: Problem, tutor: IntArray, establishment: IntArray, **kwargs: Any
+) -> Assignment:
+    """Build the plan of a method's chosen (free) pairs plus the problem's fixed pairs.
+
+    ``kwargs`` are :func:`plan_from_pairs`'s keywords (status, solver, message, stats, started).
+    """
+    fixed = problem.fixed
+    return plan_from_pairs(
+        problem,
+        np.concatenate((tutor, fixed[:, 0])),
+        np.concatenate((establishment, fixed[:, 1])),
+        np.concatenate((np.zeros(len(tutor), dtype=bool), np.ones(len(fixed), dtype=bool))),
+        **kwargs,
+    )
+
+
 def plan_from_pairs(
     problem: Problem,
     tutor: IntArray,

@@ -980,7 +980,7 @@ def worst_year_plan(
 
     from tutormatch.solve._fair import criteria_entries
     from tutormatch.solve._full_loads_matching import full_loads_network
-    from tutormatch.solve._solve import plan_from_pairs
+    from tutormatch.solve._solve import plan_from_free_pairs
     from tutormatch.solve._status import Status
 
     started = time.perf_counter()
@@ -1004,13 +1004,11 @@ def worst_year_plan(
     )
     if found.tutor is None or found.establishment is None or not found.worst_proven:
         return None, found.worst_bound_m / 1000
-    fixed = problem.fixed
     proven = found.km_proven
-    plan = plan_from_pairs(
+    plan = plan_from_free_pairs(
         problem,
-        np.concatenate((found.tutor, fixed[:, 0])),
-        np.concatenate((found.establishment, fixed[:, 1])),
-        np.concatenate((np.zeros(len(found.tutor), dtype=bool), np.ones(len(fixed), dtype=bool))),
+        found.tutor,
+        found.establishment,
         status=Status.OPTIMAL if proven else Status.FEASIBLE,
         solver="worst-year-columns",
         message="ordered criteria: worst year by a configuration LP and a MIP on its columns (HiGHS): "

@@ -49,10 +49,7 @@ IntArray = npt.NDArray[np.int64]
 
 
 def _loads(network: Network, result: BackendResult) -> IntArray:
-    loads = np.bincount(network.arc_tutor[result.arc_used], minlength=network.n_tutors).astype(np.int64)
-    if len(network.link_tutor):
-        np.add.at(loads, network.link_tutor, result.y)
-    return loads
+    return network.free_loads(result.arc_used, result.y)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -383,10 +383,7 @@ def _euro_priced_branch(
 
 
 def _n_used(network: Network, result: BackendResult) -> int:
-    loads = np.bincount(network.arc_tutor[result.arc_used], minlength=network.n_tutors)
-    if len(network.link_tutor):
-        np.add.at(loads, network.link_tutor, result.y)
-    return int(((loads + network.fixed_load) > 0).sum())
+    return int(((network.free_loads(result.arc_used, result.y) + network.fixed_load) > 0).sum())
 
 
 def _search(
@@ -506,9 +503,7 @@ def _no_near_remote(problem: Problem, network: Network) -> Network:
 def _model_eur(problem: Problem, network: Network, model: CostModel, result: BackendResult) -> float:
     backend = EuroBackend(problem, model, "euros")
     costs = euro_costs(problem, network, model, "euros")
-    loads = np.bincount(network.arc_tutor[result.arc_used], minlength=network.n_tutors).astype(np.int64)
-    if len(network.link_tutor):
-        np.add.at(loads, network.link_tutor, result.y)
+    loads = network.free_loads(result.arc_used, result.y)
     return backend._true_cost(network, costs, result.arc_used, result.z, loads)
 
 

@@ -494,9 +494,7 @@ class EuroBackend:
         active = np.flatnonzero(network.active)
         z[active[network.remote_class[active] >= 0]] = flows[n_a : n_a + n_r] > 0
         y = flows[n_a + n_r : n_a + n_r + n_l]
-        loads = np.bincount(network.arc_tutor[arc_used], minlength=network.n_tutors).astype(np.int64)
-        if n_l:
-            np.add.at(loads, network.link_tutor, y)
+        loads = network.free_loads(arc_used, y)
         return _Solved(
             arc_used, z, y, loads, uncovered, bound, self._true_cost(network, costs, arc_used, z, loads)
         )

@@ -224,9 +224,7 @@ def solve_euros_cpsat(
         hinted_cover |= hint.z
         for e, var in covered.items():
             model.add_hint(var, bool(hinted_cover[e]))
-        hinted_load = np.bincount(network.arc_tutor[hint.arc_used], minlength=network.n_tutors)
-        if n_l:
-            np.add.at(hinted_load, network.link_tutor, hint.y)
+        hinted_load = network.free_loads(hint.arc_used, hint.y)
         for t, var in enumerate(used_vars):
             model.add_hint(var, bool(hinted_load[t] > 0 or network.fixed_load[t] > 0))
 

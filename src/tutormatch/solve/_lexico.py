@@ -766,15 +766,17 @@ def solve_lexico(
             # The euro search's plan first, with a share of the time: the euros phase starts from it
             # and the price of fairness is measured against it (never solved after the deadline).
             euro_plan(None, _EURO_SHARE)
-        if is_large(network, tuple(names), groups_hard):
-            by_flows = _by_flows(
+
+        def flows_until(network: Network, coverage_int: int, until: float) -> Assignment | frozenset[int]:
+            """Return the flows' ordered plan by ``until`` (or the remote classes to list pair by pair)."""
+            return _by_flows(
                 problem,
                 network,
                 base,
                 criteria[0],
                 phases,
                 coverage_int,
-                deadline - _reserve(network, options.time_limit),
+                until,
                 fast,
                 started,
                 names,
@@ -782,6 +784,9 @@ def solve_lexico(
                 without=lambda: base if "euros" not in names else euro_plan(),
                 cost_model=cost_model,
             )
+
+        if is_large(network, tuple(names), groups_hard):
+            by_flows = flows_until(network, coverage_int, deadline - _reserve(network, options.time_limit))
             if isinstance(by_flows, Assignment):
                 return by_flows
             explicit = explicit | by_flows  # remote classes that could not be split: their pairs explicit
@@ -789,21 +794,7 @@ def solve_lexico(
         if not flows_tried and suits_flows(network, tuple(names)):
             # Flows first, a quarter of the time: often proven (groups), else a plan and bounds for CP-SAT.
             flows_tried = True
-            first = _by_flows(
-                problem,
-                network,
-                base,
-                criteria[0],
-                phases,
-                coverage_int,
-                started + _FLOWS_FIRST_SHARE * (deadline - started),
-                fast,
-                started,
-                names,
-                groups_hard=groups_hard,
-                without=lambda: base if "euros" not in names else euro_plan(),
-                cost_model=cost_model,
-            )
+            first = flows_until(network, coverage_int, started + _FLOWS_FIRST_SHARE * (deadline - started))
             if not isinstance(first, Assignment):
                 explicit = explicit | first
                 continue

@@ -177,10 +177,9 @@ class _Meter:
 
     def loads(self, result: BackendResult) -> IntArray:
         net = self.network
-        loads = np.bincount(net.arc_tutor[result.arc_used], minlength=net.n_tutors).astype(np.int64)
-        if len(net.link_tutor):
-            np.add.at(loads, net.link_tutor, result.y)
-        return loads + np.bincount(self.fixed_tutor, minlength=net.n_tutors)
+        return net.free_loads(result.arc_used, result.y) + np.bincount(
+            self.fixed_tutor, minlength=net.n_tutors
+        )
 
     def value(self, result: BackendResult, name: str) -> float:
         net, used = self.network, result.arc_used
@@ -221,9 +220,7 @@ class _Meter:
         net = self.network
         if self._euro_costs is None:
             self._euro_costs = euro_costs(self.problem, net, self.cost_model or CostModel(), "euros")
-        loads = np.bincount(net.arc_tutor[result.arc_used], minlength=net.n_tutors).astype(np.int64)
-        if len(net.link_tutor):
-            np.add.at(loads, net.link_tutor, result.y)
+        loads = net.free_loads(result.arc_used, result.y)
         return float(self._euro_costs.plan_eur(net, result.arc_used, result.z, loads))
 
     def km_int(self, result: BackendResult) -> int:

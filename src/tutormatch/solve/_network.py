@@ -108,6 +108,16 @@ class Network:
             arc_cost=self.arc_cost[arcs],
         )
 
+    def free_loads(self, arc_used: npt.NDArray[np.bool_], y: IntArray) -> IntArray:
+        """Return each tutor's load of a solution: its used pairs plus its remote-class places ``y``.
+
+        Fixed pairs are not counted (see ``fixed_load``).
+        """
+        loads = np.bincount(self.arc_tutor[arc_used], minlength=self.n_tutors).astype(np.int64)
+        if len(self.link_tutor):
+            np.add.at(loads, self.link_tutor, y)
+        return loads
+
     def uncovered_priority_int(self, uncovered: npt.NDArray[np.bool_]) -> int:
         """Integer priority left uncovered by a plan."""
         return int(self.priority_int[uncovered & self.active].sum())

@@ -95,10 +95,7 @@ def least_tutors(network: Network) -> tuple[int, int]:
 
 
 def _n_used(network: Network, result: BackendResult) -> int:
-    loads = np.bincount(network.arc_tutor[result.arc_used], minlength=network.n_tutors)
-    if len(network.link_tutor):
-        np.add.at(loads, network.link_tutor, result.y)
-    return int(((loads + network.fixed_load) > 0).sum())
+    return int(((network.free_loads(result.arc_used, result.y) + network.fixed_load) > 0).sum())
 
 
 def tutors_by_price(
